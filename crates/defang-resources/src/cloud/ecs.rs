@@ -1,0 +1,193 @@
+//! ECS: task definitions and services.
+
+use super::CloudResult;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CpuArchitecture {
+    #[default]
+    X86_64,
+    Arm64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TransportProtocol {
+    #[default]
+    Tcp,
+    Udp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppProtocol {
+    Http,
+    Http2,
+    Grpc,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortMapping {
+    pub container_port: u16,
+    pub protocol: TransportProtocol,
+    pub app_protocol: Option<AppProtocol>,
+    /// Port name, unique in the task definition (e.g. `web-80-tcp`).
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerHealthCheck {
+    /// e.g. `["CMD-SHELL", "curl -f http://localhost/ || exit 1"]`.
+    pub command: Vec<String>,
+    pub interval_seconds: Option<u32>,
+    pub timeout_seconds: Option<u32>,
+    pub retries: Option<u32>,
+    pub start_period_seconds: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogConfig {
+    pub group: String,
+    pub region: String,
+    pub stream_prefix: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    pub command: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    /// Plain environment (sorted by name).
+    pub environment: Vec<(String, String)>,
+    pub port_mappings: Vec<PortMapping>,
+    pub health_check: Option<ContainerHealthCheck>,
+    pub log: Option<LogConfig>,
+}
+
+/// A Fargate task definition with one container.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskDefinitionSpec {
+    pub family: String,
+    /// CPU units (1024 = 1 vCPU).
+    pub cpu: u32,
+    /// MiB.
+    pub memory: u32,
+    pub cpu_architecture: CpuArchitecture,
+    pub execution_role_arn: Option<String>,
+    pub task_role_arn: Option<String>,
+    pub container: ContainerSpec,
+    pub tags: Vec<(String, String)>,
+}
+
+/// A registered task definition as ECS describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskDefinition {
+    pub arn: String,
+    pub revision: i32,
+    pub spec: TaskDefinitionSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkSpec {
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    pub assign_public_ip: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceSpec {
+    pub cluster: String,
+    pub name: String,
+    pub task_definition_arn: String,
+    pub desired_count: u32,
+    pub network: NetworkSpec,
+    pub tags: Vec<(String, String)>,
+    /// Idempotency token (≤ 36 ASCII characters): a retried create does not create twice.
+    pub client_token: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ServiceUpdate {
+    pub cluster: String,
+    pub name: String,
+    pub task_definition_arn: Option<String>,
+    pub desired_count: Option<u32>,
+    pub network: Option<NetworkSpec>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RolloutState {
+    InProgress,
+    Completed,
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deployment {
+    pub id: String,
+    /// PRIMARY, ACTIVE or INACTIVE.
+    pub status: String,
+    pub task_definition_arn: String,
+    pub rollout_state: Option<RolloutState>,
+    pub rollout_state_reason: Option<String>,
+    pub desired_count: i32,
+    pub running_count: i32,
+    pub pending_count: i32,
+    pub failed_tasks: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceState {
+    pub arn: String,
+    pub name: String,
+    pub cluster_arn: String,
+    /// ACTIVE, DRAINING or INACTIVE.
+    pub status: String,
+    pub task_definition_arn: String,
+    pub desired_count: i32,
+    pub running_count: i32,
+    pub pending_count: i32,
+    pub deployments: Vec<Deployment>,
+    pub network: Option<NetworkSpec>,
+    pub tags: Vec<(String, String)>,
+    /// Newest service event messages first (failures explain themselves here).
+    pub recent_events: Vec<String>,
+}
+
+impl ServiceState {
+    pub fn is_active(&self) -> bool {
+        self.status == "ACTIVE"
+    }
+
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn primary_deployment(&self) -> Option<&Deployment> {
+        self.deployments.iter().find(|d| d.status == "PRIMARY")
+    }
+}
+
+#[async_trait::async_trait]
+pub trait Ecs: Send + Sync {
+    /// Registers a new revision; returns its ARN.
+    async fn register_task_definition(&self, spec: &TaskDefinitionSpec) -> CloudResult<String>;
+    /// `Ok(None)` when it does not exist.
+    async fn describe_task_definition(&self, arn: &str) -> CloudResult<Option<TaskDefinition>>;
+    /// ARNs of every ACTIVE revision of a family.
+    async fn list_task_definitions(&self, family: &str) -> CloudResult<Vec<String>>;
+    /// Deregistering an already inactive or missing revision succeeds.
+    async fn deregister_task_definition(&self, arn: &str) -> CloudResult<()>;
+
+    async fn create_service(&self, spec: &ServiceSpec) -> CloudResult<ServiceState>;
+    async fn update_service(&self, update: &ServiceUpdate) -> CloudResult<ServiceState>;
+    /// Up to 10 names per call; services that do not exist are left out of the result.
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        names: &[String],
+    ) -> CloudResult<Vec<ServiceState>>;
+    /// Deleting a missing service succeeds.
+    async fn delete_service(&self, cluster: &str, name: &str) -> CloudResult<()>;
+}

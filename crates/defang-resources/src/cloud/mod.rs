@@ -1,0 +1,36 @@
+//! What the resources need from the cloud, as traits over plain data. The AWS SDK adapters
+//! (`defang-aws`) implement them; tests use scripted fakes. Nothing here knows the SDK.
+
+pub mod ecs;
+pub mod stack;
+
+pub use ecs::*;
+pub use stack::*;
+
+/// A cloud call that failed, classified so that resources can decide what to do.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CloudError {
+    /// The thing asked about does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The request is wrong, or conflicts with what exists; retrying will not help.
+    #[error("{0}")]
+    Invalid(String),
+    /// Missing permissions for the calling identity.
+    #[error("access denied: {0}")]
+    AccessDenied(String),
+    /// Rate limits or transient service trouble that outlasted the SDK's retries.
+    #[error("AWS is throttling or unavailable: {0}")]
+    Transient(String),
+    /// Anything else (network, credentials, unexpected responses).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl CloudError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, CloudError::NotFound(_))
+    }
+}
+
+pub type CloudResult<T> = Result<T, CloudError>;

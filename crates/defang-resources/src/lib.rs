@@ -1,0 +1,4 @@
+//! Defang resources: typed inputs, validation, planning, diffs, status and domain rules as pure
+//! functions, and the lifecycles that drive the cloud through the traits in [`cloud`].
+
+pub mod cloud;

@@ -1,0 +1,98 @@
+//! What a long-running operation needs from the machinery: its log, and when to stop
+//! (the engine's Cancel, or the operation timeout it sent).
+
+use crate::engine_log::ResourceLog;
+use crate::error::Error;
+use std::time::Duration;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone)]
+pub struct Context {
+    pub log: ResourceLog,
+    cancel: CancellationToken,
+    deadline: Option<Instant>,
+}
+
+impl Context {
+    pub fn new(log: ResourceLog, cancel: CancellationToken, timeout: Option<Duration>) -> Self {
+        Context {
+            log,
+            cancel,
+            deadline: timeout.map(|t| Instant::now() + t),
+        }
+    }
+
+    /// Uses `default` when the engine sent no timeout.
+    pub fn with_default_timeout(mut self, default: Duration) -> Self {
+        if self.deadline.is_none() {
+            self.deadline = Some(Instant::now() + default);
+        }
+        self
+    }
+
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+
+    /// Fails when cancelled or past the deadline.
+    pub fn check(&self) -> Result<(), Error> {
+        if self.cancel.is_cancelled() {
+            return Err(Error::Interrupted("the operation was cancelled".into()));
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(Error::Interrupted("the operation timed out".into()));
+        }
+        Ok(())
+    }
+
+    /// Sleeps for `delay`, waking early (with an error) on cancellation or at the deadline.
+    pub async fn sleep(&self, delay: Duration) -> Result<(), Error> {
+        let wake = Instant::now() + delay;
+        let until = self.deadline.map_or(wake, |d| d.min(wake));
+        tokio::select! {
+            _ = self.cancel.cancelled() => {}
+            _ = tokio::time::sleep_until(until) => {}
+        }
+        self.check()
+    }
+
+    /// Waits for the cancellation signal (for use in `select!`).
+    pub async fn cancelled(&self) {
+        self.cancel.cancelled().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine_log::EngineLog;
+
+    #[tokio::test]
+    async fn cancel_wakes_sleepers() {
+        let token = CancellationToken::new();
+        let ctx = Context::new(EngineLog::default().for_resource("u"), token.clone(), None);
+        let sleeper = tokio::spawn(async move { ctx.sleep(Duration::from_secs(3600)).await });
+        token.cancel();
+        let result = tokio::time::timeout(Duration::from_secs(5), sleeper)
+            .await
+            .expect("woke up")
+            .unwrap();
+        assert!(matches!(result, Err(Error::Interrupted(_))));
+    }
+
+    #[tokio::test]
+    async fn deadline_ends_sleep() {
+        let ctx = Context::new(
+            EngineLog::default().for_resource("u"),
+            CancellationToken::new(),
+            Some(Duration::from_millis(20)),
+        );
+        let result = ctx.sleep(Duration::from_secs(3600)).await;
+        assert!(matches!(result, Err(Error::Interrupted(m)) if m.contains("timed out")));
+    }
+}

@@ -1,0 +1,25 @@
+//! Generic machinery for a Pulumi resource provider plugin written in Rust: serving the gRPC
+//! protocol the engine speaks, the property-value model (secrets, unknowns, references), typed
+//! conversion through serde, detailed diffs, partial-failure errors and engine logging.
+//!
+//! It knows nothing of any cloud: a provider implements [`Provider`] and calls [`serve`].
+
+pub mod context;
+pub mod diff;
+pub mod engine_log;
+pub mod error;
+pub mod provider;
+pub mod serve;
+pub mod server;
+pub mod value;
+
+pub use context::Context;
+pub use diff::{Diff, DiffKind, PropertyDiff, diff_properties};
+pub use engine_log::{EngineLog, ResourceLog, Severity};
+pub use error::{Error, PartialState};
+pub use provider::*;
+pub use serve::serve;
+pub use value::{PropertyMap, PropertyPath, Value};
+
+/// The generated protocol bindings, for clients and tests.
+pub use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;

@@ -1,0 +1,240 @@
+//! Wire encoding: `google.protobuf.Struct` ⇄ [`PropertyMap`], decoding the signature-keyed
+//! special objects and the unknown sentinels.
+
+use super::{OutputValue, PropertyMap, ResourceRef, Value};
+use prost_types::value::Kind;
+use std::collections::BTreeMap;
+
+/// Key that marks a special object.
+pub const SIG_KEY: &str = "4dabf18193072939515e22adb298388d";
+pub const SIG_SECRET: &str = "1b47061264138c4ac30d75fd1eb44270";
+pub const SIG_RESOURCE_REF: &str = "5cf8f73096256a8f31e491e813e4eb8e";
+pub const SIG_ASSET: &str = "c44067f5952c0a294b673a41bacd8c17";
+pub const SIG_ARCHIVE: &str = "0def7320c3a5731c473e5ecbe6d01bc7";
+pub const SIG_OUTPUT: &str = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
+
+/// The engine's unknown sentinels, one per type; any of them means "unknown".
+pub const UNKNOWN_STRING: &str = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const UNKNOWN_SENTINELS: [&str; 7] = [
+    UNKNOWN_STRING,
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+    "030794c1-ac77-496b-92df-f27374a8bd58",
+    "e48ece36-62e2-4504-bad9-02848725956a",
+];
+
+pub fn properties_from_struct(s: Option<&prost_types::Struct>) -> PropertyMap {
+    s.map(|s| {
+        s.fields
+            .iter()
+            .map(|(k, v)| (k.clone(), value_from_proto(v)))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+pub fn properties_to_struct(props: &PropertyMap) -> prost_types::Struct {
+    prost_types::Struct {
+        fields: props
+            .iter()
+            .map(|(k, v)| (k.clone(), value_to_proto(v)))
+            .collect(),
+    }
+}
+
+pub fn value_from_proto(v: &prost_types::Value) -> Value {
+    match &v.kind {
+        None | Some(Kind::NullValue(_)) => Value::Null,
+        Some(Kind::BoolValue(b)) => Value::Bool(*b),
+        Some(Kind::NumberValue(n)) => Value::Number(*n),
+        Some(Kind::StringValue(s)) if UNKNOWN_SENTINELS.contains(&s.as_str()) => Value::Unknown,
+        Some(Kind::StringValue(s)) => Value::String(s.clone()),
+        Some(Kind::ListValue(l)) => Value::Array(l.values.iter().map(value_from_proto).collect()),
+        Some(Kind::StructValue(s)) => special_from_struct(s),
+    }
+}
+
+fn special_from_struct(s: &prost_types::Struct) -> Value {
+    let fields: PropertyMap = s
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), value_from_proto(v)))
+        .collect();
+    let sig = match fields.get(SIG_KEY) {
+        Some(Value::String(sig)) => sig.clone(),
+        _ => return Value::Object(fields),
+    };
+    let text = |key: &str| fields.get(key).and_then(Value::as_str).map(str::to_string);
+    match sig.as_str() {
+        SIG_SECRET => Value::Secret(Box::new(fields.get("value").cloned().unwrap_or(Value::Null))),
+        SIG_RESOURCE_REF => Value::ResourceRef(ResourceRef {
+            urn: text("urn").unwrap_or_default(),
+            id: fields.get("id").cloned().map(Box::new),
+            package_version: text("packageVersion").unwrap_or_default(),
+        }),
+        SIG_ASSET => Value::Asset(fields),
+        SIG_ARCHIVE => Value::Archive(fields),
+        SIG_OUTPUT => Value::Output(OutputValue {
+            value: fields.get("value").cloned().map(Box::new),
+            secret: matches!(fields.get("secret"), Some(Value::Bool(true))),
+            dependencies: match fields.get("dependencies") {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
+                _ => Vec::new(),
+            },
+        }),
+        // An unknown signature: keep the object as it is.
+        _ => Value::Object(fields),
+    }
+}
+
+fn kind(k: Kind) -> prost_types::Value {
+    prost_types::Value { kind: Some(k) }
+}
+
+fn string(s: &str) -> prost_types::Value {
+    kind(Kind::StringValue(s.to_string()))
+}
+
+fn signed(sig: &str, mut fields: BTreeMap<String, prost_types::Value>) -> prost_types::Value {
+    fields.insert(SIG_KEY.to_string(), string(sig));
+    kind(Kind::StructValue(prost_types::Struct {
+        fields: fields.into_iter().collect(),
+    }))
+}
+
+pub fn value_to_proto(v: &Value) -> prost_types::Value {
+    match v {
+        Value::Null => kind(Kind::NullValue(0)),
+        Value::Bool(b) => kind(Kind::BoolValue(*b)),
+        Value::Number(n) => kind(Kind::NumberValue(*n)),
+        Value::String(s) => string(s),
+        Value::Unknown => string(UNKNOWN_STRING),
+        Value::Array(items) => kind(Kind::ListValue(prost_types::ListValue {
+            values: items.iter().map(value_to_proto).collect(),
+        })),
+        Value::Object(map) => kind(Kind::StructValue(properties_to_struct(map))),
+        Value::Secret(inner) => signed(
+            SIG_SECRET,
+            BTreeMap::from([("value".to_string(), value_to_proto(inner))]),
+        ),
+        Value::ResourceRef(r) => {
+            let mut fields = BTreeMap::from([("urn".to_string(), string(&r.urn))]);
+            if let Some(id) = &r.id {
+                fields.insert("id".to_string(), value_to_proto(id));
+            }
+            if !r.package_version.is_empty() {
+                fields.insert("packageVersion".to_string(), string(&r.package_version));
+            }
+            signed(SIG_RESOURCE_REF, fields)
+        }
+        Value::Asset(fields) | Value::Archive(fields) => {
+            kind(Kind::StructValue(properties_to_struct(fields)))
+        }
+        Value::Output(o) => {
+            let mut fields = BTreeMap::new();
+            if let Some(v) = &o.value {
+                fields.insert("value".to_string(), value_to_proto(v));
+            }
+            if o.secret {
+                fields.insert("secret".to_string(), kind(Kind::BoolValue(true)));
+            }
+            if !o.dependencies.is_empty() {
+                fields.insert(
+                    "dependencies".to_string(),
+                    kind(Kind::ListValue(prost_types::ListValue {
+                        values: o.dependencies.iter().map(|d| string(d)).collect(),
+                    })),
+                );
+            }
+            signed(SIG_OUTPUT, fields)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(pairs: &[(&str, prost_types::Value)]) -> prost_types::Value {
+        kind(Kind::StructValue(prost_types::Struct {
+            fields: pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+        }))
+    }
+
+    #[test]
+    fn decodes_secrets_unknowns_and_refs() {
+        let secret = obj(&[(SIG_KEY, string(SIG_SECRET)), ("value", string("hunter2"))]);
+        assert_eq!(
+            value_from_proto(&secret),
+            Value::Secret(Box::new(Value::from("hunter2")))
+        );
+        for s in UNKNOWN_SENTINELS {
+            assert_eq!(value_from_proto(&string(s)), Value::Unknown);
+        }
+        let r = obj(&[
+            (SIG_KEY, string(SIG_RESOURCE_REF)),
+            ("urn", string("urn:pulumi:dev::p::defang:index:Project::p")),
+            ("id", string("defang-p")),
+        ]);
+        match value_from_proto(&r) {
+            Value::ResourceRef(r) => {
+                assert!(r.urn.ends_with("::p"));
+                assert_eq!(r.id.as_deref(), Some(&Value::from("defang-p")));
+            }
+            other => panic!("not a ref: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn round_trips_every_kind() {
+        let mut map = PropertyMap::new();
+        map.insert("s".into(), Value::from("x"));
+        map.insert("n".into(), Value::Number(3.0));
+        map.insert("b".into(), Value::Bool(true));
+        map.insert("z".into(), Value::Null);
+        map.insert("u".into(), Value::Unknown);
+        map.insert(
+            "sec".into(),
+            Value::Secret(Box::new(Value::Array(vec![Value::from("a")]))),
+        );
+        map.insert(
+            "ref".into(),
+            Value::ResourceRef(ResourceRef {
+                urn: "urn:x".into(),
+                id: Some(Box::new(Value::from("id"))),
+                package_version: String::new(),
+            }),
+        );
+        map.insert(
+            "asset".into(),
+            Value::Asset(PropertyMap::from([
+                (SIG_KEY.to_string(), Value::from(SIG_ASSET)),
+                ("text".to_string(), Value::from("hello")),
+            ])),
+        );
+        map.insert(
+            "out".into(),
+            Value::Output(OutputValue {
+                value: Some(Box::new(Value::from("v"))),
+                secret: true,
+                dependencies: vec!["urn:a".into()],
+            }),
+        );
+        let back = properties_from_struct(Some(&properties_to_struct(&map)));
+        assert_eq!(back, map);
+    }
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let v = Value::Object(PropertyMap::from([(
+            "password".to_string(),
+            Value::Secret(Box::new(Value::from("hunter2"))),
+        )]));
+        assert!(!format!("{v:?}").contains("hunter2"));
+    }
+}
