@@ -2,3 +2,10 @@
 //! functions, and the lifecycles that drive the cloud through the traits in [`cloud`].
 
 pub mod cloud;
+pub mod cloud_env;
+pub mod config;
+pub mod names;
+pub mod ownership;
+pub mod project;
+pub mod service;
+pub mod wait;

@@ -7,7 +7,7 @@ mod path;
 mod proto;
 mod secrets;
 
-pub use json::{DecodeError, from_properties, to_properties};
+pub use json::{DecodeError, from_json, from_properties, to_json, to_properties};
 pub use path::PropertyPath;
 pub use proto::{properties_from_struct, properties_to_struct};
 pub use secrets::propagate_secrets;

@@ -1,0 +1,25 @@
+//! The configured environment every resource operation runs in.
+
+use crate::cloud::{Ecs, Stacks};
+use crate::config::ProviderConfig;
+use std::sync::Arc;
+
+/// Cloud clients for one region and identity.
+#[derive(Clone)]
+pub struct Cloud {
+    pub ecs: Arc<dyn Ecs>,
+    pub stacks: Arc<dyn Stacks>,
+    pub region: String,
+}
+
+/// Makes the cloud clients once configuration is known (the AWS SDK in the binary, fakes in tests).
+#[async_trait::async_trait]
+pub trait CloudConnector: Send + Sync + 'static {
+    async fn connect(&self, config: &ProviderConfig) -> Result<Cloud, String>;
+}
+
+#[derive(Clone)]
+pub struct Env {
+    pub cloud: Cloud,
+    pub config: ProviderConfig,
+}

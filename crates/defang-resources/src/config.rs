@@ -1,0 +1,135 @@
+//! Provider configuration (`defang:*` stack config). Values from stack config arrive as strings.
+
+use pulumi_plugin::{CheckFailure, PropertyMap, Value};
+
+pub const DEFAULT_DOMAIN_SUFFIX: &str = "defang.app";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderConfig {
+    /// AWS region; None: the standard AWS chain decides (AWS_REGION, profile).
+    pub region: Option<String>,
+    /// AWS shared-config profile; None: the standard chain (AWS_PROFILE or default).
+    pub profile: Option<String>,
+    /// The Defang username: a label of every service domain.
+    pub username: String,
+    pub domain_suffix: String,
+}
+
+const KNOWN_KEYS: [&str; 5] = ["region", "profile", "username", "domainSuffix", "version"];
+
+fn text(config: &PropertyMap, key: &str) -> Option<String> {
+    match config.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Secret(inner)) => inner.as_str().map(str::to_string),
+        _ => None,
+    }
+}
+
+/// Validates the configuration; every problem at once.
+pub fn check(config: &PropertyMap) -> Vec<CheckFailure> {
+    let mut failures = Vec::new();
+    for key in config.keys() {
+        if !KNOWN_KEYS.contains(&key.as_str()) {
+            failures.push(CheckFailure::new(
+                key.as_str(),
+                format!(
+                    "unknown configuration key `defang:{key}`; known keys: defang:region, defang:username, defang:profile, defang:domainSuffix"
+                ),
+            ));
+        }
+    }
+    if let Some(region) = text(config, "region")
+        && !is_region(&region)
+    {
+        failures.push(CheckFailure::new(
+            "region",
+            format!("\"{region}\" is not an AWS region name like us-east-1"),
+        ));
+    }
+    if let Some(username) = text(config, "username")
+        && let Err(reason) = crate::names::validate_dns_label(&username)
+    {
+        failures.push(CheckFailure::new("username", reason));
+    }
+    failures
+}
+
+fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+}
+
+impl ProviderConfig {
+    /// Parses checked configuration. A missing username is reported as missing configuration
+    /// so the engine prints the `pulumi config set` hint.
+    pub fn parse(config: &PropertyMap) -> Result<ProviderConfig, pulumi_plugin::Error> {
+        let failures = check(config);
+        if let Some(f) = failures.first() {
+            return Err(pulumi_plugin::Error::InvalidArgument(format!(
+                "defang:{}: {}",
+                f.property, f.reason
+            )));
+        }
+        let Some(username) = text(config, "username") else {
+            return Err(pulumi_plugin::Error::MissingConfig(vec![(
+                "defang:username".to_string(),
+                "your Defang username; every service domain is <service>--<port>.<project>.<username>.defang.app".to_string(),
+            )]));
+        };
+        Ok(ProviderConfig {
+            region: text(config, "region"),
+            profile: text(config, "profile"),
+            username,
+            domain_suffix: text(config, "domainSuffix")
+                .unwrap_or_else(|| DEFAULT_DOMAIN_SUFFIX.to_string()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(pairs: &[(&str, &str)]) -> PropertyMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::from(*v)))
+            .collect()
+    }
+
+    #[test]
+    fn parses_strings() {
+        let c =
+            ProviderConfig::parse(&cfg(&[("region", "eu-west-1"), ("username", "alice")])).unwrap();
+        assert_eq!(c.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(c.username, "alice");
+        assert_eq!(c.domain_suffix, "defang.app");
+    }
+
+    #[test]
+    fn missing_username_is_missing_config() {
+        let err = ProviderConfig::parse(&cfg(&[("region", "us-east-1")])).unwrap_err();
+        assert!(matches!(err, pulumi_plugin::Error::MissingConfig(_)));
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let f = check(&cfg(&[
+            ("region", "Mars"),
+            ("username", "Al ice"),
+            ("regoin", "x"),
+        ]));
+        let props: Vec<&str> = f.iter().map(|f| f.property.as_str()).collect();
+        assert_eq!(props, vec!["regoin", "region", "username"]);
+        assert!(is_region("ap-southeast-2"));
+        assert!(is_region("us-gov-west-1"));
+    }
+}

@@ -1,0 +1,136 @@
+//! `defang:index:Project` inputs: the shared infrastructure of one project.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const DEFAULT_VPC_CIDR: &str = "10.0.0.0/16";
+pub const DEFAULT_LOG_RETENTION_DAYS: u32 = 30;
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProjectInputs {
+    /// Project name (a DNS label); defaults to the Pulumi project name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Adopt this existing VPC instead of creating one (requires `subnetIds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    /// Subnets of the adopted VPC that tasks run in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    /// Give tasks public IPs (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign_public_ip: Option<bool>,
+    /// CIDR of the created VPC (default 10.0.0.0/16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_cidr: Option<String>,
+    /// Days to keep logs (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_retention_days: Option<u32>,
+    /// Tags for every AWS resource of the project.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// The network a project runs its tasks in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Network {
+    /// A VPC with two public subnets, internet gateway and routes, created with the project.
+    Created { cidr: String },
+    /// The user's VPC and subnets.
+    Adopted {
+        vpc_id: String,
+        subnet_ids: Vec<String>,
+    },
+}
+
+/// Inputs with every default applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvedProject {
+    pub name: String,
+    pub network: Network,
+    pub assign_public_ip: bool,
+    pub log_retention_days: u32,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl ProjectInputs {
+    /// Applies defaults; `pulumi_project` names the project when `name` is not set.
+    pub fn resolve(&self, pulumi_project: &str) -> ResolvedProject {
+        let network = match &self.vpc_id {
+            Some(vpc_id) => Network::Adopted {
+                vpc_id: vpc_id.clone(),
+                subnet_ids: self.subnet_ids.clone().unwrap_or_default(),
+            },
+            None => Network::Created {
+                cidr: self
+                    .vpc_cidr
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_VPC_CIDR.to_string()),
+            },
+        };
+        ResolvedProject {
+            name: self
+                .name
+                .clone()
+                .unwrap_or_else(|| pulumi_project.to_string()),
+            network,
+            assign_public_ip: self.assign_public_ip.unwrap_or(true),
+            log_retention_days: self
+                .log_retention_days
+                .unwrap_or(DEFAULT_LOG_RETENTION_DAYS),
+            tags: self.tags.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// Names derived from the project name, identical everywhere (provider, previews, imports).
+pub fn stack_name(project: &str) -> String {
+    format!("defang-{project}")
+}
+
+pub fn cluster_name(project: &str) -> String {
+    format!("defang-{project}")
+}
+
+pub fn log_group_name(project: &str) -> String {
+    format!("/defang/{project}")
+}
+
+/// The Pulumi project in a URN `urn:pulumi:<stack>::<project>::<type>::<name>`.
+pub fn pulumi_project_of(urn: &str) -> Option<&str> {
+    urn.strip_prefix("urn:pulumi:")?.split("::").nth(1)
+}
+
+/// The Pulumi stack in a URN.
+pub fn pulumi_stack_of(urn: &str) -> Option<&str> {
+    urn.strip_prefix("urn:pulumi:")?.split("::").next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urn_parts() {
+        let urn = "urn:pulumi:dev::shop::defang:index:Project::main";
+        assert_eq!(pulumi_project_of(urn), Some("shop"));
+        assert_eq!(pulumi_stack_of(urn), Some("dev"));
+        assert_eq!(pulumi_project_of("nonsense"), None);
+    }
+
+    #[test]
+    fn defaults() {
+        let r = ProjectInputs::default().resolve("shop");
+        assert_eq!(r.name, "shop");
+        assert_eq!(
+            r.network,
+            Network::Created {
+                cidr: "10.0.0.0/16".into()
+            }
+        );
+        assert!(r.assign_public_ip);
+        assert_eq!(r.log_retention_days, 30);
+    }
+}

@@ -1,0 +1,12 @@
+//! `defang:index:Project`: the shared infrastructure of one project (network, cluster, task
+//! execution role, log group) as one CloudFormation stack.
+
+pub mod check;
+pub mod cidr;
+pub mod inputs;
+pub mod lifecycle;
+pub mod outputs;
+pub mod template;
+
+pub use inputs::ProjectInputs;
+pub use outputs::ProjectInfo;

@@ -1,0 +1,141 @@
+//! Project outputs: the inputs plus what the stack made, and the project facts services need.
+
+use super::inputs::{ProjectInputs, ResolvedProject, cluster_name, log_group_name, stack_name};
+use super::template::outputs as keys;
+use crate::cloud::StackState;
+use pulumi_plugin::value::to_properties;
+use pulumi_plugin::{PropertyMap, Value};
+
+/// What a service needs of its project (read from the project's stack outputs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProjectInfo {
+    pub name: String,
+    pub cluster_name: String,
+    pub subnet_ids: Vec<String>,
+    pub security_group_id: String,
+    pub execution_role_arn: String,
+    pub log_group_name: String,
+    pub assign_public_ip: bool,
+}
+
+impl ProjectInfo {
+    /// Fails with the missing output's name when the stack is not a complete project stack.
+    pub fn from_stack(stack: &StackState) -> Result<ProjectInfo, String> {
+        let get = |key: &str| {
+            stack
+                .outputs
+                .get(key)
+                .cloned()
+                .ok_or_else(|| format!("stack {} has no output {key}: is it a Defang project stack in a finished state (status {})?", stack.name, stack.status))
+        };
+        Ok(ProjectInfo {
+            name: get(keys::PROJECT_NAME)?,
+            cluster_name: get(keys::CLUSTER_NAME)?,
+            subnet_ids: split_list(&get(keys::SUBNET_IDS)?),
+            security_group_id: get(keys::SECURITY_GROUP_ID)?,
+            execution_role_arn: get(keys::EXECUTION_ROLE_ARN)?,
+            log_group_name: get(keys::LOG_GROUP_NAME)?,
+            assign_public_ip: get(keys::ASSIGN_PUBLIC_IP)? == "true",
+        })
+    }
+}
+
+fn split_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Outputs known before anything exists (preview), the rest unknown.
+pub fn planned_outputs(
+    inputs: &PropertyMap,
+    project: &ResolvedProject,
+    region: &str,
+) -> PropertyMap {
+    let mut out = inputs.clone();
+    out.insert("name".into(), Value::from(project.name.as_str()));
+    out.insert("stackName".into(), Value::from(stack_name(&project.name)));
+    out.insert("region".into(), Value::from(region));
+    out.insert(
+        "clusterName".into(),
+        Value::from(cluster_name(&project.name)),
+    );
+    out.insert(
+        "logGroupName".into(),
+        Value::from(log_group_name(&project.name)),
+    );
+    for key in [
+        "stackId",
+        "clusterArn",
+        "vpcId",
+        "subnetIds",
+        "securityGroupId",
+        "executionRoleArn",
+    ] {
+        out.entry(key.to_string()).or_insert(Value::Unknown);
+    }
+    if let super::inputs::Network::Adopted { vpc_id, subnet_ids } = &project.network {
+        out.insert("vpcId".into(), Value::from(vpc_id.as_str()));
+        out.insert(
+            "subnetIds".into(),
+            Value::Array(subnet_ids.iter().map(|s| Value::from(s.as_str())).collect()),
+        );
+    }
+    out
+}
+
+/// Outputs of a finished stack.
+pub fn stack_outputs(inputs: &PropertyMap, stack: &StackState, region: &str) -> PropertyMap {
+    let mut out = inputs.clone();
+    let text = |key: &str| stack.outputs.get(key).map(|v| Value::from(v.as_str()));
+    out.insert("stackName".into(), Value::from(stack.name.as_str()));
+    out.insert("stackId".into(), Value::from(stack.id.as_str()));
+    out.insert("region".into(), Value::from(region));
+    for (output, key) in [
+        ("name", keys::PROJECT_NAME),
+        ("clusterName", keys::CLUSTER_NAME),
+        ("clusterArn", keys::CLUSTER_ARN),
+        ("vpcId", keys::VPC_ID),
+        ("securityGroupId", keys::SECURITY_GROUP_ID),
+        ("executionRoleArn", keys::EXECUTION_ROLE_ARN),
+        ("logGroupName", keys::LOG_GROUP_NAME),
+    ] {
+        if let Some(v) = text(key) {
+            out.insert(output.into(), v);
+        }
+    }
+    if let Some(subnets) = stack.outputs.get(keys::SUBNET_IDS) {
+        out.insert(
+            "subnetIds".into(),
+            Value::Array(split_list(subnets).into_iter().map(Value::from).collect()),
+        );
+    }
+    out
+}
+
+/// Inputs recovered from a stack, for `pulumi import`.
+pub fn inputs_from_stack(stack: &StackState) -> PropertyMap {
+    let get = |key: &str| stack.outputs.get(key).cloned();
+    let adopted = get(keys::VPC_ADOPTED).as_deref() == Some("true");
+    let user_tags: std::collections::BTreeMap<String, String> = stack
+        .tags
+        .iter()
+        .filter(|(k, _)| !k.starts_with("defang:") && !k.starts_with("pulumi:"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let inputs = ProjectInputs {
+        name: get(keys::PROJECT_NAME),
+        vpc_id: if adopted { get(keys::VPC_ID) } else { None },
+        subnet_ids: if adopted {
+            get(keys::SUBNET_IDS).map(|s| split_list(&s))
+        } else {
+            None
+        },
+        assign_public_ip: get(keys::ASSIGN_PUBLIC_IP).map(|v| v == "true"),
+        vpc_cidr: if adopted { None } else { get(keys::VPC_CIDR) },
+        log_retention_days: get(keys::LOG_RETENTION_DAYS).and_then(|v| v.parse().ok()),
+        tags: (!user_tags.is_empty()).then_some(user_tags),
+    };
+    to_properties(&inputs)
+}

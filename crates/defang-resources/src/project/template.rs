@@ -1,0 +1,303 @@
+//! The project's CloudFormation template, generated from resolved inputs (pure, so it can be
+//! unit-tested and diffed). CloudFormation then owns dependency order, retries and rollback on
+//! real AWS, and deleting the stack removes everything the project made.
+
+use super::cidr::Cidr;
+use super::inputs::{Network, ResolvedProject, cluster_name, log_group_name};
+use serde_json::{Value, json};
+
+/// Output keys of the stack, read back by the project and by services.
+pub mod outputs {
+    pub const PROJECT_NAME: &str = "ProjectName";
+    pub const CLUSTER_NAME: &str = "ClusterName";
+    pub const CLUSTER_ARN: &str = "ClusterArn";
+    pub const VPC_ID: &str = "VpcId";
+    pub const VPC_ADOPTED: &str = "VpcAdopted";
+    pub const VPC_CIDR: &str = "VpcCidr";
+    pub const SUBNET_IDS: &str = "SubnetIds";
+    pub const ASSIGN_PUBLIC_IP: &str = "AssignPublicIp";
+    pub const SECURITY_GROUP_ID: &str = "SecurityGroupId";
+    pub const EXECUTION_ROLE_ARN: &str = "ExecutionRoleArn";
+    pub const LOG_GROUP_NAME: &str = "LogGroupName";
+    pub const LOG_RETENTION_DAYS: &str = "LogRetentionDays";
+}
+
+fn r(logical_id: &str) -> Value {
+    json!({ "Ref": logical_id })
+}
+
+fn attr(logical_id: &str, attribute: &str) -> Value {
+    json!({ "Fn::GetAtt": [logical_id, attribute] })
+}
+
+fn tags(project: &ResolvedProject, name: &str) -> Value {
+    // Stack tags propagate to every resource; the Name tag makes the console readable.
+    json!([{ "Key": "Name", "Value": name }, { "Key": "defang:project", "Value": project.name }])
+}
+
+/// The template as JSON text. `Err` only if the inputs were not checked (bad CIDR).
+pub fn render(project: &ResolvedProject) -> Result<String, String> {
+    let mut resources = serde_json::Map::new();
+    let mut outs = serde_json::Map::new();
+    let mut out = |key: &str, value: Value| {
+        outs.insert(key.to_string(), json!({ "Value": value }));
+    };
+    let prefix = format!("defang-{}", project.name);
+
+    let (vpc_id, subnets): (Value, Value) = match &project.network {
+        Network::Created { cidr } => {
+            let cidr = Cidr::parse(cidr)?;
+            network_resources(project, &cidr, &prefix, &mut resources);
+            out(outputs::VPC_ADOPTED, json!("false"));
+            out(outputs::VPC_CIDR, json!(cidr.to_string()));
+            (
+                r("Vpc"),
+                json!({ "Fn::Join": [",", [r("SubnetA"), r("SubnetB")]] }),
+            )
+        }
+        Network::Adopted { vpc_id, subnet_ids } => {
+            out(outputs::VPC_ADOPTED, json!("true"));
+            (json!(vpc_id), json!(subnet_ids.join(",")))
+        }
+    };
+
+    resources.insert(
+        "ServiceSecurityGroup".into(),
+        json!({
+            "Type": "AWS::EC2::SecurityGroup",
+            "Properties": {
+                "GroupDescription": format!("Defang project {}: tasks of its services", project.name),
+                "VpcId": vpc_id.clone(),
+                "Tags": tags(project, &format!("{prefix}-services")),
+            }
+        }),
+    );
+    // Services of one project may talk to each other on any port; nothing else gets in.
+    resources.insert(
+        "ServiceSecurityGroupSelfIngress".into(),
+        json!({
+            "Type": "AWS::EC2::SecurityGroupIngress",
+            "Properties": {
+                "GroupId": attr("ServiceSecurityGroup", "GroupId"),
+                "IpProtocol": "-1",
+                "SourceSecurityGroupId": attr("ServiceSecurityGroup", "GroupId"),
+                "Description": "traffic between services of the project",
+            }
+        }),
+    );
+    resources.insert(
+        "Cluster".into(),
+        json!({
+            "Type": "AWS::ECS::Cluster",
+            "Properties": {
+                "ClusterName": cluster_name(&project.name),
+                "CapacityProviders": ["FARGATE", "FARGATE_SPOT"],
+                "Tags": tags(project, &cluster_name(&project.name)),
+            }
+        }),
+    );
+    resources.insert(
+        "LogGroup".into(),
+        json!({
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": log_group_name(&project.name),
+                "RetentionInDays": project.log_retention_days,
+            }
+        }),
+    );
+    // The role ECS uses to pull images and write logs (not the role the app runs as).
+    resources.insert(
+        "TaskExecutionRole".into(),
+        json!({
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Description": format!("Defang project {}: ECS task execution", project.name),
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Principal": { "Service": "ecs-tasks.amazonaws.com" },
+                        "Action": "sts:AssumeRole"
+                    }]
+                },
+                "ManagedPolicyArns": [
+                    { "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy" }
+                ],
+                "Tags": tags(project, &format!("{prefix}-task-execution")),
+            }
+        }),
+    );
+
+    out(outputs::PROJECT_NAME, json!(project.name));
+    out(outputs::CLUSTER_NAME, r("Cluster"));
+    out(outputs::CLUSTER_ARN, attr("Cluster", "Arn"));
+    out(outputs::VPC_ID, vpc_id);
+    out(outputs::SUBNET_IDS, subnets);
+    out(
+        outputs::ASSIGN_PUBLIC_IP,
+        json!(project.assign_public_ip.to_string()),
+    );
+    out(
+        outputs::SECURITY_GROUP_ID,
+        attr("ServiceSecurityGroup", "GroupId"),
+    );
+    out(
+        outputs::EXECUTION_ROLE_ARN,
+        attr("TaskExecutionRole", "Arn"),
+    );
+    out(outputs::LOG_GROUP_NAME, r("LogGroup"));
+    out(
+        outputs::LOG_RETENTION_DAYS,
+        json!(project.log_retention_days.to_string()),
+    );
+
+    let template = json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": format!("Defang project {}: network, cluster, roles and logs shared by its services (managed by Pulumi; do not edit)", project.name),
+        "Resources": resources,
+        "Outputs": outs,
+    });
+    serde_json::to_string_pretty(&template).map_err(|e| e.to_string())
+}
+
+/// A VPC with two public subnets in the first two zones, an internet gateway and a default route.
+fn network_resources(
+    project: &ResolvedProject,
+    cidr: &Cidr,
+    prefix: &str,
+    resources: &mut serde_json::Map<String, Value>,
+) {
+    let [subnet_a, subnet_b] = cidr.two_subnets();
+    resources.insert(
+        "Vpc".into(),
+        json!({
+            "Type": "AWS::EC2::VPC",
+            "Properties": {
+                "CidrBlock": cidr.to_string(),
+                "EnableDnsSupport": true,
+                "EnableDnsHostnames": true,
+                "Tags": tags(project, prefix),
+            }
+        }),
+    );
+    resources.insert(
+        "InternetGateway".into(),
+        json!({ "Type": "AWS::EC2::InternetGateway", "Properties": { "Tags": tags(project, prefix) } }),
+    );
+    resources.insert(
+        "InternetGatewayAttachment".into(),
+        json!({
+            "Type": "AWS::EC2::VPCGatewayAttachment",
+            "Properties": { "VpcId": r("Vpc"), "InternetGatewayId": r("InternetGateway") }
+        }),
+    );
+    resources.insert(
+        "PublicRouteTable".into(),
+        json!({
+            "Type": "AWS::EC2::RouteTable",
+            "Properties": { "VpcId": r("Vpc"), "Tags": tags(project, &format!("{prefix}-public")) }
+        }),
+    );
+    resources.insert(
+        "PublicDefaultRoute".into(),
+        json!({
+            "Type": "AWS::EC2::Route",
+            // The route needs the gateway attached first; CloudFormation cannot infer that.
+            "DependsOn": "InternetGatewayAttachment",
+            "Properties": {
+                "RouteTableId": r("PublicRouteTable"),
+                "DestinationCidrBlock": "0.0.0.0/0",
+                "GatewayId": r("InternetGateway"),
+            }
+        }),
+    );
+    for (index, (logical, subnet)) in [("SubnetA", subnet_a), ("SubnetB", subnet_b)]
+        .into_iter()
+        .enumerate()
+    {
+        resources.insert(
+            logical.into(),
+            json!({
+                "Type": "AWS::EC2::Subnet",
+                "Properties": {
+                    "VpcId": r("Vpc"),
+                    "CidrBlock": subnet.to_string(),
+                    "AvailabilityZone": { "Fn::Select": [index, { "Fn::GetAZs": "" }] },
+                    "MapPublicIpOnLaunch": true,
+                    "Tags": tags(project, &format!("{prefix}-public-{}", index + 1)),
+                }
+            }),
+        );
+        resources.insert(
+            format!("{logical}RouteTableAssociation"),
+            json!({
+                "Type": "AWS::EC2::SubnetRouteTableAssociation",
+                "Properties": { "SubnetId": r(logical), "RouteTableId": r("PublicRouteTable") }
+            }),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::inputs::ProjectInputs;
+
+    fn parsed(inputs: &ProjectInputs) -> Value {
+        serde_json::from_str(&render(&inputs.resolve("shop")).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn created_network() {
+        let t = parsed(&ProjectInputs::default());
+        let res = t["Resources"].as_object().unwrap();
+        for id in [
+            "Vpc",
+            "InternetGateway",
+            "InternetGatewayAttachment",
+            "PublicRouteTable",
+            "PublicDefaultRoute",
+            "SubnetA",
+            "SubnetB",
+            "SubnetARouteTableAssociation",
+            "SubnetBRouteTableAssociation",
+            "ServiceSecurityGroup",
+            "Cluster",
+            "LogGroup",
+            "TaskExecutionRole",
+        ] {
+            assert!(res.contains_key(id), "missing {id}");
+        }
+        assert_eq!(res["SubnetB"]["Properties"]["CidrBlock"], "10.0.16.0/20");
+        assert_eq!(res["Cluster"]["Properties"]["ClusterName"], "defang-shop");
+        assert_eq!(res["LogGroup"]["Properties"]["RetentionInDays"], 30);
+        assert_eq!(t["Outputs"]["VpcAdopted"]["Value"], "false");
+    }
+
+    #[test]
+    fn adopted_network_creates_no_vpc() {
+        let t = parsed(&ProjectInputs {
+            vpc_id: Some("vpc-123".into()),
+            subnet_ids: Some(vec!["subnet-a".into(), "subnet-b".into()]),
+            assign_public_ip: Some(false),
+            ..Default::default()
+        });
+        let res = t["Resources"].as_object().unwrap();
+        assert!(!res.contains_key("Vpc"));
+        assert!(!res.contains_key("SubnetA"));
+        assert_eq!(
+            res["ServiceSecurityGroup"]["Properties"]["VpcId"],
+            "vpc-123"
+        );
+        assert_eq!(t["Outputs"]["SubnetIds"]["Value"], "subnet-a,subnet-b");
+        assert_eq!(t["Outputs"]["AssignPublicIp"]["Value"], "false");
+    }
+
+    #[test]
+    fn deterministic() {
+        let a = render(&ProjectInputs::default().resolve("shop")).unwrap();
+        let b = render(&ProjectInputs::default().resolve("shop")).unwrap();
+        assert_eq!(a, b);
+    }
+}
