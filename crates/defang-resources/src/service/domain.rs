@@ -1,0 +1,229 @@
+//! Service domains and endpoints, as Defang BYOC names them:
+//!
+//! - an ingress port is public at `<service>--<port>.<project>.<username>.<suffix>` (the suffix
+//!   is `defang.app` unless configured);
+//! - a host port is private at `<service>.<project>.internal:<port>`.
+//!
+//! The service's `domain` is the one of its first ingress port.
+
+use super::inputs::{PortMode, ResolvedService};
+use crate::names::MAX_LABEL_LEN;
+use pulumi_plugin::CheckFailure;
+use std::fmt;
+
+pub use crate::config::DEFAULT_DOMAIN_SUFFIX;
+
+/// The longest domain name (RFC 1035 §2.3.4, without the trailing dot).
+pub const MAX_DOMAIN_LEN: usize = 253;
+
+/// The private DNS zone suffix of a project's services.
+const PRIVATE_ZONE: &str = "internal";
+
+/// The names a project's domains are made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Zone<'a> {
+    pub project: &'a str,
+    pub username: &'a str,
+    /// `defang.app` unless configured.
+    pub suffix: &'a str,
+}
+
+impl<'a> Zone<'a> {
+    pub fn new(project: &'a str, username: &'a str) -> Self {
+        Zone {
+            project,
+            username,
+            suffix: DEFAULT_DOMAIN_SUFFIX,
+        }
+    }
+
+    pub fn with_suffix(self, suffix: &'a str) -> Self {
+        Zone { suffix, ..self }
+    }
+
+    /// `<service>--<port>.<project>.<username>.<suffix>`.
+    pub fn ingress_domain(&self, service: &str, port: u16) -> Result<String, DomainError> {
+        check_ingress_label(service, port)?;
+        let domain = format!(
+            "{}.{}.{}.{}",
+            ingress_label(service, port),
+            self.project,
+            self.username,
+            self.suffix
+        );
+        let len = domain.len();
+        if len > MAX_DOMAIN_LEN {
+            return Err(DomainError {
+                reason: format!(
+                    "makes the domain {domain:?} {len} characters long, and a domain name holds at \
+                     most {MAX_DOMAIN_LEN}: shorten `name` (or the project name) by {} {}",
+                    len - MAX_DOMAIN_LEN,
+                    if len - MAX_DOMAIN_LEN == 1 {
+                        "character"
+                    } else {
+                        "characters"
+                    }
+                ),
+            });
+        }
+        Ok(domain)
+    }
+
+    /// `<service>.<project>.internal:<port>`.
+    pub fn private_endpoint(&self, service: &str, port: u16) -> String {
+        format!("{service}.{}.{PRIVATE_ZONE}:{port}", self.project)
+    }
+}
+
+/// A service name that makes an invalid domain. It is always about the `name` input: the
+/// project and username are labels of their own and are checked where they are set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DomainError {
+    /// What is wrong, and how to fix it.
+    pub reason: String,
+}
+
+impl DomainError {
+    /// The input property to blame.
+    pub const PROPERTY: &'static str = "name";
+}
+
+impl fmt::Display for DomainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", Self::PROPERTY, self.reason)
+    }
+}
+
+impl std::error::Error for DomainError {}
+
+impl From<DomainError> for CheckFailure {
+    fn from(e: DomainError) -> Self {
+        CheckFailure::new(DomainError::PROPERTY, e.reason)
+    }
+}
+
+/// The first label of an ingress domain: `<service>--<port>`.
+pub fn ingress_label(service: &str, port: u16) -> String {
+    format!("{service}--{port}")
+}
+
+/// Checks that `<service>--<port>` fits in one DNS label; this needs no configuration, so
+/// `check` can run it.
+pub fn check_ingress_label(service: &str, port: u16) -> Result<(), DomainError> {
+    let label = ingress_label(service, port);
+    if label.len() <= MAX_LABEL_LEN {
+        return Ok(());
+    }
+    let room = MAX_LABEL_LEN.saturating_sub(label.len() - service.len());
+    Err(DomainError {
+        reason: format!(
+            "is too long for the domain of port {port}: its first label {label:?} has {} \
+             characters, and a DNS label holds at most {MAX_LABEL_LEN}: use a name of at most \
+             {room} characters",
+            label.len()
+        ),
+    })
+}
+
+/// The service's public domain: the one of its first ingress port; `None` without one.
+pub fn domain(service: &ResolvedService, zone: &Zone) -> Result<Option<String>, DomainError> {
+    service
+        .first_ingress_port()
+        .map(|port| zone.ingress_domain(&service.name, port.target))
+        .transpose()
+}
+
+/// One endpoint per port, in declared order: the public domain of an ingress port, the private
+/// `host:port` of a host port.
+pub fn endpoints(service: &ResolvedService, zone: &Zone) -> Result<Vec<String>, DomainError> {
+    service
+        .ports
+        .iter()
+        .map(|port| match port.mode {
+            PortMode::Ingress => zone.ingress_domain(&service.name, port.target),
+            PortMode::Host => Ok(zone.private_endpoint(&service.name, port.target)),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::inputs::ServiceInputs;
+    use serde_json::json;
+
+    fn service(name: &str, ports: serde_json::Value) -> ResolvedService {
+        let inputs: ServiceInputs = serde_json::from_value(json!({
+            "project": "shop", "name": name, "image": "nginx", "ports": ports
+        }))
+        .unwrap();
+        inputs.resolved("ignored").unwrap()
+    }
+
+    #[test]
+    fn byoc_domain_of_the_first_ingress_port() {
+        let s = service(
+            "web",
+            json!([{"target": 9000, "mode": "host"}, {"target": 80}, {"target": 443}]),
+        );
+        let zone = Zone::new("shop", "alice");
+        assert_eq!(
+            domain(&s, &zone).unwrap().as_deref(),
+            Some("web--80.shop.alice.defang.app")
+        );
+        assert_eq!(
+            endpoints(&s, &zone).unwrap(),
+            vec![
+                "web.shop.internal:9000",
+                "web--80.shop.alice.defang.app",
+                "web--443.shop.alice.defang.app",
+            ]
+        );
+    }
+
+    #[test]
+    fn no_ingress_port_no_domain() {
+        let zone = Zone::new("shop", "alice");
+        let s = service("db", json!([{"target": 5432, "mode": "host"}]));
+        assert_eq!(domain(&s, &zone).unwrap(), None);
+        assert_eq!(endpoints(&s, &zone).unwrap(), vec!["db.shop.internal:5432"]);
+        let s = service("worker", json!([]));
+        assert_eq!(domain(&s, &zone).unwrap(), None);
+        assert!(endpoints(&s, &zone).unwrap().is_empty());
+    }
+
+    #[test]
+    fn suffix_is_configurable() {
+        let zone = Zone::new("shop", "alice").with_suffix("example.com");
+        assert_eq!(
+            zone.ingress_domain("web", 8080).unwrap(),
+            "web--8080.shop.alice.example.com"
+        );
+    }
+
+    #[test]
+    fn label_too_long_names_the_fix() {
+        let name = "a".repeat(60);
+        assert!(check_ingress_label(&name[..58], 80).is_ok());
+        let err = check_ingress_label(&name, 80).unwrap_err();
+        assert!(err.reason.contains("at most 59 characters"), "{err}");
+        assert!(err.to_string().starts_with("name: "), "{err}");
+        let err = check_ingress_label(&name, 65535).unwrap_err();
+        assert!(err.reason.contains("at most 56 characters"), "{err}");
+        let failure: CheckFailure = err.into();
+        assert_eq!(failure.property, "name");
+    }
+
+    #[test]
+    fn domain_too_long_names_the_fix() {
+        let project = "p".repeat(63);
+        let username = "u".repeat(63);
+        let suffix = format!("{}.com", "s".repeat(63));
+        let zone = Zone::new(&project, &username).with_suffix(&suffix);
+        let fits = "w".repeat(253 - (63 + 63 + 67 + 3) - 4);
+        assert_eq!(zone.ingress_domain(&fits, 80).unwrap().len(), 253);
+        let err = zone.ingress_domain(&format!("{fits}w"), 80).unwrap_err();
+        assert!(err.reason.contains("254 characters"), "{err}");
+        assert!(err.reason.contains("by 1 character"), "{err}");
+    }
+}

@@ -1,0 +1,332 @@
+//! The inputs of `defang:index:Service`, and how their defaults resolve into what is deployed.
+//!
+//! The serde names are the schema's property names (camelCase); the doc comments become the
+//! descriptions of the JSON schema that `check` validates against, and `tests/schema.rs` makes
+//! sure `schema.json` declares exactly these properties.
+
+use super::sizing::{FargateSize, fargate_size, parse_memory};
+use pulumi_plugin::CheckFailure;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Number of tasks when `replicas` is not set.
+pub const DEFAULT_REPLICAS: u32 = 1;
+
+/// A container service running on ECS Fargate in the project's cluster.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServiceInputs {
+    /// The name of the Defang project the service belongs to, normally `myProject.name` (which
+    /// also makes Pulumi create the project first).
+    pub project: String,
+    /// The service name, a DNS label (lowercase letters, digits and '-', starting with a letter,
+    /// no "--"). Defaults to the Pulumi resource name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The container image reference, e.g. `nginx:1.27` or
+    /// `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The ports the container listens on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<Port>,
+    /// Environment variables; values may be secrets.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, String>,
+    /// Overrides the image's command (Docker `CMD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Overrides the image's entrypoint (Docker `ENTRYPOINT`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Vec<String>>,
+    /// Number of tasks to run; 0 scales the service to zero. Defaults to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
+    /// vCPU per task, rounded up to a Fargate size. Defaults to 0.25.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<f64>,
+    /// Memory per task with a binary unit ("512Mi", "1Gi", "1.5G"; a bare number is MiB),
+    /// rounded up to a Fargate size. Defaults to the least memory for the CPU size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+    /// The CPU architecture the image is built for. Defaults to linux/amd64.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+    /// The container health check, in Compose form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check: Option<HealthCheck>,
+    /// Wait until the rollout completes (or fails). Defaults to true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_for_steady_state: Option<bool>,
+}
+
+/// A port the container listens on.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Port {
+    /// The port number in the container, 1–65535.
+    #[schemars(range(min = 1, max = 65535))]
+    pub target: u16,
+    /// `ingress` (public, with a domain) or `host` (private). Defaults to ingress.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<PortMode>,
+    /// `tcp` or `udp`. Defaults to tcp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Protocol>,
+    /// The application protocol of a tcp port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_protocol: Option<AppProtocol>,
+}
+
+/// How a port is exposed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PortMode {
+    /// Public, at `<service>--<port>.<project>.<username>.defang.app`.
+    #[default]
+    Ingress,
+    /// Private, at `<service>.<project>.internal:<port>`.
+    Host,
+}
+
+/// The transport protocol of a port.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    #[default]
+    Tcp,
+    Udp,
+}
+
+/// The application protocol of a tcp port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AppProtocol {
+    Http,
+    Http2,
+    Grpc,
+}
+
+/// The operating system and CPU architecture of the image.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+pub enum Platform {
+    /// x86-64.
+    #[default]
+    #[serde(rename = "linux/amd64")]
+    LinuxAmd64,
+    /// ARM64 (AWS Graviton).
+    #[serde(rename = "linux/arm64")]
+    LinuxArm64,
+}
+
+/// A container health check in Compose form.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HealthCheck {
+    /// `["CMD", "curl", "-f", "http://localhost/"]`, `["CMD-SHELL", "curl -f http://localhost/ ||
+    /// exit 1"]` or `["NONE"]`.
+    pub test: Vec<String>,
+    /// Seconds between checks, 5–300 (ECS default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 5, max = 300))]
+    pub interval_seconds: Option<u32>,
+    /// Seconds before a check counts as failed, 2–60 (ECS default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 2, max = 60))]
+    pub timeout_seconds: Option<u32>,
+    /// Consecutive failures before the container is unhealthy, 1–10 (ECS default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10))]
+    pub retries: Option<u32>,
+    /// Seconds after start during which failures do not count, 0–300.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 300))]
+    pub start_period_seconds: Option<u32>,
+}
+
+/// A service with every default applied: what is planned and deployed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolvedService {
+    pub project: String,
+    pub name: String,
+    pub image: String,
+    pub ports: Vec<ResolvedPort>,
+    pub environment: BTreeMap<String, String>,
+    pub command: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub replicas: u32,
+    pub size: FargateSize,
+    pub platform: Platform,
+    pub health_check: Option<HealthCheck>,
+    pub wait_for_steady_state: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ResolvedPort {
+    pub target: u16,
+    pub mode: PortMode,
+    pub protocol: Protocol,
+    pub app_protocol: Option<AppProtocol>,
+}
+
+impl ResolvedService {
+    /// The first ingress port: the one the service's domain is for.
+    pub fn first_ingress_port(&self) -> Option<&ResolvedPort> {
+        self.ports.iter().find(|p| p.mode == PortMode::Ingress)
+    }
+}
+
+impl ServiceInputs {
+    /// The service name: `name`, else the Pulumi resource name.
+    pub fn service_name<'a>(&'a self, resource_name: &'a str) -> &'a str {
+        self.name.as_deref().unwrap_or(resource_name)
+    }
+
+    /// Applies the defaults and rounds the size up to a Fargate size. The inputs are expected to
+    /// have passed [`super::check::check_service`]; what it would reject is an error here too,
+    /// never a panic, but only the first problem is reported.
+    pub fn resolved(&self, resource_name: &str) -> Result<ResolvedService, CheckFailure> {
+        let image = self
+            .image
+            .clone()
+            .ok_or_else(|| CheckFailure::new("image", "is required"))?;
+        let memory_mib = self
+            .memory
+            .as_deref()
+            .map(parse_memory)
+            .transpose()
+            .map_err(|reason| CheckFailure::new("memory", reason))?;
+        let size = fargate_size(self.cpus, memory_mib)
+            .map_err(|e| CheckFailure::new(e.input.property(), e.reason))?;
+        Ok(ResolvedService {
+            project: self.project.clone(),
+            name: self.service_name(resource_name).to_string(),
+            image,
+            ports: self.ports.iter().map(Port::resolved).collect(),
+            environment: self.environment.clone(),
+            command: self.command.clone(),
+            entrypoint: self.entrypoint.clone(),
+            replicas: self.replicas.unwrap_or(DEFAULT_REPLICAS),
+            size,
+            platform: self.platform.unwrap_or_default(),
+            health_check: self.health_check.clone(),
+            wait_for_steady_state: self.wait_for_steady_state.unwrap_or(true),
+        })
+    }
+}
+
+impl Port {
+    pub fn resolved(&self) -> ResolvedPort {
+        ResolvedPort {
+            target: self.target,
+            mode: self.mode.unwrap_or_default(),
+            protocol: self.protocol.unwrap_or_default(),
+            app_protocol: self.app_protocol,
+        }
+    }
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pulumi_plugin::value::{from_properties, to_properties};
+    use serde_json::json;
+
+    fn inputs(value: serde_json::Value) -> ServiceInputs {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn resolves_defaults() {
+        let r = inputs(json!({"project": "shop", "image": "nginx", "ports": [{"target": 80}]}))
+            .resolved("web")
+            .unwrap();
+        assert_eq!(r.name, "web");
+        assert_eq!(r.replicas, 1);
+        assert_eq!(r.size.cpu_units, 256);
+        assert_eq!(r.size.memory_mib, 512);
+        assert_eq!(r.platform, Platform::LinuxAmd64);
+        assert!(r.wait_for_steady_state);
+        assert_eq!(
+            r.ports,
+            vec![ResolvedPort {
+                target: 80,
+                mode: PortMode::Ingress,
+                protocol: Protocol::Tcp,
+                app_protocol: None
+            }]
+        );
+        assert_eq!(r.first_ingress_port().map(|p| p.target), Some(80));
+    }
+
+    #[test]
+    fn resolves_explicit_values() {
+        let r = inputs(json!({
+            "project": "shop", "name": "api", "image": "nginx", "replicas": 0,
+            "cpus": 1, "memory": "3Gi", "platform": "linux/arm64", "waitForSteadyState": false,
+            "ports": [{"target": 53, "mode": "host", "protocol": "udp"}],
+        }))
+        .resolved("web")
+        .unwrap();
+        assert_eq!(r.name, "api");
+        assert_eq!(r.replicas, 0);
+        assert_eq!((r.size.cpu_units, r.size.memory_mib), (1024, 3072));
+        assert_eq!(r.platform, Platform::LinuxArm64);
+        assert!(!r.wait_for_steady_state);
+        assert_eq!(r.ports[0].protocol, Protocol::Udp);
+        assert_eq!(r.first_ingress_port(), None);
+    }
+
+    #[test]
+    fn resolution_errors_name_the_property() {
+        let err = inputs(json!({"project": "shop"}))
+            .resolved("web")
+            .unwrap_err();
+        assert_eq!(err.property, "image");
+        let err = inputs(json!({"project": "p", "image": "i", "memory": "lots"}))
+            .resolved("web")
+            .unwrap_err();
+        assert_eq!(err.property, "memory");
+        let err = inputs(json!({"project": "p", "image": "i", "cpus": 64}))
+            .resolved("web")
+            .unwrap_err();
+        assert_eq!(err.property, "cpus");
+    }
+
+    #[test]
+    fn round_trips_through_property_maps_without_defaults() {
+        let original = inputs(json!({
+            "project": "shop", "image": "nginx",
+            "ports": [{"target": 80, "appProtocol": "http2"}],
+            "platform": "linux/arm64",
+            "healthCheck": {"test": ["NONE"], "startPeriodSeconds": 10},
+        }));
+        let props = to_properties(&original);
+        let keys: Vec<&str> = props.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            ["healthCheck", "image", "platform", "ports", "project"]
+        );
+        let back: ServiceInputs = from_properties(&props).unwrap();
+        assert_eq!(back, original);
+    }
+
+    #[test]
+    fn rejects_unknown_fields_and_values() {
+        assert!(
+            serde_json::from_value::<ServiceInputs>(json!({"project": "p", "replica": 2})).is_err()
+        );
+        assert!(serde_json::from_value::<Port>(json!({"target": 80, "mode": "public"})).is_err());
+        assert!(serde_json::from_value::<Platform>(json!("linux/386")).is_err());
+    }
+}
