@@ -3,7 +3,9 @@
 //! (what to create, when to retry, how to wait) live in `defang-resources`.
 
 pub mod config;
+pub mod ecs;
 #[allow(dead_code)] // used by the adapters that follow
 mod errors;
 
 pub use config::{AwsSettings, load};
+pub use ecs::EcsAdapter;

@@ -1,0 +1,299 @@
+//! [`Ecs`] over the AWS SDK: Fargate task definitions and services.
+
+mod service;
+mod task_definition;
+
+use crate::errors::classify;
+use async_trait::async_trait;
+use aws_sdk_ecs::types::{
+    LaunchType, PropagateTags, ServiceField, TaskDefinitionField, TaskDefinitionStatus,
+};
+use defang_resources::cloud::{
+    CloudError, CloudResult, Ecs, ServiceSpec, ServiceState, ServiceUpdate, TaskDefinition,
+    TaskDefinitionSpec,
+};
+
+/// DescribeServices accepts at most this many names per call.
+const DESCRIBE_SERVICES_BATCH: usize = 10;
+
+pub struct EcsAdapter {
+    client: aws_sdk_ecs::Client,
+}
+
+impl EcsAdapter {
+    pub fn new(client: aws_sdk_ecs::Client) -> Self {
+        Self { client }
+    }
+
+    async fn describe_task_definition_status(
+        &self,
+        arn: &str,
+    ) -> CloudResult<Option<TaskDefinitionStatus>> {
+        match self
+            .client
+            .describe_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.task_definition().and_then(|t| t.status().cloned())),
+            Err(err) => match classify("describe ECS task definition", &err) {
+                CloudError::NotFound(_) => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl Ecs for EcsAdapter {
+    async fn register_task_definition(&self, spec: &TaskDefinitionSpec) -> CloudResult<String> {
+        let request =
+            task_definition::register_request(self.client.register_task_definition(), spec)?;
+        let out = request
+            .send()
+            .await
+            .map_err(|e| classify("register ECS task definition", &e))?;
+        let arn = out
+            .task_definition()
+            .and_then(|t| t.task_definition_arn())
+            .ok_or_else(|| {
+                CloudError::Other("register ECS task definition: no ARN in the response".into())
+            })?;
+        tracing::debug!(family = %spec.family, %arn, "registered task definition");
+        Ok(arn.to_owned())
+    }
+
+    async fn describe_task_definition(&self, arn: &str) -> CloudResult<Option<TaskDefinition>> {
+        let out = match self
+            .client
+            .describe_task_definition()
+            .task_definition(arn)
+            .include(TaskDefinitionField::Tags)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(err) => {
+                return match classify("describe ECS task definition", &err) {
+                    CloudError::NotFound(_) => Ok(None),
+                    other => Err(other),
+                };
+            }
+        };
+        match out.task_definition() {
+            Some(definition) => task_definition::from_sdk(definition, out.tags()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn list_task_definitions(&self, family: &str) -> CloudResult<Vec<String>> {
+        let mut pages = self
+            .client
+            .list_task_definitions()
+            .family_prefix(family)
+            .status(TaskDefinitionStatus::Active)
+            .into_paginator()
+            .send();
+        let mut arns = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("list ECS task definitions", &e))?;
+            // `familyPrefix` is an exact family on AWS, but do not rely on it for prefixes
+            // like `web` vs `web-api`.
+            arns.extend(
+                page.task_definition_arns()
+                    .iter()
+                    .filter(|arn| task_definition::family_of_arn(arn) == Some(family))
+                    .cloned(),
+            );
+        }
+        Ok(arns)
+    }
+
+    async fn deregister_task_definition(&self, arn: &str) -> CloudResult<()> {
+        let err = match self
+            .client
+            .deregister_task_definition()
+            .task_definition(arn)
+            .send()
+            .await
+        {
+            Ok(_) => {
+                tracing::debug!(%arn, "deregistered task definition");
+                return Ok(());
+            }
+            Err(err) => classify("deregister ECS task definition", &err),
+        };
+        match err {
+            CloudError::NotFound(_) => Ok(()),
+            // Some refusals are about the revision being inactive already; only the current
+            // status can tell those apart from real problems.
+            CloudError::Invalid(_) => match self.describe_task_definition_status(arn).await? {
+                None | Some(TaskDefinitionStatus::Inactive) => Ok(()),
+                Some(_) => Err(err),
+            },
+            other => Err(other),
+        }
+    }
+
+    async fn create_service(&self, spec: &ServiceSpec) -> CloudResult<ServiceState> {
+        let out = self
+            .client
+            .create_service()
+            .cluster(&spec.cluster)
+            .service_name(&spec.name)
+            .task_definition(&spec.task_definition_arn)
+            .desired_count(to_i32(spec.desired_count))
+            .launch_type(LaunchType::Fargate)
+            .network_configuration(service::network_configuration(&spec.network)?)
+            .deployment_configuration(service::deployment_configuration())
+            // Tasks carry the service's tags (cost allocation), plus ECS's own cluster/service tags.
+            .propagate_tags(PropagateTags::Service)
+            .enable_ecs_managed_tags(true)
+            .set_tags((!spec.tags.is_empty()).then(|| task_definition::to_tags(&spec.tags)))
+            .client_token(&spec.client_token)
+            .send()
+            .await
+            .map_err(|e| classify("create ECS service", &e))?;
+        let service = out.service().ok_or_else(|| {
+            CloudError::Other("create ECS service: no service in the response".into())
+        })?;
+        let mut state = service::service_state(service);
+        // The response may leave tags out; they are what we just asked for.
+        if state.tags.is_empty() {
+            state.tags = spec.tags.clone();
+            state.tags.sort();
+        }
+        tracing::debug!(cluster = %spec.cluster, name = %spec.name, "created service");
+        Ok(state)
+    }
+
+    async fn update_service(&self, update: &ServiceUpdate) -> CloudResult<ServiceState> {
+        let network = update
+            .network
+            .as_ref()
+            .map(service::network_configuration)
+            .transpose()?;
+        let out = self
+            .client
+            .update_service()
+            .cluster(&update.cluster)
+            .service(&update.name)
+            .set_task_definition(update.task_definition_arn.clone())
+            .set_desired_count(update.desired_count.map(to_i32))
+            .set_network_configuration(network)
+            // Sent on every update, not only at creation: it costs nothing when unchanged, it
+            // repairs services whose configuration was changed by hand, and moto drops it on
+            // create (only update stores it), so tests and AWS then agree.
+            .deployment_configuration(service::deployment_configuration())
+            .send()
+            .await
+            .map_err(|e| classify("update ECS service", &e))?;
+        let service = out.service().ok_or_else(|| {
+            CloudError::Other("update ECS service: no service in the response".into())
+        })?;
+        let mut state = service::service_state(service);
+        // UpdateService does not return tags; without them callers would think they are gone.
+        if state.tags.is_empty() && !state.arn.is_empty() {
+            let tags = self
+                .client
+                .list_tags_for_resource()
+                .resource_arn(&state.arn)
+                .send()
+                .await
+                .map_err(|e| classify("list ECS service tags", &e))?;
+            state.tags = task_definition::from_tags(tags.tags());
+        }
+        tracing::debug!(cluster = %update.cluster, name = %update.name, "updated service");
+        Ok(state)
+    }
+
+    async fn describe_services(
+        &self,
+        cluster: &str,
+        names: &[String],
+    ) -> CloudResult<Vec<ServiceState>> {
+        let mut states = Vec::with_capacity(names.len());
+        for batch in names.chunks(DESCRIBE_SERVICES_BATCH) {
+            let out = match self
+                .client
+                .describe_services()
+                .cluster(cluster)
+                .set_services(Some(batch.to_vec()))
+                .include(ServiceField::Tags)
+                .send()
+                .await
+            {
+                Ok(out) => out,
+                Err(err) => {
+                    return match classify("describe ECS services", &err) {
+                        // No cluster, no services: the same answer as for missing services.
+                        CloudError::NotFound(_) => Ok(Vec::new()),
+                        other => Err(other),
+                    };
+                }
+            };
+            // MISSING means the service does not exist; anything else is a real failure.
+            if let Some(failure) = out
+                .failures()
+                .iter()
+                .find(|f| f.reason() != Some("MISSING"))
+            {
+                return Err(CloudError::Other(format!(
+                    "describe ECS services: {}: {}{}",
+                    failure.arn().unwrap_or(cluster),
+                    failure.reason().unwrap_or("unknown failure"),
+                    failure
+                        .detail()
+                        .map(|d| format!(" ({d})"))
+                        .unwrap_or_default(),
+                )));
+            }
+            states.extend(out.services().iter().map(service::service_state));
+        }
+        Ok(states)
+    }
+
+    async fn delete_service(&self, cluster: &str, name: &str) -> CloudResult<()> {
+        // ECS refuses DeleteService while the desired count is above zero, unless forced.
+        // Scaling to zero first and then deleting without `force` lets ECS stop the tasks the
+        // normal way (connection draining, stop timeout); the service is DRAINING until they
+        // are gone, then INACTIVE. The order matters: delete first would be refused.
+        let scaled = self
+            .client
+            .update_service()
+            .cluster(cluster)
+            .service(name)
+            .desired_count(0)
+            .send()
+            .await;
+        if let Err(err) = scaled {
+            return match classify("scale ECS service to zero", &err) {
+                // Missing cluster, missing service, or already deleted (INACTIVE).
+                CloudError::NotFound(_) => Ok(()),
+                other => Err(other),
+            };
+        }
+        match self
+            .client
+            .delete_service()
+            .cluster(cluster)
+            .service(name)
+            .send()
+            .await
+        {
+            Ok(_) => {
+                tracing::debug!(%cluster, %name, "deleted service");
+                Ok(())
+            }
+            Err(err) => match classify("delete ECS service", &err) {
+                CloudError::NotFound(_) => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+}
+
+fn to_i32(count: u32) -> i32 {
+    i32::try_from(count).unwrap_or(i32::MAX)
+}

@@ -1,0 +1,94 @@
+//! Services: request pieces and the mapping of ECS's `Service` to [`ServiceState`].
+
+use super::task_definition::from_tags;
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
+    DeploymentRolloutState, NetworkConfiguration, Service,
+};
+use defang_resources::cloud::{CloudError, Deployment, NetworkSpec, RolloutState, ServiceState};
+
+/// How many service events to keep (newest first); older ones rarely explain the present.
+const RECENT_EVENTS: usize = 5;
+
+/// Rolling deployments that never drop below the desired count, and that ECS rolls back by
+/// itself when new tasks keep failing to start (instead of retrying them forever).
+pub(super) fn deployment_configuration() -> DeploymentConfiguration {
+    DeploymentConfiguration::builder()
+        .deployment_circuit_breaker(
+            DeploymentCircuitBreaker::builder()
+                .enable(true)
+                .rollback(true)
+                .build(),
+        )
+        .maximum_percent(200)
+        .minimum_healthy_percent(100)
+        .build()
+}
+
+pub(super) fn network_configuration(
+    network: &NetworkSpec,
+) -> Result<NetworkConfiguration, CloudError> {
+    let awsvpc = AwsVpcConfiguration::builder()
+        .set_subnets(Some(network.subnets.clone()))
+        .set_security_groups(Some(network.security_groups.clone()))
+        .assign_public_ip(if network.assign_public_ip {
+            AssignPublicIp::Enabled
+        } else {
+            AssignPublicIp::Disabled
+        })
+        .build()
+        .map_err(|e| CloudError::Invalid(format!("network configuration: {e}")))?;
+    Ok(NetworkConfiguration::builder()
+        .awsvpc_configuration(awsvpc)
+        .build())
+}
+
+pub(super) fn service_state(service: &Service) -> ServiceState {
+    let mut events: Vec<_> = service.events().iter().collect();
+    // ECS lists events newest first already; sorting makes that a guarantee.
+    events.sort_by(|a, b| b.created_at().cmp(&a.created_at()));
+    ServiceState {
+        arn: service.service_arn().unwrap_or_default().to_owned(),
+        name: service.service_name().unwrap_or_default().to_owned(),
+        cluster_arn: service.cluster_arn().unwrap_or_default().to_owned(),
+        status: service.status().unwrap_or_default().to_owned(),
+        task_definition_arn: service.task_definition().unwrap_or_default().to_owned(),
+        desired_count: service.desired_count(),
+        running_count: service.running_count(),
+        pending_count: service.pending_count(),
+        deployments: service.deployments().iter().map(deployment).collect(),
+        network: service
+            .network_configuration()
+            .and_then(|n| n.awsvpc_configuration())
+            .map(|vpc| NetworkSpec {
+                subnets: vpc.subnets().to_vec(),
+                security_groups: vpc.security_groups().to_vec(),
+                assign_public_ip: vpc.assign_public_ip() == Some(&AssignPublicIp::Enabled),
+            }),
+        tags: from_tags(service.tags()),
+        recent_events: events
+            .into_iter()
+            .filter_map(|e| e.message().map(str::to_owned))
+            .take(RECENT_EVENTS)
+            .collect(),
+    }
+}
+
+fn deployment(deployment: &aws_sdk_ecs::types::Deployment) -> Deployment {
+    Deployment {
+        id: deployment.id().unwrap_or_default().to_owned(),
+        status: deployment.status().unwrap_or_default().to_owned(),
+        task_definition_arn: deployment.task_definition().unwrap_or_default().to_owned(),
+        rollout_state: deployment.rollout_state().and_then(|state| match state {
+            DeploymentRolloutState::InProgress => Some(RolloutState::InProgress),
+            DeploymentRolloutState::Completed => Some(RolloutState::Completed),
+            DeploymentRolloutState::Failed => Some(RolloutState::Failed),
+            _ => None,
+        }),
+        rollout_state_reason: deployment.rollout_state_reason().map(str::to_owned),
+        desired_count: deployment.desired_count(),
+        running_count: deployment.running_count(),
+        pending_count: deployment.pending_count(),
+        failed_tasks: deployment.failed_tasks(),
+    }
+}
