@@ -4,8 +4,49 @@
 
 pub mod config;
 pub mod ecs;
-#[allow(dead_code)] // used by the adapters that follow
 mod errors;
+pub mod stack;
 
 pub use config::{AwsSettings, load};
 pub use ecs::EcsAdapter;
+pub use stack::StackAdapter;
+
+use aws_config::SdkConfig;
+use defang_resources::cloud::{Ecs, Stacks};
+use std::sync::Arc;
+
+/// The cloud traits backed by AWS, for one account and region.
+#[derive(Clone)]
+pub struct AwsClients {
+    pub ecs: Arc<dyn Ecs>,
+    pub stacks: Arc<dyn Stacks>,
+    pub region: String,
+}
+
+impl AwsClients {
+    /// Builds the adapters from a loaded configuration; fails only if it has no region.
+    pub fn from_config(config: &SdkConfig) -> Result<Self, String> {
+        let region = config
+            .region()
+            .map(|r| r.as_ref().to_owned())
+            .ok_or_else(|| "the AWS configuration has no region".to_owned())?;
+        Ok(Self {
+            ecs: Arc::new(EcsAdapter::new(config::ecs_client(config))),
+            stacks: Arc::new(StackAdapter::new(config::cloudformation_client(config))),
+            region,
+        })
+    }
+
+    /// Loads the standard AWS configuration (see [`config::load`]) and builds the adapters.
+    pub async fn load(settings: &AwsSettings) -> Result<Self, String> {
+        Self::from_config(&config::load(settings).await?)
+    }
+}
+
+impl std::fmt::Debug for AwsClients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsClients")
+            .field("region", &self.region)
+            .finish_non_exhaustive()
+    }
+}

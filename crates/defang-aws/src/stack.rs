@@ -1,0 +1,179 @@
+//! [`Stacks`] over the AWS SDK: CloudFormation stacks for a project's shared infrastructure.
+
+use crate::errors::{classify, is_no_updates};
+use async_trait::async_trait;
+use aws_sdk_cloudformation::types::{Capability, StackStatus, Tag};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use defang_resources::cloud::{
+    CloudError, CloudResult, StackEvent, StackRequest, StackState, Stacks, UpdateOutcome,
+};
+use std::collections::BTreeMap;
+
+pub struct StackAdapter {
+    client: aws_sdk_cloudformation::Client,
+}
+
+impl StackAdapter {
+    pub fn new(client: aws_sdk_cloudformation::Client) -> Self {
+        Self { client }
+    }
+}
+
+/// Our templates create IAM roles (task execution, task role), some with fixed names.
+fn capabilities() -> Vec<Capability> {
+    vec![Capability::CapabilityIam, Capability::CapabilityNamedIam]
+}
+
+fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
+    tags.iter()
+        .map(|(key, value)| Tag::builder().key(key).value(value).build())
+        .collect()
+}
+
+fn stack_state(stack: &aws_sdk_cloudformation::types::Stack) -> StackState {
+    StackState {
+        id: stack.stack_id().unwrap_or_default().to_owned(),
+        name: stack.stack_name().unwrap_or_default().to_owned(),
+        status: stack
+            .stack_status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        status_reason: stack.stack_status_reason().map(str::to_owned),
+        outputs: stack
+            .outputs()
+            .iter()
+            .filter_map(|o| {
+                Some((
+                    o.output_key()?.to_owned(),
+                    o.output_value().unwrap_or_default().to_owned(),
+                ))
+            })
+            .collect(),
+        tags: stack
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+            .collect(),
+    }
+}
+
+#[async_trait]
+impl Stacks for StackAdapter {
+    async fn describe_stack(&self, name: &str) -> CloudResult<Option<StackState>> {
+        let out = match self.client.describe_stacks().stack_name(name).send().await {
+            Ok(out) => out,
+            // "ValidationError: Stack with id <name> does not exist".
+            Err(err) => {
+                return match classify("describe CloudFormation stack", &err) {
+                    CloudError::NotFound(_) => Ok(None),
+                    other => Err(other),
+                };
+            }
+        };
+        // By name, AWS only returns live stacks; by stack id it also returns deleted ones.
+        Ok(out
+            .stacks()
+            .iter()
+            .find(|s| s.stack_status() != Some(&StackStatus::DeleteComplete))
+            .map(stack_state))
+    }
+
+    async fn create_stack(&self, request: &StackRequest) -> CloudResult<String> {
+        // OnFailure stays at its default, ROLLBACK: a failed create leaves the stack in
+        // ROLLBACK_COMPLETE with its events, so the user can read why; the caller deletes it
+        // before trying again. DELETE would erase the evidence.
+        let out = self
+            .client
+            .create_stack()
+            .stack_name(&request.name)
+            .template_body(&request.template)
+            .set_capabilities(Some(capabilities()))
+            .set_tags(Some(to_tags(&request.tags)))
+            .client_request_token(&request.client_token)
+            .send()
+            .await
+            .map_err(|e| classify("create CloudFormation stack", &e))?;
+        let id = out.stack_id().ok_or_else(|| {
+            CloudError::Other("create CloudFormation stack: no stack id in the response".into())
+        })?;
+        tracing::debug!(name = %request.name, %id, "creating stack");
+        Ok(id.to_owned())
+    }
+
+    async fn update_stack(&self, request: &StackRequest) -> CloudResult<UpdateOutcome> {
+        let result = self
+            .client
+            .update_stack()
+            .stack_name(&request.name)
+            .template_body(&request.template)
+            .set_capabilities(Some(capabilities()))
+            // Always sent, even empty: omitting Tags keeps the old ones; an empty list removes them.
+            .set_tags(Some(to_tags(&request.tags)))
+            .client_request_token(&request.client_token)
+            .send()
+            .await;
+        match result {
+            Ok(_) => {
+                tracing::debug!(name = %request.name, "updating stack");
+                Ok(UpdateOutcome::Started)
+            }
+            Err(err) if is_no_updates(err.code(), err.message()) => Ok(UpdateOutcome::NoChanges),
+            Err(err) => Err(classify("update CloudFormation stack", &err)),
+        }
+    }
+
+    async fn delete_stack(&self, name: &str, client_token: &str) -> CloudResult<()> {
+        // AWS answers success for a stack that does not exist; an error saying so is also fine.
+        match self
+            .client
+            .delete_stack()
+            .stack_name(name)
+            .client_request_token(client_token)
+            .send()
+            .await
+        {
+            Ok(_) => {
+                tracing::debug!(%name, "deleting stack");
+                Ok(())
+            }
+            Err(err) => match classify("delete CloudFormation stack", &err) {
+                CloudError::NotFound(_) => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn stack_events(&self, name: &str, limit: usize) -> CloudResult<Vec<StackEvent>> {
+        let mut events = Vec::new();
+        let mut next_token = None;
+        // Pages come newest first (100 events each); stop as soon as we have enough.
+        while events.len() < limit {
+            let out = self
+                .client
+                .describe_stack_events()
+                .stack_name(name)
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(|e| classify("describe CloudFormation stack events", &e))?;
+            events.extend(out.stack_events().iter().map(|e| {
+                StackEvent {
+                    logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
+                    resource_type: e.resource_type().unwrap_or_default().to_owned(),
+                    status: e
+                        .resource_status()
+                        .map(|s| s.as_str().to_owned())
+                        .or_else(|| e.hook_status().map(|s| s.as_str().to_owned()))
+                        .unwrap_or_default(),
+                    reason: e.resource_status_reason().map(str::to_owned),
+                }
+            }));
+            next_token = out.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                break;
+            }
+        }
+        events.truncate(limit);
+        Ok(events)
+    }
+}
