@@ -126,7 +126,12 @@ pub fn check_ingress_label(service: &str, port: u16) -> Result<(), DomainError> 
 }
 
 /// The service's public domain: the one of its first ingress port; `None` without one.
-pub fn domain(service: &ResolvedService, zone: &Zone) -> Result<Option<String>, DomainError> {
+pub fn service_domain(
+    service: &ResolvedService,
+    username: &str,
+    suffix: &str,
+) -> Result<Option<String>, DomainError> {
+    let zone = Zone::new(&service.project, username).with_suffix(suffix);
     service
         .first_ingress_port()
         .map(|port| zone.ingress_domain(&service.name, port.target))
@@ -135,7 +140,12 @@ pub fn domain(service: &ResolvedService, zone: &Zone) -> Result<Option<String>, 
 
 /// One endpoint per port, in declared order: the public domain of an ingress port, the private
 /// `host:port` of a host port.
-pub fn endpoints(service: &ResolvedService, zone: &Zone) -> Result<Vec<String>, DomainError> {
+pub fn service_endpoints(
+    service: &ResolvedService,
+    username: &str,
+    suffix: &str,
+) -> Result<Vec<String>, DomainError> {
+    let zone = Zone::new(&service.project, username).with_suffix(suffix);
     service
         .ports
         .iter()
@@ -144,6 +154,18 @@ pub fn endpoints(service: &ResolvedService, zone: &Zone) -> Result<Vec<String>, 
             PortMode::Host => Ok(zone.private_endpoint(&service.name, port.target)),
         })
         .collect()
+}
+
+/// Checks every domain of the service against DNS limits, for Check once the username is known
+/// (configuration); the failure names `name`.
+pub fn check_domain_length(
+    service: &ResolvedService,
+    username: &str,
+    suffix: &str,
+) -> Result<(), CheckFailure> {
+    service_endpoints(service, username, suffix)
+        .map(|_| ())
+        .map_err(CheckFailure::from)
 }
 
 #[cfg(test)]
@@ -166,13 +188,14 @@ mod tests {
             "web",
             json!([{"target": 9000, "mode": "host"}, {"target": 80}, {"target": 443}]),
         );
-        let zone = Zone::new("shop", "alice");
         assert_eq!(
-            domain(&s, &zone).unwrap().as_deref(),
+            service_domain(&s, "alice", DEFAULT_DOMAIN_SUFFIX)
+                .unwrap()
+                .as_deref(),
             Some("web--80.shop.alice.defang.app")
         );
         assert_eq!(
-            endpoints(&s, &zone).unwrap(),
+            service_endpoints(&s, "alice", DEFAULT_DOMAIN_SUFFIX).unwrap(),
             vec![
                 "web.shop.internal:9000",
                 "web--80.shop.alice.defang.app",
@@ -183,13 +206,19 @@ mod tests {
 
     #[test]
     fn no_ingress_port_no_domain() {
-        let zone = Zone::new("shop", "alice");
         let s = service("db", json!([{"target": 5432, "mode": "host"}]));
-        assert_eq!(domain(&s, &zone).unwrap(), None);
-        assert_eq!(endpoints(&s, &zone).unwrap(), vec!["db.shop.internal:5432"]);
+        assert_eq!(service_domain(&s, "alice", "defang.app").unwrap(), None);
+        assert_eq!(
+            service_endpoints(&s, "alice", "defang.app").unwrap(),
+            vec!["db.shop.internal:5432"]
+        );
         let s = service("worker", json!([]));
-        assert_eq!(domain(&s, &zone).unwrap(), None);
-        assert!(endpoints(&s, &zone).unwrap().is_empty());
+        assert_eq!(service_domain(&s, "alice", "defang.app").unwrap(), None);
+        assert!(
+            service_endpoints(&s, "alice", "defang.app")
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -212,6 +241,29 @@ mod tests {
         assert!(err.reason.contains("at most 56 characters"), "{err}");
         let failure: CheckFailure = err.into();
         assert_eq!(failure.property, "name");
+    }
+
+    #[test]
+    fn check_domain_length_covers_every_ingress_port() {
+        let long = "a".repeat(58);
+        let s = service(
+            &long,
+            json!([{"target": 80}, {"target": 8080, "mode": "host"}]),
+        );
+        assert_eq!(check_domain_length(&s, "alice", "defang.app"), Ok(()));
+        let s = service(&long, json!([{"target": 80}, {"target": 8080}]));
+        let failure = check_domain_length(&s, "alice", "defang.app").unwrap_err();
+        assert_eq!(failure.property, "name");
+        assert!(failure.reason.contains("port 8080"), "{}", failure.reason);
+        let user = "u".repeat(63);
+        let suffix = format!("{}.{}.{}", "s".repeat(63), "s".repeat(63), "s".repeat(60));
+        let s = service("web", json!([{"target": 80}]));
+        let failure = check_domain_length(&s, &user, &suffix).unwrap_err();
+        assert!(
+            failure.reason.contains("shorten `name`"),
+            "{}",
+            failure.reason
+        );
     }
 
     #[test]
