@@ -105,12 +105,13 @@ where
             service.raw().status().as_u16(),
         ),
         // A response whose body could not be parsed (an HTML error page from a proxy or an
-        // emulator): all we know is the status.
+        // emulator): all we know is the status. Only the Display chain, because
+        // DisplayErrorContext would append the Debug form, which includes the whole body.
         SdkError::ResponseError(response) => {
             let status = response.raw().status().as_u16();
             let detail = format!(
                 "{action}: HTTP {status} with an unreadable response: {}",
-                DisplayErrorContext(err)
+                display_chain(err)
             );
             if status >= 500 || status == 429 {
                 CloudError::Transient(detail)
@@ -174,6 +175,18 @@ fn describe(action: &str, code: Option<&str>, message: Option<&str>, status: u16
         (None, Some(message)) => format!("{action}: HTTP {status}: {message}"),
         (None, None) => format!("{action}: HTTP {status}"),
     }
+}
+
+/// `error: source: source of source…`, from Display only.
+fn display_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn mentions_credentials(chain: &str) -> bool {
