@@ -1,0 +1,336 @@
+//! The adapters against scripted HTTP responses, for what moto cannot show: AWS's exact
+//! error answers ("No updates are to be performed", throttling, HTML 5xx pages, access
+//! denied), how many attempts the retry policy makes, and what the error messages contain.
+
+use aws_sdk_cloudformation::config::{Credentials, SharedCredentialsProvider};
+use defang_aws::{AwsSettings, EcsAdapter, StackAdapter, config};
+use defang_resources::cloud::{CloudError, Ecs, StackRequest, Stacks, UpdateOutcome};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+#[derive(Clone)]
+struct Reply {
+    status: u16,
+    content_type: &'static str,
+    body: String,
+}
+
+fn xml_error(status: u16, code: &str, message: &str) -> Reply {
+    Reply {
+        status,
+        content_type: "text/xml",
+        body: format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>\
+             <Message>{message}</Message></Error><RequestId>r-1</RequestId></ErrorResponse>"
+        ),
+    }
+}
+
+fn json_reply(status: u16, body: &str) -> Reply {
+    Reply {
+        status,
+        content_type: "application/x-amz-json-1.1",
+        body: body.to_owned(),
+    }
+}
+
+fn html_500() -> Reply {
+    Reply {
+        status: 500,
+        content_type: "text/html",
+        body: "<!doctype html><title>500 Internal Server Error</title>".into(),
+    }
+}
+
+/// Serves the replies in order (the last one repeats) and counts the requests.
+struct Stub {
+    endpoint: String,
+    requests: Arc<AtomicUsize>,
+}
+
+async fn stub(replies: Vec<Reply>) -> Stub {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = requests.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let reply = replies[n.min(replies.len() - 1)].clone();
+            tokio::spawn(async move {
+                read_request(&mut socket).await;
+                let head = format!(
+                    "HTTP/1.1 {} X\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    reply.status,
+                    reply.content_type,
+                    reply.body.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(reply.body.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    Stub { endpoint, requests }
+}
+
+/// Reads headers and a Content-Length body (the SDK does not chunk these requests).
+async fn read_request(socket: &mut tokio::net::TcpStream) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let Ok(n) = socket.read(&mut chunk).await else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&buf);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + length {
+                return;
+            }
+        }
+    }
+}
+
+/// Our configuration (retry policy included) with test credentials and near-zero backoff.
+async fn sdk_config() -> aws_config::SdkConfig {
+    let settings = AwsSettings {
+        region: Some("us-east-1".into()),
+        profile: None,
+    };
+    config::load(&settings)
+        .await
+        .unwrap()
+        .to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::for_tests()))
+        .retry_config(config::retry_config().with_initial_backoff(Duration::from_millis(1)))
+        .build()
+}
+
+// The endpoint is set on the client's own config: that overrides AWS_ENDPOINT_URL[_<SERVICE>],
+// which the moto tests may have in the environment.
+
+async fn stacks_at(endpoint: &str) -> StackAdapter {
+    let config = aws_sdk_cloudformation::config::Builder::from(&sdk_config().await)
+        .endpoint_url(endpoint)
+        .build();
+    StackAdapter::new(aws_sdk_cloudformation::Client::from_conf(config))
+}
+
+async fn stacks(stub: &Stub) -> StackAdapter {
+    stacks_at(&stub.endpoint).await
+}
+
+async fn ecs(stub: &Stub) -> EcsAdapter {
+    let config = aws_sdk_ecs::config::Builder::from(&sdk_config().await)
+        .endpoint_url(&stub.endpoint)
+        .build();
+    EcsAdapter::new(aws_sdk_ecs::Client::from_conf(config))
+}
+
+const SECRET_IN_TEMPLATE: &str = "do-not-echo-request-bodies";
+
+fn request() -> StackRequest {
+    StackRequest {
+        name: "proj".into(),
+        template: format!(r#"{{"Resources":{{}},"Description":"{SECRET_IN_TEMPLATE}"}}"#),
+        tags: BTreeMap::new(),
+        client_token: "t-1".into(),
+    }
+}
+
+#[tokio::test]
+async fn update_without_changes_is_no_changes() {
+    let stub = stub(vec![xml_error(
+        400,
+        "ValidationError",
+        "No updates are to be performed.",
+    )])
+    .await;
+    let outcome = stacks(&stub).await.update_stack(&request()).await.unwrap();
+    assert_eq!(outcome, UpdateOutcome::NoChanges);
+    assert_eq!(stub.requests.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn invalid_template_is_invalid_without_the_request_body() {
+    let stub = stub(vec![xml_error(
+        400,
+        "ValidationError",
+        "Template format error: Unrecognized resource types: [AWS::Nope::Thing]",
+    )])
+    .await;
+    let err = stacks(&stub)
+        .await
+        .update_stack(&request())
+        .await
+        .unwrap_err();
+    let CloudError::Invalid(message) = &err else {
+        panic!("expected Invalid, got {err:?}");
+    };
+    assert_eq!(
+        message,
+        "update CloudFormation stack: ValidationError: Template format error: \
+         Unrecognized resource types: [AWS::Nope::Thing]"
+    );
+    assert!(!message.contains(SECRET_IN_TEMPLATE));
+}
+
+#[tokio::test]
+async fn missing_stack_describes_as_none() {
+    let stub = stub(vec![xml_error(
+        400,
+        "ValidationError",
+        "Stack with id proj does not exist",
+    )])
+    .await;
+    assert_eq!(
+        stacks(&stub).await.describe_stack("proj").await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn throttling_is_retried_five_times_then_transient() {
+    let stub = stub(vec![xml_error(400, "Throttling", "Rate exceeded")]).await;
+    let err = stacks(&stub)
+        .await
+        .describe_stack("proj")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CloudError::Transient(ref m) if m.contains("Throttling: Rate exceeded")),
+        "{err:?}"
+    );
+    assert_eq!(stub.requests.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
+async fn throttling_that_clears_succeeds() {
+    let throttled = json_reply(
+        400,
+        r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+    );
+    let stub = stub(vec![
+        throttled.clone(),
+        throttled,
+        json_reply(200, r#"{"services":[],"failures":[]}"#),
+    ])
+    .await;
+    let services = ecs(&stub)
+        .await
+        .describe_services("c", &["web".into()])
+        .await
+        .unwrap();
+    assert!(services.is_empty());
+    assert_eq!(stub.requests.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn unreadable_server_errors_are_transient() {
+    let stub = stub(vec![html_500()]).await;
+    let err = ecs(&stub)
+        .await
+        .describe_services("c", &["web".into()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CloudError::Transient(ref m) if m.contains("HTTP 500")),
+        "{err:?}"
+    );
+    assert_eq!(stub.requests.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test]
+async fn access_denied_is_not_retried() {
+    let stub = stub(vec![json_reply(
+        400,
+        r#"{"__type":"AccessDeniedException","message":"User: arn:aws:iam::1:user/ci is not authorized to perform: ecs:DescribeServices"}"#,
+    )])
+    .await;
+    let err = ecs(&stub)
+        .await
+        .describe_services("c", &["web".into()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CloudError::AccessDenied(ref m) if m.contains("ecs:DescribeServices")),
+        "{err:?}"
+    );
+    assert_eq!(stub.requests.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn other_describe_failures_are_errors() {
+    let stub = stub(vec![json_reply(
+        200,
+        r#"{"services":[],"failures":[{"arn":"arn:aws:ecs:us-east-1:1:service/c/web","reason":"INTERNAL","detail":"try later"}]}"#,
+    )])
+    .await;
+    let err = ecs(&stub)
+        .await
+        .describe_services("c", &["web".into()])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CloudError::Other(ref m) if m.contains("INTERNAL (try later)")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn describe_services_asks_in_batches_of_ten() {
+    let stub = stub(vec![json_reply(200, r#"{"services":[],"failures":[]}"#)]).await;
+    let names: Vec<String> = (0..25).map(|i| format!("s{i}")).collect();
+    ecs(&stub)
+        .await
+        .describe_services("c", &names)
+        .await
+        .unwrap();
+    assert_eq!(stub.requests.load(Ordering::SeqCst), 3);
+    ecs(&stub).await.describe_services("c", &[]).await.unwrap();
+    assert_eq!(
+        stub.requests.load(Ordering::SeqCst),
+        3,
+        "no call for no names"
+    );
+}
+
+#[tokio::test]
+async fn unreachable_endpoint_explains_itself() {
+    // Bind then drop, so the port is (almost certainly) closed.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let adapter = stacks_at(&format!("http://127.0.0.1:{port}")).await;
+    let err = adapter.describe_stack("proj").await.unwrap_err();
+    let CloudError::Other(message) = &err else {
+        panic!("expected Other, got {err:?}");
+    };
+    assert!(
+        message.starts_with("describe CloudFormation stack: dispatch failure"),
+        "{message}"
+    );
+    assert!(message.to_lowercase().contains("connect"), "{message}");
+}

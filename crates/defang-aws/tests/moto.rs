@@ -1,0 +1,573 @@
+//! Integration tests of the adapters against a real moto server.
+//!
+//! The endpoint comes from the standard `AWS_ENDPOINT_URL`, exactly as the provider would
+//! read it; the tests are skipped (with a message) only when it is unset. Tests run in
+//! parallel on one moto server and stay apart by giving every resource a unique name.
+//!
+//!     AWS_ENDPOINT_URL=http://127.0.0.1:5055 cargo test -p defang-aws --test moto
+
+use aws_config::SdkConfig;
+use defang_aws::{AwsSettings, EcsAdapter, StackAdapter, config};
+use defang_resources::cloud::*;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+struct Moto {
+    config: SdkConfig,
+    ecs: EcsAdapter,
+    stacks: StackAdapter,
+    /// For looking at what the adapters' types do not expose (e.g. deploymentConfiguration).
+    raw_ecs: aws_sdk_ecs::Client,
+}
+
+/// `None` (and a printed reason) when no emulator endpoint is configured.
+async fn moto() -> Option<Moto> {
+    if std::env::var("AWS_ENDPOINT_URL").map_or(true, |v| v.trim().is_empty()) {
+        eprintln!("skipped: AWS_ENDPOINT_URL is not set (start moto and point it there)");
+        return None;
+    }
+    static DUMMY_ENV: Once = Once::new();
+    DUMMY_ENV.call_once(|| {
+        for (key, value) in [
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+            ("AWS_REGION", "us-east-1"),
+        ] {
+            if std::env::var_os(key).is_none() {
+                // SAFETY: every test calls this before it starts any SDK work, and `Once`
+                // blocks the other test threads until it is done, so nothing reads the
+                // environment concurrently.
+                unsafe { std::env::set_var(key, value) };
+            }
+        }
+    });
+    let config = config::load(&AwsSettings::default())
+        .await
+        .expect("load AWS config");
+    Some(Moto {
+        ecs: EcsAdapter::new(config::ecs_client(&config)),
+        stacks: StackAdapter::new(config::cloudformation_client(&config)),
+        raw_ecs: config::ecs_client(&config),
+        config,
+    })
+}
+
+macro_rules! moto_or_skip {
+    () => {
+        match moto().await {
+            Some(moto) => moto,
+            None => return,
+        }
+    };
+}
+
+/// A name no other test (or earlier run against the same server) uses.
+fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let n = nanos
+        ^ (u64::from(std::process::id()) << 40)
+        ^ COUNTER
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    format!("{prefix}-{:x}", n & 0xffff_ffff_ffff)
+}
+
+fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn task_spec(family: &str, image: &str) -> TaskDefinitionSpec {
+    TaskDefinitionSpec {
+        family: family.to_owned(),
+        cpu: 512,
+        memory: 1024,
+        cpu_architecture: CpuArchitecture::Arm64,
+        execution_role_arn: Some("arn:aws:iam::123456789012:role/exec".into()),
+        task_role_arn: Some("arn:aws:iam::123456789012:role/task".into()),
+        container: ContainerSpec {
+            name: "web".into(),
+            image: image.to_owned(),
+            command: Some(vec!["serve".into(), "--port=8080".into()]),
+            entrypoint: Some(vec!["/bin/app".into()]),
+            environment: tags(&[("A_FIRST", "1"), ("LOG_LEVEL", "debug"), ("Z_LAST", "")]),
+            port_mappings: vec![
+                PortMapping {
+                    container_port: 8080,
+                    protocol: TransportProtocol::Tcp,
+                    app_protocol: Some(AppProtocol::Http),
+                    name: "web-8080-tcp".into(),
+                },
+                PortMapping {
+                    container_port: 5353,
+                    protocol: TransportProtocol::Udp,
+                    app_protocol: None,
+                    name: "web-5353-udp".into(),
+                },
+            ],
+            health_check: Some(ContainerHealthCheck {
+                command: vec![
+                    "CMD-SHELL".into(),
+                    "curl -f http://localhost:8080/ || exit 1".into(),
+                ],
+                interval_seconds: Some(15),
+                timeout_seconds: Some(5),
+                retries: Some(3),
+                start_period_seconds: Some(10),
+            }),
+            log: Some(LogConfig {
+                group: "/defang/test".into(),
+                region: "us-east-1".into(),
+                stream_prefix: "web".into(),
+            }),
+        },
+        tags: tags(&[("defang:project", "test"), ("defang:service", "web")]),
+    }
+}
+
+#[tokio::test]
+async fn task_definitions_round_trip_list_and_deregister() {
+    let moto = moto_or_skip!();
+    let family = unique("td");
+    let spec = task_spec(&family, "nginx:1");
+
+    let first = moto.ecs.register_task_definition(&spec).await.unwrap();
+    let described = moto
+        .ecs
+        .describe_task_definition(&first)
+        .await
+        .unwrap()
+        .expect("registered revision exists");
+    assert_eq!(described.arn, first);
+    assert_eq!(described.revision, 1);
+    assert_eq!(
+        described.spec, spec,
+        "plan -> register -> describe round-trips"
+    );
+
+    // A minimal spec round-trips too (no optional parts, x86).
+    let mut minimal = task_spec(&family, "nginx:2");
+    minimal.cpu_architecture = CpuArchitecture::X86_64;
+    minimal.execution_role_arn = None;
+    minimal.task_role_arn = None;
+    minimal.tags.clear();
+    minimal.container.command = None;
+    minimal.container.entrypoint = None;
+    minimal.container.environment.clear();
+    minimal.container.port_mappings.clear();
+    minimal.container.health_check = None;
+    minimal.container.log = None;
+    let second = moto.ecs.register_task_definition(&minimal).await.unwrap();
+    let described = moto
+        .ecs
+        .describe_task_definition(&second)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(described.revision, 2);
+    assert_eq!(described.spec, minimal);
+
+    // Another family that starts with ours must not be listed with it.
+    let other = moto
+        .ecs
+        .register_task_definition(&task_spec(&format!("{family}-worker"), "nginx:1"))
+        .await
+        .unwrap();
+    assert_eq!(
+        moto.ecs.list_task_definitions(&family).await.unwrap(),
+        vec![first.clone(), second.clone()]
+    );
+
+    moto.ecs.deregister_task_definition(&first).await.unwrap();
+    moto.ecs.deregister_task_definition(&first).await.unwrap();
+    assert_eq!(
+        moto.ecs.list_task_definitions(&family).await.unwrap(),
+        vec![second.clone()]
+    );
+    for arn in [&second, &other] {
+        moto.ecs.deregister_task_definition(arn).await.unwrap();
+    }
+
+    let missing = format!("{family}-missing:1");
+    assert_eq!(
+        moto.ecs.describe_task_definition(&missing).await.unwrap(),
+        None
+    );
+    moto.ecs.deregister_task_definition(&missing).await.unwrap();
+    assert!(
+        moto.ecs
+            .list_task_definitions(&missing)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// A VPC, subnet, security group and cluster, as one stack (moto checks subnet ids).
+struct Network {
+    stack: String,
+    cluster: String,
+    subnet: String,
+    security_group: String,
+}
+
+async fn network(moto: &Moto) -> Network {
+    let stack = unique("net");
+    let template = json!({
+        "Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+            "Subnet": {"Type": "AWS::EC2::Subnet",
+                "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.1.0/24"}},
+            "Tasks": {"Type": "AWS::EC2::SecurityGroup",
+                "Properties": {"GroupDescription": "tasks", "VpcId": {"Ref": "Vpc"}}},
+            "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": stack.clone()}}
+        },
+        "Outputs": {
+            "Cluster": {"Value": {"Ref": "Cluster"}},
+            "Subnet": {"Value": {"Ref": "Subnet"}},
+            "SecurityGroup": {"Value": {"Fn::GetAtt": ["Tasks", "GroupId"]}}
+        }
+    });
+    let request = StackRequest {
+        name: stack.clone(),
+        template: template.to_string(),
+        tags: BTreeMap::new(),
+        client_token: unique("create"),
+    };
+    moto.stacks.create_stack(&request).await.unwrap();
+    let state = settled(moto, &stack).await.expect("network stack exists");
+    assert_eq!(state.status, "CREATE_COMPLETE", "{state:?}");
+    Network {
+        cluster: state.outputs["Cluster"].clone(),
+        subnet: state.outputs["Subnet"].clone(),
+        security_group: state.outputs["SecurityGroup"].clone(),
+        stack,
+    }
+}
+
+/// Waits until the stack is no longer in progress (at once on moto).
+async fn settled(moto: &Moto, name: &str) -> Option<StackState> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let state = moto.stacks.describe_stack(name).await.unwrap();
+        match state {
+            Some(s) if s.is_in_progress() && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn service_spec(net: &Network, name: &str, task_definition_arn: &str) -> ServiceSpec {
+    ServiceSpec {
+        cluster: net.cluster.clone(),
+        name: name.to_owned(),
+        task_definition_arn: task_definition_arn.to_owned(),
+        desired_count: 1,
+        network: NetworkSpec {
+            subnets: vec![net.subnet.clone()],
+            security_groups: vec![net.security_group.clone()],
+            assign_public_ip: true,
+        },
+        tags: tags(&[("defang:project", "test"), ("defang:service", name)]),
+        client_token: unique("tok"),
+    }
+}
+
+/// The circuit breaker as ECS stores it, which `ServiceState` does not carry.
+async fn circuit_breaker(moto: &Moto, cluster: &str, name: &str) -> Option<(bool, bool)> {
+    let out = moto
+        .raw_ecs
+        .describe_services()
+        .cluster(cluster)
+        .services(name)
+        .send()
+        .await
+        .unwrap();
+    let breaker = out.services()[0]
+        .deployment_configuration()?
+        .deployment_circuit_breaker()?;
+    Some((breaker.enable(), breaker.rollback()))
+}
+
+#[tokio::test]
+async fn services_create_update_describe_delete() {
+    let moto = moto_or_skip!();
+    let net = network(&moto).await;
+    let family = unique("svc");
+    let v1 = moto
+        .ecs
+        .register_task_definition(&task_spec(&family, "nginx:1"))
+        .await
+        .unwrap();
+    let v2 = moto
+        .ecs
+        .register_task_definition(&task_spec(&family, "nginx:2"))
+        .await
+        .unwrap();
+
+    let spec = service_spec(&net, "web", &v1);
+    let created = moto.ecs.create_service(&spec).await.unwrap();
+    assert_eq!(created.name, "web");
+    assert!(created.is_active(), "{created:?}");
+    assert_eq!(created.task_definition_arn, v1);
+    assert_eq!(created.desired_count, 1);
+    assert_eq!(created.network.as_ref(), Some(&spec.network));
+    assert_eq!(created.tag("defang:service"), Some("web"));
+    assert!(created.primary_deployment().is_some(), "{created:?}");
+    eprintln!(
+        "circuit breaker after create: {:?} (moto drops it; AWS keeps it)",
+        circuit_breaker(&moto, &net.cluster, "web").await
+    );
+
+    let updated = moto
+        .ecs
+        .update_service(&ServiceUpdate {
+            cluster: net.cluster.clone(),
+            name: "web".into(),
+            task_definition_arn: Some(v2.clone()),
+            desired_count: Some(2),
+            network: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(updated.task_definition_arn, v2);
+    assert_eq!(updated.desired_count, 2);
+    assert_eq!(
+        updated.tags, created.tags,
+        "update keeps reporting the tags"
+    );
+    assert_eq!(
+        circuit_breaker(&moto, &net.cluster, "web").await,
+        Some((true, true)),
+        "re-sent on update"
+    );
+
+    let described = moto
+        .ecs
+        .describe_services(&net.cluster, &["web".into()])
+        .await
+        .unwrap();
+    assert_eq!(described.len(), 1);
+    assert_eq!(described[0].task_definition_arn, v2);
+    assert_eq!(described[0].tags, created.tags);
+    assert_eq!(described[0].network.as_ref(), Some(&spec.network));
+
+    moto.ecs.delete_service(&net.cluster, "web").await.unwrap();
+    moto.ecs.delete_service(&net.cluster, "web").await.unwrap();
+    let after = moto
+        .ecs
+        .describe_services(&net.cluster, &["web".into()])
+        .await
+        .unwrap();
+    assert!(after.iter().all(|s| !s.is_active()), "{after:?}");
+
+    assert!(
+        moto.ecs
+            .describe_services(&net.cluster, &["never-created".into()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        moto.ecs
+            .describe_services(&unique("no-cluster"), &["web".into()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    moto.ecs
+        .delete_service(&net.cluster, "never-created")
+        .await
+        .unwrap();
+    moto.ecs
+        .delete_service(&unique("no-cluster"), "web")
+        .await
+        .unwrap();
+
+    moto.stacks
+        .delete_stack(&net.stack, &unique("del"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn describe_services_batches_more_than_ten_names() {
+    let moto = moto_or_skip!();
+    let net = network(&moto).await;
+    let arn = moto
+        .ecs
+        .register_task_definition(&task_spec(&unique("many"), "nginx:1"))
+        .await
+        .unwrap();
+    let names: Vec<String> = (0..12).map(|i| format!("svc-{i:02}")).collect();
+    for name in &names {
+        moto.ecs
+            .create_service(&service_spec(&net, name, &arn))
+            .await
+            .unwrap();
+    }
+    let mut asked = names.clone();
+    asked.insert(5, "missing".into());
+    let described = moto
+        .ecs
+        .describe_services(&net.cluster, &asked)
+        .await
+        .unwrap();
+    let mut found: Vec<_> = described.iter().map(|s| s.name.clone()).collect();
+    found.sort();
+    assert_eq!(found, names);
+
+    for name in &names {
+        moto.ecs.delete_service(&net.cluster, name).await.unwrap();
+    }
+    moto.stacks
+        .delete_stack(&net.stack, &unique("del"))
+        .await
+        .unwrap();
+}
+
+fn project_template(name: &str, retention_days: u32) -> String {
+    json!({
+        "Resources": {
+            "Logs": {"Type": "AWS::Logs::LogGroup",
+                "Properties": {"LogGroupName": format!("/defang/{name}"),
+                               "RetentionInDays": retention_days}},
+            "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": name}}
+        },
+        "Outputs": {
+            "ClusterName": {"Value": {"Ref": "Cluster"}},
+            "ClusterArn": {"Value": {"Fn::GetAtt": ["Cluster", "Arn"]}},
+            "LogGroup": {"Value": {"Ref": "Logs"}}
+        }
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn stacks_create_update_delete() {
+    let moto = moto_or_skip!();
+    let name = unique("proj");
+    let tags: BTreeMap<String, String> = [("defang:project", name.as_str()), ("team", "a")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let mut request = StackRequest {
+        name: name.clone(),
+        template: project_template(&name, 7),
+        tags: tags.clone(),
+        client_token: unique("create"),
+    };
+
+    assert_eq!(moto.stacks.describe_stack(&name).await.unwrap(), None);
+    let id = moto.stacks.create_stack(&request).await.unwrap();
+    let state = settled(&moto, &name).await.unwrap();
+    assert_eq!(state.id, id);
+    assert_eq!(state.name, name);
+    assert_eq!(state.status, "CREATE_COMPLETE", "{state:?}");
+    assert_eq!(state.tags, tags);
+    assert_eq!(state.outputs["ClusterName"], name);
+    assert_eq!(state.outputs["LogGroup"], format!("/defang/{name}"));
+    assert!(
+        state.outputs["ClusterArn"].ends_with(&format!(":cluster/{name}")),
+        "{state:?}"
+    );
+
+    // AWS answers "No updates are to be performed" (NoChanges); moto starts an update anyway.
+    request.client_token = unique("same");
+    let outcome = moto.stacks.update_stack(&request).await.unwrap();
+    eprintln!("update without changes: {outcome:?}");
+    assert!(matches!(
+        outcome,
+        UpdateOutcome::NoChanges | UpdateOutcome::Started
+    ));
+    settled(&moto, &name).await.unwrap();
+
+    request.template = project_template(&name, 30);
+    request.client_token = unique("change");
+    assert_eq!(
+        moto.stacks.update_stack(&request).await.unwrap(),
+        UpdateOutcome::Started
+    );
+    let state = settled(&moto, &name).await.unwrap();
+    assert_eq!(state.status, "UPDATE_COMPLETE", "{state:?}");
+
+    let events = moto.stacks.stack_events(&name, 3).await.unwrap();
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert_eq!(events[0].logical_id, name, "newest first: {events:?}");
+    assert_eq!(events[0].status, "UPDATE_COMPLETE", "{events:?}");
+    assert!(moto.stacks.stack_events(&name, 0).await.unwrap().is_empty());
+
+    let token = unique("delete");
+    moto.stacks.delete_stack(&name, &token).await.unwrap();
+    assert_eq!(settled(&moto, &name).await, None);
+    moto.stacks.delete_stack(&name, &token).await.unwrap();
+    let err = moto.stacks.stack_events(&name, 5).await.unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+}
+
+#[tokio::test]
+async fn stack_errors_are_classified() {
+    let moto = moto_or_skip!();
+    let missing = unique("missing");
+    assert_eq!(moto.stacks.describe_stack(&missing).await.unwrap(), None);
+    moto.stacks
+        .delete_stack(&missing, &unique("del"))
+        .await
+        .unwrap();
+
+    let err = moto
+        .stacks
+        .create_stack(&StackRequest {
+            name: unique("bad"),
+            template: json!({"Outputs": {}}).to_string(),
+            tags: BTreeMap::new(),
+            client_token: unique("bad"),
+        })
+        .await
+        .unwrap_err();
+    let CloudError::Invalid(message) = &err else {
+        panic!("expected Invalid, got {err:?}");
+    };
+    assert!(message.contains("ValidationError"), "{message}");
+    assert!(message.contains("Resources"), "{message}");
+
+    // Creating an existing stack again (with a new token) is a conflict, not a retry.
+    let name = unique("twice");
+    let mut request = StackRequest {
+        name: name.clone(),
+        template: project_template(&name, 1),
+        tags: BTreeMap::new(),
+        client_token: unique("first"),
+    };
+    moto.stacks.create_stack(&request).await.unwrap();
+    request.client_token = unique("second");
+    let err = moto.stacks.create_stack(&request).await.unwrap_err();
+    assert!(
+        matches!(err, CloudError::Invalid(ref m) if m.contains("AlreadyExists")),
+        "{err:?}"
+    );
+    moto.stacks
+        .delete_stack(&name, &unique("del"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn endpoint_comes_from_the_standard_setting() {
+    let moto = moto_or_skip!();
+    assert_eq!(
+        moto.config.endpoint_url(),
+        std::env::var("AWS_ENDPOINT_URL").ok().as_deref()
+    );
+}
