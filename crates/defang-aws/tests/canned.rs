@@ -334,3 +334,104 @@ async fn unreachable_endpoint_explains_itself() {
     );
     assert!(message.to_lowercase().contains("connect"), "{message}");
 }
+
+const SERVICE_ARN: &str = "arn:aws:ecs:us-east-1:1:service/c/web";
+
+#[tokio::test]
+async fn update_service_reads_tags_when_the_response_has_none() {
+    // AWS's UpdateService response leaves tags out (moto includes them).
+    let updated = format!(
+        r#"{{"service":{{"serviceArn":"{SERVICE_ARN}","serviceName":"web","status":"ACTIVE",
+            "taskDefinition":"arn:aws:ecs:us-east-1:1:task-definition/web:2","desiredCount":1}}}}"#
+    );
+    let stub = stub(vec![
+        json_reply(200, &updated),
+        json_reply(
+            200,
+            r#"{"tags":[{"key":"b","value":"2"},{"key":"a","value":"1"}]}"#,
+        ),
+    ])
+    .await;
+    let state = ecs(&stub)
+        .await
+        .update_service(&defang_resources::cloud::ServiceUpdate {
+            cluster: "c".into(),
+            name: "web".into(),
+            desired_count: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        state.tags,
+        vec![("a".into(), "1".into()), ("b".into(), "2".into())]
+    );
+    assert_eq!(stub.requests.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn deleting_an_inactive_service_is_done() {
+    let stub = stub(vec![json_reply(
+        400,
+        r#"{"__type":"ServiceNotActiveException","message":"Service was not ACTIVE."}"#,
+    )])
+    .await;
+    ecs(&stub).await.delete_service("c", "web").await.unwrap();
+    assert_eq!(
+        stub.requests.load(Ordering::SeqCst),
+        1,
+        "no delete after that"
+    );
+}
+
+#[tokio::test]
+async fn delete_scales_to_zero_then_deletes() {
+    let service = format!(r#"{{"service":{{"serviceArn":"{SERVICE_ARN}","status":"ACTIVE"}}}}"#);
+    let stub = stub(vec![
+        json_reply(200, &service),
+        json_reply(
+            400,
+            r#"{"__type":"InvalidParameterException","message":"The service cannot be stopped while it is scaled above 0."}"#,
+        ),
+    ])
+    .await;
+    let err = ecs(&stub)
+        .await
+        .delete_service("c", "web")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CloudError::Invalid(ref m) if m.starts_with("delete ECS service")),
+        "{err:?}"
+    );
+    assert_eq!(stub.requests.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn deregister_refused_for_an_inactive_revision_is_done() {
+    let arn = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
+    let refused = json_reply(
+        400,
+        r#"{"__type":"ClientException","message":"The task definition is already inactive."}"#,
+    );
+    let inactive =
+        format!(r#"{{"taskDefinition":{{"taskDefinitionArn":"{arn}","status":"INACTIVE"}}}}"#);
+    let stub_inactive = stub(vec![refused.clone(), json_reply(200, &inactive)]).await;
+    ecs(&stub_inactive)
+        .await
+        .deregister_task_definition(arn)
+        .await
+        .unwrap();
+
+    let active = inactive.replace("INACTIVE", "ACTIVE");
+    let stub_active = stub(vec![refused, json_reply(200, &active)]).await;
+    let err = ecs(&stub_active)
+        .await
+        .deregister_task_definition(arn)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CloudError::Invalid(ref m) if m.contains("already inactive")),
+        "{err:?}"
+    );
+}
