@@ -101,7 +101,7 @@ sdk_version=$(mod_version github.com/pulumi/pulumi/sdk/v3)
 [[ $PULUMI_VERSION == "$sdk_version" ]] ||
 	die "scripts/pulumi-cli/go.mod: pkg/v3 $PULUMI_VERSION != sdk/v3 $sdk_version (must be one release)"
 
-cache_root=$repo_root/.cache
+cache_root=${DEFANG_CACHE_DIR:-$repo_root/.cache}
 bin_dir=$cache_root/pulumi/$PULUMI_VERSION/bin
 
 # Stamps record what produced each binary; a matching stamp means "reuse".

@@ -13,7 +13,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 req="$here/requirements.txt"
-venv="${MOTO_VENV:-$root/.cache/moto-venv}"
+venv="${MOTO_VENV:-${DEFANG_CACHE_DIR:-$root/.cache}/moto-venv}"
 python="${PYTHON:-python3}"
 stamp="$venv/.moto-requirements.sha256"
 

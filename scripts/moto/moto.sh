@@ -25,7 +25,7 @@ log() { echo "moto: $*" >&2; }
 [[ $# -ge 1 ]] || usage
 cmd="$1"; shift
 port=""
-state="$root/.cache/moto-run"
+state="${DEFANG_CACHE_DIR:-$root/.cache}/moto-run"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --port) port="${2:?--port needs a value}"; shift 2 ;;

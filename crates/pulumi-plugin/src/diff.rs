@@ -136,7 +136,10 @@ mod tests {
     fn no_change_is_no_diff() {
         let a = map(vec![
             ("image", Value::from("nginx")),
-            ("env", Value::Object(map(vec![("A", Value::from("1").into_secret())]))),
+            (
+                "env",
+                Value::Object(map(vec![("A", Value::from("1").into_secret())])),
+            ),
             ("replicas", Value::Null),
         ]);
         let mut b = a.clone();
@@ -155,7 +158,10 @@ mod tests {
             ("name", Value::from("web")),
             (
                 "ports",
-                Value::Array(vec![Value::Object(map(vec![("target", Value::Number(80.0))]))]),
+                Value::Array(vec![Value::Object(map(vec![(
+                    "target",
+                    Value::Number(80.0),
+                )]))]),
             ),
             ("env", Value::Object(map(vec![("A", Value::from("1"))]))),
         ]);

@@ -62,7 +62,12 @@ struct MissingKey {
     description: String,
 }
 
-fn with_detail(code: tonic::Code, message: String, type_url: &str, detail: Vec<u8>) -> tonic::Status {
+fn with_detail(
+    code: tonic::Code,
+    message: String,
+    type_url: &str,
+    detail: Vec<u8>,
+) -> tonic::Status {
     let status = RpcStatus {
         code: code as i32,
         message: message.clone(),

@@ -135,7 +135,11 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Diffs provider configuration; a replacement here replaces every resource.
     async fn diff_config(&self, req: DiffRequest) -> Result<Diff, Error> {
-        Ok(crate::diff::diff_properties(&req.old_inputs, &req.news, &[]))
+        Ok(crate::diff::diff_properties(
+            &req.old_inputs,
+            &req.news,
+            &[],
+        ))
     }
 
     async fn configure(&self, config: PropertyMap) -> Result<(), Error>;

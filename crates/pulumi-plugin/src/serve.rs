@@ -90,10 +90,19 @@ mod tests {
 
     #[test]
     fn engine_address_is_last_positional() {
-        assert_eq!(engine_address(&args(&["127.0.0.1:5000"])).as_deref(), Some("127.0.0.1:5000"));
         assert_eq!(
-            engine_address(&args(&["--logtostderr", "-v=9", "--tracing", "http://t", "127.0.0.1:1"]))
-                .as_deref(),
+            engine_address(&args(&["127.0.0.1:5000"])).as_deref(),
+            Some("127.0.0.1:5000")
+        );
+        assert_eq!(
+            engine_address(&args(&[
+                "--logtostderr",
+                "-v=9",
+                "--tracing",
+                "http://t",
+                "127.0.0.1:1"
+            ]))
+            .as_deref(),
             Some("127.0.0.1:1")
         );
         assert_eq!(engine_address(&args(&[])), None);

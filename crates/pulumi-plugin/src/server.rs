@@ -7,7 +7,7 @@ use crate::engine_log::EngineLog;
 use crate::error::Error;
 use crate::provider::{self, Provider};
 use crate::value::{
-    PropertyMap, Value, properties_from_struct, properties_to_struct, propagate_secrets,
+    PropertyMap, Value, propagate_secrets, properties_from_struct, properties_to_struct,
     unknown_paths,
 };
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
@@ -269,7 +269,10 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         &self,
         request: Request<rpc::DiffRequest>,
     ) -> Result<Response<rpc::DiffResponse>, Status> {
-        let diff = self.provider.diff(diff_request(request.into_inner())).await?;
+        let diff = self
+            .provider
+            .diff(diff_request(request.into_inner()))
+            .await?;
         Ok(Response::new(diff_response(diff)))
     }
 
@@ -384,7 +387,9 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         &self,
         _: Request<rpc::ConstructRequest>,
     ) -> Result<Response<rpc::ConstructResponse>, Status> {
-        Err(Status::unimplemented("this provider has no component resources"))
+        Err(Status::unimplemented(
+            "this provider has no component resources",
+        ))
     }
 
     async fn cancel(&self, _: Request<()>) -> Result<Response<()>, Status> {

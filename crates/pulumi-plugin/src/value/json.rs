@@ -163,11 +163,17 @@ mod tests {
             ("image", Value::Unknown),
             (
                 "ports",
-                Value::Array(vec![Value::Object(props(vec![("target", Value::Number(80.0))]))]),
+                Value::Array(vec![Value::Object(props(vec![(
+                    "target",
+                    Value::Number(80.0),
+                )]))]),
             ),
             (
                 "environment",
-                Value::Object(props(vec![("PASSWORD", Value::from("s3cret").into_secret())])),
+                Value::Object(props(vec![(
+                    "PASSWORD",
+                    Value::from("s3cret").into_secret(),
+                )])),
             ),
         ]);
         let inputs: Inputs = from_properties(&p).unwrap();
@@ -181,7 +187,10 @@ mod tests {
         let p = props(vec![
             (
                 "ports",
-                Value::Array(vec![Value::Object(props(vec![("target", Value::from("eighty"))]))]),
+                Value::Array(vec![Value::Object(props(vec![(
+                    "target",
+                    Value::from("eighty"),
+                )]))]),
             ),
             ("environment", Value::Object(PropertyMap::new())),
         ]);

@@ -68,7 +68,9 @@ fn special_from_struct(s: &prost_types::Struct) -> Value {
     };
     let text = |key: &str| fields.get(key).and_then(Value::as_str).map(str::to_string);
     match sig.as_str() {
-        SIG_SECRET => Value::Secret(Box::new(fields.get("value").cloned().unwrap_or(Value::Null))),
+        SIG_SECRET => Value::Secret(Box::new(
+            fields.get("value").cloned().unwrap_or(Value::Null),
+        )),
         SIG_RESOURCE_REF => Value::ResourceRef(ResourceRef {
             urn: text("urn").unwrap_or_default(),
             id: fields.get("id").cloned().map(Box::new),
@@ -162,7 +164,10 @@ mod tests {
 
     fn obj(pairs: &[(&str, prost_types::Value)]) -> prost_types::Value {
         kind(Kind::StructValue(prost_types::Struct {
-            fields: pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
+            fields: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
         }))
     }
 

@@ -1,0 +1,17 @@
+# The two commands of the README, and a few helpers. Everything is installed by the scripts.
+.PHONY: demo test build lint schema-check
+
+# The main job: a real `pulumi up` of an example against the local AWS emulator.
+demo:
+	bash scripts/demo.sh
+
+# Every check and test (installs moto and the pulumi CLI on first use).
+test:
+	bash scripts/test.sh
+
+build:
+	cargo build -p pulumi-resource-defang
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The test command (`make test`): on a fresh machine it installs what the tests need (the
+# pinned moto emulator, the pinned pulumi CLI built from Go modules), builds the provider and
+# runs every check and test: formatting, clippy, unit tests, integration tests (the provider
+# binary over gRPC against moto) and end-to-end tests (the real pulumi CLI against moto).
+#
+# Caches, reused by later runs:
+#   DEFANG_CACHE_DIR   tools (moto venv, pulumi binaries, Go caches); default <repo>/.cache
+#   CARGO_TARGET_DIR   Rust build output; default <repo>/target
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export DEFANG_CACHE_DIR="${DEFANG_CACHE_DIR:-$PWD/.cache}"
+mkdir -p "$DEFANG_CACHE_DIR"
+
+step() { printf '\n== %s (%s)\n' "$*" "$(date +%H:%M:%S)"; }
+
+step "moto (AWS emulator)"
+scripts/moto/install.sh >/dev/null
+
+step "pulumi CLI"
+DEFANG_TEST_PULUMI_DIR="$(scripts/install-pulumi.sh | tail -n 1)"
+export DEFANG_TEST_PULUMI_DIR
+
+step "format"
+cargo fmt --all -- --check
+
+step "build"
+cargo build --workspace --all-targets
+
+step "clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "tests"
+cargo test --workspace --no-fail-fast
