@@ -8,4 +8,5 @@ pub mod names;
 pub mod ownership;
 pub mod project;
 pub mod service;
+pub mod shape;
 pub mod wait;

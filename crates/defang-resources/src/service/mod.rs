@@ -1,9 +1,12 @@
 //! `defang:index:Service`: a container service on ECS Fargate.
 //!
-//! Pure functions only: typed inputs and their defaults ([`inputs`]), Fargate sizing
-//! ([`sizing`]), domains and endpoints ([`domain`]) and rollout status ([`status`]).
+//! Pure functions only: typed inputs and their defaults ([`inputs`]), input validation
+//! ([`check`], with image references in [`image`]), Fargate sizing ([`sizing`]), domains and
+//! endpoints ([`domain`]) and rollout status ([`status`]).
 
+pub mod check;
 pub mod domain;
+pub mod image;
 pub mod inputs;
 pub mod sizing;
 pub mod status;
