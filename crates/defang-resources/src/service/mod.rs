@@ -2,7 +2,8 @@
 //!
 //! Pure functions only: typed inputs and their defaults ([`inputs`]), input validation
 //! ([`check`], with image references in [`image`]), Fargate sizing ([`sizing`]), domains and
-//! endpoints ([`domain`]) and rollout status ([`status`]).
+//! endpoints ([`domain`]), rollout status ([`status`]) and the task definition plan
+//! ([`task_definition`]).
 
 pub mod check;
 pub mod domain;
@@ -10,3 +11,4 @@ pub mod image;
 pub mod inputs;
 pub mod sizing;
 pub mod status;
+pub mod task_definition;
