@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod moto;
 pub mod provider;
+pub mod pulumi;
 
 pub use engine::RecordingEngine;
 pub use moto::Moto;
