@@ -1,1 +1,42 @@
-fn main() {}
+//! `pulumi-resource-defang`: the binary the Pulumi engine launches. It wires the AWS SDK
+//! adapters into the Defang resources and serves them over the plugin protocol.
+
+use defang_resources::cloud_env::{Cloud, CloudConnector};
+use defang_resources::config::ProviderConfig;
+use defang_resources::provider::DefangProvider;
+
+/// Connects to AWS through the standard credential, region and endpoint settings.
+struct AwsConnector;
+
+#[async_trait::async_trait]
+impl CloudConnector for AwsConnector {
+    async fn connect(&self, config: &ProviderConfig) -> Result<Cloud, String> {
+        let settings = defang_aws::config::AwsSettings {
+            region: config.region.clone(),
+            profile: config.profile.clone(),
+        };
+        let clients = defang_aws::AwsClients::load(&settings).await?;
+        Ok(Cloud {
+            ecs: clients.ecs,
+            stacks: clients.stacks,
+            region: clients.region,
+        })
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    // Everything but the port line goes to stderr, which the engine keeps out of the user's view.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DEFANG_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let provider = DefangProvider::new(AwsConnector);
+    if let Err(err) = pulumi_plugin::serve("defang", env!("CARGO_PKG_VERSION"), provider).await {
+        eprintln!("pulumi-resource-defang: {err}");
+        std::process::exit(1);
+    }
+}

@@ -7,6 +7,7 @@ pub mod config;
 pub mod names;
 pub mod ownership;
 pub mod project;
+pub mod provider;
 pub mod service;
 pub mod shape;
 pub mod wait;

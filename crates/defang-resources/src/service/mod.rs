@@ -12,3 +12,8 @@ pub mod inputs;
 pub mod sizing;
 pub mod status;
 pub mod task_definition;
+
+// Lifecycle over the cloud traits (not pure): create/read/update/delete and rollout waits.
+pub mod lifecycle;
+pub mod outputs;
+pub mod rollout;

@@ -1,0 +1,413 @@
+//! Create, read, update and delete of a service: a task definition revision and an ECS
+//! service on Fargate with the circuit breaker on, waited on until the rollout settles.
+
+use super::check::check_service;
+use super::inputs::{ResolvedService, ServiceInputs};
+use super::outputs::{COMPUTED, Deployed, service_outputs};
+use super::rollout::{RolloutEnd, describe_one, wait_for_rollout};
+use super::status::{ServiceStatus, failure_reason, rollout_status};
+use super::task_definition::{inputs_from_task_definition, plan_task_definition};
+use crate::cloud::{ServiceSpec, ServiceState, ServiceUpdate, TaskDefinitionSpec};
+use crate::cloud_env::Env;
+use crate::ownership::{OWNER_TAG, client_token, owner_id};
+use crate::project::ProjectInfo;
+use crate::project::inputs::{cluster_name, stack_name};
+use pulumi_plugin::value::{from_properties, to_properties};
+use pulumi_plugin::{
+    CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
+    DiffRequest, Error, PartialState, PropertyMap, ReadRequest, ReadResponse, UpdateRequest, Value,
+    diff_properties,
+};
+use std::time::Duration;
+
+pub const TOKEN: &str = "defang:index:Service";
+
+/// Identity: another project or name is another ECS service.
+const REPLACE_KEYS: [&str; 2] = ["project", "name"];
+
+/// Rollouts behind health checks can take a while; users can set customTimeouts.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+pub fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
+    let (parsed, mut failures) = check_service(&req.news, &req.name);
+    let mut inputs = req.news.clone();
+    if !inputs.contains_key("name") {
+        inputs.insert("name".into(), Value::from(req.name.as_str()));
+    }
+    // The domain must fit DNS limits with this user's name; known only once configured.
+    if let (Some(env), Some(parsed)) = (env, parsed)
+        && let Ok(svc) = parsed.resolved(&req.name)
+        && let Err(failure) = super::domain::check_domain_length(
+            &svc,
+            &env.config.username,
+            &env.config.domain_suffix,
+        )
+    {
+        failures.push(failure);
+    }
+    CheckResponse { inputs, failures }
+}
+
+pub fn diff(req: &DiffRequest) -> Diff {
+    let mut diff = diff_properties(&req.old_inputs, &req.news, &REPLACE_KEYS);
+    // ECS service names are unique per cluster: the old service goes before the new one.
+    diff.delete_before_replace = true;
+    diff
+}
+
+/// `<project>/<service>`: readable, and enough to find the service for refresh and import.
+pub fn service_id(project: &str, name: &str) -> String {
+    format!("{project}/{name}")
+}
+
+fn parse_id(id: &str) -> Result<(&str, &str), Error> {
+    id.split_once('/')
+        .filter(|(p, s)| !p.is_empty() && !s.is_empty() && !s.contains('/'))
+        .ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "\"{id}\" is not a service id; ids look like <project>/<service>, e.g. shop/web"
+            ))
+        })
+}
+
+fn decode(
+    inputs: &PropertyMap,
+    resource_name: &str,
+) -> Result<(ServiceInputs, ResolvedService), Error> {
+    let parsed: ServiceInputs =
+        from_properties(inputs).map_err(|e| Error::InvalidArgument(e.to_string()))?;
+    let resolved = parsed
+        .resolved(resource_name)
+        .map_err(|f| Error::InvalidArgument(format!("{}: {}", f.property, f.reason)))?;
+    Ok((parsed, resolved))
+}
+
+/// Outputs for a preview where the inputs cannot even be decoded (required values unknown).
+fn all_unknown(inputs: &PropertyMap) -> PropertyMap {
+    let mut out = inputs.clone();
+    for key in COMPUTED {
+        out.insert(key.to_string(), Value::Unknown);
+    }
+    out
+}
+
+async fn project_info(env: &Env, project: &str) -> Result<ProjectInfo, Error> {
+    let stack = env
+        .cloud
+        .stacks
+        .describe_stack(&stack_name(project))
+        .await
+        .map_err(|e| Error::Failed(format!("CloudFormation: {e}")))?
+        .ok_or_else(|| {
+            Error::Failed(format!(
+                "project \"{project}\" does not exist in {}: declare a defang:index:Project named \"{project}\" and pass its `name` output as this service's `project` (that also makes Pulumi create the project first)",
+                env.cloud.region
+            ))
+        })?;
+    ProjectInfo::from_stack(&stack).map_err(Error::Failed)
+}
+
+fn service_tags(urn: &str, svc: &ResolvedService) -> Vec<(String, String)> {
+    vec![
+        ("defang:project".into(), svc.project.clone()),
+        ("defang:service".into(), svc.name.clone()),
+        (OWNER_TAG.into(), owner_id(urn)),
+    ]
+}
+
+fn ecs_failed(e: crate::cloud::CloudError) -> Error {
+    Error::Failed(format!("ECS: {e}"))
+}
+
+pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
+    if req.preview {
+        let outputs = match decode(&req.inputs, &req.name) {
+            Ok((_, svc)) => service_outputs(&req.inputs, &svc, env, Deployed::default()),
+            Err(_) => all_unknown(&req.inputs),
+        };
+        return Ok(CreateResponse {
+            id: String::new(),
+            outputs,
+        });
+    }
+    let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
+    let (_, svc) = decode(&req.inputs, &req.name)?;
+    let project = project_info(env, &svc.project).await?;
+    let ecs = env.cloud.ecs.as_ref();
+    let cluster = project.cluster_name.clone();
+    let id = service_id(&svc.project, &svc.name);
+
+    let spec = plan_task_definition(&svc, &project, &env.cloud.region);
+    let td_arn = ecs
+        .register_task_definition(&spec)
+        .await
+        .map_err(ecs_failed)?;
+
+    let state = match describe_one(ecs, &cluster, &svc.name).await? {
+        Some(existing) if existing.is_active() => {
+            if existing.tag(OWNER_TAG) != Some(owner_id(&req.urn).as_str()) {
+                let _ = ecs.deregister_task_definition(&td_arn).await;
+                return Err(Error::Failed(format!(
+                    "an ECS service named \"{}\" already exists in cluster {cluster}, made by another Pulumi stack or tool. \
+                     Set `name` to another service name, or adopt it with `pulumi import {TOKEN} <resource name> {id}`",
+                    svc.name
+                )));
+            }
+            // Ours: a Create retried after a crash. Bring it to the planned revision.
+            ctx.log.info(&format!("resuming service {id}")).await;
+            ecs.update_service(&ServiceUpdate {
+                cluster: cluster.clone(),
+                name: svc.name.clone(),
+                task_definition_arn: Some(td_arn.clone()),
+                desired_count: Some(svc.replicas),
+                network: None,
+            })
+            .await
+            .map_err(ecs_failed)?
+        }
+        _ => ecs
+            .create_service(&ServiceSpec {
+                cluster: cluster.clone(),
+                name: svc.name.clone(),
+                task_definition_arn: td_arn.clone(),
+                desired_count: svc.replicas,
+                network: crate::cloud::NetworkSpec {
+                    subnets: project.subnet_ids.clone(),
+                    security_groups: vec![project.security_group_id.clone()],
+                    assign_public_ip: project.assign_public_ip,
+                },
+                tags: service_tags(&req.urn, &svc),
+                client_token: client_token(&req.urn, "create-service", &td_arn),
+            })
+            .await
+            .map_err(ecs_failed)?,
+    };
+    let outputs = settle(env, &ctx, &req.inputs, &svc, &id, &td_arn, state).await?;
+    Ok(CreateResponse { id, outputs })
+}
+
+/// Waits for the rollout (unless `waitForSteadyState` is off) and turns its end into outputs,
+/// or into a partial failure that keeps the service in Pulumi's state.
+async fn settle(
+    env: &Env,
+    ctx: &Context,
+    inputs: &PropertyMap,
+    svc: &ResolvedService,
+    id: &str,
+    td_arn: &str,
+    state: ServiceState,
+) -> Result<PropertyMap, Error> {
+    let deployment = state.primary_deployment().map(|d| d.id.clone());
+    let outputs_for = |state: &ServiceState, status: ServiceStatus| {
+        service_outputs(
+            inputs,
+            svc,
+            env,
+            Deployed {
+                state: Some(state),
+                task_definition_arn: Some(td_arn),
+                status: Some(status),
+            },
+        )
+    };
+    if !svc.wait_for_steady_state {
+        let status = rollout_status(&state, deployment.as_deref());
+        return Ok(outputs_for(&state, status));
+    }
+    let cluster = cluster_name(&svc.project);
+    let end = wait_for_rollout(
+        env.cloud.ecs.as_ref(),
+        ctx,
+        &cluster,
+        &svc.name,
+        deployment.as_deref(),
+        state,
+    )
+    .await?;
+    match end {
+        RolloutEnd::Settled(state, ServiceStatus::ServiceDeploymentCompleted) => Ok(outputs_for(
+            &state,
+            ServiceStatus::ServiceDeploymentCompleted,
+        )),
+        RolloutEnd::Settled(state, status) => {
+            Err(Error::ResourceInitFailed(Box::new(PartialState {
+                id: id.to_string(),
+                outputs: outputs_for(&state, status),
+                inputs: None,
+                reasons: vec![failure_reason(&state, deployment.as_deref())],
+            })))
+        }
+        RolloutEnd::Interrupted(state, status, why) => {
+            Err(Error::ResourceInitFailed(Box::new(PartialState {
+                id: id.to_string(),
+                outputs: outputs_for(&state, status),
+                inputs: None,
+                reasons: vec![format!(
+                    "{why} while the rollout of {id} was {}; the service exists and the next `pulumi up` checks it again",
+                    status.as_str()
+                )],
+            })))
+        }
+    }
+}
+
+pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
+    if req.preview {
+        let mut outputs = match decode(&req.news, &req.name) {
+            Ok((_, svc)) => service_outputs(&req.news, &svc, env, Deployed::default()),
+            Err(_) => all_unknown(&req.news),
+        };
+        // The service keeps its ARN; everything the rollout decides stays unknown.
+        if let Some(arn) = req.old_outputs.get("serviceArn") {
+            outputs.insert("serviceArn".into(), arn.clone());
+        }
+        return Ok(outputs);
+    }
+    let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
+    let (_, svc) = decode(&req.news, &req.name)?;
+    let project = project_info(env, &svc.project).await?;
+    let ecs = env.cloud.ecs.as_ref();
+    let spec = plan_task_definition(&svc, &project, &env.cloud.region);
+
+    // Register a revision only when the task changes, so that replicas-only or
+    // waitForSteadyState-only edits do not restart every task.
+    let old_td = req
+        .old_outputs
+        .get("taskDefinitionArn")
+        .and_then(Value::as_str);
+    let td_arn = match old_td {
+        Some(arn) if same_task(ecs, arn, &spec).await => arn.to_string(),
+        _ => ecs
+            .register_task_definition(&spec)
+            .await
+            .map_err(ecs_failed)?,
+    };
+    let state = ecs
+        .update_service(&ServiceUpdate {
+            cluster: project.cluster_name.clone(),
+            name: svc.name.clone(),
+            task_definition_arn: Some(td_arn.clone()),
+            desired_count: Some(svc.replicas),
+            network: Some(crate::cloud::NetworkSpec {
+                subnets: project.subnet_ids.clone(),
+                security_groups: vec![project.security_group_id.clone()],
+                assign_public_ip: project.assign_public_ip,
+            }),
+        })
+        .await
+        .map_err(ecs_failed)?;
+    settle(env, &ctx, &req.news, &svc, &req.id, &td_arn, state).await
+}
+
+async fn same_task(ecs: &dyn crate::cloud::Ecs, arn: &str, spec: &TaskDefinitionSpec) -> bool {
+    matches!(ecs.describe_task_definition(arn).await, Ok(Some(td)) if td.spec == *spec)
+}
+
+pub async fn read(env: &Env, req: ReadRequest, _ctx: Context) -> Result<ReadResponse, Error> {
+    let (project, name) = parse_id(&req.id)?;
+    let ecs = env.cloud.ecs.as_ref();
+    let Some(state) = describe_one(ecs, &cluster_name(project), name).await? else {
+        return Ok(ReadResponse::gone());
+    };
+    if !state.is_active() {
+        return Ok(ReadResponse::gone());
+    }
+    let td = ecs
+        .describe_task_definition(&state.task_definition_arn)
+        .await
+        .map_err(ecs_failed)?
+        .ok_or_else(|| {
+            Error::Failed(format!(
+                "service {} runs task definition {}, which ECS cannot describe",
+                req.id, state.task_definition_arn
+            ))
+        })?;
+    let live = inputs_from_task_definition(&td, &state, project);
+    let inputs = if req.old_inputs.is_empty() {
+        // Import: the inputs are what runs.
+        let mut inputs = to_properties(&live);
+        inputs.insert("name".into(), Value::from(name));
+        inputs
+    } else {
+        with_drift(&req.old_inputs, &live, &req.name)
+    };
+    let (_, svc) = decode(&inputs, &req.name)?;
+    let deployment = state.primary_deployment().map(|d| d.id.clone());
+    let status = rollout_status(&state, deployment.as_deref());
+    let outputs = service_outputs(
+        &inputs,
+        &svc,
+        env,
+        Deployed {
+            state: Some(&state),
+            task_definition_arn: Some(&state.task_definition_arn),
+            status: Some(status),
+        },
+    );
+    Ok(ReadResponse {
+        id: Some(req.id.clone()),
+        outputs,
+        inputs,
+    })
+}
+
+/// The user's inputs with what changed outside Pulumi (replicas, image, environment) replaced
+/// by the live values, so that refresh shows the drift and the next `up` corrects it.
+fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &str) -> PropertyMap {
+    let mut inputs = old_inputs.clone();
+    let Ok((_, old)) = decode(old_inputs, resource_name) else {
+        return inputs;
+    };
+    let live_replicas = live.replicas.unwrap_or(1);
+    if live_replicas != old.replicas {
+        inputs.insert("replicas".into(), Value::Number(f64::from(live_replicas)));
+    }
+    if let Some(image) = &live.image
+        && *image != old.image
+    {
+        inputs.insert("image".into(), Value::from(image.as_str()));
+    }
+    if live.environment != old.environment {
+        let env = live
+            .environment
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+            .collect();
+        inputs.insert("environment".into(), Value::Object(env));
+    }
+    inputs
+}
+
+pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
+    let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
+    let (project, name) = parse_id(&req.id)?;
+    let ecs = env.cloud.ecs.as_ref();
+    let cluster = cluster_name(project);
+    ecs.delete_service(&cluster, name)
+        .await
+        .map_err(ecs_failed)?;
+    // The project (cluster) can only go once its services are gone: wait for the drain.
+    let mut backoff = crate::wait::Backoff::new(Duration::from_secs(2), Duration::from_secs(15));
+    loop {
+        match describe_one(ecs, &cluster, name).await? {
+            Some(s) if s.status == "DRAINING" => {
+                ctx.log
+                    .status(&format!("draining ({} tasks running)", s.running_count))
+                    .await;
+                ctx.sleep(backoff.next_delay()).await?;
+            }
+            _ => break,
+        }
+    }
+    let family = format!("{project}-{name}");
+    for arn in ecs
+        .list_task_definitions(&family)
+        .await
+        .map_err(ecs_failed)?
+    {
+        ecs.deregister_task_definition(&arn)
+            .await
+            .map_err(ecs_failed)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! The Project resource through the real provider binary against moto: check, preview, create,
+//! read, no-op update, import, delete.
+
+use defang_tests::{Moto, ProviderProcess, props, unique, urn};
+use pulumi_plugin::{PropertyMap, Value};
+use serde_json::json;
+
+const PROJECT: &str = "defang:index:Project";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn project_lifecycle() {
+    let moto = Moto::start(&[]);
+    let mut p = ProviderProcess::start(&moto).await;
+    let name = unique("shop");
+    let urn = urn(PROJECT, "main");
+
+    // Check fills in the name and keeps the user's values.
+    let news = props(json!({ "name": name, "logRetentionDays": 7 }));
+    let (inputs, failures) = p.check(&urn, &PropertyMap::new(), &news).await;
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(inputs["name"], Value::from(name.as_str()));
+
+    // Preview: names are known, cloud ids are not.
+    let (_, planned) = p.create(&urn, &inputs, true, 0.0).await.expect("preview");
+    assert_eq!(
+        planned["clusterName"],
+        Value::from(format!("defang-{name}"))
+    );
+    assert_eq!(planned["stackName"], Value::from(format!("defang-{name}")));
+    assert!(planned["vpcId"].is_unknown());
+
+    let (id, outputs) = p.create(&urn, &inputs, false, 0.0).await.expect("create");
+    assert_eq!(id, format!("defang-{name}"));
+    for key in ["clusterArn", "vpcId", "securityGroupId", "executionRoleArn"] {
+        let v = outputs[key].as_str().unwrap_or_default();
+        assert!(!v.is_empty(), "{key} missing in {outputs:?}");
+    }
+    let Value::Array(subnets) = &outputs["subnetIds"] else {
+        panic!("subnetIds: {outputs:?}")
+    };
+    assert_eq!(subnets.len(), 2);
+    assert_eq!(
+        outputs["logGroupName"],
+        Value::from(format!("/defang/{name}"))
+    );
+
+    // The cluster really exists.
+    let ecs = moto.ecs().await;
+    let clusters = ecs
+        .describe_clusters()
+        .clusters(format!("defang-{name}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clusters.clusters().len(), 1);
+    assert_eq!(clusters.clusters()[0].status(), Some("ACTIVE"));
+
+    // Progress reached the engine as status messages.
+    assert!(
+        !p.engine.statuses(&urn).is_empty(),
+        "no status messages: {}",
+        p.engine.all_text()
+    );
+
+    // An unchanged program diffs as no change.
+    let diff = p.diff(&urn, &id, &inputs, &outputs, &inputs).await;
+    assert_eq!(diff.changes, 1, "{diff:?}");
+
+    // A retried Create (crash after the stack was made) adopts its own stack.
+    let (again, _) = p
+        .create(&urn, &inputs, false, 0.0)
+        .await
+        .expect("retried create");
+    assert_eq!(again, id);
+
+    // Another Pulumi stack may not take it over.
+    let other = format!("urn:pulumi:other::itest::{PROJECT}::main");
+    let err = p.create(&other, &inputs, false, 0.0).await.unwrap_err();
+    assert!(
+        err.message().contains("already exists"),
+        "{}",
+        err.message()
+    );
+    assert!(err.message().contains("`name`"), "{}", err.message());
+
+    // Refresh finds it; import recovers the inputs.
+    let (rid, routs, rins) = p.read(&urn, &id, &outputs, &inputs).await.unwrap();
+    assert_eq!(rid, id);
+    assert_eq!(rins, inputs);
+    assert_eq!(routs["vpcId"], outputs["vpcId"]);
+    let (iid, _, imported) = p
+        .read(&urn, &id, &PropertyMap::new(), &PropertyMap::new())
+        .await
+        .unwrap();
+    assert_eq!(iid, id);
+    assert_eq!(imported["name"], Value::from(name.as_str()));
+    assert_eq!(imported["logRetentionDays"], Value::Number(7.0));
+
+    // An update of the retention applies in place.
+    let changed = props(json!({ "name": name, "logRetentionDays": 14 }));
+    let diff = p.diff(&urn, &id, &inputs, &outputs, &changed).await;
+    assert_eq!(diff.changes, 2);
+    assert!(diff.replaces.is_empty(), "{diff:?}");
+    let updated = p
+        .update(&urn, &id, &outputs, &inputs, &changed, false)
+        .await
+        .expect("update");
+    assert_eq!(updated["logRetentionDays"], Value::Number(14.0));
+
+    // A rename replaces.
+    let renamed = props(json!({ "name": format!("{name}x") }));
+    let diff = p.diff(&urn, &id, &changed, &updated, &renamed).await;
+    assert_eq!(diff.replaces, vec!["name".to_string()]);
+
+    p.delete(&urn, &id, &updated, &changed)
+        .await
+        .expect("delete");
+    let clusters = ecs.list_clusters().send().await.unwrap();
+    assert!(
+        !clusters
+            .cluster_arns()
+            .iter()
+            .any(|a| a.ends_with(&format!("defang-{name}"))),
+        "cluster left behind"
+    );
+    // Deleting again succeeds; refresh reports it gone.
+    p.delete(&urn, &id, &updated, &changed)
+        .await
+        .expect("second delete");
+    let (gone, _, _) = p.read(&urn, &id, &updated, &changed).await.unwrap();
+    assert!(gone.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn project_check_failures_name_properties() {
+    let moto = Moto::start(&[]);
+    let mut p = ProviderProcess::start(&moto).await;
+    let urn = urn(PROJECT, "main");
+    let news = props(json!({ "name": "Bad_Name", "subnetIds": ["subnet-0123abcd"], "tagz": {} }));
+    let (_, failures) = p.check(&urn, &PropertyMap::new(), &news).await;
+    let paths: Vec<&str> = failures.iter().map(|f| f.property.as_str()).collect();
+    assert!(paths.contains(&"tagz"), "{failures:?}");
+
+    let news = props(json!({ "name": "Bad_Name", "subnetIds": ["subnet-0123abcd"] }));
+    let (_, failures) = p.check(&urn, &PropertyMap::new(), &news).await;
+    let paths: Vec<&str> = failures.iter().map(|f| f.property.as_str()).collect();
+    assert_eq!(paths, vec!["name", "subnetIds"], "{failures:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_username_is_reported_as_missing_config() {
+    let moto = Moto::start(&[]);
+    let mut p = ProviderProcess::launch(&moto).await;
+    let err = p.configure(&[("region", "us-east-1")]).await.unwrap_err();
+    assert!(
+        err.message().contains("defang:username"),
+        "{}",
+        err.message()
+    );
+}
