@@ -82,13 +82,26 @@ fn decode(
     Ok((parsed, resolved))
 }
 
-/// Outputs for a preview where the inputs cannot even be decoded (required values unknown).
-fn all_unknown(inputs: &PropertyMap) -> PropertyMap {
-    let mut out = inputs.clone();
-    for key in COMPUTED {
-        out.insert(key.to_string(), Value::Unknown);
+/// Planned outputs for a preview. Required inputs that are not known yet get a stand-in so
+/// the rest can be planned; every output that depends on them is unknown (see
+/// [`service_outputs`]).
+fn preview_outputs(env: &Env, inputs: &PropertyMap, resource_name: &str) -> PropertyMap {
+    let mut stand_in = inputs.clone();
+    for (key, value) in [("project", "preview"), ("image", "preview")] {
+        if stand_in.get(key).is_some_and(Value::is_unknown) {
+            stand_in.insert(key.into(), Value::from(value));
+        }
     }
-    out
+    match decode(&stand_in, resource_name) {
+        Ok((_, svc)) => service_outputs(inputs, &svc, env, Deployed::default()),
+        Err(_) => {
+            let mut out = inputs.clone();
+            for key in COMPUTED {
+                out.insert(key.to_string(), Value::Unknown);
+            }
+            out
+        }
+    }
 }
 
 async fn project_info(env: &Env, project: &str) -> Result<ProjectInfo, Error> {
@@ -121,10 +134,7 @@ fn ecs_failed(e: crate::cloud::CloudError) -> Error {
 
 pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
     if req.preview {
-        let outputs = match decode(&req.inputs, &req.name) {
-            Ok((_, svc)) => service_outputs(&req.inputs, &svc, env, Deployed::default()),
-            Err(_) => all_unknown(&req.inputs),
-        };
+        let outputs = preview_outputs(env, &req.inputs, &req.name);
         return Ok(CreateResponse {
             id: String::new(),
             outputs,
@@ -253,10 +263,7 @@ async fn settle(
 
 pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
     if req.preview {
-        let mut outputs = match decode(&req.news, &req.name) {
-            Ok((_, svc)) => service_outputs(&req.news, &svc, env, Deployed::default()),
-            Err(_) => all_unknown(&req.news),
-        };
+        let mut outputs = preview_outputs(env, &req.news, &req.name);
         // The service keeps its ARN; everything the rollout decides stays unknown.
         if let Some(arn) = req.old_outputs.get("serviceArn") {
             outputs.insert("serviceArn".into(), arn.clone());
