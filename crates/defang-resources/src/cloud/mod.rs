@@ -1,9 +1,11 @@
 //! What the resources need from the cloud, as traits over plain data. The AWS SDK adapters
 //! (`defang-aws`) implement them; tests use scripted fakes. Nothing here knows the SDK.
 
+pub mod build;
 pub mod ecs;
 pub mod stack;
 
+pub use build::*;
 pub use ecs::*;
 pub use stack::*;
 
