@@ -10,4 +10,6 @@ pub mod project;
 pub mod provider;
 pub mod service;
 pub mod shape;
+#[cfg(test)]
+pub mod testing;
 pub mod wait;

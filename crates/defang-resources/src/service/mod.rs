@@ -15,5 +15,7 @@ pub mod task_definition;
 
 // Lifecycle over the cloud traits (not pure): create/read/update/delete and rollout waits.
 pub mod lifecycle;
+#[cfg(test)]
+mod lifecycle_tests;
 pub mod outputs;
 pub mod rollout;

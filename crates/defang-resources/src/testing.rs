@@ -1,0 +1,262 @@
+//! Scripted, in-memory fakes of the cloud traits, for lifecycle tests of what the emulator
+//! cannot do (failed rollouts, slow ones, failing stacks).
+
+use crate::cloud::*;
+use crate::cloud_env::{Cloud, Env};
+use crate::config::ProviderConfig;
+use pulumi_plugin::{Context, EngineLog};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// An ECS whose services follow a script: each DescribeServices of a service pops the next
+/// scripted state (the last one repeats).
+#[derive(Default)]
+pub struct FakeEcs {
+    pub task_definitions: Mutex<BTreeMap<String, TaskDefinitionSpec>>,
+    pub services: Mutex<BTreeMap<String, ServiceState>>,
+    pub script: Mutex<VecDeque<ServiceState>>,
+    pub calls: Mutex<Vec<String>>,
+}
+
+impl FakeEcs {
+    fn record(&self, call: &str) {
+        self.calls.lock().unwrap().push(call.to_string());
+    }
+}
+
+#[async_trait::async_trait]
+impl Ecs for FakeEcs {
+    async fn register_task_definition(&self, spec: &TaskDefinitionSpec) -> CloudResult<String> {
+        self.record("RegisterTaskDefinition");
+        let mut tds = self.task_definitions.lock().unwrap();
+        let arn = format!("arn:td/{}:{}", spec.family, tds.len() + 1);
+        tds.insert(arn.clone(), spec.clone());
+        Ok(arn)
+    }
+
+    async fn describe_task_definition(&self, arn: &str) -> CloudResult<Option<TaskDefinition>> {
+        Ok(self
+            .task_definitions
+            .lock()
+            .unwrap()
+            .get(arn)
+            .map(|spec| TaskDefinition {
+                arn: arn.to_string(),
+                revision: 1,
+                spec: spec.clone(),
+            }))
+    }
+
+    async fn list_task_definitions(&self, family: &str) -> CloudResult<Vec<String>> {
+        Ok(self
+            .task_definitions
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, s)| s.family == family)
+            .map(|(a, _)| a.clone())
+            .collect())
+    }
+
+    async fn deregister_task_definition(&self, arn: &str) -> CloudResult<()> {
+        self.record("DeregisterTaskDefinition");
+        self.task_definitions.lock().unwrap().remove(arn);
+        Ok(())
+    }
+
+    async fn create_service(&self, spec: &ServiceSpec) -> CloudResult<ServiceState> {
+        self.record("CreateService");
+        let state = ServiceState {
+            arn: format!("arn:svc/{}", spec.name),
+            name: spec.name.clone(),
+            cluster_arn: spec.cluster.clone(),
+            status: "ACTIVE".into(),
+            task_definition_arn: spec.task_definition_arn.clone(),
+            desired_count: spec.desired_count as i32,
+            running_count: 0,
+            pending_count: 0,
+            deployments: vec![deployment("d-1", RolloutState::InProgress, 0, 0, 0)],
+            network: Some(spec.network.clone()),
+            tags: spec.tags.clone(),
+            recent_events: vec![],
+        };
+        self.services
+            .lock()
+            .unwrap()
+            .insert(spec.name.clone(), state.clone());
+        Ok(state)
+    }
+
+    async fn update_service(&self, update: &ServiceUpdate) -> CloudResult<ServiceState> {
+        self.record("UpdateService");
+        let mut services = self.services.lock().unwrap();
+        let state = services
+            .get_mut(&update.name)
+            .ok_or_else(|| CloudError::NotFound(update.name.clone()))?;
+        if let Some(td) = &update.task_definition_arn {
+            state.task_definition_arn = td.clone();
+        }
+        Ok(state.clone())
+    }
+
+    async fn describe_services(
+        &self,
+        _cluster: &str,
+        names: &[String],
+    ) -> CloudResult<Vec<ServiceState>> {
+        self.record("DescribeServices");
+        let mut script = self.script.lock().unwrap();
+        let next = if script.len() > 1 {
+            script.pop_front()
+        } else {
+            script.front().cloned()
+        };
+        let mut services = self.services.lock().unwrap();
+        if let Some(next) = next
+            && let Some(current) = services.get_mut(&next.name)
+        {
+            *current = ServiceState {
+                tags: current.tags.clone(),
+                ..next
+            };
+        }
+        Ok(names
+            .iter()
+            .filter_map(|n| services.get(n).cloned())
+            .collect())
+    }
+
+    async fn delete_service(&self, _cluster: &str, name: &str) -> CloudResult<()> {
+        self.record("DeleteService");
+        self.services.lock().unwrap().remove(name);
+        Ok(())
+    }
+}
+
+pub fn deployment(
+    id: &str,
+    rollout: RolloutState,
+    running: i32,
+    pending: i32,
+    failed: i32,
+) -> Deployment {
+    Deployment {
+        id: id.into(),
+        status: "PRIMARY".into(),
+        task_definition_arn: "arn:td".into(),
+        rollout_state: Some(rollout),
+        rollout_state_reason: None,
+        desired_count: 1,
+        running_count: running,
+        pending_count: pending,
+        failed_tasks: failed,
+    }
+}
+
+/// A service state for scripts.
+pub fn service_state(
+    name: &str,
+    running: i32,
+    deployment: Deployment,
+    events: &[&str],
+) -> ServiceState {
+    ServiceState {
+        arn: format!("arn:svc/{name}"),
+        name: name.into(),
+        cluster_arn: "arn:cluster".into(),
+        status: "ACTIVE".into(),
+        task_definition_arn: "arn:td".into(),
+        desired_count: 1,
+        running_count: running,
+        pending_count: 0,
+        deployments: vec![deployment],
+        network: None,
+        tags: vec![],
+        recent_events: events.iter().map(|e| e.to_string()).collect(),
+    }
+}
+
+/// Stacks that already exist, complete, with the outputs a project stack has.
+#[derive(Default)]
+pub struct FakeStacks {
+    pub stacks: Mutex<BTreeMap<String, StackState>>,
+}
+
+impl FakeStacks {
+    pub fn with_project(project: &str) -> FakeStacks {
+        let outputs = BTreeMap::from(
+            [
+                ("ProjectName", project.to_string()),
+                ("ClusterName", format!("defang-{project}")),
+                ("SubnetIds", "subnet-1,subnet-2".into()),
+                ("SecurityGroupId", "sg-1".into()),
+                ("ExecutionRoleArn", "arn:role".into()),
+                ("LogGroupName", format!("/defang/{project}")),
+                ("AssignPublicIp", "true".into()),
+            ]
+            .map(|(k, v)| (k.to_string(), v)),
+        );
+        let name = format!("defang-{project}");
+        let stack = StackState {
+            id: format!("arn:stack/{name}"),
+            name: name.clone(),
+            status: "CREATE_COMPLETE".into(),
+            status_reason: None,
+            outputs,
+            tags: BTreeMap::new(),
+        };
+        FakeStacks {
+            stacks: Mutex::new(BTreeMap::from([(name, stack)])),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Stacks for FakeStacks {
+    async fn describe_stack(&self, name: &str) -> CloudResult<Option<StackState>> {
+        Ok(self.stacks.lock().unwrap().get(name).cloned())
+    }
+    async fn create_stack(&self, request: &StackRequest) -> CloudResult<String> {
+        Err(CloudError::Invalid(format!(
+            "fake: no create of {}",
+            request.name
+        )))
+    }
+    async fn update_stack(&self, _: &StackRequest) -> CloudResult<UpdateOutcome> {
+        Ok(UpdateOutcome::NoChanges)
+    }
+    async fn delete_stack(&self, name: &str, _: &str) -> CloudResult<()> {
+        self.stacks.lock().unwrap().remove(name);
+        Ok(())
+    }
+    async fn stack_events(&self, _: &str, _: usize) -> CloudResult<Vec<StackEvent>> {
+        Ok(vec![])
+    }
+}
+
+pub fn env(ecs: Arc<FakeEcs>, stacks: Arc<FakeStacks>) -> Env {
+    Env {
+        cloud: Cloud {
+            ecs,
+            stacks,
+            region: "us-east-1".into(),
+        },
+        config: ProviderConfig {
+            region: Some("us-east-1".into()),
+            profile: None,
+            username: "alice".into(),
+            domain_suffix: "defang.app".into(),
+        },
+    }
+}
+
+/// A context with no engine and a generous timeout; time is paused in these tests.
+pub fn context(timeout: Option<Duration>) -> Context {
+    Context::new(
+        EngineLog::default().for_resource("urn:pulumi:t::p::defang:index:Service::web"),
+        CancellationToken::new(),
+        timeout,
+    )
+}
