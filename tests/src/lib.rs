@@ -53,3 +53,31 @@ pub fn unique(prefix: &str) -> String {
 }
 
 static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Checks outputs against the package schema: every required output is there and nothing
+/// undocumented is.
+pub fn assert_outputs_match_schema(type_token: &str, outputs: &PropertyMap) {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_root().join("schema.json")).unwrap())
+            .unwrap();
+    let resource = &schema["resources"][type_token];
+    let documented: Vec<&str> = resource["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for key in outputs.keys() {
+        assert!(
+            documented.contains(&key.as_str()),
+            "{type_token} output `{key}` is not in schema.json"
+        );
+    }
+    for required in resource["required"].as_array().unwrap() {
+        let required = required.as_str().unwrap();
+        assert!(
+            outputs.contains_key(required),
+            "{type_token} output `{required}` (required in schema.json) is missing"
+        );
+    }
+}

@@ -3,9 +3,9 @@
 //! endpoint settings.
 
 use crate::{Moto, RecordingEngine};
+use pulumi_plugin::PropertyMap;
 use pulumi_plugin::rpc;
 use pulumi_plugin::value::{properties_from_struct, properties_to_struct};
-use pulumi_plugin::PropertyMap;
 use rpc::resource_provider_client::ResourceProviderClient;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

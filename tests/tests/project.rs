@@ -1,7 +1,7 @@
 //! The Project resource through the real provider binary against moto: check, preview, create,
 //! read, no-op update, import, delete.
 
-use defang_tests::{Moto, ProviderProcess, props, unique, urn};
+use defang_tests::{Moto, ProviderProcess, assert_outputs_match_schema, props, unique, urn};
 use pulumi_plugin::{PropertyMap, Value};
 use serde_json::json;
 

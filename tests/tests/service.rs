@@ -1,6 +1,6 @@
 //! The Service resource through the real provider binary against moto.
 
-use defang_tests::{Moto, ProviderProcess, props, unique, urn};
+use defang_tests::{Moto, ProviderProcess, assert_outputs_match_schema, props, unique, urn};
 use pulumi_plugin::error::resource_init_failed;
 use pulumi_plugin::value::properties_from_struct;
 use pulumi_plugin::{PropertyMap, Value};
@@ -81,6 +81,8 @@ async fn service_lifecycle() {
     assert_eq!(outputs["domain"], Value::from(domain.as_str()));
     assert_eq!(outputs["deployedImage"], Value::from("nginx:1.27"));
     assert_eq!(outputs["desiredCount"], Value::Number(1.0));
+    assert_outputs_match_schema(SERVICE, &outputs);
+    assert_outputs_match_schema(SERVICE, &planned);
     let statuses = p.engine.statuses(&urn);
     assert!(
         statuses
