@@ -22,4 +22,17 @@ pub trait CloudConnector: Send + Sync + 'static {
 pub struct Env {
     pub cloud: Cloud,
     pub config: ProviderConfig,
+    /// The one poller of this provider process.
+    pub poller: Arc<crate::poller::Poller>,
+}
+
+impl Env {
+    pub fn new(cloud: Cloud, config: ProviderConfig) -> Env {
+        let poller = crate::poller::Poller::new(cloud.ecs.clone(), None);
+        Env {
+            cloud,
+            config,
+            poller,
+        }
+    }
 }

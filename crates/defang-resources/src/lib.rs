@@ -6,6 +6,7 @@ pub mod cloud_env;
 pub mod config;
 pub mod names;
 pub mod ownership;
+pub mod poller;
 pub mod project;
 pub mod provider;
 pub mod service;

@@ -69,7 +69,7 @@ impl pulumi_plugin::Provider for DefangProvider {
             .connect(&config)
             .await
             .map_err(Error::Failed)?;
-        let _ = self.env.set(Env { cloud, config });
+        let _ = self.env.set(Env::new(cloud, config));
         Ok(())
     }
 

@@ -17,6 +17,8 @@ pub struct FakeEcs {
     pub task_definitions: Mutex<BTreeMap<String, TaskDefinitionSpec>>,
     pub services: Mutex<BTreeMap<String, ServiceState>>,
     pub script: Mutex<VecDeque<ServiceState>>,
+    /// Scripts per service name (take precedence over `script`).
+    pub scripts: Mutex<BTreeMap<String, VecDeque<ServiceState>>>,
     pub calls: Mutex<Vec<String>>,
 }
 
@@ -107,20 +109,27 @@ impl Ecs for FakeEcs {
         names: &[String],
     ) -> CloudResult<Vec<ServiceState>> {
         self.record("DescribeServices");
-        let mut script = self.script.lock().unwrap();
-        let next = if script.len() > 1 {
-            script.pop_front()
-        } else {
-            script.front().cloned()
-        };
-        let mut services = self.services.lock().unwrap();
-        if let Some(next) = next
-            && let Some(current) = services.get_mut(&next.name)
+        self.record(&format!("DescribeServices x{}", names.len()));
+        let mut updates = Vec::new();
         {
-            *current = ServiceState {
-                tags: current.tags.clone(),
-                ..next
-            };
+            let mut scripts = self.scripts.lock().unwrap();
+            for name in names {
+                if let Some(script) = scripts.get_mut(name) {
+                    updates.extend(next_of(script));
+                }
+            }
+            if updates.is_empty() {
+                updates.extend(next_of(&mut self.script.lock().unwrap()));
+            }
+        }
+        let mut services = self.services.lock().unwrap();
+        for next in updates {
+            if let Some(current) = services.get_mut(&next.name) {
+                *current = ServiceState {
+                    tags: current.tags.clone(),
+                    ..next
+                };
+            }
         }
         Ok(names
             .iter()
@@ -132,6 +141,15 @@ impl Ecs for FakeEcs {
         self.record("DeleteService");
         self.services.lock().unwrap().remove(name);
         Ok(())
+    }
+}
+
+/// The next scripted state; the last one repeats.
+fn next_of(script: &mut VecDeque<ServiceState>) -> Option<ServiceState> {
+    if script.len() > 1 {
+        script.pop_front()
+    } else {
+        script.front().cloned()
     }
 }
 
@@ -237,19 +255,19 @@ impl Stacks for FakeStacks {
 }
 
 pub fn env(ecs: Arc<FakeEcs>, stacks: Arc<FakeStacks>) -> Env {
-    Env {
-        cloud: Cloud {
+    Env::new(
+        Cloud {
             ecs,
             stacks,
             region: "us-east-1".into(),
         },
-        config: ProviderConfig {
+        ProviderConfig {
             region: Some("us-east-1".into()),
             profile: None,
             username: "alice".into(),
             domain_suffix: "defang.app".into(),
         },
-    }
+    )
 }
 
 /// A context with no engine and a generous timeout; time is paused in these tests.

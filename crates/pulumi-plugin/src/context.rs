@@ -65,6 +65,21 @@ impl Context {
     pub async fn cancelled(&self) {
         self.cancel.cancelled().await
     }
+
+    /// Resolves when the operation must stop (Cancel or deadline), with the reason; for
+    /// `select!` against the thing being waited on.
+    pub async fn interrupted(&self) -> String {
+        match self.deadline {
+            Some(deadline) => tokio::select! {
+                _ = self.cancel.cancelled() => "the operation was cancelled".to_string(),
+                _ = tokio::time::sleep_until(deadline) => "the operation timed out".to_string(),
+            },
+            None => {
+                self.cancel.cancelled().await;
+                "the operation was cancelled".to_string()
+            }
+        }
+    }
 }
 
 #[cfg(test)]

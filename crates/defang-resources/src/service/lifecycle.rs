@@ -226,7 +226,7 @@ async fn settle(
     }
     let cluster = cluster_name(&svc.project);
     let end = wait_for_rollout(
-        env.cloud.ecs.as_ref(),
+        &env.poller,
         ctx,
         &cluster,
         &svc.name,

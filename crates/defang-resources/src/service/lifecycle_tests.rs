@@ -140,3 +140,65 @@ async fn timeout_bounds_the_wait() {
         .count();
     assert!(polls < 60, "{polls} polls in 10 minutes");
 }
+
+/// Twenty services deploying at once share the poller: DescribeServices is called once per
+/// ten services per round, not once per service per round.
+#[tokio::test(start_paused = true)]
+async fn concurrent_rollouts_share_batched_polls() {
+    let ecs = Arc::new(FakeEcs::default());
+    let names: Vec<String> = (0..20).map(|i| format!("svc{i}")).collect();
+    for name in &names {
+        let mut steps = vec![
+            service_state(
+                name,
+                0,
+                deployment("d-1", RolloutState::InProgress, 0, 1, 0),
+                &[]
+            );
+            5
+        ];
+        steps.push(service_state(
+            name,
+            1,
+            deployment("d-1", RolloutState::Completed, 1, 0, 0),
+            &[],
+        ));
+        ecs.scripts
+            .lock()
+            .unwrap()
+            .insert(name.clone(), steps.into_iter().collect());
+    }
+    let env = Arc::new(env(ecs.clone(), Arc::new(FakeStacks::with_project("shop"))));
+    let tasks: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let env = env.clone();
+            let mut req = request();
+            req.inputs.insert("name".into(), Value::from(name.as_str()));
+            req.urn = format!("urn:pulumi:t::p::defang:index:Service::{name}");
+            tokio::spawn(async move { create(&env, req, context(None)).await })
+        })
+        .collect();
+    for t in tasks {
+        let created = t.await.unwrap().expect("create");
+        assert_eq!(
+            created.outputs["status"],
+            Value::from("SERVICE_DEPLOYMENT_COMPLETED")
+        );
+    }
+    let calls = ecs.calls.lock().unwrap().clone();
+    let total = calls.iter().filter(|c| *c == "DescribeServices").count();
+    let batched = calls
+        .iter()
+        .filter(|c| *c == "DescribeServices x10")
+        .count();
+    // Each create first looks for an existing service (one call each, 20); then polling
+    // rounds describe 10 services a call: 6 rounds (5 in progress, 1 completing) × 2.
+    println!(
+        "DescribeServices calls while 20 services deployed at once: {total} ({} existence checks, {} poll calls of 10)",
+        total - batched,
+        batched
+    );
+    assert_eq!(total - batched, 20, "{calls:?}");
+    assert!(batched <= 12, "{batched} batched calls");
+}

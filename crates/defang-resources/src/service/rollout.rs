@@ -2,9 +2,9 @@
 
 use super::status::{ServiceStatus, rollout_status};
 use crate::cloud::{Ecs, ServiceState};
-use crate::wait::Backoff;
+use crate::poller::Poller;
 use pulumi_plugin::{Context, Error};
-use std::time::Duration;
+use std::sync::Arc;
 
 /// Where a wait ended.
 pub enum RolloutEnd {
@@ -36,15 +36,17 @@ pub async fn describe_one(
     Ok(found.into_iter().find(|s| s.name == name))
 }
 
+/// Follows the service through the shared poller until its rollout settles or the operation
+/// is interrupted. `state` is what the last ECS call returned.
 pub async fn wait_for_rollout(
-    ecs: &dyn Ecs,
+    poller: &Arc<Poller>,
     ctx: &Context,
     cluster: &str,
     name: &str,
     deployment_id: Option<&str>,
     mut state: ServiceState,
 ) -> Result<RolloutEnd, Error> {
-    let mut backoff = Backoff::new(Duration::from_secs(3), Duration::from_secs(15));
+    let mut updates = poller.watch_service(cluster, name);
     let mut shown = String::new();
     loop {
         let status = rollout_status(&state, deployment_id);
@@ -52,18 +54,30 @@ pub async fn wait_for_rollout(
         if line != shown {
             ctx.log.status(&line).await;
             shown = line;
-            backoff.reset();
         }
         if status.is_terminal() {
             return Ok(RolloutEnd::Settled(state, status));
         }
-        if let Err(Error::Interrupted(why)) = ctx.sleep(backoff.next_delay()).await {
-            return Ok(RolloutEnd::Interrupted(state, status, why));
+        tokio::select! {
+            why = ctx.interrupted() => return Ok(RolloutEnd::Interrupted(state, status, why)),
+            changed = updates.changed() => {
+                if changed.is_err() {
+                    return Err(Error::Internal("the status poller stopped".into()));
+                }
+                let observed = updates.borrow_and_update().clone();
+                match observed {
+                    Some(Ok(Some(next))) => state = next,
+                    Some(Ok(None)) => {
+                        return Err(Error::Failed(format!(
+                            "ECS service {name} disappeared from cluster {cluster} during its rollout"
+                        )))
+                    }
+                    // A failed poll (after the SDK's retries) is not the rollout failing:
+                    // keep waiting; the deadline still bounds it.
+                    Some(Err(err)) => tracing::warn!("polling ECS service {name}: {err}"),
+                    None => {}
+                }
+            }
         }
-        state = describe_one(ecs, cluster, name).await?.ok_or_else(|| {
-            Error::Failed(format!(
-                "ECS service {name} disappeared from cluster {cluster} during its rollout"
-            ))
-        })?;
     }
 }
