@@ -81,16 +81,28 @@ pub fn check_service(
         checked("ports"),
         &mut failures,
     );
-    if checked("image") {
-        if let Some(Err(reason)) = inputs.image.as_deref().map(parse_image) {
-            failures.push(CheckFailure::new("image", reason));
-        }
-    } else if !given("image") {
-        failures.push(CheckFailure::new(
+    match (given("image"), given("build")) {
+        (true, true) => failures.push(CheckFailure::new(
+            "build",
+            "set either `image` (a prebuilt image) or `build` (build from source), not both",
+        )),
+        (false, false) => failures.push(CheckFailure::new(
             "image",
-            "is required: the container image to run, for example \"nginx:1.27\" or \
-             \"123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:<64 hex digits>\"",
-        ));
+            "is required unless `build` is set: the container image to run, for example \
+             \"nginx:1.27\" or \"123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:<64 hex \
+             digits>\", or `build: {context: ./app}` to build it from source",
+        )),
+        _ => {}
+    }
+    if checked("image")
+        && let Some(Err(reason)) = inputs.image.as_deref().map(parse_image)
+    {
+        failures.push(CheckFailure::new("image", reason));
+    }
+    if checked("build")
+        && let Some(build) = &inputs.build
+    {
+        super::build_check::check_build(build, &mut failures);
     }
     if checked("ports") {
         check_ports(&inputs, &mut failures);
@@ -487,6 +499,13 @@ mod tests {
     }
 
     #[test]
+    fn image_or_build_not_both() {
+        let got = check(json!({"project": "shop", "image": "nginx", "build": {"context": "."}})).1;
+        assert_eq!(got[0].0, "build", "{got:?}");
+        assert!(got[0].1.contains("not both"), "{}", got[0].1);
+    }
+
+    #[test]
     fn project_and_image_are_required() {
         let got = check(json!({})).1;
         assert_eq!(got[0].0, "project");
@@ -499,7 +518,7 @@ mod tests {
         );
         assert_eq!(got[1].0, "image");
         assert!(
-            got[1].1.starts_with("is required: the container image"),
+            got[1].1.starts_with("is required unless `build` is set"),
             "{}",
             got[1].1
         );

@@ -25,9 +25,13 @@ pub struct ServiceInputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The container image reference, e.g. `nginx:1.27` or
-    /// `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`.
+    /// `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. Set this or `build`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// Build the image from source with AWS CodeBuild in your account, for the service's
+    /// `platform`, and deploy it pinned by digest. Set this or `image`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<Build>,
     /// The ports the container listens on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<Port>,
@@ -59,6 +63,31 @@ pub struct ServiceInputs {
     /// Wait until the rollout completes (or fails). Defaults to true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_for_steady_state: Option<bool>,
+}
+
+/// How to build the service's image from source.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Build {
+    /// The folder to build (the Docker build context), relative to the Pulumi program's
+    /// directory. `.dockerignore` in it is honoured.
+    pub context: String,
+    /// The Dockerfile, relative to the context. Defaults to `Dockerfile`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dockerfile: Option<String>,
+    /// Build arguments (`--build-arg`); values may be secrets (they are never logged, but a
+    /// Dockerfile can bake them into the image).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, String>,
+    /// The stage of a multi-stage Dockerfile to build (`--target`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+impl Build {
+    pub fn dockerfile(&self) -> &str {
+        self.dockerfile.as_deref().unwrap_or("Dockerfile")
+    }
 }
 
 /// A port the container listens on.
@@ -163,7 +192,9 @@ pub struct HealthCheck {
 pub struct ResolvedService {
     pub project: String,
     pub name: String,
+    /// The image to run; for a service built from source, empty until its build is done.
     pub image: String,
+    pub build: Option<Build>,
     pub ports: Vec<ResolvedPort>,
     pub environment: BTreeMap<String, String>,
     pub command: Option<Vec<String>>,
@@ -200,10 +231,11 @@ impl ServiceInputs {
     /// have passed [`super::check::check_service`]; what it would reject is an error here too,
     /// never a panic, but only the first problem is reported.
     pub fn resolved(&self, resource_name: &str) -> Result<ResolvedService, CheckFailure> {
-        let image = self
-            .image
-            .clone()
-            .ok_or_else(|| CheckFailure::new("image", "is required"))?;
+        let image = match (&self.image, &self.build) {
+            (Some(image), None) => image.clone(),
+            (None, Some(_)) => String::new(),
+            _ => return Err(CheckFailure::new("image", "set either `image` or `build`")),
+        };
         let memory_mib = self
             .memory
             .as_deref()
@@ -216,6 +248,7 @@ impl ServiceInputs {
             project: self.project.clone(),
             name: self.service_name(resource_name).to_string(),
             image,
+            build: self.build.clone(),
             ports: self.ports.iter().map(Port::resolved).collect(),
             environment: self.environment.clone(),
             command: self.command.clone(),

@@ -5,6 +5,7 @@
 //! endpoints ([`domain`]), rollout status ([`status`]) and the task definition plan
 //! ([`task_definition`]).
 
+pub mod build_check;
 pub mod check;
 pub mod domain;
 pub mod image;

@@ -166,6 +166,8 @@ pub fn inputs_from_task_definition(
         project: project.to_string(),
         name: Some(service.name.clone()),
         image: Some(container.image.clone()),
+        // What runs is an image; how it was built is not recorded in ECS.
+        build: None,
         ports: container
             .port_mappings
             .iter()
