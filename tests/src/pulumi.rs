@@ -156,7 +156,7 @@ impl Events {
     }
 
     /// The step metadata of `resourcePreEvent`s for resources whose URN ends with `::<name>`.
-    pub fn steps_for<'a>(&'a self, name: &'a str) -> Vec<&'a Value> {
+    pub fn steps_for(&self, name: &str) -> Vec<&Value> {
         self.of_kind("resourcePreEvent")
             .map(|e| &e["metadata"])
             .filter(|m| urn_is(&m["urn"], name))
@@ -164,7 +164,7 @@ impl Events {
     }
 
     /// The step metadata of `resOutputsEvent`s for `name` (the outcome of each step).
-    pub fn outcomes_for<'a>(&'a self, name: &'a str) -> Vec<&'a Value> {
+    pub fn outcomes_for(&self, name: &str) -> Vec<&Value> {
         self.of_kind("resOutputsEvent")
             .map(|e| &e["metadata"])
             .filter(|m| urn_is(&m["urn"], name))
@@ -193,24 +193,17 @@ pub fn urn_is(urn: &Value, name: &str) -> bool {
         .is_some_and(|last| last == name)
 }
 
-/// A `preview --json` digest (`display.PreviewDigest`): `steps`, `diagnostics`, `changeSummary`.
+/// What `pulumi preview --json` streams with `PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true`: the
+/// engine events of the preview. Unlike the default digest (one document), they carry the
+/// planned outputs (`resOutputsEvent`), so they show what is already known at preview.
 #[derive(Clone, Debug)]
-pub struct Preview(pub Value);
+pub struct Preview(pub Events);
 
 impl Preview {
-    pub fn steps(&self) -> Vec<&Value> {
-        self.0["steps"]
-            .as_array()
-            .map(|a| a.iter().collect())
-            .unwrap_or_default()
-    }
-
-    /// The steps for the resource `name`, in order (a replacement has several).
+    /// The planned steps (`resourcePreEvent` metadata) for the resource `name`, in order (a
+    /// replacement has several).
     pub fn steps_for(&self, name: &str) -> Vec<&Value> {
-        self.steps()
-            .into_iter()
-            .filter(|s| urn_is(&s["urn"], name))
-            .collect()
+        self.0.steps_for(name)
     }
 
     /// The ops planned for `name`, e.g. `["create"]` or `["create-replacement", "replace", …]`.
@@ -228,33 +221,47 @@ impl Preview {
         steps[0]
     }
 
-    pub fn change_summary(&self) -> BTreeMap<String, u64> {
-        self.0["changeSummary"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or_default()))
-                    .collect()
-            })
-            .unwrap_or_default()
+    /// The step with `op` for `name`.
+    pub fn step_with_op(&self, name: &str, op: &str) -> &Value {
+        self.steps_for(name)
+            .into_iter()
+            .find(|s| s["op"] == op)
+            .unwrap_or_else(|| panic!("no {op} step for {name}: {:?}", self.ops_for(name)))
     }
 
-    pub fn diagnostics(&self) -> Vec<&Value> {
-        self.0["diagnostics"]
-            .as_array()
-            .map(|a| a.iter().collect())
-            .unwrap_or_default()
+    /// The outputs planned for `name` (the last `resOutputsEvent`): known values, and the
+    /// unknown sentinel `04da6b54-80e4-46f7-96ec-b56ff0331ba9` for the others.
+    pub fn planned_outputs(&self, name: &str) -> Value {
+        self.0
+            .outcomes_for(name)
+            .last()
+            .map(|m| m["new"]["outputs"].clone())
+            .unwrap_or_else(|| panic!("no planned outputs for {name}"))
     }
 
-    /// The messages of the error diagnostics.
-    pub fn errors(&self) -> Vec<String> {
-        self.diagnostics()
+    /// `summaryEvent.resourceChanges`.
+    pub fn changes(&self) -> BTreeMap<String, u64> {
+        self.0.changes()
+    }
+
+    /// The messages of the error diagnostics, with their URNs.
+    pub fn errors(&self) -> Vec<(String, String)> {
+        self.0
+            .diagnostics()
             .into_iter()
             .filter(|d| d["severity"] == "error")
-            .filter_map(|d| d["message"].as_str().map(str::to_string))
+            .map(|d| {
+                (
+                    d["urn"].as_str().unwrap_or_default().to_string(),
+                    d["message"].as_str().unwrap_or_default().to_string(),
+                )
+            })
             .collect()
     }
 }
+
+/// The unknown-value sentinel in JSON states and events.
+pub const UNKNOWN: &str = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /// A temporary Pulumi project, stack and backend that talk to one AWS endpoint (moto).
 pub struct Workspace {
@@ -389,6 +396,11 @@ impl Workspace {
 
     /// Runs `pulumi <args> --non-interactive` in the project; `step` names it in the timings.
     pub fn run(&self, step: &str, args: &[&str]) -> Output {
+        self.run_with_env(step, args, &[])
+    }
+
+    /// [`Workspace::run`] with extra environment variables.
+    pub fn run_with_env(&self, step: &str, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
         let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         args.push("--non-interactive".into());
         let stdout_path = self.log_path(&format!("{}.stdout", slug(step)));
@@ -399,6 +411,7 @@ impl Workspace {
             .current_dir(&self.project_dir)
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .envs(extra_env.iter().copied())
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout_path).unwrap())
             .stderr(std::fs::File::create(&stderr_path).unwrap());
@@ -533,18 +546,31 @@ impl Workspace {
         self.run("config set-all", &args).ok();
     }
 
-    /// `pulumi preview --json`: the digest, whether or not the preview succeeded.
+    /// `pulumi preview --json`, streamed (see [`Preview`]), whether or not it succeeded.
     pub fn preview(&self, step: &str) -> (Output, Preview) {
-        let out = self.run(step, &self.stack_args(&["preview", "--json"]));
-        let digest = Preview(out.json());
-        (out, digest)
+        let out = self.run_with_env(
+            step,
+            &self.stack_args(&["preview", "--json"]),
+            &[("PULUMI_ENABLE_STREAMING_JSON_PREVIEW", "true")],
+        );
+        let events = out.events();
+        (out, Preview(events))
     }
 
-    /// `pulumi preview --json` that must succeed.
+    /// A streamed `pulumi preview --json` that must succeed.
     pub fn preview_ok(&self, step: &str) -> Preview {
-        let (out, digest) = self.preview(step);
+        let (out, preview) = self.preview(step);
         out.ok();
-        digest
+        preview
+    }
+
+    /// `pulumi preview --json` as is: the digest document (`display.PreviewDigest`: `steps`
+    /// with `op`, `urn`, `oldState`/`newState` (inputs only), `diffReasons`, `replaceReasons`,
+    /// `detailedDiff`; `diagnostics`; `changeSummary`).
+    pub fn preview_digest(&self, step: &str) -> (Output, Value) {
+        let out = self.run(step, &self.stack_args(&["preview", "--json"]));
+        let digest = out.json();
+        (out, digest)
     }
 
     /// `pulumi up --yes --skip-preview --json --event-log <file>`: the `--json` events and
@@ -604,7 +630,12 @@ impl Workspace {
         let log_arg = log.to_str().unwrap().to_string();
         let mut all = args.to_vec();
         all.extend(["--json", "--event-log", &log_arg]);
-        let out = self.run(step, &self.stack_args(&all));
+        // `--event-log` exists only with PULUMI_DEBUG_COMMANDS set (pulumi v3.274.1).
+        let out = self.run_with_env(
+            step,
+            &self.stack_args(&all),
+            &[("PULUMI_DEBUG_COMMANDS", "true")],
+        );
         let events = Events::parse(&out.stdout).unwrap_or_else(|e| {
             panic!("{step}: stdout is not JSON lines ({e})\n{}", out.context())
         });

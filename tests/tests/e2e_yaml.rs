@@ -12,8 +12,9 @@
 //! (`MOTO_ECS_SERVICE_RUNNING=1`); the step that scales to 2 does not wait for the rollout.
 
 use defang_tests::Moto;
-use defang_tests::pulumi::{Events, Workspace, replace_once, urn_is};
+use defang_tests::pulumi::{Events, UNKNOWN, Workspace, replace_once, urn_is};
 use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 const EXAMPLE: &str = "yaml-web-and-api";
@@ -56,8 +57,17 @@ fn exported(export: &Value, name: &str) -> Value {
     found.into_iter().next().unwrap()
 }
 
+/// A secret as the checkpoint stores it: encrypted with the stack's passphrase.
 fn is_encrypted_secret(v: &Value) -> bool {
-    v[SIG_KEY] == SECRET_SIG && v["ciphertext"].as_str().is_some_and(|c| !c.is_empty())
+    v[SIG_KEY] == SECRET_SIG
+        && v["ciphertext"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty() && c != "[secret]" && !c.contains(TOKEN))
+}
+
+/// A secret as the CLI's JSON events show it without `--show-secrets`.
+fn is_blinded_secret(v: &Value) -> bool {
+    v[SIG_KEY] == SECRET_SIG && v["ciphertext"] == "[secret]"
 }
 
 /// The (ephemeral, URN) diagnostics whose message looks like a rollout status line.
@@ -72,6 +82,29 @@ fn status_messages<'a>(events: &'a Events, name: &str) -> Vec<(&'a str, bool)> {
                 .then_some((msg, d["ephemeral"].as_bool().unwrap_or(false)))
         })
         .collect()
+}
+
+/// The files under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                todo.push(path);
+            } else if kind.is_file()
+                && std::fs::read(&path)
+                    .unwrap_or_default()
+                    .windows(needle.len())
+                    .any(|w| w == needle)
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
 }
 
 fn env_of(container: &aws_sdk_ecs::types::ContainerDefinition) -> Vec<(String, String)> {
@@ -126,15 +159,17 @@ impl Ecs {
 
     /// The ACTIVE task definition ARNs of exactly `family`.
     fn active_revisions(&self, family: &str) -> Vec<String> {
+        self.rt.block_on(self.active_revisions_async(family))
+    }
+
+    async fn active_revisions_async(&self, family: &str) -> Vec<String> {
         let out = self
-            .rt
-            .block_on(
-                self.client
-                    .list_task_definitions()
-                    .family_prefix(family)
-                    .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
-                    .send(),
-            )
+            .client
+            .list_task_definitions()
+            .family_prefix(family)
+            .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+            .send()
+            .await
             .expect("list_task_definitions");
         out.task_definition_arns()
             .iter()
@@ -157,31 +192,57 @@ fn example_end_to_end() {
     let ws = example_workspace(&moto);
 
     // --- preview: the planned resources, with the domains already known -----------------
+    // The default `--json` digest lists the planned steps (with inputs, not outputs)...
+    let (out, digest) = ws.preview_digest("preview (digest)");
+    out.ok();
+    let planned: Vec<(&str, &str)> = digest["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            (
+                s["op"].as_str().unwrap(),
+                s["newState"]["type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    for (op, ty) in [
+        ("create", "pulumi:pulumi:Stack"),
+        ("create", "defang:index:Project"),
+        ("create", "defang:index:Service"),
+    ] {
+        assert!(planned.contains(&(op, ty)), "{planned:?}");
+    }
+    assert_eq!(digest["changeSummary"], json!({"create": 4}));
+    // ...and the streamed preview carries the planned outputs as well.
     let preview = ws.preview_ok("preview (create)");
     for name in ["shop", "web", "api"] {
-        assert_eq!(preview.ops_for(name), ["create"], "{name}: {:#}", preview.0);
+        assert_eq!(preview.ops_for(name), ["create"], "{name}");
     }
+    let web = preview.planned_outputs("web");
+    assert_eq!(web["domain"], WEB_DOMAIN, "{web:#}");
+    assert_eq!(web["endpoints"], json!([WEB_DOMAIN]), "{web:#}");
+    assert_eq!(web["status"], UNKNOWN, "{web:#}");
+    let api = preview.planned_outputs("api");
     assert_eq!(
-        preview.step("shop")["newState"]["type"],
-        "defang:index:Project"
-    );
-    let web = &preview.step("web")["newState"];
-    assert_eq!(web["type"], "defang:index:Service");
-    assert_eq!(web["outputs"]["domain"], WEB_DOMAIN, "{web:#}");
-    assert_eq!(web["outputs"]["endpoints"], json!([WEB_DOMAIN]), "{web:#}");
-    let api = &preview.step("api")["newState"];
-    assert_eq!(
-        api["outputs"]["endpoints"],
+        api["endpoints"],
         json!(["api.shop.internal:3000"]),
         "{api:#}"
     );
-    assert!(api["outputs"].get("domain").is_none(), "{api:#}");
+    assert!(api.get("domain").is_none(), "{api:#}");
+    let stack = preview.planned_outputs("yaml-web-and-api-dev");
+    assert_eq!(stack["webDomain"], WEB_DOMAIN, "{stack:#}");
     // The secret is shown as such, never in plaintext.
-    assert_eq!(
-        api["inputs"]["environment"]["API_TOKEN"], "[secret]",
+    assert!(
+        is_blinded_secret(&api["environment"]["API_TOKEN"]),
         "{api:#}"
     );
-    assert_eq!(api["inputs"]["environment"]["LOG_LEVEL"], "info");
+    let api_step = preview.step("api");
+    assert!(
+        is_blinded_secret(&api_step["new"]["inputs"]["environment"]["API_TOKEN"]),
+        "{api_step:#}"
+    );
+    assert_eq!(api["environment"]["LOG_LEVEL"], "info");
 
     // --- up: everything is created and deployed ------------------------------------------
     let (out, events, event_log) = ws.up("up (create)");
@@ -251,9 +312,8 @@ fn example_end_to_end() {
     // The secret: shown as [secret] in the engine's events, encrypted in the state, and its
     // plaintext nowhere in what the CLI printed or stored.
     let api_out = events.outcomes_for("api");
-    assert_eq!(
-        api_out.last().unwrap()["new"]["outputs"]["environment"]["API_TOKEN"],
-        "[secret]",
+    assert!(
+        is_blinded_secret(&api_out.last().unwrap()["new"]["outputs"]["environment"]["API_TOKEN"]),
         "{api_out:#?}"
     );
     let export = ws.stack_export();
@@ -282,12 +342,12 @@ fn example_end_to_end() {
     // --- an environment edit: an in-place update with a property-level diff --------------
     ws.edit_program(|p| replace_once(p, "LOG_LEVEL: info", "LOG_LEVEL: debug"));
     let preview = ws.preview_ok("preview (environment edit)");
-    assert_eq!(preview.ops_for("api"), ["update"], "{:#}", preview.0);
+    assert_eq!(preview.ops_for("api"), ["update"], "{}", preview.0.text());
     assert_eq!(preview.ops_for("web"), ["same"]);
     let step = preview.step("api");
-    assert_eq!(step["diffReasons"], json!(["environment"]), "{step:#}");
+    assert_eq!(step["diffs"], json!(["environment"]), "{step:#}");
     assert_eq!(
-        step["detailedDiff"]["environment.LOG_LEVEL"]["kind"], "update",
+        step["detailedDiff"]["environment.LOG_LEVEL"]["diffKind"], "update",
         "{step:#}"
     );
     let (out, events, _) = ws.up("up (environment edit)");
@@ -317,23 +377,19 @@ fn example_end_to_end() {
     let ops = preview.ops_for("api");
     assert!(
         ops.contains(&"replace".to_string()),
-        "{ops:?}\n{:#}",
-        preview.0
+        "{ops:?}\n{}",
+        preview.0.text()
     );
-    let replace = preview
-        .steps_for("api")
-        .into_iter()
-        .find(|s| s["op"] == "replace")
-        .unwrap();
-    assert_eq!(replace["replaceReasons"], json!(["name"]), "{replace:#}");
+    let replace = preview.step_with_op("api", "replace");
+    assert_eq!(replace["keys"], json!(["name"]), "{replace:#}");
     assert!(
-        replace["detailedDiff"]["name"]["kind"]
+        replace["detailedDiff"]["name"]["diffKind"]
             .as_str()
             .is_some_and(|k| k.ends_with("-replace")),
         "{replace:#}"
     );
     assert_eq!(
-        replace["newState"]["outputs"]["endpoints"],
+        preview.planned_outputs("api")["endpoints"],
         json!(["api-v2.shop.internal:3000"])
     );
     let (out, events, _) = ws.up("up (rename)");
@@ -366,14 +422,14 @@ fn example_end_to_end() {
         )
     });
     let preview = ws.preview_ok("preview (replicas)");
-    assert_eq!(preview.ops_for("web"), ["update"], "{:#}", preview.0);
+    assert_eq!(preview.ops_for("web"), ["update"], "{}", preview.0.text());
     let step = preview.step("web");
     assert_eq!(
-        step["detailedDiff"]["replicas"]["kind"], "update",
+        step["detailedDiff"]["replicas"]["diffKind"], "update",
         "{step:#}"
     );
     assert_eq!(
-        step["detailedDiff"]["waitForSteadyState"]["kind"], "add",
+        step["detailedDiff"]["waitForSteadyState"]["diffKind"], "add",
         "{step:#}"
     );
     let (out, _, _) = ws.up("up (replicas)");
@@ -428,6 +484,16 @@ fn example_end_to_end() {
             .send()
             .await
             .expect("delete api-v2 out of band");
+        // Whoever deletes a service by hand also cleans up its task definition (refresh only
+        // forgets the resource; it deletes nothing).
+        for arn in ecs.active_revisions_async("shop-api-v2").await {
+            ecs.client
+                .deregister_task_definition()
+                .task_definition(arn)
+                .send()
+                .await
+                .expect("deregister shop-api-v2");
+        }
     });
     let (out, events, _) = ws.refresh("refresh (deleted out of band)");
     out.ok();
@@ -523,8 +589,9 @@ fn example_end_to_end() {
         code.contains("traefik/whoami:v1.10"),
         "generated code:\n{code}"
     );
+    // pulumi-yaml writes the type token without its `index` module.
     assert!(
-        code.contains("defang:index:Service"),
+        code.contains("type: defang:Service"),
         "generated code:\n{code}"
     );
     let export = ws.stack_export();
@@ -602,6 +669,11 @@ fn example_end_to_end() {
         .unwrap_or_default();
     assert!(left.is_empty(), "state after destroy: {left:#?}");
 
+    // The secret's plaintext is nowhere on disk: not in the state and its backups, the stack
+    // config, PULUMI_HOME, nor in anything any command printed.
+    let leaks = files_containing(&ws.dir, TOKEN.as_bytes());
+    assert!(leaks.is_empty(), "the plaintext secret is in {leaks:?}");
+
     ws.print_timings();
     eprintln!(
         "[e2e] example_end_to_end: {:.1}s in all",
@@ -609,8 +681,9 @@ fn example_end_to_end() {
     );
 }
 
-/// A program with a bad port and a bad service name: the preview fails before anything is
-/// created, and each error names its property.
+/// A bad port, then a bad service name: each preview fails before anything is created, and the
+/// error names the resource and the property. (One program with both mistakes would report
+/// only the first registration to fail: the engine stops the preview there.)
 #[test]
 fn invalid_program_fails_in_preview_naming_the_property() {
     let moto = Moto::start(&[]);
@@ -625,19 +698,13 @@ resources:
     type: defang:index:Project
     properties:
       name: shop
-  badport:
+  web:
     type: defang:index:Service
     properties:
       project: ${shop.name}
       image: nginx:1.27-alpine
       ports:
         - target: 70000
-  badname:
-    type: defang:index:Service
-    properties:
-      project: ${shop.name}
-      name: Web_1
-      image: nginx:1.27-alpine
 "#;
     let ws = Workspace::for_program("invalid", program, &moto.endpoint());
     ws.init_stack();
@@ -645,23 +712,131 @@ resources:
         ("defang:region", "us-east-1", false),
         ("defang:username", "alice", false),
     ]);
-    let (out, preview) = ws.preview("preview (invalid)");
+    let (out, preview) = ws.preview("preview (bad port)");
     assert!(!out.success(), "the preview succeeded:\n{}", out.context());
     let errors = preview.errors();
-    let about = |name: &str| -> Vec<&String> {
-        errors
-            .iter()
-            .filter(|e| e.contains(&format!("'{name}'")) || e.contains(&format!("::{name}")))
-            .collect()
-    };
-    let port = about("badport");
     assert!(
-        port.iter()
-            .any(|e| e.contains("ports[0].target") && e.contains("70000")),
+        errors.iter().any(|(urn, message)| urn.ends_with("::web")
+            && message.contains("ports[0].target")
+            && message.contains("70000")),
         "{errors:#?}"
     );
-    let name = about("badname");
-    assert!(name.iter().any(|e| e.contains("name")), "{errors:#?}");
-    assert!(name.iter().any(|e| e.contains("Web_1")), "{errors:#?}");
+
+    ws.edit_program(|p| {
+        let p = replace_once(p, "target: 70000", "target: 80");
+        replace_once(
+            &p,
+            "      image: nginx",
+            "      name: Web_1\n      image: nginx",
+        )
+    });
+    let (out, preview) = ws.preview("preview (bad name)");
+    assert!(!out.success(), "the preview succeeded:\n{}", out.context());
+    let errors = preview.errors();
+    assert!(
+        errors.iter().any(|(urn, message)| urn.ends_with("::web")
+            && message.contains("property name")
+            && message.contains("Web_1")),
+        "{errors:#?}"
+    );
+    // Nothing was created.
+    let export = ws.stack_export();
+    assert!(
+        export["deployment"]["resources"]
+            .as_array()
+            .is_none_or(|r| r.is_empty()),
+        "{export:#}"
+    );
+    ws.print_timings();
+}
+
+/// While a rollout runs, the provider sends its status line (`SERVICE_DEPLOYMENT_PENDING (1/2
+/// tasks running)`) as an ephemeral Engine.Log message. The engine records it in the event log
+/// (and in `--json` events) as a diagnostic with `"ephemeral": true`. Here the emulator runs 1
+/// of 2 tasks, so the rollout never completes, and a short `customTimeouts.create` ends the
+/// wait: the service is kept in the state with the reason, and destroy removes it.
+#[test]
+fn rollout_status_while_waiting_reaches_the_engine() {
+    let moto = Moto::start(&[("MOTO_ECS_SERVICE_RUNNING", "1")]);
+    let program = r#"name: e2e-rollout
+runtime: yaml
+plugins:
+  providers:
+    - name: defang
+      path: ../../target/debug
+resources:
+  shop:
+    type: defang:index:Project
+    properties:
+      name: shop
+  slow:
+    type: defang:index:Service
+    properties:
+      project: ${shop.name}
+      image: nginx:1.27-alpine
+      ports:
+        - target: 80
+      replicas: 2
+    options:
+      customTimeouts:
+        create: 8s
+"#;
+    let ws = Workspace::for_program("rollout", program, &moto.endpoint());
+    ws.init_stack();
+    ws.config_set_all(&[
+        ("defang:region", "us-east-1", false),
+        ("defang:username", "alice", false),
+    ]);
+    let (out, events, event_log) = ws.up("up (rollout times out)");
+    assert!(!out.success(), "the up succeeded:\n{}", out.context());
+    let logged = status_messages(&event_log, "slow");
+    assert!(
+        logged
+            .iter()
+            .any(|(m, eph)| *eph && m.starts_with("SERVICE_DEPLOYMENT_PENDING (1/2 tasks running)")),
+        "status messages of slow: {logged:?}\n{}",
+        event_log.text()
+    );
+    assert_eq!(status_messages(&events, "slow"), logged);
+    // The failure says why, at the resource.
+    let errors: Vec<String> = event_log
+        .diagnostics()
+        .into_iter()
+        .filter(|d| d["severity"] == "error" && urn_is(&d["urn"], "slow"))
+        .filter_map(|d| d["message"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|m| m.contains("timed out") && m.contains("SERVICE_DEPLOYMENT_PENDING")),
+        "{errors:#?}\n{}",
+        out.context()
+    );
+    // The service exists, so the state keeps it, with the status it was left in.
+    let export = ws.stack_export();
+    let slow = exported(&export, "slow");
+    assert_eq!(slow["id"], "shop/slow", "{slow:#}");
+    assert_eq!(
+        slow["outputs"]["status"], "SERVICE_DEPLOYMENT_PENDING",
+        "{slow:#}"
+    );
+    assert!(
+        slow["initErrors"].as_array().is_some_and(|e| !e.is_empty()),
+        "{slow:#}"
+    );
+
+    let (out, _, _) = ws.destroy("destroy");
+    out.ok();
+    let rt = runtime();
+    let left = rt.block_on(async {
+        let ecs = moto.ecs().await;
+        ecs.list_clusters()
+            .send()
+            .await
+            .unwrap()
+            .cluster_arns()
+            .to_vec()
+    });
+    assert!(left.is_empty(), "clusters left: {left:?}");
     ws.print_timings();
 }
