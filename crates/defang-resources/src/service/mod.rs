@@ -6,6 +6,7 @@
 //! ([`task_definition`]).
 
 pub mod build_check;
+pub mod build_status;
 pub mod check;
 pub mod domain;
 pub mod image;
