@@ -16,6 +16,9 @@ pub struct ProjectInfo {
     pub execution_role_arn: String,
     pub log_group_name: String,
     pub assign_public_ip: bool,
+    /// Where build contexts go, and the CodeBuild project that builds images.
+    pub context_bucket: Option<String>,
+    pub build_project: Option<String>,
 }
 
 impl ProjectInfo {
@@ -36,6 +39,8 @@ impl ProjectInfo {
             execution_role_arn: get(keys::EXECUTION_ROLE_ARN)?,
             log_group_name: get(keys::LOG_GROUP_NAME)?,
             assign_public_ip: get(keys::ASSIGN_PUBLIC_IP)? == "true",
+            context_bucket: stack.outputs.get(keys::CONTEXT_BUCKET).cloned(),
+            build_project: stack.outputs.get(keys::BUILD_PROJECT).cloned(),
         })
     }
 }

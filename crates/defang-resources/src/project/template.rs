@@ -20,6 +20,14 @@ pub mod outputs {
     pub const EXECUTION_ROLE_ARN: &str = "ExecutionRoleArn";
     pub const LOG_GROUP_NAME: &str = "LogGroupName";
     pub const LOG_RETENTION_DAYS: &str = "LogRetentionDays";
+    pub const CONTEXT_BUCKET: &str = "ContextBucket";
+    pub const BUILD_PROJECT: &str = "BuildProject";
+}
+
+/// ECR repositories of a project's services live under this prefix, which is also what the
+/// build role may push to.
+pub fn repository_prefix(project: &str) -> String {
+    format!("defang/{project}/")
 }
 
 fn r(logical_id: &str) -> Value {
@@ -129,6 +137,10 @@ pub fn render(project: &ResolvedProject) -> Result<String, String> {
         }),
     );
 
+    build_pipeline(project, &prefix, &mut resources);
+    out(outputs::CONTEXT_BUCKET, r("ContextBucket"));
+    out(outputs::BUILD_PROJECT, r("BuildProject"));
+
     out(outputs::PROJECT_NAME, json!(project.name));
     out(outputs::CLUSTER_NAME, r("Cluster"));
     out(outputs::CLUSTER_ARN, attr("Cluster", "Arn"));
@@ -159,6 +171,129 @@ pub fn render(project: &ResolvedProject) -> Result<String, String> {
         "Outputs": outs,
     });
     serde_json::to_string_pretty(&template).map_err(|e| e.to_string())
+}
+
+/// Building from source: a private bucket for build contexts (content-addressed, expiring), a
+/// CodeBuild project that builds with buildx and pushes to the project's repositories, and its
+/// role, allowed exactly that: read contexts, push to `defang/<project>/*`, write build logs.
+fn build_pipeline(
+    project: &ResolvedProject,
+    prefix: &str,
+    resources: &mut serde_json::Map<String, Value>,
+) {
+    resources.insert(
+        "ContextBucket".into(),
+        json!({
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": true, "BlockPublicPolicy": true,
+                    "IgnorePublicAcls": true, "RestrictPublicBuckets": true
+                },
+                "BucketEncryption": { "ServerSideEncryptionConfiguration": [
+                    { "ServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" } }
+                ]},
+                "OwnershipControls": { "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }] },
+                // Contexts are only needed while a build runs; an unchanged one is not uploaded
+                // again while it is still there.
+                "LifecycleConfiguration": { "Rules": [
+                    { "Id": "expire-contexts", "Status": "Enabled", "Prefix": "contexts/", "ExpirationInDays": 30 }
+                ]},
+                "Tags": tags(project, &format!("{prefix}-contexts")),
+            }
+        }),
+    );
+    let repositories = format!(
+        "arn:${{AWS::Partition}}:ecr:${{AWS::Region}}:${{AWS::AccountId}}:repository/{}*",
+        repository_prefix(&project.name)
+    );
+    resources.insert(
+        "BuildRole".into(),
+        json!({
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Description": format!("Defang project {}: image builds", project.name),
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Principal": { "Service": "codebuild.amazonaws.com" },
+                        "Action": "sts:AssumeRole"
+                    }]
+                },
+                "Policies": [{
+                    "PolicyName": "build",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "ReadContexts",
+                                "Effect": "Allow",
+                                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                                "Resource": { "Fn::Sub": "${ContextBucket.Arn}/contexts/*" }
+                            },
+                            {
+                                "Sid": "LogInToEcr",
+                                "Effect": "Allow",
+                                "Action": "ecr:GetAuthorizationToken",
+                                "Resource": "*"
+                            },
+                            {
+                                "Sid": "PushToProjectRepositories",
+                                "Effect": "Allow",
+                                "Action": [
+                                    "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage",
+                                    "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload",
+                                    "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"
+                                ],
+                                "Resource": { "Fn::Sub": repositories }
+                            },
+                            {
+                                "Sid": "WriteBuildLogs",
+                                "Effect": "Allow",
+                                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                                "Resource": { "Fn::Sub": "${LogGroup.Arn}" }
+                            }
+                        ]
+                    }
+                }],
+                "Tags": tags(project, &format!("{prefix}-build")),
+            }
+        }),
+    );
+    resources.insert(
+        "BuildProject".into(),
+        json!({
+            "Type": "AWS::CodeBuild::Project",
+            "Properties": {
+                "Name": format!("{prefix}-build"),
+                "Description": format!("Defang project {}: builds service images from source", project.name),
+                "ServiceRole": attr("BuildRole", "Arn"),
+                // Every build overrides the source with its own context object.
+                "Source": {
+                    "Type": "S3",
+                    "Location": { "Fn::Sub": "${ContextBucket}/contexts/none.tar.gz" },
+                    "BuildSpec": super::buildspec::BUILDSPEC,
+                },
+                "Artifacts": { "Type": "NO_ARTIFACTS" },
+                "Environment": {
+                    "Type": "LINUX_CONTAINER",
+                    "ComputeType": "BUILD_GENERAL1_MEDIUM",
+                    "Image": "aws/codebuild/amazonlinux2-x86_64-standard:5.0",
+                    // Docker builds need a privileged build container.
+                    "PrivilegedMode": true,
+                },
+                "LogsConfig": { "CloudWatchLogs": {
+                    "Status": "ENABLED",
+                    "GroupName": r("LogGroup"),
+                    "StreamName": "builds",
+                }},
+                "TimeoutInMinutes": 60,
+                "QueuedTimeoutInMinutes": 60,
+                "Tags": tags(project, &format!("{prefix}-build")),
+            }
+        }),
+    );
 }
 
 /// A VPC with two public subnets in the first two zones, an internet gateway and a default route.
@@ -260,6 +395,9 @@ mod tests {
             "PublicDefaultRoute",
             "SubnetA",
             "SubnetB",
+            "ContextBucket",
+            "BuildRole",
+            "BuildProject",
             "SubnetARouteTableAssociation",
             "SubnetBRouteTableAssociation",
             "ServiceSecurityGroup",
@@ -292,6 +430,41 @@ mod tests {
         );
         assert_eq!(t["Outputs"]["SubnetIds"]["Value"], "subnet-a,subnet-b");
         assert_eq!(t["Outputs"]["AssignPublicIp"]["Value"], "false");
+    }
+
+    #[test]
+    fn build_role_has_least_privilege() {
+        let t = parsed(&ProjectInputs::default());
+        let statements = t["Resources"]["BuildRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+            ["Statement"]
+            .as_array()
+            .unwrap()
+            .clone();
+        for s in &statements {
+            if s["Resource"] == "*" {
+                // Only the registry login cannot be scoped to a resource.
+                assert_eq!(s["Action"], "ecr:GetAuthorizationToken", "{s}");
+            }
+        }
+        let push = statements
+            .iter()
+            .find(|s| s["Sid"] == "PushToProjectRepositories")
+            .unwrap();
+        assert!(
+            push["Resource"]["Fn::Sub"]
+                .as_str()
+                .unwrap()
+                .ends_with(":repository/defang/shop/*"),
+            "{push}"
+        );
+        let build = &t["Resources"]["BuildProject"]["Properties"];
+        assert_eq!(build["Environment"]["PrivilegedMode"], true);
+        assert!(
+            build["Source"]["BuildSpec"]
+                .as_str()
+                .unwrap()
+                .contains("buildx build")
+        );
     }
 
     #[test]

@@ -247,6 +247,8 @@ mod tests {
             execution_role_arn: "arn:aws:iam::123456789012:role/defang-shop-exec".into(),
             log_group_name: "/defang/shop".into(),
             assign_public_ip: true,
+            context_bucket: None,
+            build_project: None,
         }
     }
 
