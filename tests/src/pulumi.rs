@@ -6,7 +6,8 @@
 //!   `DEFANG_TEST_PULUMI_DIR`; without it the tests fail (they never pass vacuously).
 //! - The provider is the debug build ([`crate::provider::provider_binary`]). Programs name it
 //!   the way the examples do, `plugins.providers[].path: ../../target/debug`; the workspace
-//!   writes its copy of the program with that path made absolute.
+//!   writes its copy of the program with that path replaced by the absolute path of its own
+//!   `bin/`, which holds a `pulumi-resource-defang` symlink to the build.
 //! - Every command runs with `--non-interactive`, in its own process group, with a timeout (the
 //!   whole group is interrupted, then killed); its stdout and stderr are kept in the workspace.
 //! - Each command's wall time is printed (`cargo test -- --nocapture` shows it) and recorded.
@@ -46,15 +47,6 @@ pub fn pulumi_dir() -> PathBuf {
         );
     }
     dir
-}
-
-/// The directory holding the provider binary, as a `plugins.providers[].path`.
-pub fn provider_dir() -> PathBuf {
-    let bin = crate::provider::provider_binary();
-    let bin = bin.canonicalize().unwrap_or(bin);
-    bin.parent()
-        .expect("provider binary has a directory")
-        .to_path_buf()
 }
 
 /// Replaces `from` with `to` in `text`, which must hold it exactly once (a test edit that no
@@ -265,7 +257,8 @@ pub const UNKNOWN: &str = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 /// A temporary Pulumi project, stack and backend that talk to one AWS endpoint (moto).
 pub struct Workspace {
-    /// The temporary root: `project/`, `home/` (PULUMI_HOME), `backend/`, `logs/`.
+    /// The temporary root: `project/`, `bin/` (the provider), `home/` (PULUMI_HOME),
+    /// `backend/`, `logs/`.
     pub dir: PathBuf,
     pub project_dir: PathBuf,
     pub stack: String,
@@ -359,13 +352,27 @@ impl Workspace {
         }
     }
 
-    /// Writes `Pulumi.yaml`, with the examples' provider path made absolute.
+    /// The workspace's provider directory (`bin/`): a symlink `pulumi-resource-defang` to the
+    /// build under test ([`crate::provider::provider_binary`], whatever its file name).
+    pub fn provider_dir(&self) -> PathBuf {
+        let dir = self.dir.join("bin");
+        let link = dir.join("pulumi-resource-defang");
+        if !link.exists() {
+            let bin = crate::provider::provider_binary();
+            let bin = bin.canonicalize().unwrap_or(bin);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::os::unix::fs::symlink(&bin, &link).unwrap();
+        }
+        dir
+    }
+
+    /// Writes `Pulumi.yaml`, with the examples' provider path replaced by the absolute
+    /// [`Workspace::provider_dir`].
     pub fn write_program(&self, program: &str) {
-        let absolute = provider_dir();
         let program = replace_once(
             program,
             &format!("path: {EXAMPLE_PROVIDER_PATH}"),
-            &format!("path: {}", absolute.display()),
+            &format!("path: {}", self.provider_dir().display()),
         );
         std::fs::write(self.project_dir.join("Pulumi.yaml"), program).unwrap();
     }
