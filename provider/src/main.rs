@@ -19,6 +19,10 @@ impl CloudConnector for AwsConnector {
         Ok(Cloud {
             ecs: clients.ecs,
             stacks: clients.stacks,
+            builds: clients.builds,
+            objects: clients.objects,
+            registry: clients.registry,
+            logs: clients.logs,
             region: clients.region,
         })
     }

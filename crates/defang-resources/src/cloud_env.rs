@@ -1,6 +1,6 @@
 //! The configured environment every resource operation runs in.
 
-use crate::cloud::{Ecs, Stacks};
+use crate::cloud::{Builds, Ecs, LogTail, ObjectStore, Registry, Stacks};
 use crate::config::ProviderConfig;
 use std::sync::Arc;
 
@@ -9,6 +9,10 @@ use std::sync::Arc;
 pub struct Cloud {
     pub ecs: Arc<dyn Ecs>,
     pub stacks: Arc<dyn Stacks>,
+    pub builds: Arc<dyn Builds>,
+    pub objects: Arc<dyn ObjectStore>,
+    pub registry: Arc<dyn Registry>,
+    pub logs: Arc<dyn LogTail>,
     pub region: String,
 }
 
@@ -28,7 +32,7 @@ pub struct Env {
 
 impl Env {
     pub fn new(cloud: Cloud, config: ProviderConfig) -> Env {
-        let poller = crate::poller::Poller::new(cloud.ecs.clone(), None);
+        let poller = crate::poller::Poller::new(cloud.ecs.clone(), Some(cloud.builds.clone()));
         Env {
             cloud,
             config,

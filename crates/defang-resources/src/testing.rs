@@ -213,6 +213,8 @@ impl FakeStacks {
                 ("ExecutionRoleArn", "arn:role".into()),
                 ("LogGroupName", format!("/defang/{project}")),
                 ("AssignPublicIp", "true".into()),
+                ("ContextBucket", "contexts-bucket".into()),
+                ("BuildProject", format!("defang-{project}-build")),
             ]
             .map(|(k, v)| (k.to_string(), v)),
         );
@@ -255,10 +257,22 @@ impl Stacks for FakeStacks {
 }
 
 pub fn env(ecs: Arc<FakeEcs>, stacks: Arc<FakeStacks>) -> Env {
+    env_with_builds(ecs, stacks, Arc::new(FakeBuildCloud::default()))
+}
+
+pub fn env_with_builds(
+    ecs: Arc<FakeEcs>,
+    stacks: Arc<FakeStacks>,
+    builds: Arc<FakeBuildCloud>,
+) -> Env {
     Env::new(
         Cloud {
             ecs,
             stacks,
+            builds: builds.clone(),
+            objects: builds.clone(),
+            registry: builds.clone(),
+            logs: builds,
             region: "us-east-1".into(),
         },
         ProviderConfig {
@@ -277,4 +291,136 @@ pub fn context(timeout: Option<Duration>) -> Context {
         CancellationToken::new(),
         timeout,
     )
+}
+
+/// CodeBuild, S3, ECR and Logs in memory. Builds follow `build_script` (one state per poll,
+/// the last repeats); a build that succeeds pushes its tag.
+#[derive(Default)]
+pub struct FakeBuildCloud {
+    pub build_script: Mutex<VecDeque<BuildState>>,
+    pub started: Mutex<Vec<BuildRequest>>,
+    pub stopped: Mutex<Vec<String>>,
+    pub objects: Mutex<BTreeMap<String, u64>>,
+    pub images: Mutex<BTreeMap<(String, String), String>>,
+    pub log_lines: Mutex<Vec<String>>,
+    pub calls: Mutex<Vec<String>>,
+}
+
+impl FakeBuildCloud {
+    fn record(&self, call: &str) {
+        self.calls.lock().unwrap().push(call.to_string());
+    }
+}
+
+pub fn build_state(status: BuildStatus, phase: &str) -> BuildState {
+    BuildState {
+        id: "build:1".into(),
+        status,
+        current_phase: phase.into(),
+        phases: vec![],
+        log: Some(LogLocation {
+            group: "/defang/shop".into(),
+            stream: "builds/web/1".into(),
+        }),
+    }
+}
+
+#[async_trait::async_trait]
+impl Builds for FakeBuildCloud {
+    async fn start_build(&self, request: &BuildRequest) -> CloudResult<String> {
+        self.record("StartBuild");
+        self.started.lock().unwrap().push(request.clone());
+        Ok("build:1".into())
+    }
+
+    async fn batch_get_builds(&self, ids: &[String]) -> CloudResult<Vec<BuildState>> {
+        self.record("BatchGetBuilds");
+        let next = next_build(&mut self.build_script.lock().unwrap());
+        if let Some(state) = &next
+            && state.status == BuildStatus::Succeeded
+            && let Some(req) = self.started.lock().unwrap().last()
+        {
+            let repo = req
+                .repository_uri
+                .split_once('/')
+                .map(|(_, r)| r.to_string())
+                .unwrap_or_default();
+            self.images.lock().unwrap().insert(
+                (repo, req.image_tag.clone()),
+                format!("sha256:{}", "d".repeat(64)),
+            );
+        }
+        Ok(next.into_iter().filter(|b| ids.contains(&b.id)).collect())
+    }
+
+    async fn stop_build(&self, id: &str) -> CloudResult<()> {
+        self.record("StopBuild");
+        self.stopped.lock().unwrap().push(id.to_string());
+        Ok(())
+    }
+}
+
+fn next_build(script: &mut VecDeque<BuildState>) -> Option<BuildState> {
+    if script.len() > 1 {
+        script.pop_front()
+    } else {
+        script.front().cloned()
+    }
+}
+
+#[async_trait::async_trait]
+impl ObjectStore for FakeBuildCloud {
+    async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool> {
+        self.record("HeadObject");
+        Ok(self
+            .objects
+            .lock()
+            .unwrap()
+            .contains_key(&format!("{bucket}/{key}")))
+    }
+
+    async fn put_file(&self, bucket: &str, key: &str, path: &std::path::Path) -> CloudResult<()> {
+        self.record("PutObject");
+        let size = std::fs::metadata(path)
+            .map_err(|e| CloudError::Other(e.to_string()))?
+            .len();
+        self.objects
+            .lock()
+            .unwrap()
+            .insert(format!("{bucket}/{key}"), size);
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Registry for FakeBuildCloud {
+    async fn ensure_repository(&self, name: &str, _: &[(String, String)]) -> CloudResult<String> {
+        self.record("CreateRepository");
+        Ok(format!(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"
+        ))
+    }
+
+    async fn image_digest(&self, repository: &str, tag: &str) -> CloudResult<Option<String>> {
+        self.record("DescribeImages");
+        Ok(self
+            .images
+            .lock()
+            .unwrap()
+            .get(&(repository.to_string(), tag.to_string()))
+            .cloned())
+    }
+
+    async fn delete_repository(&self, _: &str) -> CloudResult<()> {
+        self.record("DeleteRepository");
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl LogTail for FakeBuildCloud {
+    async fn tail(&self, _: &str, _: &str, lines: usize) -> CloudResult<Vec<String>> {
+        let all = self.log_lines.lock().unwrap();
+        Ok(all.iter().rev().take(lines).rev().cloned().collect())
+    }
 }

@@ -273,6 +273,16 @@ impl Port {
     }
 }
 
+impl Platform {
+    /// The Docker platform string, e.g. `linux/arm64`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::LinuxAmd64 => "linux/amd64",
+            Platform::LinuxArm64 => "linux/arm64",
+        }
+    }
+}
+
 impl Protocol {
     pub fn as_str(self) -> &'static str {
         match self {

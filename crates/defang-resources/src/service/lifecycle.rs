@@ -2,6 +2,7 @@
 //! service on Fargate with the circuit breaker on, waited on until the rollout settles.
 
 use super::check::check_service;
+use super::image_build::{BuildFailure, build_image, current_build_hash};
 use super::inputs::{ResolvedService, ServiceInputs};
 use super::outputs::{COMPUTED, Deployed, service_outputs};
 use super::rollout::{RolloutEnd, describe_one, wait_for_rollout};
@@ -50,6 +51,27 @@ pub fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
 
 pub fn diff(req: &DiffRequest) -> Diff {
     let mut diff = diff_properties(&req.old_inputs, &req.news, &REPLACE_KEYS);
+    // Sources are not inputs: a changed file changes the build hash, which is an update (a
+    // rebuild). A build that failed last time is retried.
+    if let Ok((_, svc)) = decode(&req.news, &req.name)
+        && svc.build.is_some()
+        && !diff.detailed.keys().any(|k| k.starts_with("build"))
+    {
+        let old_hash = req.old_outputs.get("buildHash").and_then(Value::as_str);
+        let failed = req.old_outputs.get("status").and_then(Value::as_str)
+            == Some(ServiceStatus::BuildFailed.as_str());
+        let changed = match current_build_hash(&svc) {
+            Ok(hash) => old_hash != Some(hash.as_str()),
+            Err(_) => true,
+        };
+        if changed || failed {
+            diff.add(
+                &pulumi_plugin::PropertyPath::root().key("build"),
+                pulumi_plugin::DiffKind::Update,
+                false,
+            );
+        }
+    }
     // ECS service names are unique per cluster: the old service goes before the new one.
     diff.delete_before_replace = true;
     diff
@@ -142,20 +164,85 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
     }
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
     let (_, svc) = decode(&req.inputs, &req.name)?;
+    let id = service_id(&svc.project, &svc.name);
+    let outputs = deploy(env, &ctx, &req.urn, &req.inputs, svc, None).await?;
+    Ok(CreateResponse { id, outputs })
+}
+
+pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
+    if req.preview {
+        let mut outputs = preview_outputs(env, &req.news, &req.name);
+        // The service keeps its ARN; an unchanged build keeps its image.
+        if let Some(arn) = req.old_outputs.get("serviceArn") {
+            outputs.insert("serviceArn".into(), arn.clone());
+        }
+        if let Ok((_, svc)) = decode(&req.news, &req.name)
+            && svc.build.is_some()
+            && let Ok(hash) = current_build_hash(&svc)
+            && req.old_outputs.get("buildHash").and_then(Value::as_str) == Some(hash.as_str())
+        {
+            for key in ["buildHash", "deployedImage"] {
+                if let Some(v) = req.old_outputs.get(key) {
+                    outputs.insert(key.into(), v.clone());
+                }
+            }
+        }
+        return Ok(outputs);
+    }
+    let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
+    let (_, svc) = decode(&req.news, &req.name)?;
+    deploy(env, &ctx, &req.urn, &req.news, svc, Some(&req.old_outputs)).await
+}
+
+/// Brings the service to `svc`: builds its image when it is built from source, registers a
+/// task definition revision when the task changed, creates or updates the ECS service, and
+/// waits for the rollout. `old` holds the previous outputs on update.
+async fn deploy(
+    env: &Env,
+    ctx: &Context,
+    urn: &str,
+    inputs: &PropertyMap,
+    mut svc: ResolvedService,
+    old: Option<&PropertyMap>,
+) -> Result<PropertyMap, Error> {
     let project = project_info(env, &svc.project).await?;
     let ecs = env.cloud.ecs.as_ref();
     let cluster = project.cluster_name.clone();
     let id = service_id(&svc.project, &svc.name);
+    let old_value = |key: &str| old.and_then(|o| o.get(key)).and_then(Value::as_str);
+
+    let mut build_hash = None;
+    if svc.build.is_some() {
+        match build_image(env, ctx, urn, &svc, &project).await {
+            Ok(built) => {
+                svc.image = built.image;
+                build_hash = Some(built.build_hash);
+            }
+            Err(failure) => return Err(build_failed(env, inputs, &svc, &id, old, failure)),
+        }
+    }
 
     let spec = plan_task_definition(&svc, &project, &env.cloud.region);
-    let td_arn = ecs
-        .register_task_definition(&spec)
-        .await
-        .map_err(ecs_failed)?;
+    // Register a revision only when the task changes, so that replicas-only or
+    // waitForSteadyState-only edits do not restart every task.
+    let td_arn = match old_value("taskDefinitionArn") {
+        Some(arn) if same_task(ecs, arn, &spec).await => arn.to_string(),
+        _ => ecs
+            .register_task_definition(&spec)
+            .await
+            .map_err(ecs_failed)?,
+    };
 
+    let network = crate::cloud::NetworkSpec {
+        subnets: project.subnet_ids.clone(),
+        security_groups: vec![project.security_group_id.clone()],
+        assign_public_ip: project.assign_public_ip,
+    };
     let state = match describe_one(ecs, &cluster, &svc.name).await? {
         Some(existing) if existing.is_active() => {
-            if existing.tag(OWNER_TAG) != Some(owner_id(&req.urn).as_str()) {
+            // On create, only a service this resource made (a Create retried after a crash) may
+            // be taken over; on update it is the one in the state (perhaps imported, untagged).
+            if old.is_none() && existing.tag(OWNER_TAG) != Some(owner_id(urn).as_str()) {
                 let _ = ecs.deregister_task_definition(&td_arn).await;
                 return Err(Error::Failed(format!(
                     "an ECS service named \"{}\" already exists in cluster {cluster}, made by another Pulumi stack or tool. \
@@ -163,37 +250,97 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
                     svc.name
                 )));
             }
-            // Ours: a Create retried after a crash. Bring it to the planned revision.
-            ctx.log.info(&format!("resuming service {id}")).await;
+            if old.is_none() {
+                ctx.log.info(&format!("resuming service {id}")).await;
+            }
             ecs.update_service(&ServiceUpdate {
                 cluster: cluster.clone(),
                 name: svc.name.clone(),
                 task_definition_arn: Some(td_arn.clone()),
                 desired_count: Some(svc.replicas),
-                network: None,
+                network: Some(network),
             })
             .await
             .map_err(ecs_failed)?
         }
+        // New, or never created because its first build failed.
         _ => ecs
             .create_service(&ServiceSpec {
                 cluster: cluster.clone(),
                 name: svc.name.clone(),
                 task_definition_arn: td_arn.clone(),
                 desired_count: svc.replicas,
-                network: crate::cloud::NetworkSpec {
-                    subnets: project.subnet_ids.clone(),
-                    security_groups: vec![project.security_group_id.clone()],
-                    assign_public_ip: project.assign_public_ip,
-                },
-                tags: service_tags(&req.urn, &svc),
-                client_token: client_token(&req.urn, "create-service", &td_arn),
+                network,
+                tags: service_tags(urn, &svc),
+                client_token: client_token(urn, "create-service", &td_arn),
             })
             .await
             .map_err(ecs_failed)?,
     };
-    let outputs = settle(env, &ctx, &req.inputs, &svc, &id, &td_arn, state).await?;
-    Ok(CreateResponse { id, outputs })
+    let mut outputs = settle(env, ctx, inputs, &svc, &id, &td_arn, state).await;
+    if let Some(hash) = build_hash {
+        let with_hash = |o: &mut PropertyMap| {
+            o.insert("buildHash".into(), Value::from(hash.as_str()));
+        };
+        match &mut outputs {
+            Ok(o) => with_hash(o),
+            Err(Error::ResourceInitFailed(state)) => with_hash(&mut state.outputs),
+            Err(_) => {}
+        }
+    }
+    outputs
+}
+
+/// A build that did not produce an image: the resource stays in the state with BUILD_FAILED
+/// (or the status it had reached when interrupted) and what ran before, so the next `up`
+/// builds again; the previous build hash is kept, so it also diffs as a change.
+fn build_failed(
+    env: &Env,
+    inputs: &PropertyMap,
+    svc: &ResolvedService,
+    id: &str,
+    old: Option<&PropertyMap>,
+    failure: BuildFailure,
+) -> Error {
+    let (status, reason) = match failure {
+        BuildFailure::Failed(reason) => (ServiceStatus::BuildFailed, reason),
+        BuildFailure::Interrupted(reason, status) => (status, reason),
+        BuildFailure::Error(e) => return e,
+    };
+    let mut outputs = service_outputs(
+        inputs,
+        svc,
+        env,
+        Deployed {
+            state: None,
+            task_definition_arn: None,
+            status: Some(status),
+        },
+    );
+    // What still runs is the previous image, if any.
+    for key in [
+        "serviceArn",
+        "taskDefinitionArn",
+        "deployedImage",
+        "buildHash",
+        "desiredCount",
+        "runningCount",
+    ] {
+        match old.and_then(|o| o.get(key)) {
+            Some(v) => {
+                outputs.insert(key.into(), v.clone());
+            }
+            None => {
+                outputs.remove(key);
+            }
+        }
+    }
+    Error::ResourceInitFailed(Box::new(PartialState {
+        id: id.to_string(),
+        outputs,
+        inputs: None,
+        reasons: vec![reason],
+    }))
 }
 
 /// Waits for the rollout (unless `waitForSteadyState` is off) and turns its end into outputs,
@@ -259,51 +406,6 @@ async fn settle(
             })))
         }
     }
-}
-
-pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
-    if req.preview {
-        let mut outputs = preview_outputs(env, &req.news, &req.name);
-        // The service keeps its ARN; everything the rollout decides stays unknown.
-        if let Some(arn) = req.old_outputs.get("serviceArn") {
-            outputs.insert("serviceArn".into(), arn.clone());
-        }
-        return Ok(outputs);
-    }
-    let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
-    let (_, svc) = decode(&req.news, &req.name)?;
-    let project = project_info(env, &svc.project).await?;
-    let ecs = env.cloud.ecs.as_ref();
-    let spec = plan_task_definition(&svc, &project, &env.cloud.region);
-
-    // Register a revision only when the task changes, so that replicas-only or
-    // waitForSteadyState-only edits do not restart every task.
-    let old_td = req
-        .old_outputs
-        .get("taskDefinitionArn")
-        .and_then(Value::as_str);
-    let td_arn = match old_td {
-        Some(arn) if same_task(ecs, arn, &spec).await => arn.to_string(),
-        _ => ecs
-            .register_task_definition(&spec)
-            .await
-            .map_err(ecs_failed)?,
-    };
-    let state = ecs
-        .update_service(&ServiceUpdate {
-            cluster: project.cluster_name.clone(),
-            name: svc.name.clone(),
-            task_definition_arn: Some(td_arn.clone()),
-            desired_count: Some(svc.replicas),
-            network: Some(crate::cloud::NetworkSpec {
-                subnets: project.subnet_ids.clone(),
-                security_groups: vec![project.security_group_id.clone()],
-                assign_public_ip: project.assign_public_ip,
-            }),
-        })
-        .await
-        .map_err(ecs_failed)?;
-    settle(env, &ctx, &req.news, &svc, &req.id, &td_arn, state).await
 }
 
 async fn same_task(ecs: &dyn crate::cloud::Ecs, arn: &str, spec: &TaskDefinitionSpec) -> bool {

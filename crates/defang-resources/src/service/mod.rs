@@ -10,12 +10,15 @@ pub mod build_status;
 pub mod check;
 pub mod domain;
 pub mod image;
+pub mod image_build;
 pub mod inputs;
 pub mod sizing;
 pub mod status;
 pub mod task_definition;
 
 // Lifecycle over the cloud traits (not pure): create/read/update/delete and rollout waits.
+#[cfg(test)]
+mod build_lifecycle_tests;
 pub mod lifecycle;
 #[cfg(test)]
 mod lifecycle_tests;

@@ -1,0 +1,250 @@
+//! Services built from source, on scripted fakes: statuses, zero rebuilds, failures, Cancel.
+
+use super::lifecycle::{create, diff, update};
+use crate::cloud::{BuildPhase, BuildStatus, RolloutState};
+use crate::testing::*;
+use pulumi_plugin::{CreateRequest, DiffRequest, Error, PropertyMap, UpdateRequest, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+const URN: &str = "urn:pulumi:t::p::defang:index:Service::web";
+
+fn context_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("defang-build-test-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("Dockerfile"),
+        "FROM nginx\nCOPY index.html /usr/share/nginx/html/\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("index.html"), "hello\n").unwrap();
+    dir
+}
+
+fn inputs(dir: &std::path::Path) -> PropertyMap {
+    let build = PropertyMap::from([
+        (
+            "context".to_string(),
+            Value::from(dir.display().to_string()),
+        ),
+        (
+            "args".to_string(),
+            Value::Object(PropertyMap::from([(
+                "TOKEN".to_string(),
+                Value::from("s3cr3t").into_secret(),
+            )])),
+        ),
+    ]);
+    [
+        ("project", Value::from("shop")),
+        ("name", Value::from("web")),
+        ("build", Value::Object(build)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+fn create_request(dir: &std::path::Path) -> CreateRequest {
+    CreateRequest {
+        urn: URN.into(),
+        name: "web".into(),
+        type_token: super::lifecycle::TOKEN.into(),
+        inputs: inputs(dir),
+        timeout: None,
+        preview: false,
+    }
+}
+
+fn completed_ecs() -> Arc<FakeEcs> {
+    let ecs = Arc::new(FakeEcs::default());
+    ecs.script.lock().unwrap().push_back(service_state(
+        "web",
+        1,
+        deployment("d-1", RolloutState::Completed, 1, 0, 0),
+        &[],
+    ));
+    ecs
+}
+
+fn scripted_build(states: &[(BuildStatus, &str)]) -> Arc<FakeBuildCloud> {
+    let cloud = Arc::new(FakeBuildCloud::default());
+    cloud
+        .build_script
+        .lock()
+        .unwrap()
+        .extend(states.iter().map(|(s, p)| build_state(*s, p)));
+    cloud
+}
+
+fn count(calls: &std::sync::Mutex<Vec<String>>, name: &str) -> usize {
+    calls.lock().unwrap().iter().filter(|c| *c == name).count()
+}
+
+#[tokio::test(start_paused = true)]
+async fn builds_then_deploys_pinned_by_digest_and_never_rebuilds_the_same_sources() {
+    let dir = context_dir("ok");
+    let builds = scripted_build(&[
+        (BuildStatus::InProgress, "QUEUED"),
+        (BuildStatus::InProgress, "PROVISIONING"),
+        (BuildStatus::InProgress, "BUILD"),
+        (BuildStatus::Succeeded, "COMPLETED"),
+    ]);
+    let ecs = completed_ecs();
+    let env = env_with_builds(
+        ecs.clone(),
+        Arc::new(FakeStacks::with_project("shop")),
+        builds.clone(),
+    );
+
+    let created = create(&env, create_request(&dir), context(None))
+        .await
+        .expect("create");
+    let out = &created.outputs;
+    assert_eq!(out["status"], Value::from("SERVICE_DEPLOYMENT_COMPLETED"));
+    let image = out["deployedImage"].as_str().unwrap();
+    assert!(
+        image.starts_with("123456789012.dkr.ecr.us-east-1.amazonaws.com/defang/shop/web@sha256:"),
+        "{image}"
+    );
+    let hash = out["buildHash"].as_str().unwrap().to_string();
+    assert_eq!(hash.len(), 64);
+    let started = builds.started.lock().unwrap().clone();
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0].image_tag, hash, "the tag is the build hash");
+    assert_eq!(started[0].platform, "linux/amd64");
+    assert!(started[0].source_key.starts_with("contexts/"));
+    assert_eq!(count(&builds.calls, "PutObject"), 1);
+    // The task runs exactly the built digest.
+    let tds = ecs.task_definitions.lock().unwrap().clone();
+    assert!(tds.values().any(|td| td.container.image == image));
+
+    // Unchanged sources: Diff sees no change, and even a forced update starts no build.
+    let diff = diff(&DiffRequest {
+        id: "shop/web".into(),
+        urn: URN.into(),
+        name: "web".into(),
+        type_token: super::lifecycle::TOKEN.into(),
+        old_outputs: out.clone(),
+        old_inputs: inputs(&dir),
+        news: inputs(&dir),
+        ignore_changes: vec![],
+    });
+    assert!(!diff.has_changes(), "{diff:?}");
+    let again = update(
+        &env,
+        UpdateRequest {
+            id: "shop/web".into(),
+            urn: URN.into(),
+            name: "web".into(),
+            type_token: super::lifecycle::TOKEN.into(),
+            old_outputs: out.clone(),
+            old_inputs: inputs(&dir),
+            news: inputs(&dir),
+            timeout: None,
+            preview: false,
+        },
+        context(None),
+    )
+    .await
+    .expect("update");
+    assert_eq!(
+        builds.started.lock().unwrap().len(),
+        1,
+        "zero builds for the same sources"
+    );
+    assert_eq!(again["deployedImage"], out["deployedImage"]);
+
+    // A source edit is a change, and rebuilds.
+    std::fs::write(dir.join("index.html"), "bonjour\n").unwrap();
+    let diff = diff_after_edit(&dir, out);
+    assert!(diff.detailed.contains_key("build"), "{diff:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn diff_after_edit(dir: &std::path::Path, old: &PropertyMap) -> pulumi_plugin::Diff {
+    diff(&DiffRequest {
+        id: "shop/web".into(),
+        urn: URN.into(),
+        name: "web".into(),
+        type_token: super::lifecycle::TOKEN.into(),
+        old_outputs: old.clone(),
+        old_inputs: inputs(dir),
+        news: inputs(dir),
+        ignore_changes: vec![],
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_build_is_build_failed_with_the_reason_and_deploys_nothing() {
+    let dir = context_dir("fail");
+    let builds = Arc::new(FakeBuildCloud::default());
+    let mut failed = build_state(BuildStatus::Failed, "COMPLETED");
+    failed.phases = vec![BuildPhase {
+        phase_type: "BUILD".into(),
+        status: Some("FAILED".into()),
+        messages: vec![
+            "Error while executing command: docker buildx build. Reason: exit status 1".into(),
+        ],
+    }];
+    builds
+        .build_script
+        .lock()
+        .unwrap()
+        .extend([build_state(BuildStatus::InProgress, "BUILD"), failed]);
+    builds.log_lines.lock().unwrap().extend([
+        "#5 RUN npm ci".to_string(),
+        "#5 ERROR: process \"npm ci\" did not complete successfully".to_string(),
+    ]);
+    let ecs = completed_ecs();
+    let env = env_with_builds(
+        ecs.clone(),
+        Arc::new(FakeStacks::with_project("shop")),
+        builds.clone(),
+    );
+    let err = create(&env, create_request(&dir), context(None))
+        .await
+        .unwrap_err();
+    let Error::ResourceInitFailed(state) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(state.id, "shop/web");
+    assert_eq!(state.outputs["status"], Value::from("BUILD_FAILED"));
+    assert!(
+        !state.outputs.contains_key("buildHash"),
+        "no hash: the next up rebuilds"
+    );
+    let reason = state.reasons.join("\n");
+    assert!(
+        reason.contains("BUILD FAILED: Error while executing"),
+        "{reason}"
+    );
+    assert!(reason.contains("npm ci"), "{reason}");
+    assert!(!reason.contains("s3cr3t"), "build args never appear");
+    assert_eq!(count(&ecs.calls, "CreateService"), 0);
+    assert_eq!(count(&ecs.calls, "RegisterTaskDefinition"), 0);
+    // The next up sees a change and retries.
+    let d = diff_after_edit(&dir, &state.outputs);
+    assert!(d.detailed.contains_key("build"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancel_stops_the_build() {
+    let dir = context_dir("cancel");
+    let builds = scripted_build(&[(BuildStatus::InProgress, "BUILD")]);
+    let env = env_with_builds(
+        completed_ecs(),
+        Arc::new(FakeStacks::with_project("shop")),
+        builds.clone(),
+    );
+    let ctx = context(Some(std::time::Duration::from_secs(120)));
+    let err = create(&env, create_request(&dir), ctx).await.unwrap_err();
+    let Error::ResourceInitFailed(state) = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(state.outputs["status"], Value::from("BUILD_RUNNING"));
+    assert!(state.reasons[0].contains("stopped"), "{:?}", state.reasons);
+    assert_eq!(builds.stopped.lock().unwrap().as_slice(), ["build:1"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
