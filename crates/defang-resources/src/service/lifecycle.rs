@@ -496,19 +496,8 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
         .await
         .map_err(ecs_failed)?;
     // The project (cluster) can only go once its services are gone: wait for the drain.
-    let mut backoff = crate::wait::Backoff::new(Duration::from_secs(2), Duration::from_secs(15));
-    loop {
-        match describe_one(ecs, &cluster, name).await? {
-            Some(s) if s.status == "DRAINING" => {
-                ctx.log
-                    .status(&format!("draining ({} tasks running)", s.running_count))
-                    .await;
-                ctx.sleep(backoff.next_delay()).await?;
-            }
-            _ => break,
-        }
-    }
-    let family = format!("{project}-{name}");
+    wait_for_drain(env, &ctx, &cluster, name).await?;
+    let family = super::task_definition::family(project, name);
     for arn in ecs
         .list_task_definitions(&family)
         .await
@@ -518,5 +507,37 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
             .await
             .map_err(ecs_failed)?;
     }
+    // Images built for the service go with it (a missing repository is fine).
+    env.cloud
+        .registry
+        .delete_repository(&super::image_build::repository_name(project, name))
+        .await
+        .map_err(|e| Error::Failed(format!("ECR: {e}")))?;
     Ok(())
+}
+
+/// Waits (through the shared poller) until a deleted service has stopped its tasks.
+async fn wait_for_drain(env: &Env, ctx: &Context, cluster: &str, name: &str) -> Result<(), Error> {
+    let mut updates = env.poller.watch_service(cluster, name);
+    loop {
+        let current = updates.borrow_and_update().clone();
+        match current {
+            // Not polled yet, or a failed poll: wait for the next round.
+            None | Some(Err(_)) => {}
+            Some(Ok(Some(s))) if s.status == "DRAINING" => {
+                ctx.log
+                    .status(&format!("draining ({} tasks running)", s.running_count))
+                    .await;
+            }
+            Some(Ok(_)) => return Ok(()),
+        }
+        tokio::select! {
+            why = ctx.interrupted() => return Err(Error::Interrupted(why)),
+            changed = updates.changed() => {
+                if changed.is_err() {
+                    return Err(Error::Internal("the status poller stopped".into()));
+                }
+            }
+        }
+    }
 }
