@@ -25,6 +25,7 @@ const NOT_FOUND_CODES: &[&str] = &[
     "NoSuchBucket",
     "NoSuchKey",
     "NoSuchEntity",
+    "NoSuchUpload",
     "NotFound",
 ];
 
@@ -69,6 +70,10 @@ const TRANSIENT_CODES: &[&str] = &[
     "RequestTimeout",
     "RequestTimeoutException",
     "PriorRequestNotComplete",
+    // S3: a conflicting operation on the same bucket or object is still running.
+    "OperationAbortedException",
+    // CodeBuild: the account's concurrent-build limit; a later StartBuild can succeed.
+    "AccountLimitExceededException",
 ];
 
 const INVALID_CODES: &[&str] = &[
@@ -80,6 +85,11 @@ const INVALID_CODES: &[&str] = &[
     "ValidationException",
     "AlreadyExistsException",
     "TokenAlreadyExistsException",
+    "RepositoryAlreadyExistsException",
+    "ResourceAlreadyExistsException",
+    "ImageTagAlreadyExistsException",
+    "RepositoryNotEmptyException",
+    "InvalidInputException",
     "InsufficientCapabilitiesException",
     "LimitExceededException",
     "PlatformUnknownException",
@@ -160,6 +170,15 @@ pub(crate) fn classify_code(
     } else {
         CloudError::Other(detail)
     }
+}
+
+/// True for "it exists already" answers (ECR `RepositoryAlreadyExistsException`, CodeBuild and
+/// Logs `ResourceAlreadyExistsException`), which callers that create-if-missing treat as success.
+pub(crate) fn is_already_exists(code: Option<&str>) -> bool {
+    matches!(
+        code,
+        Some("RepositoryAlreadyExistsException" | "ResourceAlreadyExistsException")
+    )
 }
 
 /// True for CloudFormation's answer to an update that would change nothing.
@@ -304,6 +323,34 @@ mod tests {
             bare.to_string(),
             "AWS is throttling or unavailable: do it: Throttling (HTTP 400)"
         );
+    }
+
+    #[test]
+    fn build_pipeline_codes() {
+        for code in [
+            "RepositoryNotFoundException",
+            "ImageNotFoundException",
+            "NoSuchUpload",
+        ] {
+            assert!(kind(code, "x", 400).is_not_found(), "{code}");
+        }
+        assert!(classify_code("head S3 object", None, None, 404).is_not_found());
+        for code in ["AccountLimitExceededException", "OperationAbortedException"] {
+            assert!(
+                matches!(kind(code, "x", 400), CloudError::Transient(_)),
+                "{code}"
+            );
+        }
+        for code in ["InvalidInputException", "RepositoryNotEmptyException"] {
+            assert!(
+                matches!(kind(code, "x", 400), CloudError::Invalid(_)),
+                "{code}"
+            );
+        }
+        assert!(is_already_exists(Some("RepositoryAlreadyExistsException")));
+        assert!(is_already_exists(Some("ResourceAlreadyExistsException")));
+        assert!(!is_already_exists(Some("RepositoryNotFoundException")));
+        assert!(!is_already_exists(None));
     }
 
     #[test]
