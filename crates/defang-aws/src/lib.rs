@@ -2,17 +2,25 @@
 //! They translate between plain data and SDK calls and classify errors; the decisions
 //! (what to create, when to retry, how to wait) live in `defang-resources`.
 
+pub mod codebuild;
 pub mod config;
+pub mod ecr;
 pub mod ecs;
 mod errors;
+pub mod logs;
+pub mod s3;
 pub mod stack;
 
+pub use codebuild::{BUILDSPEC, CodeBuildAdapter};
 pub use config::{AwsSettings, load};
+pub use ecr::EcrAdapter;
 pub use ecs::EcsAdapter;
+pub use logs::LogsAdapter;
+pub use s3::S3Adapter;
 pub use stack::StackAdapter;
 
 use aws_config::SdkConfig;
-use defang_resources::cloud::{Ecs, Stacks};
+use defang_resources::cloud::{Builds, Ecs, LogTail, ObjectStore, Registry, Stacks};
 use std::sync::Arc;
 
 /// The cloud traits backed by AWS, for one account and region.
@@ -20,6 +28,10 @@ use std::sync::Arc;
 pub struct AwsClients {
     pub ecs: Arc<dyn Ecs>,
     pub stacks: Arc<dyn Stacks>,
+    pub builds: Arc<dyn Builds>,
+    pub objects: Arc<dyn ObjectStore>,
+    pub registry: Arc<dyn Registry>,
+    pub logs: Arc<dyn LogTail>,
     pub region: String,
 }
 
@@ -33,6 +45,10 @@ impl AwsClients {
         Ok(Self {
             ecs: Arc::new(EcsAdapter::new(config::ecs_client(config))),
             stacks: Arc::new(StackAdapter::new(config::cloudformation_client(config))),
+            builds: Arc::new(CodeBuildAdapter::new(config::codebuild_client(config))),
+            objects: Arc::new(S3Adapter::new(config::s3_client(config))),
+            registry: Arc::new(EcrAdapter::new(config::ecr_client(config))),
+            logs: Arc::new(LogsAdapter::new(config::logs_client(config))),
             region,
         })
     }

@@ -1,0 +1,79 @@
+//! [`ObjectStore`] over the AWS SDK: build contexts in S3, streamed from disk.
+
+mod multipart;
+
+use crate::errors::classify;
+use async_trait::async_trait;
+use aws_sdk_s3::primitives::ByteStream;
+use defang_resources::cloud::{CloudError, CloudResult, ObjectStore};
+use std::path::Path;
+
+const MIB: u64 = 1024 * 1024;
+/// Files above this size go up in parts: a failed part is retried alone, and parts go up in
+/// parallel. Below it, one PutObject is fewer calls. (PutObject itself takes up to 5 GiB.)
+pub const MULTIPART_THRESHOLD: u64 = 64 * MIB;
+/// Part size; S3 allows 5 MiB to 5 GiB per part and 10,000 parts, so huge files get larger parts.
+pub const PART_SIZE: u64 = 16 * MIB;
+/// Parts uploaded at once. Each streams from the file, so memory stays small either way.
+pub const PARALLEL_PARTS: usize = 4;
+
+pub struct S3Adapter {
+    client: aws_sdk_s3::Client,
+}
+
+impl S3Adapter {
+    pub fn new(client: aws_sdk_s3::Client) -> Self {
+        Self { client }
+    }
+}
+
+#[async_trait]
+impl ObjectStore for S3Adapter {
+    async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool> {
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            // HeadObject has no error body: a missing key is a bare 404 (`NotFound`).
+            Err(err) => match classify("check S3 object", &err) {
+                CloudError::NotFound(_) => Ok(false),
+                // S3 answers 403, not 404, for a missing key when the caller may not list the
+                // bucket: say so, or the user hunts for a permission on the object.
+                CloudError::AccessDenied(detail) => Err(CloudError::AccessDenied(format!(
+                    "{detail} (for a missing object S3 answers 403 unless s3:ListBucket is allowed on {bucket})"
+                ))),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn put_file(&self, bucket: &str, key: &str, path: &Path) -> CloudResult<()> {
+        let size = tokio::fs::metadata(path)
+            .await
+            .map_err(|e| CloudError::Other(format!("upload {}: {e}", path.display())))?
+            .len();
+        if size > MULTIPART_THRESHOLD {
+            return multipart::upload(&self.client, bucket, key, path, size).await;
+        }
+        // `from_path` streams the file and can re-open it when the SDK retries.
+        let body = ByteStream::from_path(path)
+            .await
+            .map_err(|e| CloudError::Other(format!("upload {}: {e}", path.display())))?;
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_length(i64::try_from(size).unwrap_or(i64::MAX))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| classify("upload S3 object", &e))?;
+        tracing::debug!(%bucket, %key, size, "uploaded object");
+        Ok(())
+    }
+}
