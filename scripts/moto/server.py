@@ -184,7 +184,306 @@ def apply_patches() -> list:
     LogGroup.update_from_cloudformation_json = classmethod(log_group_update)
     applied.append("LogGroup.update_from_cloudformation_json")
 
+    _patch_codebuild(applied)
+
     return applied
+
+
+# Outcomes a test can script for an emulated build (see _patch_codebuild).
+BUILD_RESULTS = ("SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT")
+BUILD_RESULT_NAME = "DEFANG_EMULATOR_BUILD_RESULT"
+
+
+def _patch_codebuild(applied):
+    """-- emulator gap, test setup only: (6) CodeBuild builds that "push" their image.
+
+    moto's CodeBuild runs nothing: a build is SUCCEEDED at the first BatchGetBuilds,
+    no image is ever pushed (so a deploy cannot find the image digest), every
+    BatchGetBuilds appends nine more phases and turns even a STOPPED build into
+    SUCCEEDED, and StartBuild ignores its overrides and idempotency token. This patch:
+
+    - completes a build once, at the first BatchGetBuilds, with the phases AWS shows
+      (SUBMITTED, QUEUED, PROVISIONING ... FINALIZING, then COMPLETED without a status);
+    - emulates the buildspec's push: with overrides IMAGE_REPO_URI and IMAGE_TAG, it puts
+      an image with that tag into moto's ECR repository (the URI's path), with a manifest
+      derived from (repository, tag, ETag of the S3 source object), so describe_images
+      returns a stable digest. Like a real push it fails the build when the repository does
+      not exist, or when an IMMUTABLE repository has the tag with other content;
+    - fails the build in DOWNLOAD_SOURCE when its S3 source object does not exist;
+    - scripts the outcome for failure tests: the build argument (BUILD_ARG_<n> =
+      "DEFANG_EMULATOR_BUILD_RESULT=FAILED") or an override DEFANG_EMULATOR_BUILD_RESULT,
+      else MOTO_CODEBUILD_RESULT in the server's environment, else SUCCEEDED; one of
+      SUCCEEDED, FAILED, FAULT, TIMED_OUT. A failed build pushes nothing;
+    - reports the overrides back (source, environment type/image/privileged mode and
+      variables, logs) as AWS does, writes a few emulator lines into the build's log stream,
+      returns the same build for a repeated idempotency token, and StopBuild stops a build
+      that is not complete (a complete one is returned unchanged).
+    """
+    import hashlib
+    import json
+
+    from moto.codebuild.exceptions import InvalidInputException
+    from moto.codebuild.models import CodeBuildBackend
+    from moto.codebuild.responses import CodeBuildResponse
+    from moto.core.responses import ActionResult
+    from moto.core.utils import iso_8601_datetime_with_milliseconds, unix_time_millis
+    from moto.ecr.models import ecr_backends
+    from moto.logs.models import logs_backends
+    from moto.s3.models import s3_backends
+    from moto.utilities.utils import get_partition
+
+    # The methods replaced below are the quirky ones described above; re-check on upgrade.
+    assert hasattr(CodeBuildBackend, "_set_phases"), "moto's CodeBuild changed; re-check patch 6"
+
+    lock = threading.Lock()
+    plans = {}  # build id -> what the build will do, decided at StartBuild
+    tokens = {}  # (account, region, project, idempotency token) -> build id
+
+    def scripted_result(env):
+        value = env.get(BUILD_RESULT_NAME)
+        for name, arg in env.items():
+            if name.startswith("BUILD_ARG_") and arg.startswith(BUILD_RESULT_NAME + "="):
+                value = arg.split("=", 1)[1]
+        if value is None:
+            value = os.environ.get("MOTO_CODEBUILD_RESULT", "SUCCEEDED")
+        value = value.strip().upper()
+        if value not in BUILD_RESULTS:
+            raise InvalidInputException(
+                f"{BUILD_RESULT_NAME} must be one of {', '.join(BUILD_RESULTS)}"
+            )
+        return value
+
+    def source_etag(account, region, source_type, location):
+        """(found, etag) of an S3 source `bucket/key`; found is None for other sources."""
+        if source_type != "S3" or not location or "/" not in location:
+            return None, None
+        bucket, key = location.split("/", 1)
+        try:
+            obj = s3_backends[account][get_partition(region)].get_object(bucket, key)
+        except Exception:  # missing bucket
+            obj = None
+        return (obj is not None), (obj.etag.strip('"') if obj is not None else None)
+
+    def log_location(project, build_id, override):
+        project_logs = project.project_metadata.get("logsConfig") or {}
+        config = (override or {}).get("cloudWatchLogs") or project_logs.get("cloudWatchLogs") or {}
+        if config.get("status", "ENABLED") != "ENABLED":
+            return None, None
+        group = config.get("groupName") or f"/aws/codebuild/{project.project_metadata['name']}"
+        build_uuid = build_id.split(":", 1)[1]
+        prefix = config.get("streamName")
+        return group, (f"{prefix}/{build_uuid}" if prefix else build_uuid)
+
+    def start_build(self):
+        backend = self.codebuild_backend
+        project_name = self._get_param("projectName")
+        overrides = self._get_param("environmentVariablesOverride") or []
+        env = {v["name"]: v.get("value", "") for v in overrides}
+        token = self._get_param("idempotencyToken")
+        key = (self.current_account, self.region, project_name, token)
+        with lock:
+            if token and key in tokens:
+                for build in backend.build_metadata_history.get(project_name, []):
+                    if build["id"] == tokens[key]:
+                        return ActionResult({"build": build})
+        result = scripted_result(env)  # refuse a bad value before a build exists
+        response = orig_start_build(self)
+        build = response.result["build"]
+        project = backend.codebuild_projects[project_name]
+        # What AWS reports: the project's settings with this build's overrides applied.
+        source = dict(project.project_metadata.get("source") or {})
+        source.pop("buildspec", None)
+        source["type"] = self._get_param("sourceTypeOverride") or source.get("type")
+        source["location"] = self._get_param("sourceLocationOverride") or source.get("location")
+        environment = dict(project.project_metadata.get("environment") or build["environment"])
+        variables = {v["name"]: v for v in environment.get("environmentVariables") or []}
+        variables.update({n: {"name": n, "value": v, "type": "PLAINTEXT"} for n, v in env.items()})
+        environment["environmentVariables"] = list(variables.values())
+        for field, param in (
+            ("type", "environmentTypeOverride"),
+            ("image", "imageOverride"),
+            ("computeType", "computeTypeOverride"),
+            ("privilegedMode", "privilegedModeOverride"),
+        ):
+            if self._get_param(param) is not None:
+                environment[field] = self._get_param(param)
+        build["source"] = source
+        build["environment"] = environment
+        group, stream = log_location(project, build["id"], self._get_param("logsConfigOverride"))
+        if group:
+            build["logs"] = {
+                "groupName": group,
+                "streamName": stream,
+                "deepLink": "https://console.aws.amazon.com/cloudwatch/home"
+                f"?region={self.region}#logEvent:group={group};stream={stream}",
+                "cloudWatchLogs": {"status": "ENABLED", "groupName": group, "streamName": stream},
+                "s3Logs": {"status": "DISABLED", "encryptionDisabled": False},
+            }
+        found, etag = source_etag(self.current_account, self.region, source["type"], source["location"])
+        with lock:
+            plans[build["id"]] = {
+                "account": self.current_account,
+                "region": self.region,
+                "result": result,
+                "source_found": found,
+                "source_etag": etag,
+                "repo_uri": env.get("IMAGE_REPO_URI"),
+                "tag": env.get("IMAGE_TAG"),
+            }
+            if token:
+                tokens[key] = build["id"]
+        return response
+
+    def phase(kind, status=None, context=None):
+        now = iso_8601_datetime_with_milliseconds()
+        entry = {"phaseType": kind, "startTime": now}
+        if status is not None:
+            entry.update(phaseStatus=status, endTime=now, durationInSeconds=0)
+        if context is not None:
+            entry["contexts"] = [{"statusCode": context[0], "message": context[1]}]
+        return entry
+
+    def push(plan):
+        """(digest or None, failure message or None) of the emulated `docker push`."""
+        uri, tag = plan["repo_uri"], plan["tag"]
+        if not uri or not tag:
+            return None, None  # not an image build: nothing to push
+        name = uri.split("/", 1)[1] if "/" in uri else uri
+        ecr = ecr_backends[plan["account"]][plan["region"]]
+        repo = ecr.repositories.get(name)
+        if repo is None:
+            return None, f"name unknown: The repository with name '{name}' does not exist in the registry"
+        seed = f"{name}\n{tag}\n{plan['source_etag'] or ''}".encode()
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {
+                    "mediaType": "application/vnd.docker.container.image.v1+json",
+                    "size": 1024,
+                    "digest": "sha256:" + hashlib.sha256(b"config\n" + seed).hexdigest(),
+                },
+                "layers": [
+                    {
+                        "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                        "size": 4096,
+                        "digest": "sha256:" + hashlib.sha256(b"layer\n" + seed).hexdigest(),
+                    }
+                ],
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+        existing = next((i for i in repo.images if tag in i.image_tags), None)
+        if existing is not None and existing.image_manifest == manifest:
+            return existing.image_digest, None
+        if existing is not None and str(repo.image_tag_mutability).startswith("IMMUTABLE"):
+            return None, (
+                f"tag invalid: The image tag '{tag}' already exists in the '{name}' repository "
+                "and cannot be overwritten because the repository is immutable."
+            )
+        image = ecr.put_image(name, manifest, tag, None, digest)
+        return image.image_digest, None
+
+    def write_log(plan, build, lines):
+        logs = build.get("logs") or {}
+        group, stream = logs.get("groupName"), logs.get("streamName")
+        if not group or not stream:
+            return
+        backend = logs_backends[plan["account"]][plan["region"]]
+        if group not in backend.groups:
+            backend.create_log_group(group, tags={})
+        if stream not in backend.groups[group].streams:
+            backend.create_log_stream(group, stream)
+        now = int(unix_time_millis())
+        backend.put_log_events(group, stream, [{"timestamp": now, "message": line} for line in lines])
+
+    def complete(build):
+        """Run the planned build, all at once (moto has no clock to wait on)."""
+        # No plan (cannot happen while StartBuild is patched): a plain success, as before.
+        plan = plans.get(build["id"]) or {"result": "SUCCEEDED", "source_found": None, "repo_uri": None, "tag": None}
+        done = [phase("SUBMITTED", "SUCCEEDED"), phase("QUEUED", "SUCCEEDED")]
+        lines = ["[Container] moto emulator: nothing ran; this build is emulated (test setup only)"]
+        digest, failure = None, None
+        if plan["source_found"] is False:
+            status = "FAILED"
+            location = build["source"]["location"]
+            message = f"NoSuchKey: The specified key does not exist. for primary source {location}"
+            done += [
+                phase("PROVISIONING", "SUCCEEDED"),
+                phase("DOWNLOAD_SOURCE", "FAILED", ("CLIENT_ERROR", message)),
+            ]
+            lines.append(f"[Container] Phase complete: DOWNLOAD_SOURCE State: FAILED ({message})")
+        else:
+            for kind in ("PROVISIONING", "DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD"):
+                done.append(phase(kind, "SUCCEEDED"))
+            status = plan["result"]
+            if status == "SUCCEEDED":
+                digest, failure = push(plan)
+                if failure:
+                    status = "FAILED"
+            if status == "SUCCEEDED":
+                done += [phase("BUILD", "SUCCEEDED"), phase("POST_BUILD", "SUCCEEDED")]
+                if digest:
+                    lines.append(f"[Container] Pushed {plan['repo_uri']}:{plan['tag']} ({digest})")
+            else:
+                reason = failure or f"{BUILD_RESULT_NAME}={status}"
+                codes = {"FAULT": "INTERNAL_ERROR", "TIMED_OUT": "BUILD_TIMED_OUT"}
+                code = codes.get(status, "COMMAND_EXECUTION_ERROR")
+                message = (
+                    f"Error while executing command: docker buildx build (emulated: {reason}). "
+                    "Reason: exit status 1"
+                )
+                done.append(phase("BUILD", status, (code, message)))
+                lines += [f"[Container] {reason}", f"[Container] Phase complete: BUILD State: {status}"]
+        done += [phase("UPLOAD_ARTIFACTS", "SUCCEEDED"), phase("FINALIZING", "SUCCEEDED"), phase("COMPLETED")]
+        build.update(
+            phases=done,
+            currentPhase="COMPLETED",
+            buildStatus=status,
+            buildComplete=True,
+            endTime=iso_8601_datetime_with_milliseconds(),
+        )
+        write_log(plan, build, lines)
+
+    def batch_get_builds(self, ids):
+        found = []
+        with lock:
+            for history in self.build_metadata_history.values():
+                for build in history:
+                    if build["id"] in ids:
+                        if not build.get("buildComplete"):
+                            complete(build)
+                        found.append(build)
+        return found
+
+    def stop_build(self, build_id):
+        with lock:
+            for history in self.build_metadata_history.values():
+                for build in history:
+                    if build["id"] == build_id:
+                        if not build.get("buildComplete"):
+                            build.update(
+                                phases=[
+                                    phase("SUBMITTED", "SUCCEEDED"),
+                                    phase("QUEUED", "STOPPED"),
+                                    phase("FINALIZING", "SUCCEEDED"),
+                                    phase("COMPLETED"),
+                                ],
+                                currentPhase="COMPLETED",
+                                buildStatus="STOPPED",
+                                buildComplete=True,
+                                endTime=iso_8601_datetime_with_milliseconds(),
+                            )
+                        return build
+        return None
+
+    orig_start_build = CodeBuildResponse.start_build
+    CodeBuildResponse.start_build = start_build
+    CodeBuildBackend.batch_get_builds = batch_get_builds
+    CodeBuildBackend.stop_build = stop_build
+    applied.append("codebuild.emulated_builds")
 
 
 def main() -> int:
@@ -223,7 +522,8 @@ def main() -> int:
     print(
         f"moto {moto.__version__} listening on http://{host}:{port} pid={os.getpid()} "
         f"patches={','.join(applied)} "
-        f"MOTO_ECS_SERVICE_RUNNING={os.environ.get('MOTO_ECS_SERVICE_RUNNING', '<unset>')}",
+        f"MOTO_ECS_SERVICE_RUNNING={os.environ.get('MOTO_ECS_SERVICE_RUNNING', '<unset>')} "
+        f"MOTO_CODEBUILD_RESULT={os.environ.get('MOTO_CODEBUILD_RESULT', '<unset>')}",
         flush=True,
     )
 
