@@ -214,6 +214,8 @@ impl FakeStacks {
                 ("LogGroupName", format!("/defang/{project}")),
                 ("AssignPublicIp", "true".into()),
                 ("ContextBucket", "contexts-bucket".into()),
+                ("VpcId", "vpc-1".into()),
+                ("PrivateNamespaceId", "ns-1".into()),
                 ("BuildProject", format!("defang-{project}-build")),
             ]
             .map(|(k, v)| (k.to_string(), v)),

@@ -31,6 +31,11 @@ pub struct ProjectInputs {
     /// Tags for every AWS resource of the project.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
+    /// Serve the services' ingress ports: a public DNS zone, a wildcard certificate and an
+    /// internet-facing HTTPS load balancer (default false: a project without ingress services
+    /// pays for no load balancer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer: Option<bool>,
 }
 
 /// The network a project runs its tasks in.
@@ -49,6 +54,9 @@ pub enum Network {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedProject {
     pub name: String,
+    /// `<project>.<username>.<suffix>`: the public zone of the project's ingress domains.
+    pub public_domain: String,
+    pub load_balancer: bool,
     pub network: Network,
     pub assign_public_ip: bool,
     pub log_retention_days: u32,
@@ -56,8 +64,9 @@ pub struct ResolvedProject {
 }
 
 impl ProjectInputs {
-    /// Applies defaults; `pulumi_project` names the project when `name` is not set.
-    pub fn resolve(&self, pulumi_project: &str) -> ResolvedProject {
+    /// Applies defaults; `pulumi_project` names the project when `name` is not set; the public
+    /// domain is `<project>.<username>.<suffix>`.
+    pub fn resolve(&self, pulumi_project: &str, username: &str, suffix: &str) -> ResolvedProject {
         let network = match &self.vpc_id {
             Some(vpc_id) => Network::Adopted {
                 vpc_id: vpc_id.clone(),
@@ -70,11 +79,14 @@ impl ProjectInputs {
                     .unwrap_or_else(|| DEFAULT_VPC_CIDR.to_string()),
             },
         };
+        let name = self
+            .name
+            .clone()
+            .unwrap_or_else(|| pulumi_project.to_string());
         ResolvedProject {
-            name: self
-                .name
-                .clone()
-                .unwrap_or_else(|| pulumi_project.to_string()),
+            public_domain: public_domain(&name, username, suffix),
+            name,
+            load_balancer: self.load_balancer.unwrap_or(false),
             network,
             assign_public_ip: self.assign_public_ip.unwrap_or(true),
             log_retention_days: self
@@ -83,6 +95,16 @@ impl ProjectInputs {
             tags: self.tags.clone().unwrap_or_default(),
         }
     }
+}
+
+/// The project's public zone: `<project>.<username>.<suffix>`.
+pub fn public_domain(project: &str, username: &str, suffix: &str) -> String {
+    format!("{project}.{username}.{suffix}")
+}
+
+/// The project's private DNS namespace: services are `<service>.<project>.internal`.
+pub fn private_domain(project: &str) -> String {
+    format!("{project}.internal")
 }
 
 /// Names derived from the project name, identical everywhere (provider, previews, imports).
@@ -122,8 +144,10 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let r = ProjectInputs::default().resolve("shop");
+        let r = ProjectInputs::default().resolve("shop", "alice", "defang.app");
         assert_eq!(r.name, "shop");
+        assert_eq!(r.public_domain, "shop.alice.defang.app");
+        assert!(!r.load_balancer);
         assert_eq!(
             r.network,
             Network::Created {

@@ -65,7 +65,11 @@ fn stack_tags(
 
 pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
     let inputs = decode(&req.inputs)?;
-    let project = inputs.resolve(pulumi_project_of(&req.urn).unwrap_or_default());
+    let project = inputs.resolve(
+        pulumi_project_of(&req.urn).unwrap_or_default(),
+        &env.config.username,
+        &env.config.domain_suffix,
+    );
     let stack = stack_name(&project.name);
     if req.preview {
         return Ok(CreateResponse {
@@ -74,7 +78,7 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
         });
     }
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
-    let template = render(&project).map_err(Error::InvalidArgument)?;
+    let template = render(&project, &env.cloud.region).map_err(Error::InvalidArgument)?;
     let request = StackRequest {
         name: stack.clone(),
         template,
@@ -122,7 +126,11 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
 
 pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
     let inputs = decode(&req.news)?;
-    let project = inputs.resolve(pulumi_project_of(&req.urn).unwrap_or_default());
+    let project = inputs.resolve(
+        pulumi_project_of(&req.urn).unwrap_or_default(),
+        &env.config.username,
+        &env.config.domain_suffix,
+    );
     if req.preview {
         let mut out = planned_outputs(&req.news, &project, &env.cloud.region);
         // Keep what is already known and not changing.
@@ -137,7 +145,7 @@ pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<Prope
     let stack = req.id.clone();
     let request = StackRequest {
         name: stack.clone(),
-        template: render(&project).map_err(Error::InvalidArgument)?,
+        template: render(&project, &env.cloud.region).map_err(Error::InvalidArgument)?,
         tags: stack_tags(env, &req.urn, &project.name, &project.tags),
         client_token: String::new(),
     };

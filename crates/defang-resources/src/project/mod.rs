@@ -4,9 +4,11 @@
 pub mod buildspec;
 pub mod check;
 pub mod cidr;
+pub mod ingress;
 pub mod inputs;
 pub mod lifecycle;
 pub mod outputs;
+pub mod private_dns;
 pub mod template;
 
 pub use inputs::ProjectInputs;

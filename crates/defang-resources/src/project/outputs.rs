@@ -1,6 +1,8 @@
 //! Project outputs: the inputs plus what the stack made, and the project facts services need.
 
+use super::ingress::outputs as ingress_keys;
 use super::inputs::{ProjectInputs, ResolvedProject, cluster_name, log_group_name, stack_name};
+use super::private_dns::outputs as private_keys;
 use super::template::outputs as keys;
 use crate::cloud::StackState;
 use pulumi_plugin::value::to_properties;
@@ -19,6 +21,21 @@ pub struct ProjectInfo {
     /// Where build contexts go, and the CodeBuild project that builds images.
     pub context_bucket: Option<String>,
     pub build_project: Option<String>,
+    pub vpc_id: String,
+    pub private_namespace_id: Option<String>,
+    /// Present when the project has a load balancer.
+    pub ingress: Option<IngressInfo>,
+}
+
+/// The project's load balancer, zone and certificate, for services with ingress ports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IngressInfo {
+    pub zone_id: String,
+    pub zone_name: String,
+    pub https_listener_arn: String,
+    pub load_balancer_dns_name: String,
+    pub load_balancer_zone_id: String,
+    pub load_balancer_security_group_id: String,
 }
 
 impl ProjectInfo {
@@ -41,6 +58,21 @@ impl ProjectInfo {
             assign_public_ip: get(keys::ASSIGN_PUBLIC_IP)? == "true",
             context_bucket: stack.outputs.get(keys::CONTEXT_BUCKET).cloned(),
             build_project: stack.outputs.get(keys::BUILD_PROJECT).cloned(),
+            vpc_id: get(keys::VPC_ID)?,
+            private_namespace_id: stack.outputs.get(private_keys::NAMESPACE_ID).cloned(),
+            ingress: match stack.outputs.get(ingress_keys::LOAD_BALANCER_ARN) {
+                None => None,
+                Some(_) => Some(IngressInfo {
+                    zone_id: get(ingress_keys::ZONE_ID)?,
+                    zone_name: get(ingress_keys::ZONE_NAME)?,
+                    https_listener_arn: get(ingress_keys::HTTPS_LISTENER_ARN)?,
+                    load_balancer_dns_name: get(ingress_keys::LOAD_BALANCER_DNS_NAME)?,
+                    load_balancer_zone_id: get(ingress_keys::LOAD_BALANCER_ZONE_ID)?,
+                    load_balancer_security_group_id: get(
+                        ingress_keys::LOAD_BALANCER_SECURITY_GROUP_ID,
+                    )?,
+                }),
+            },
         })
     }
 }
@@ -110,6 +142,22 @@ pub fn stack_outputs(inputs: &PropertyMap, stack: &StackState, region: &str) -> 
             out.insert(output.into(), v);
         }
     }
+    for (output, key) in [
+        ("privateDomain", private_keys::PRIVATE_DOMAIN),
+        ("publicDomain", ingress_keys::ZONE_NAME),
+        ("loadBalancerDnsName", ingress_keys::LOAD_BALANCER_DNS_NAME),
+        ("certificateArn", ingress_keys::CERTIFICATE_ARN),
+    ] {
+        if let Some(v) = text(key) {
+            out.insert(output.into(), v);
+        }
+    }
+    if let Some(servers) = stack.outputs.get(ingress_keys::NAME_SERVERS) {
+        out.insert(
+            "nameServers".into(),
+            Value::Array(split_list(servers).into_iter().map(Value::from).collect()),
+        );
+    }
     if let Some(subnets) = stack.outputs.get(keys::SUBNET_IDS) {
         out.insert(
             "subnetIds".into(),
@@ -141,6 +189,10 @@ pub fn inputs_from_stack(stack: &StackState) -> PropertyMap {
         vpc_cidr: if adopted { None } else { get(keys::VPC_CIDR) },
         log_retention_days: get(keys::LOG_RETENTION_DAYS).and_then(|v| v.parse().ok()),
         tags: (!user_tags.is_empty()).then_some(user_tags),
+        load_balancer: stack
+            .outputs
+            .contains_key(ingress_keys::LOAD_BALANCER_ARN)
+            .then_some(true),
     };
     to_properties(&inputs)
 }

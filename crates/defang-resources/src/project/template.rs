@@ -44,7 +44,7 @@ fn tags(project: &ResolvedProject, name: &str) -> Value {
 }
 
 /// The template as JSON text. `Err` only if the inputs were not checked (bad CIDR).
-pub fn render(project: &ResolvedProject) -> Result<String, String> {
+pub fn render(project: &ResolvedProject, region: &str) -> Result<String, String> {
     let mut resources = serde_json::Map::new();
     let mut outs = serde_json::Map::new();
     let mut out = |key: &str, value: Value| {
@@ -74,22 +74,11 @@ pub fn render(project: &ResolvedProject) -> Result<String, String> {
         json!({
             "Type": "AWS::EC2::SecurityGroup",
             "Properties": {
-                "GroupDescription": format!("Defang project {}: tasks of its services", project.name),
+                // Membership only: it has no rules of its own. Each service's own group opens its
+                // private ports to this group and its ingress ports to the load balancer.
+                "GroupDescription": format!("Defang project {}: member tasks of its services", project.name),
                 "VpcId": vpc_id.clone(),
                 "Tags": tags(project, &format!("{prefix}-services")),
-            }
-        }),
-    );
-    // Services of one project may talk to each other on any port; nothing else gets in.
-    resources.insert(
-        "ServiceSecurityGroupSelfIngress".into(),
-        json!({
-            "Type": "AWS::EC2::SecurityGroupIngress",
-            "Properties": {
-                "GroupId": attr("ServiceSecurityGroup", "GroupId"),
-                "IpProtocol": "-1",
-                "SourceSecurityGroupId": attr("ServiceSecurityGroup", "GroupId"),
-                "Description": "traffic between services of the project",
             }
         }),
     );
@@ -138,6 +127,25 @@ pub fn render(project: &ResolvedProject) -> Result<String, String> {
     );
 
     build_pipeline(project, &prefix, &mut resources);
+    let name_tags = |name: &str| tags(project, name);
+    super::private_dns::private_dns_resources(
+        project,
+        &vpc_id,
+        &super::private_dns::region_domain(region),
+        &name_tags,
+        &mut resources,
+        &mut out,
+    );
+    if project.load_balancer {
+        super::ingress::ingress_resources(
+            project,
+            &vpc_id,
+            &subnets,
+            &name_tags,
+            &mut resources,
+            &mut out,
+        );
+    }
     out(outputs::CONTEXT_BUCKET, r("ContextBucket"));
     out(outputs::BUILD_PROJECT, r("BuildProject"));
 
@@ -380,7 +388,10 @@ mod tests {
     use crate::project::inputs::ProjectInputs;
 
     fn parsed(inputs: &ProjectInputs) -> Value {
-        serde_json::from_str(&render(&inputs.resolve("shop")).unwrap()).unwrap()
+        serde_json::from_str(
+            &render(&inputs.resolve("shop", "alice", "defang.app"), "us-east-1").unwrap(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -468,9 +479,63 @@ mod tests {
     }
 
     #[test]
+    fn ingress_only_when_asked() {
+        let t = parsed(&ProjectInputs::default());
+        let res = t["Resources"].as_object().unwrap();
+        assert!(
+            !res.contains_key("LoadBalancer"),
+            "no load balancer by default"
+        );
+        assert!(res.contains_key("PrivateNamespace"));
+        assert_eq!(
+            res["DhcpOptions"]["Properties"]["DomainName"],
+            "shop.internal ec2.internal"
+        );
+        let t = parsed(&ProjectInputs {
+            load_balancer: Some(true),
+            ..Default::default()
+        });
+        let res = t["Resources"].as_object().unwrap();
+        assert_eq!(
+            res["PublicZone"]["Properties"]["Name"],
+            "shop.alice.defang.app"
+        );
+        assert_eq!(
+            res["Certificate"]["Properties"]["DomainName"],
+            "*.shop.alice.defang.app"
+        );
+        assert_eq!(res["Certificate"]["Properties"]["ValidationMethod"], "DNS");
+        let http = &res["HttpListener"]["Properties"];
+        assert_eq!(http["Port"], 80);
+        assert_eq!(
+            http["DefaultActions"][0]["RedirectConfig"]["Protocol"],
+            "HTTPS"
+        );
+        let https = &res["HttpsListener"]["Properties"];
+        assert_eq!(https["Port"], 443);
+        assert_eq!(https["Protocol"], "HTTPS");
+        // 0.0.0.0/0 appears only on the load balancer's listener ports.
+        let text = serde_json::to_string(&t).unwrap();
+        assert_eq!(
+            text.matches("0.0.0.0/0").count(),
+            3,
+            "two listener rules and the default route"
+        );
+        assert!(res["LoadBalancerSecurityGroup"].is_object());
+    }
+
+    #[test]
     fn deterministic() {
-        let a = render(&ProjectInputs::default().resolve("shop")).unwrap();
-        let b = render(&ProjectInputs::default().resolve("shop")).unwrap();
+        let a = render(
+            &ProjectInputs::default().resolve("shop", "alice", "defang.app"),
+            "us-east-1",
+        )
+        .unwrap();
+        let b = render(
+            &ProjectInputs::default().resolve("shop", "alice", "defang.app"),
+            "us-east-1",
+        )
+        .unwrap();
         assert_eq!(a, b);
     }
 }

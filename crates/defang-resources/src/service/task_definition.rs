@@ -249,6 +249,9 @@ mod tests {
             assign_public_ip: true,
             context_bucket: None,
             build_project: None,
+            vpc_id: "vpc-1".into(),
+            private_namespace_id: None,
+            ingress: None,
         }
     }
 
