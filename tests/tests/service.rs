@@ -14,7 +14,11 @@ async fn make_project(p: &mut ProviderProcess) -> String {
     let name = unique("p");
     let urn = urn(PROJECT, &name);
     let (inputs, failures) = p
-        .check(&urn, &PropertyMap::new(), &props(json!({ "name": name })))
+        .check(
+            &urn,
+            &PropertyMap::new(),
+            &props(json!({ "name": name, "loadBalancer": true })),
+        )
         .await;
     assert!(failures.is_empty(), "{failures:?}");
     p.create(&urn, &inputs, false, 0.0).await.expect("project");
@@ -63,7 +67,7 @@ async fn service_lifecycle() {
     assert_eq!(
         planned["endpoints"],
         Value::Array(vec![
-            Value::from(domain.as_str()),
+            Value::from(format!("https://{domain}")),
             Value::from(format!("web.{project}.internal:9090"))
         ])
     );

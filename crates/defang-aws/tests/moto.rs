@@ -279,6 +279,7 @@ fn service_spec(net: &Network, name: &str, task_definition_arn: &str) -> Service
             security_groups: vec![net.security_group.clone()],
             assign_public_ip: true,
         },
+        routing: Default::default(),
         tags: tags(&[("defang:project", "test"), ("defang:service", name)]),
         client_token: unique("tok"),
     }
@@ -338,6 +339,7 @@ async fn services_create_update_describe_delete() {
             task_definition_arn: Some(v2.clone()),
             desired_count: Some(2),
             network: None,
+            routing: None,
         })
         .await
         .unwrap();

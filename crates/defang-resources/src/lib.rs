@@ -1,6 +1,7 @@
 //! Defang resources: typed inputs, validation, planning, diffs, status and domain rules as pure
 //! functions, and the lifecycles that drive the cloud through the traits in [`cloud`].
 
+pub mod build;
 pub mod cloud;
 pub mod cloud_env;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod project;
 pub mod provider;
 pub mod service;
 pub mod shape;
+pub mod stack_ops;
 #[cfg(test)]
 pub mod testing;
 pub mod wait;

@@ -241,13 +241,21 @@ impl Stacks for FakeStacks {
         Ok(self.stacks.lock().unwrap().get(name).cloned())
     }
     async fn create_stack(&self, request: &StackRequest) -> CloudResult<String> {
-        Err(CloudError::Invalid(format!(
-            "fake: no create of {}",
-            request.name
-        )))
+        let stack = settled_stack(request, "CREATE_COMPLETE")?;
+        let id = stack.id.clone();
+        self.stacks
+            .lock()
+            .unwrap()
+            .insert(request.name.clone(), stack);
+        Ok(id)
     }
-    async fn update_stack(&self, _: &StackRequest) -> CloudResult<UpdateOutcome> {
-        Ok(UpdateOutcome::NoChanges)
+    async fn update_stack(&self, request: &StackRequest) -> CloudResult<UpdateOutcome> {
+        let stack = settled_stack(request, "UPDATE_COMPLETE")?;
+        self.stacks
+            .lock()
+            .unwrap()
+            .insert(request.name.clone(), stack);
+        Ok(UpdateOutcome::Started)
     }
     async fn delete_stack(&self, name: &str, _: &str) -> CloudResult<()> {
         self.stacks.lock().unwrap().remove(name);
@@ -256,6 +264,28 @@ impl Stacks for FakeStacks {
     async fn stack_events(&self, _: &str, _: usize) -> CloudResult<Vec<StackEvent>> {
         Ok(vec![])
     }
+}
+
+/// A stack as CloudFormation would leave it: every output of the template gets a fake value.
+fn settled_stack(request: &StackRequest, status: &str) -> CloudResult<StackState> {
+    let template: serde_json::Value = serde_json::from_str(&request.template)
+        .map_err(|e| CloudError::Invalid(format!("template: {e}")))?;
+    let outputs = template["Outputs"]
+        .as_object()
+        .map(|o| {
+            o.keys()
+                .map(|k| (k.clone(), format!("fake:{}:{k}", request.name)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(StackState {
+        id: format!("arn:stack/{}", request.name),
+        name: request.name.clone(),
+        status: status.into(),
+        status_reason: None,
+        outputs,
+        tags: request.tags.clone(),
+    })
 }
 
 pub fn env(ecs: Arc<FakeEcs>, stacks: Arc<FakeStacks>) -> Env {

@@ -92,3 +92,40 @@ fn deployment(deployment: &aws_sdk_ecs::types::Deployment) -> Deployment {
         failed_tasks: deployment.failed_tasks(),
     }
 }
+
+/// Target groups of the service's ingress ports.
+pub(super) fn load_balancers(
+    routing: &defang_resources::cloud::Routing,
+) -> Vec<aws_sdk_ecs::types::LoadBalancer> {
+    routing
+        .load_balancers
+        .iter()
+        .map(|t| {
+            aws_sdk_ecs::types::LoadBalancer::builder()
+                .target_group_arn(&t.target_group_arn)
+                .container_name(&t.container_name)
+                .container_port(i32::from(t.container_port))
+                .build()
+        })
+        .collect()
+}
+
+pub(super) fn service_registries(
+    routing: &defang_resources::cloud::Routing,
+) -> Vec<aws_sdk_ecs::types::ServiceRegistry> {
+    routing
+        .service_registries
+        .iter()
+        .map(|arn| {
+            aws_sdk_ecs::types::ServiceRegistry::builder()
+                .registry_arn(arn)
+                .build()
+        })
+        .collect()
+}
+
+/// Behind a load balancer, new tasks get a minute to start before failed health checks count
+/// (otherwise slow starters are killed in a loop); ECS accepts it only with load balancers.
+pub(super) fn grace_period(routing: &defang_resources::cloud::Routing) -> Option<i32> {
+    (!routing.load_balancers.is_empty()).then_some(60)
+}

@@ -82,7 +82,8 @@ pub trait ObjectStore: Send + Sync {
 #[async_trait::async_trait]
 pub trait Registry: Send + Sync {
     /// Creates the repository if missing; returns its URI.
-    async fn ensure_repository(&self, name: &str, tags: &[(String, String)]) -> CloudResult<String>;
+    async fn ensure_repository(&self, name: &str, tags: &[(String, String)])
+    -> CloudResult<String>;
     /// The digest (`sha256:…`) of `tag`, `None` if the tag does not exist.
     async fn image_digest(&self, repository: &str, tag: &str) -> CloudResult<Option<String>>;
     /// Deletes the repository and its images; a missing repository succeeds.

@@ -92,6 +92,22 @@ pub struct NetworkSpec {
     pub assign_public_ip: bool,
 }
 
+/// A container port registered with a load balancer target group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadBalancerTarget {
+    pub target_group_arn: String,
+    pub container_name: String,
+    pub container_port: u16,
+}
+
+/// How the service is reached: load balancer targets and Cloud Map registries.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Routing {
+    pub load_balancers: Vec<LoadBalancerTarget>,
+    /// Cloud Map service ARNs the tasks register in.
+    pub service_registries: Vec<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceSpec {
     pub cluster: String,
@@ -99,6 +115,7 @@ pub struct ServiceSpec {
     pub task_definition_arn: String,
     pub desired_count: u32,
     pub network: NetworkSpec,
+    pub routing: Routing,
     pub tags: Vec<(String, String)>,
     /// Idempotency token (≤ 36 ASCII characters): a retried create does not create twice.
     pub client_token: String,
@@ -111,6 +128,7 @@ pub struct ServiceUpdate {
     pub task_definition_arn: Option<String>,
     pub desired_count: Option<u32>,
     pub network: Option<NetworkSpec>,
+    pub routing: Option<Routing>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,10 +5,13 @@ use super::check::check_project;
 use super::inputs::{ProjectInputs, pulumi_project_of, pulumi_stack_of, stack_name};
 use super::outputs::{inputs_from_stack, planned_outputs, stack_outputs};
 use super::template::render;
-use crate::cloud::{StackRequest, StackState, Stacks, UpdateOutcome};
+use crate::cloud::{StackRequest, StackState, Stacks};
 use crate::cloud_env::Env;
-use crate::ownership::{OWNER_TAG, client_token, owner_id};
-use crate::wait::Backoff;
+use crate::ownership::{OWNER_TAG, owner_id};
+use crate::stack_ops::{
+    cloud_failed, create_and_wait, delete_and_wait, failure_reasons, is_failed_create, is_success,
+    update_and_wait, wait_for_stack,
+};
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{
     CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
@@ -183,136 +186,6 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
     let stacks = env.cloud.stacks.as_ref();
     delete_and_wait(stacks, &req.id, &req.urn, &ctx).await
-}
-
-fn is_failed_create(status: &str) -> bool {
-    matches!(
-        status,
-        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED"
-    )
-}
-
-fn is_success(status: &str) -> bool {
-    matches!(
-        status,
-        "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE"
-    )
-}
-
-fn cloud_failed(err: crate::cloud::CloudError) -> Error {
-    Error::Failed(format!("CloudFormation: {err}"))
-}
-
-async fn create_and_wait(
-    stacks: &dyn Stacks,
-    request: &StackRequest,
-    urn: &str,
-    ctx: &Context,
-) -> Result<Option<StackState>, Error> {
-    let mut request = request.clone();
-    request.client_token = client_token(urn, "create", &request.template);
-    stacks.create_stack(&request).await.map_err(cloud_failed)?;
-    wait_for_stack(stacks, &request.name, ctx).await
-}
-
-async fn update_and_wait(
-    stacks: &dyn Stacks,
-    request: &StackRequest,
-    urn: &str,
-    ctx: &Context,
-) -> Result<Option<StackState>, Error> {
-    let mut request = request.clone();
-    request.client_token = client_token(urn, "update", &request.template);
-    match stacks.update_stack(&request).await.map_err(cloud_failed)? {
-        UpdateOutcome::NoChanges => stacks
-            .describe_stack(&request.name)
-            .await
-            .map_err(cloud_failed),
-        UpdateOutcome::Started => wait_for_stack(stacks, &request.name, ctx).await,
-    }
-}
-
-async fn delete_and_wait(
-    stacks: &dyn Stacks,
-    name: &str,
-    urn: &str,
-    ctx: &Context,
-) -> Result<(), Error> {
-    if stacks
-        .describe_stack(name)
-        .await
-        .map_err(cloud_failed)?
-        .is_none()
-    {
-        return Ok(());
-    }
-    // An operation still running must settle before CloudFormation accepts the delete.
-    wait_for_stack(stacks, name, ctx).await?;
-    stacks
-        .delete_stack(name, &client_token(urn, "delete", name))
-        .await
-        .map_err(cloud_failed)?;
-    match wait_for_stack(stacks, name, ctx).await? {
-        None => Ok(()),
-        Some(s) if s.status == "DELETE_COMPLETE" => Ok(()),
-        Some(s) => Err(Error::Failed(format!(
-            "deleting project stack {name} failed ({}): {}. Resources that still use the project (services, tasks, network interfaces) must go first; then run `pulumi destroy` again",
-            s.status,
-            failure_reasons(stacks, name).await
-        ))),
-    }
-}
-
-/// Polls until the stack is not in progress, showing each change as a status message.
-/// Returns the settled stack, `None` if it does not exist (any more).
-async fn wait_for_stack(
-    stacks: &dyn Stacks,
-    name: &str,
-    ctx: &Context,
-) -> Result<Option<StackState>, Error> {
-    let mut backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(15));
-    let mut last_shown = String::new();
-    loop {
-        let state = stacks.describe_stack(name).await.map_err(cloud_failed)?;
-        let Some(state) = state else { return Ok(None) };
-        if !state.is_in_progress() {
-            return Ok(Some(state));
-        }
-        let latest = stacks
-            .stack_events(name, 1)
-            .await
-            .ok()
-            .and_then(|events| events.into_iter().next())
-            .map(|e| format!(": {} {}", e.logical_id, e.status))
-            .unwrap_or_default();
-        let message = format!("{}{latest}", state.status);
-        if message != last_shown {
-            ctx.log.status(&message).await;
-            last_shown = message;
-            backoff.reset();
-        }
-        ctx.sleep(backoff.next_delay()).await?;
-    }
-}
-
-/// The reasons CloudFormation gave for failed resources, newest first.
-async fn failure_reasons(stacks: &dyn Stacks, name: &str) -> String {
-    let events = stacks.stack_events(name, 50).await.unwrap_or_default();
-    let reasons: Vec<String> = events
-        .iter()
-        .filter(|e| e.status.ends_with("_FAILED"))
-        .filter_map(|e| {
-            e.reason
-                .as_ref()
-                .map(|r| format!("{} ({}): {r}", e.logical_id, e.resource_type))
-        })
-        .take(5)
-        .collect();
-    if reasons.is_empty() {
-        "CloudFormation gave no reason".into()
-    } else {
-        reasons.join("; ")
-    }
 }
 
 /// Turns the waited-on result into the final state or a clear error. An interrupted wait keeps

@@ -150,7 +150,10 @@ pub fn service_endpoints(
         .ports
         .iter()
         .map(|port| match port.mode {
-            PortMode::Ingress => zone.ingress_domain(&service.name, port.target),
+            // Ingress ports are served over HTTPS by the project's load balancer.
+            PortMode::Ingress => zone
+                .ingress_domain(&service.name, port.target)
+                .map(|domain| format!("https://{domain}")),
             PortMode::Host => Ok(zone.private_endpoint(&service.name, port.target)),
         })
         .collect()
@@ -198,8 +201,8 @@ mod tests {
             service_endpoints(&s, "alice", DEFAULT_DOMAIN_SUFFIX).unwrap(),
             vec![
                 "web.shop.internal:9000",
-                "web--80.shop.alice.defang.app",
-                "web--443.shop.alice.defang.app",
+                "https://web--80.shop.alice.defang.app",
+                "https://web--443.shop.alice.defang.app",
             ]
         );
     }

@@ -3,16 +3,20 @@
 
 use super::check::check_service;
 use super::image_build::{BuildFailure, build_image, current_build_hash};
+use super::inputs::PortMode;
 use super::inputs::{ResolvedService, ServiceInputs};
+use super::network_stack;
 use super::outputs::{COMPUTED, Deployed, service_outputs};
 use super::rollout::{RolloutEnd, describe_one, wait_for_rollout};
 use super::status::{ServiceStatus, failure_reason, rollout_status};
 use super::task_definition::{inputs_from_task_definition, plan_task_definition};
+use crate::cloud::{LoadBalancerTarget, Routing, StackRequest};
 use crate::cloud::{ServiceSpec, ServiceState, ServiceUpdate, TaskDefinitionSpec};
 use crate::cloud_env::Env;
 use crate::ownership::{OWNER_TAG, client_token, owner_id};
 use crate::project::ProjectInfo;
 use crate::project::inputs::{cluster_name, stack_name};
+use crate::stack_ops::apply_stack;
 use pulumi_plugin::value::{from_properties, to_properties};
 use pulumi_plugin::{
     CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
@@ -233,9 +237,17 @@ async fn deploy(
             .map_err(ecs_failed)?,
     };
 
+    let (security_group, routing) = match apply_network_stack(env, ctx, urn, &svc, &project).await {
+        Ok(applied) => applied,
+        Err(Error::Interrupted(why)) => {
+            return Err(interrupted_before_rollout(env, inputs, &svc, &id, old, why));
+        }
+        Err(e) => return Err(e),
+    };
     let network = crate::cloud::NetworkSpec {
         subnets: project.subnet_ids.clone(),
-        security_groups: vec![project.security_group_id.clone()],
+        // Membership of the project, and the service's own port rules.
+        security_groups: vec![project.security_group_id.clone(), security_group],
         assign_public_ip: project.assign_public_ip,
     };
     let state = match describe_one(ecs, &cluster, &svc.name).await? {
@@ -259,6 +271,7 @@ async fn deploy(
                 task_definition_arn: Some(td_arn.clone()),
                 desired_count: Some(svc.replicas),
                 network: Some(network),
+                routing: Some(routing),
             })
             .await
             .map_err(ecs_failed)?
@@ -271,6 +284,7 @@ async fn deploy(
                 task_definition_arn: td_arn.clone(),
                 desired_count: svc.replicas,
                 network,
+                routing,
                 tags: service_tags(urn, &svc),
                 client_token: client_token(urn, "create-service", &td_arn),
             })
@@ -289,6 +303,76 @@ async fn deploy(
         }
     }
     outputs
+}
+
+/// Applies the service's own stack (security group, private name, load balancer routing and
+/// DNS); returns its security group and how ECS should register the tasks.
+async fn apply_network_stack(
+    env: &Env,
+    ctx: &Context,
+    urn: &str,
+    svc: &ResolvedService,
+    project: &ProjectInfo,
+) -> Result<(String, Routing), Error> {
+    let template = network_stack::render(svc, project).map_err(Error::Failed)?;
+    let request = StackRequest {
+        name: network_stack::stack_name(&svc.project, &svc.name),
+        template,
+        tags: [
+            ("defang:project", svc.project.clone()),
+            ("defang:service", svc.name.clone()),
+            (OWNER_TAG, owner_id(urn)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+        client_token: String::new(),
+    };
+    let stack = apply_stack(env.cloud.stacks.as_ref(), &request, urn, ctx).await?;
+    let output = |key: &str| {
+        stack
+            .outputs
+            .get(key)
+            .cloned()
+            .ok_or_else(|| Error::Failed(format!("stack {} has no output {key}", request.name)))
+    };
+    let mut routing = Routing::default();
+    for port in svc.ports.iter().filter(|p| p.mode == PortMode::Ingress) {
+        routing.load_balancers.push(LoadBalancerTarget {
+            target_group_arn: output(&network_stack::outputs::target_group(port.target))?,
+            container_name: svc.name.clone(),
+            container_port: port.target,
+        });
+    }
+    if let Some(registry) = stack.outputs.get(network_stack::outputs::REGISTRY_ARN) {
+        routing.service_registries.push(registry.clone());
+    }
+    Ok((output(network_stack::outputs::SECURITY_GROUP_ID)?, routing))
+}
+
+/// Cancelled or timed out before the ECS service was touched: the resource is kept in the
+/// state as queued, with what ran before.
+fn interrupted_before_rollout(
+    env: &Env,
+    inputs: &PropertyMap,
+    svc: &ResolvedService,
+    id: &str,
+    old: Option<&PropertyMap>,
+    why: String,
+) -> Error {
+    build_failed(
+        env,
+        inputs,
+        svc,
+        id,
+        old,
+        BuildFailure::Interrupted(
+            format!(
+                "{why} while the service's network was being set up; the next `pulumi up` continues"
+            ),
+            ServiceStatus::UpdateQueued,
+        ),
+    )
 }
 
 /// A build that did not produce an image: the resource stays in the state with BUILD_FAILED
@@ -497,6 +581,14 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
         .map_err(ecs_failed)?;
     // The project (cluster) can only go once its services are gone: wait for the drain.
     wait_for_drain(env, &ctx, &cluster, name).await?;
+    // Then its security group, private name, target groups, rules and records.
+    crate::stack_ops::delete_and_wait(
+        env.cloud.stacks.as_ref(),
+        &network_stack::stack_name(project, name),
+        &req.urn,
+        &ctx,
+    )
+    .await?;
     let family = super::task_definition::family(project, name);
     for arn in ecs
         .list_task_definitions(&family)

@@ -22,5 +22,6 @@ mod build_lifecycle_tests;
 pub mod lifecycle;
 #[cfg(test)]
 mod lifecycle_tests;
+pub mod network_stack;
 pub mod outputs;
 pub mod rollout;
