@@ -227,6 +227,14 @@ fn check_ports(inputs: &ServiceInputs, failures: &mut Vec<CheckFailure>) {
                 ports.index(i).key("appProtocol").to_string(),
                 "applies only to tcp ports: remove it, or make this port tcp",
             ));
+        } else if resolved.mode == super::inputs::PortMode::Ingress && protocol != "tcp" {
+            // Ingress is served by the project's HTTPS load balancer; there is no network load
+            // balancer for raw UDP yet.
+            failures.push(CheckFailure::new(
+                ports.index(i).key("protocol").to_string(),
+                "ingress ports are HTTP(S) behind the project's load balancer, so they are tcp: \
+                 set `mode: host` for a private UDP port",
+            ));
         }
     }
 }
@@ -422,7 +430,7 @@ mod tests {
     fn ports_are_checked_once_well_formed() {
         let got = check(json!({
             "project": "shop", "image": "nginx",
-            "ports": [{"target": 80}, {"target": 80, "protocol": "udp"}, {"target": 80}, {"target": 80}, {"target": 53, "protocol": "udp", "appProtocol": "grpc"}],
+            "ports": [{"target": 80}, {"target": 80, "protocol": "udp", "mode": "host"}, {"target": 80}, {"target": 80}, {"target": 53, "protocol": "udp", "appProtocol": "grpc"}],
         }))
         .1;
         assert_eq!(
@@ -496,6 +504,15 @@ mod tests {
             )
             .contains("expected true or false")
         );
+    }
+
+    #[test]
+    fn udp_ingress_is_rejected() {
+        let got = check(json!({"project": "shop", "image": "nginx",
+            "ports": [{"target": 53, "protocol": "udp"}, {"target": 54, "protocol": "udp", "mode": "host"}]})).1;
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "ports[0].protocol");
+        assert!(got[0].1.contains("mode: host"), "{}", got[0].1);
     }
 
     #[test]
