@@ -135,7 +135,14 @@ pub async fn build_image(
     };
 
     // Package and upload the context (content-addressed: uploaded only when absent).
-    let archive = std::env::temp_dir().join(format!("defang-context-{hash}.tar.gz"));
+    // Unique per operation: two services with the same sources may package at the same time.
+    static PACKAGES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let archive = std::env::temp_dir().join(format!(
+        "defang-context-{}-{}-{}.tar.gz",
+        short(&hash),
+        std::process::id(),
+        PACKAGES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     let packaged = {
         let dir = context_dir(&build);
         let dockerfile = build.dockerfile.clone();

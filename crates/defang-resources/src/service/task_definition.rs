@@ -417,7 +417,7 @@ mod tests {
             json!({"project": "shop", "image": "nginx"}),
             json!({
                 "project": "shop", "name": "api", "image": "ghcr.io/org/api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                "ports": [{"target": 80, "appProtocol": "grpc"}, {"target": 9090, "mode": "host"}, {"target": 53, "protocol": "udp"}],
+                "ports": [{"target": 80, "appProtocol": "grpc"}, {"target": 9090, "mode": "host"}, {"target": 53, "protocol": "udp", "mode": "host"}],
                 "environment": {"A": "1"}, "command": ["serve"], "entrypoint": ["/bin/sh", "-c"],
                 "replicas": 3, "cpus": 0.3, "memory": "1.5G", "platform": "linux/arm64",
                 "healthCheck": {"test": ["CMD", "true"], "retries": 4},
