@@ -249,6 +249,11 @@ async fn service_lifecycle() {
     p.delete(&urn, &id, &scaled_out, &scaled)
         .await
         .expect("second delete");
+    // A figure for the notes, not an assertion: memory after a whole lifecycle.
+    println!(
+        "provider RSS after a full project+service lifecycle: {} KiB",
+        p.rss_kib().unwrap_or_default()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

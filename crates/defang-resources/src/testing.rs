@@ -200,6 +200,7 @@ pub fn service_state(
 #[derive(Default)]
 pub struct FakeStacks {
     pub stacks: Mutex<BTreeMap<String, StackState>>,
+    pub calls: Mutex<Vec<String>>,
 }
 
 impl FakeStacks {
@@ -231,6 +232,7 @@ impl FakeStacks {
         };
         FakeStacks {
             stacks: Mutex::new(BTreeMap::from([(name, stack)])),
+            calls: Mutex::new(Vec::new()),
         }
     }
 }
@@ -238,9 +240,11 @@ impl FakeStacks {
 #[async_trait::async_trait]
 impl Stacks for FakeStacks {
     async fn describe_stack(&self, name: &str) -> CloudResult<Option<StackState>> {
+        self.calls.lock().unwrap().push("DescribeStacks".into());
         Ok(self.stacks.lock().unwrap().get(name).cloned())
     }
     async fn create_stack(&self, request: &StackRequest) -> CloudResult<String> {
+        self.calls.lock().unwrap().push("CreateStack".into());
         let stack = settled_stack(request, "CREATE_COMPLETE")?;
         let id = stack.id.clone();
         self.stacks
@@ -250,6 +254,7 @@ impl Stacks for FakeStacks {
         Ok(id)
     }
     async fn update_stack(&self, request: &StackRequest) -> CloudResult<UpdateOutcome> {
+        self.calls.lock().unwrap().push("UpdateStack".into());
         let stack = settled_stack(request, "UPDATE_COMPLETE")?;
         self.stacks
             .lock()

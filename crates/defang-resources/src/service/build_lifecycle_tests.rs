@@ -91,15 +91,23 @@ async fn builds_then_deploys_pinned_by_digest_and_never_rebuilds_the_same_source
         (BuildStatus::Succeeded, "COMPLETED"),
     ]);
     let ecs = completed_ecs();
-    let env = env_with_builds(
-        ecs.clone(),
-        Arc::new(FakeStacks::with_project("shop")),
-        builds.clone(),
-    );
+    let stacks = Arc::new(FakeStacks::with_project("shop"));
+    let env = env_with_builds(ecs.clone(), stacks.clone(), builds.clone());
 
     let created = create(&env, create_request(&dir), context(None))
         .await
         .expect("create");
+    // A figure for the notes: every AWS call of one built service's first deploy (polls
+    // included; with a 4-poll build and an immediately complete rollout).
+    let all: Vec<String> = [&stacks.calls, &builds.calls, &ecs.calls]
+        .iter()
+        .flat_map(|c| c.lock().unwrap().clone())
+        .filter(|c| !c.starts_with("DescribeServices x"))
+        .collect();
+    println!(
+        "AWS calls to build and deploy one service: {} {all:?}",
+        all.len()
+    );
     let out = &created.outputs;
     assert_eq!(out["status"], Value::from("SERVICE_DEPLOYMENT_COMPLETED"));
     let image = out["deployedImage"].as_str().unwrap();
