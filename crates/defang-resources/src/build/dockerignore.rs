@@ -265,6 +265,7 @@ mod tests {
         assert!(excluded("/foo", "foo"));
         assert!(excluded("foo/", "foo/x"));
         assert!(excluded("./foo/../bar", "bar"));
+        assert!(!excluded("*.md\n! ./docs/../README.md", "README.md"));
         assert!(excluded("! /inverted\n/inverted", "inverted"));
         assert!(!excluded("/inverted\n! /inverted", "inverted"));
         assert!(!excluded("../outside", "outside"));

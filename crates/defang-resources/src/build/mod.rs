@@ -8,7 +8,13 @@
 //! - [`dockerignore::Matcher`] implements `.dockerignore` as Docker does.
 //!
 //! Both the archive and the digest come from one walk (`walk.rs`), which decides what is in the
-//! context and which metadata counts, so the two cannot disagree.
+//! context and which metadata counts, so the two cannot disagree. What the archive keeps:
+//! regular files (content, and 0755 if any exec bit is set, else 0644), folders (0755, empty
+//! ones too), symlinks as links (never followed, targets as written, even outside the context);
+//! hard links become separate files (a copy of the folder packs the same); sockets, FIFOs and
+//! devices are left out. Times are [`ARCHIVE_MTIME`], owners 0:0 without names.
+//!
+//! These functions block on the file system: call them from `spawn_blocking` in async code.
 
 mod context;
 pub mod dockerignore;
