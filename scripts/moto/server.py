@@ -206,10 +206,12 @@ def _patch_codebuild(applied):
       (SUBMITTED, QUEUED, PROVISIONING ... FINALIZING, then COMPLETED without a status);
     - emulates the buildspec's push: with overrides IMAGE_REPO_URI and IMAGE_TAG, it puts
       an image with that tag into moto's ECR repository (the URI's path), with a manifest
-      derived from (repository, tag, ETag of the S3 source object), so describe_images
-      returns a stable digest. Like a real push it fails the build when the repository does
-      not exist, or when an IMMUTABLE repository has the tag with other content;
-    - fails the build in DOWNLOAD_SOURCE when its S3 source object does not exist;
+      derived from (repository, tag, ETag of the context object named by the override
+      CONTEXT_S3_URI), so describe_images returns a stable digest. Like a real push it
+      fails the build when the repository does not exist, or when an IMMUTABLE repository
+      has the tag with other content;
+    - fails the build in PRE_BUILD, where the buildspec's `aws s3 cp "$CONTEXT_S3_URI"`
+      runs (builds have no CodeBuild source), when that object does not exist;
     - scripts the outcome for failure tests: the build argument (BUILD_ARG_<n> =
       "DEFANG_EMULATOR_BUILD_RESULT=FAILED") or an override DEFANG_EMULATOR_BUILD_RESULT,
       else MOTO_CODEBUILD_RESULT in the server's environment, else SUCCEEDED; one of
@@ -253,11 +255,11 @@ def _patch_codebuild(applied):
             )
         return value
 
-    def source_etag(account, region, source_type, location):
-        """(found, etag) of an S3 source `bucket/key`; found is None for other sources."""
-        if source_type != "S3" or not location or "/" not in location:
+    def context_etag(account, region, uri):
+        """(found, etag) of the context `s3://bucket/key`; found is None without one."""
+        if not uri or not uri.startswith("s3://") or "/" not in uri[5:]:
             return None, None
-        bucket, key = location.split("/", 1)
+        bucket, key = uri[5:].split("/", 1)
         try:
             obj = s3_backends[account][get_partition(region)].get_object(bucket, key)
         except Exception:  # missing bucket
@@ -295,6 +297,8 @@ def _patch_codebuild(applied):
         source.pop("buildspec", None)
         source["type"] = self._get_param("sourceTypeOverride") or source.get("type")
         source["location"] = self._get_param("sourceLocationOverride") or source.get("location")
+        if source["type"] == "NO_SOURCE":
+            source.pop("location", None)
         environment = dict(project.project_metadata.get("environment") or build["environment"])
         variables = {v["name"]: v for v in environment.get("environmentVariables") or []}
         variables.update({n: {"name": n, "value": v, "type": "PLAINTEXT"} for n, v in env.items()})
@@ -319,12 +323,14 @@ def _patch_codebuild(applied):
                 "cloudWatchLogs": {"status": "ENABLED", "groupName": group, "streamName": stream},
                 "s3Logs": {"status": "DISABLED", "encryptionDisabled": False},
             }
-        found, etag = source_etag(self.current_account, self.region, source["type"], source["location"])
+        context = env.get("CONTEXT_S3_URI")
+        found, etag = context_etag(self.current_account, self.region, context)
         with lock:
             plans[build["id"]] = {
                 "account": self.current_account,
                 "region": self.region,
                 "result": result,
+                "context": context,
                 "source_found": found,
                 "source_etag": etag,
                 "repo_uri": env.get("IMAGE_REPO_URI"),
@@ -408,13 +414,12 @@ def _patch_codebuild(applied):
         digest, failure = None, None
         if plan["source_found"] is False:
             status = "FAILED"
-            location = build["source"]["location"]
-            message = f"NoSuchKey: The specified key does not exist. for primary source {location}"
-            done += [
-                phase("PROVISIONING", "SUCCEEDED"),
-                phase("DOWNLOAD_SOURCE", "FAILED", ("CLIENT_ERROR", message)),
-            ]
-            lines.append(f"[Container] Phase complete: DOWNLOAD_SOURCE State: FAILED ({message})")
+            reason = f"NoSuchKey: the build context {plan['context']} does not exist"
+            message = f"Error while executing command: aws s3 cp (emulated: {reason}). Reason: exit status 1"
+            for kind in ("PROVISIONING", "DOWNLOAD_SOURCE", "INSTALL"):
+                done.append(phase(kind, "SUCCEEDED"))
+            done.append(phase("PRE_BUILD", "FAILED", ("COMMAND_EXECUTION_ERROR", message)))
+            lines += [f"[Container] {reason}", "[Container] Phase complete: PRE_BUILD State: FAILED"]
         else:
             for kind in ("PROVISIONING", "DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD"):
                 done.append(phase(kind, "SUCCEEDED"))
