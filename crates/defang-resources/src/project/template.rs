@@ -203,9 +203,14 @@ fn build_pipeline(
                 ]},
                 "OwnershipControls": { "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }] },
                 // Contexts are only needed while a build runs; an unchanged one is not uploaded
-                // again while it is still there.
+                // again while it is still there. A multipart upload that was never completed
+                // or aborted (say, the provider was killed) would be kept, and billed, forever.
                 "LifecycleConfiguration": { "Rules": [
-                    { "Id": "expire-contexts", "Status": "Enabled", "Prefix": "contexts/", "ExpirationInDays": 30 }
+                    { "Id": "expire-contexts", "Status": "Enabled", "Prefix": "contexts/", "ExpirationInDays": 30 },
+                    {
+                        "Id": "abort-incomplete-uploads", "Status": "Enabled", "Prefix": "contexts/",
+                        "AbortIncompleteMultipartUpload": { "DaysAfterInitiation": 1 }
+                    }
                 ]},
                 "Tags": tags(project, &format!("{prefix}-contexts")),
             }
@@ -476,6 +481,28 @@ mod tests {
                 .unwrap()
                 .contains("buildx build")
         );
+    }
+
+    #[test]
+    fn context_bucket_expires_contexts_and_abandoned_uploads() {
+        let t = parsed(&ProjectInputs::default());
+        let rules =
+            t["Resources"]["ContextBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+                .as_array()
+                .unwrap()
+                .clone();
+        assert_eq!(rules.len(), 2);
+        assert!(rules.iter().all(|r| r["Status"] == "Enabled"));
+        let abort = rules
+            .iter()
+            .find(|r| r.get("AbortIncompleteMultipartUpload").is_some())
+            .unwrap();
+        assert_eq!(
+            abort["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"],
+            1
+        );
+        assert_eq!(abort["Prefix"], "contexts/");
+        assert!(rules.iter().any(|r| r["ExpirationInDays"] == 30));
     }
 
     #[test]
