@@ -9,10 +9,7 @@ pub use request::{ARM_IMAGE, X86_IMAGE};
 
 use crate::errors::classify;
 use async_trait::async_trait;
-use aws_sdk_codebuild::types::{
-    CloudWatchLogsConfig, EnvironmentVariable, EnvironmentVariableType, LogsConfig,
-    LogsConfigStatusType, SourceType,
-};
+use aws_sdk_codebuild::types::LogsConfigStatusType;
 use defang_resources::cloud::{BuildRequest, BuildStatus, Builds, CloudError, CloudResult};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -84,52 +81,18 @@ impl CodeBuildAdapter {
 #[async_trait]
 impl Builds for CodeBuildAdapter {
     async fn start_build(&self, request: &BuildRequest) -> CloudResult<String> {
-        let host = request::build_host(&request.platform)?;
-        let variables = request::environment(request, &host)?
-            .into_iter()
-            .map(|(name, value)| {
-                EnvironmentVariable::builder()
-                    .name(name)
-                    .value(value)
-                    .r#type(EnvironmentVariableType::Plaintext)
-                    .build()
-                    .map_err(|e| CloudError::Other(format!("start CodeBuild build: {e}")))
-            })
-            .collect::<CloudResult<Vec<_>>>()?;
+        // Checked before any call: a bad request sends nothing.
+        let input = request::start_build_input(request)?;
         // Only for a project that logs to a named group: the override then changes just the
         // stream prefix. Without one, the project's own settings apply as they are.
         let logs = match self.project_log_group(&request.codebuild_project).await? {
-            Some(group) => Some(
-                LogsConfig::builder()
-                    .cloud_watch_logs(
-                        CloudWatchLogsConfig::builder()
-                            .status(LogsConfigStatusType::Enabled)
-                            .group_name(group)
-                            .stream_name(&request.log_stream_prefix)
-                            .build()
-                            .map_err(|e| {
-                                CloudError::Other(format!("start CodeBuild build: {e}"))
-                            })?,
-                    )
-                    .build(),
-            ),
+            Some(group) => Some(request::logs_override(&group, &request.log_stream_prefix)?),
             None => None,
         };
-        // Never log `request` itself: its build arguments may hold secrets.
-        let out = self
-            .client
-            .start_build()
-            .project_name(&request.codebuild_project)
-            .source_type_override(SourceType::S3)
-            .source_location_override(request::source_location(request)?)
-            .set_environment_variables_override(Some(variables))
-            .environment_type_override(host.environment_type)
-            .image_override(host.image)
-            // The project is privileged already; docker-in-docker needs it, so say so here too.
-            .privileged_mode_override(true)
-            .idempotency_token(&request.idempotency_token)
+        // Never log `request` or `input`: their build arguments may hold secrets.
+        let out = input
             .set_logs_config_override(logs)
-            .send()
+            .send_with(&self.client)
             .await
             .map_err(|e| classify("start CodeBuild build", &e))?;
         let id = out.build_value().and_then(|b| b.id()).ok_or_else(|| {

@@ -396,7 +396,9 @@ async fn ensure_repository_twice_gives_one_immutable_repository() {
 // ---------------------------------------------------------------------------------------------
 // CodeBuild
 
-/// A context in S3, a repository, a log group and a CodeBuild project like the Project's.
+/// A context in S3, a repository, a log group and a CodeBuild project like the Project's
+/// (whose source is NO_SOURCE; moto's CreateProject wants a location even then, so this one
+/// keeps an S3 source that every build overrides).
 struct Pipeline {
     project: String,
     bucket: String,
@@ -598,24 +600,25 @@ async fn build_pushes_the_image_and_reports_it_like_aws() {
         .await
         .unwrap();
     let build = &raw.builds()[0];
+    // No CodeBuild source: the buildspec downloads CONTEXT_S3_URI itself.
     let source = build.source().unwrap();
-    assert_eq!(source.r#type(), &SourceType::S3);
-    assert_eq!(
-        source.location(),
-        Some(format!("{}/{}", p.bucket, p.key).as_str())
-    );
+    assert_eq!(source.r#type(), &SourceType::NoSource);
+    assert_eq!(source.location(), None);
     let environment = build.environment().unwrap();
     assert_eq!(environment.r#type(), &EnvironmentType::ArmContainer);
     assert_eq!(environment.image(), ARM_IMAGE);
+    assert_eq!(environment.compute_type(), &ComputeType::BuildGeneral1Large);
     assert_eq!(environment.privileged_mode(), Some(true));
     let vars: Vec<(&str, &str)> = environment
         .environment_variables()
         .iter()
         .map(|v| (v.name(), v.value()))
         .collect();
+    let context = format!("s3://{}/{}", p.bucket, p.key);
     assert_eq!(
         vars,
         [
+            ("CONTEXT_S3_URI", context.as_str()),
             ("IMAGE_REPO_URI", p.repository_uri.as_str()),
             ("IMAGE_TAG", "b-1"),
             ("DOCKERFILE", "Dockerfile"),
@@ -745,16 +748,29 @@ async fn missing_context_or_repository_fails_the_build() {
     let id = moto.builds.start_build(&no_context).await.unwrap();
     let state = finished(&moto, &id).await;
     assert_eq!(state.status, BuildStatus::Failed);
-    let download = state
+    // The buildspec's `aws s3 cp` fails in pre_build (there is no CodeBuild source to download).
+    let pre_build = state
         .phases
         .iter()
-        .find(|p| p.phase_type == "DOWNLOAD_SOURCE")
+        .find(|p| p.phase_type == "PRE_BUILD")
         .unwrap();
-    assert_eq!(download.status.as_deref(), Some("FAILED"));
+    assert_eq!(pre_build.status.as_deref(), Some("FAILED"));
     assert!(
-        download.messages[0].starts_with("CLIENT_ERROR: NoSuchKey"),
+        pre_build.messages[0].starts_with("COMMAND_EXECUTION_ERROR: ")
+            && pre_build.messages[0].contains(&format!(
+                "NoSuchKey: the build context s3://{}/contexts/never-uploaded.tar.gz does not exist",
+                p.bucket
+            )),
         "{:?}",
-        download.messages
+        pre_build.messages
+    );
+    assert!(!phase_types(&state).contains(&"BUILD"));
+    assert_eq!(
+        moto.registry
+            .image_digest(&p.repository, "b-1")
+            .await
+            .unwrap(),
+        None
     );
 
     let mut no_repo = request(&p, "b-1", &[]);
@@ -808,6 +824,28 @@ async fn a_project_without_a_named_log_group_keeps_its_own_logs_settings() {
     let log = state.log.unwrap();
     assert_eq!(log.group, format!("/aws/codebuild/{}", p.project));
     assert_eq!(log.stream, id.split_once(':').unwrap().1);
+}
+
+#[tokio::test]
+async fn an_x86_build_keeps_the_projects_compute_type() {
+    let moto = moto().await;
+    let p = pipeline(&moto).await;
+    let mut request = request(&p, "b-x86", &[]);
+    request.platform = "linux/amd64".into();
+    let id = moto.builds.start_build(&request).await.unwrap();
+    assert_eq!(finished(&moto, &id).await.status, BuildStatus::Succeeded);
+    let raw = moto
+        .codebuild
+        .batch_get_builds()
+        .ids(&id)
+        .send()
+        .await
+        .unwrap();
+    let environment = raw.builds()[0].environment().unwrap();
+    assert_eq!(environment.r#type(), &EnvironmentType::LinuxContainer);
+    assert_eq!(environment.image(), defang_aws::codebuild::X86_IMAGE);
+    // No override: the project's own size (SMALL here, MEDIUM in the Project's template).
+    assert_eq!(environment.compute_type(), &ComputeType::BuildGeneral1Small);
 }
 
 #[tokio::test]

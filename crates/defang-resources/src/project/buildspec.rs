@@ -1,10 +1,13 @@
-//! The buildspec of the project's CodeBuild project (put into its CloudFormation template).
+//! The buildspec of the project's CodeBuild project: the one copy, put into the project's
+//! CloudFormation template and sent with every StartBuild by the CodeBuild adapter in
+//! `defang-aws` (whose tests run both phases in bash against stub `aws` and `docker`).
 //!
 //! Everything build-specific arrives as environment-variable overrides of StartBuild (see
 //! the CodeBuild adapter in `defang-aws`), so one project serves every service and platform:
 //!
 //! | variable | meaning |
 //! |---|---|
+//! | `CONTEXT_S3_URI` | `s3://<bucket>/<key>` of the build context, a gzipped tar |
 //! | `IMAGE_REPO_URI` | repository URI without tag; its host is the registry to log in to |
 //! | `IMAGE_TAG` | the tag to push (the build hash) |
 //! | `DOCKERFILE` | path of the Dockerfile inside the context |
@@ -20,10 +23,11 @@
 //! Empty arrays expand with `${a[@]+"${a[@]}"}`, because bash before 4.4 calls `"${a[@]}"` of an
 //! empty array unbound under `set -u`.
 //!
-//! The context: CodeBuild unpacks a ZIP source into the source directory; its documentation
-//! promises that for ZIP objects only. If the source directory has no Dockerfile and holds a
-//! single gzip file (our gzipped tar copied as it is), the build step unpacks that first. A
-//! real context always contains its Dockerfile, so it never takes that branch.
+//! The context: builds run without a CodeBuild source (`NO_SOURCE`; CodeBuild documents its S3
+//! source for ZIP archives only). `pre_build` streams the gzipped tar named by
+//! `CONTEXT_S3_URI` with the build role's credentials and unpacks it into
+//! `$CODEBUILD_SRC_DIR`, where `build` runs buildx. A missing or unreadable object fails
+//! `pre_build` with a message naming it, before anything is built.
 
 pub const BUILDSPEC: &str = r#"version: 0.2
 
@@ -37,7 +41,13 @@ phases:
       - |
         (
         set -euo pipefail
+        : "${CONTEXT_S3_URI:?CONTEXT_S3_URI is not set}" "${CODEBUILD_SRC_DIR:?CODEBUILD_SRC_DIR is not set}"
         : "${IMAGE_REPO_URI:?IMAGE_REPO_URI is not set}" "${IMAGE_TAG:?IMAGE_TAG is not set}"
+        echo "Downloading the build context $CONTEXT_S3_URI"
+        if ! aws s3 cp --only-show-errors "$CONTEXT_S3_URI" - | tar -xz --no-same-owner -C "$CODEBUILD_SRC_DIR"; then
+          echo "Could not download and unpack the build context $CONTEXT_S3_URI (is the object there, and a gzipped tar?)" >&2
+          exit 1
+        fi
         registry="${IMAGE_REPO_URI%%/*}"
         # <account>.dkr.ecr.<region>.amazonaws.com: log in to the registry's own region.
         case "$registry" in
@@ -55,15 +65,10 @@ phases:
         (
         set -euo pipefail
         : "${IMAGE_REPO_URI:?}" "${IMAGE_TAG:?}" "${DOCKERFILE:?DOCKERFILE is not set}" "${PLATFORM:?PLATFORM is not set}"
-        if [ ! -e "$DOCKERFILE" ]; then
-          shopt -s nullglob
-          entries=(*)
-          if [ "${#entries[@]}" -eq 1 ] && [ -f "${entries[0]}" ] && gzip -t "${entries[0]}" 2>/dev/null; then
-            echo "Unpacking the build context archive"
-            mkdir .defang-context
-            tar -xzf "${entries[0]}" -C .defang-context
-            cd .defang-context
-          fi
+        cd "${CODEBUILD_SRC_DIR:?CODEBUILD_SRC_DIR is not set}"
+        if [ ! -f "$DOCKERFILE" ]; then
+          echo "The build context has no $DOCKERFILE" >&2
+          exit 1
         fi
         build_args=()
         for ((i = 0; i < ${BUILD_ARG_COUNT:-0}; i++)); do

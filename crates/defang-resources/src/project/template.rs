@@ -184,6 +184,8 @@ pub fn render(project: &ResolvedProject, region: &str) -> Result<String, String>
 /// Building from source: a private bucket for build contexts (content-addressed, expiring), a
 /// CodeBuild project that builds with buildx and pushes to the project's repositories, and its
 /// role, allowed exactly that: read contexts, push to `defang/<project>/*`, write build logs.
+/// The project has no source: each build's buildspec downloads its context with `aws s3 cp`
+/// under the build role (CodeBuild documents S3 sources for ZIP archives only).
 fn build_pipeline(
     project: &ResolvedProject,
     prefix: &str,
@@ -282,10 +284,10 @@ fn build_pipeline(
                 "Name": format!("{prefix}-build"),
                 "Description": format!("Defang project {}: builds service images from source", project.name),
                 "ServiceRole": attr("BuildRole", "Arn"),
-                // Every build overrides the source with its own context object.
+                // No source: the buildspec fetches the context named by each build's
+                // CONTEXT_S3_URI.
                 "Source": {
-                    "Type": "S3",
-                    "Location": { "Fn::Sub": "${ContextBucket}/contexts/none.tar.gz" },
+                    "Type": "NO_SOURCE",
                     "BuildSpec": super::buildspec::BUILDSPEC,
                 },
                 "Artifacts": { "Type": "NO_ARTIFACTS" },
@@ -473,13 +475,31 @@ mod tests {
                 .ends_with(":repository/defang/shop/*"),
             "{push}"
         );
+        // The buildspec reads the context object itself, with the build role's credentials.
+        let read = statements
+            .iter()
+            .find(|s| s["Sid"] == "ReadContexts")
+            .unwrap();
+        assert_eq!(
+            read["Resource"]["Fn::Sub"],
+            "${ContextBucket.Arn}/contexts/*"
+        );
+        assert!(
+            read["Action"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("s3:GetObject"))
+        );
         let build = &t["Resources"]["BuildProject"]["Properties"];
         assert_eq!(build["Environment"]["PrivilegedMode"], true);
+        assert_eq!(build["Environment"]["ComputeType"], "BUILD_GENERAL1_MEDIUM");
+        assert_eq!(
+            build["Source"],
+            json!({ "Type": "NO_SOURCE", "BuildSpec": crate::project::buildspec::BUILDSPEC })
+        );
         assert!(
-            build["Source"]["BuildSpec"]
-                .as_str()
-                .unwrap()
-                .contains("buildx build")
+            crate::project::buildspec::BUILDSPEC
+                .contains(r#"aws s3 cp --only-show-errors "$CONTEXT_S3_URI" -"#)
         );
     }
 

@@ -75,18 +75,16 @@ fn structure() {
 }
 
 #[test]
-fn the_project_template_carries_this_buildspec() {
-    // The template lives in defang-resources, which cannot depend on this crate, so it keeps
-    // a copy; the bash tests below prove the quoting of this one only while they are equal.
-    assert_eq!(BUILDSPEC, defang_resources::project::buildspec::BUILDSPEC);
-}
-
-#[test]
 fn key_commands() {
-    let login = &blocks("pre_build")[0];
-    assert!(login.contains(
-        r#"aws ecr get-login-password --region "$region" | docker login --username AWS --password-stdin "$registry""#
-    ));
+    let pre_build = &blocks("pre_build")[0];
+    for part in [
+        r#"aws s3 cp --only-show-errors "$CONTEXT_S3_URI" - | tar -xz --no-same-owner -C "$CODEBUILD_SRC_DIR""#,
+        r#"aws ecr get-login-password --region "$region" | docker login --username AWS --password-stdin "$registry""#,
+    ] {
+        assert!(pre_build.contains(part), "missing {part}");
+    }
+    // The context comes from the environment, never from a CodeBuild source.
+    assert!(!BUILDSPEC.contains("gzip -t"));
     let build = &blocks("build")[0];
     for part in [
         r#"docker buildx build --platform "$PLATFORM" -f "$DOCKERFILE""#,
@@ -123,9 +121,16 @@ if [ "$1" = login ]; then cat > "$STUB_LOG/login.stdin"; fi
 if [ "$1" = buildx ] && [ "$2" = build ]; then exit "${STUB_BUILD_EXIT:-0}"; fi
 exit 0
 "#;
+        // `aws s3 cp <uri> -` streams the file STUB_CONTEXT, or fails like the CLI on a
+        // missing key when that is unset.
         let aws = r#"#!/usr/bin/env bash
 n=$(ls "$STUB_LOG" | wc -l)
 printf '%s\0' "$PWD" "$@" > "$STUB_LOG/$n.aws"
+if [ "$1" = s3 ] && [ "$2" = cp ]; then
+  if [ -n "${STUB_CONTEXT:-}" ]; then exec cat "$STUB_CONTEXT"; fi
+  echo "fatal error: An error occurred (404) when calling the HeadObject operation: Key does not exist" >&2
+  exit 1
+fi
 echo ecr-password
 "#;
         for (name, script) in [("docker", docker), ("aws", aws)] {
@@ -140,7 +145,35 @@ echo ecr-password
         self.root.join("src")
     }
 
+    /// A gzipped tar of these files, made by the system's tar (None, and the test skips,
+    /// without one): what `aws s3 cp` streams.
+    fn context(&self, files: &[(&str, &str)]) -> Option<PathBuf> {
+        let dir = self.root.join("context");
+        for (path, text) in files {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let archive = self.root.join("context.tar.gz");
+        let status = Command::new("tar")
+            .arg("-czf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(&dir)
+            .arg(".")
+            .status();
+        if !status.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: no tar");
+            return None;
+        }
+        Some(archive)
+    }
+
     fn run(&self, script: &str, env: &[(&str, &str)]) -> Output {
+        self.run_in(&self.src(), script, env)
+    }
+
+    fn run_in(&self, cwd: &Path, script: &str, env: &[(&str, &str)]) -> Output {
         let path = format!(
             "{}:/usr/local/bin:/usr/bin:/bin",
             self.root.join("bin").display()
@@ -148,10 +181,11 @@ echo ecr-password
         Command::new("bash")
             .arg("-c")
             .arg(script)
-            .current_dir(self.src())
+            .current_dir(cwd)
             .env_clear()
             .env("PATH", path)
             .env("STUB_LOG", self.root.join("log"))
+            .env("CODEBUILD_SRC_DIR", self.src())
             .envs(env.iter().copied())
             .output()
             .unwrap()
@@ -197,8 +231,11 @@ impl Drop for Sandbox {
 const REPO: &str = "123456789012.dkr.ecr.us-west-2.amazonaws.com/defang/shop/web";
 const SECRET: &str = "p@ss word 'with' \"quotes\" $HOME `id` $(id)\nsecond line";
 
+const CONTEXT: &str = "s3://defang-shop-contexts/contexts/ab12.tar.gz";
+
 fn build_env<'a>(args: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut env = vec![
+        ("CONTEXT_S3_URI", CONTEXT),
         ("IMAGE_REPO_URI", REPO),
         ("IMAGE_TAG", "b-0123"),
         ("DOCKERFILE", "docker/Dockerfile"),
@@ -220,22 +257,34 @@ fn assert_ok(output: &Output) {
 }
 
 #[test]
-fn login_uses_the_registry_and_its_region() {
+fn pre_build_unpacks_the_context_then_logs_in_to_the_registry_and_its_region() {
     let Some(sandbox) = Sandbox::new("login") else {
         return;
     };
-    let output = sandbox.run(&blocks("pre_build")[0], &build_env(&[]));
+    let Some(context) = sandbox.context(&[("docker/Dockerfile", "FROM scratch\n")]) else {
+        return;
+    };
+    let context = context.to_str().unwrap().to_owned();
+    let output = sandbox.run(
+        &blocks("pre_build")[0],
+        &build_env(&[("STUB_CONTEXT", &context)]),
+    );
     assert_ok(&output);
+    assert_eq!(
+        std::fs::read_to_string(sandbox.src().join("docker/Dockerfile")).unwrap(),
+        "FROM scratch\n"
+    );
     let calls = sandbox.calls();
     let mut argv: Vec<_> = calls
         .iter()
         .map(|(cmd, _, argv)| (cmd.as_str(), argv.join(" ")))
         .collect();
     // The two sides of the `aws … | docker login` pipe run at once, in either order.
-    argv[1..].sort();
+    argv[2..].sort();
     assert_eq!(
         argv,
         [
+            ("aws", format!("s3 cp --only-show-errors {CONTEXT} -")),
             ("docker", "buildx version".to_owned()),
             ("aws", "ecr get-login-password --region us-west-2".to_owned()),
             (
@@ -246,6 +295,45 @@ fn login_uses_the_registry_and_its_region() {
     );
     let stdin = std::fs::read_to_string(sandbox.root.join("log/login.stdin")).unwrap();
     assert_eq!(stdin, "ecr-password\n");
+}
+
+#[test]
+fn a_missing_or_broken_context_fails_pre_build_before_docker_runs() {
+    let Some(sandbox) = Sandbox::new("nocontext") else {
+        return;
+    };
+    // The object is not there: `aws s3 cp` fails (the stub, like the CLI, with a 404).
+    let output = sandbox.run(&blocks("pre_build")[0], &build_env(&[]));
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "Could not download and unpack the build context {CONTEXT}"
+        )),
+        "{stderr}"
+    );
+    assert!(sandbox.calls().iter().all(|(cmd, _, _)| cmd == "aws"));
+
+    // There, but not a gzipped tar.
+    let junk = sandbox.root.join("junk");
+    std::fs::write(&junk, "not an archive").unwrap();
+    let junk = junk.to_str().unwrap().to_owned();
+    let output = sandbox.run(
+        &blocks("pre_build")[0],
+        &build_env(&[("STUB_CONTEXT", &junk)]),
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("Could not download and unpack"));
+    assert!(sandbox.calls().iter().all(|(cmd, _, _)| cmd == "aws"));
+
+    // Not said where.
+    let env: Vec<_> = build_env(&[])
+        .into_iter()
+        .filter(|(name, _)| *name != "CONTEXT_S3_URI")
+        .collect();
+    let output = sandbox.run(&blocks("pre_build")[0], &env);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("CONTEXT_S3_URI is not set"));
 }
 
 #[test]
@@ -330,10 +418,11 @@ fn failures_fail_the_block() {
     assert!(!output.status.success());
     assert!(!String::from_utf8_lossy(&output.stdout).contains("Pushed"));
     // A missing variable fails before docker runs.
-    let output = sandbox.run(
-        &blocks("pre_build")[0],
-        &[("IMAGE_REPO_URI", REPO), ("AWS_REGION", "us-east-1")],
-    );
+    let no_tag: Vec<_> = build_env(&[])
+        .into_iter()
+        .filter(|(name, _)| *name != "IMAGE_TAG")
+        .collect();
+    let output = sandbox.run(&blocks("pre_build")[0], &no_tag);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("IMAGE_TAG is not set"));
     // A declared argument that is missing is an error, not an empty argument.
@@ -342,33 +431,42 @@ fn failures_fail_the_block() {
 }
 
 #[test]
-fn a_gzipped_tar_source_is_unpacked_first() {
-    let Some(sandbox) = Sandbox::new("archive") else {
+fn both_phases_build_the_downloaded_context_wherever_codebuild_starts_them() {
+    let Some(sandbox) = Sandbox::new("phases") else {
         return;
     };
-    let context = sandbox.root.join("context");
-    std::fs::create_dir_all(context.join("docker")).unwrap();
-    std::fs::write(context.join("docker/Dockerfile"), "FROM scratch\n").unwrap();
-    let archive = sandbox.src().join("ab12.tar.gz");
-    let status = Command::new("tar")
-        .arg("-czf")
-        .arg(&archive)
-        .arg("-C")
-        .arg(&context)
-        .arg(".")
-        .status();
-    if !status.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: no tar");
+    let Some(context) = sandbox.context(&[
+        ("docker/Dockerfile", "FROM scratch\nCOPY app /app\n"),
+        ("app", "hello\n"),
+    ]) else {
         return;
-    }
-    let output = sandbox.run(&blocks("build")[0], &build_env(&[]));
-    assert_ok(&output);
-    let (_, cwd, _) = &sandbox.calls()[0];
-    assert_eq!(Path::new(cwd), sandbox.src().join(".defang-context"));
-    assert!(
-        sandbox
-            .src()
-            .join(".defang-context/docker/Dockerfile")
-            .exists()
+    };
+    let context = context.to_str().unwrap().to_owned();
+    let env = build_env(&[("STUB_CONTEXT", &context), ("BUILD_ARG_COUNT", "0")]);
+    // Started from elsewhere: each phase works in CODEBUILD_SRC_DIR all the same.
+    assert_ok(&sandbox.run_in(&sandbox.root, &blocks("pre_build")[0], &env));
+    assert_ok(&sandbox.run_in(&sandbox.root, &blocks("build")[0], &env));
+    let calls = sandbox.calls();
+    let (cmd, cwd, argv) = calls.last().unwrap();
+    assert_eq!(cmd, "docker");
+    assert_eq!(&argv[..2], ["buildx", "build"]);
+    assert_eq!(Path::new(cwd), sandbox.src());
+    assert_eq!(
+        std::fs::read_to_string(sandbox.src().join("app")).unwrap(),
+        "hello\n"
     );
+}
+
+#[test]
+fn a_context_without_the_dockerfile_fails_the_build_clearly() {
+    let Some(sandbox) = Sandbox::new("nodockerfile") else {
+        return;
+    };
+    let output = sandbox.run(&blocks("build")[0], &build_env(&[]));
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("The build context has no docker/Dockerfile")
+    );
+    assert!(sandbox.calls().is_empty());
 }
