@@ -43,6 +43,8 @@ pub fn moto_python() -> PathBuf {
 
 impl Moto {
     /// Starts a server; `env` adds emulator settings (e.g. `MOTO_ECS_SERVICE_RUNNING=1`).
+    // The child is owned by the returned Moto, whose Drop kills and waits for it.
+    #[allow(clippy::zombie_processes)]
     pub fn start(env: &[(&str, &str)]) -> Moto {
         let dir = tempdir::TempDir::new("moto-");
         let port_file = dir.0.join("port");
@@ -71,6 +73,9 @@ impl Moto {
                 };
             }
             if Instant::now() > deadline {
+                let mut child = child;
+                let _ = child.kill();
+                let _ = child.wait();
                 let log = std::fs::read_to_string(dir.0.join("moto.log")).unwrap_or_default();
                 panic!("moto did not start within 60 s:\n{log}");
             }

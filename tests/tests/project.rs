@@ -43,6 +43,8 @@ async fn project_lifecycle() {
         outputs["logGroupName"],
         Value::from(format!("/defang/{name}"))
     );
+    assert_outputs_match_schema(PROJECT, &outputs);
+    assert_outputs_match_schema(PROJECT, &planned);
 
     // The cluster really exists.
     let ecs = moto.ecs().await;

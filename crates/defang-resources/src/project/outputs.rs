@@ -102,6 +102,19 @@ pub fn planned_outputs(
         "logGroupName".into(),
         Value::from(log_group_name(&project.name)),
     );
+    out.insert(
+        "privateDomain".into(),
+        Value::from(super::inputs::private_domain(&project.name)),
+    );
+    if project.load_balancer {
+        out.insert(
+            "publicDomain".into(),
+            Value::from(project.public_domain.as_str()),
+        );
+        for key in ["nameServers", "loadBalancerDnsName", "certificateArn"] {
+            out.entry(key.to_string()).or_insert(Value::Unknown);
+        }
+    }
     for key in [
         "stackId",
         "clusterArn",
@@ -142,8 +155,13 @@ pub fn stack_outputs(inputs: &PropertyMap, stack: &StackState, region: &str) -> 
             out.insert(output.into(), v);
         }
     }
+    if let Some(name) = stack.outputs.get(keys::PROJECT_NAME) {
+        out.insert(
+            "privateDomain".into(),
+            Value::from(super::inputs::private_domain(name)),
+        );
+    }
     for (output, key) in [
-        ("privateDomain", private_keys::PRIVATE_DOMAIN),
         ("publicDomain", ingress_keys::ZONE_NAME),
         ("loadBalancerDnsName", ingress_keys::LOAD_BALANCER_DNS_NAME),
         ("certificateArn", ingress_keys::CERTIFICATE_ARN),
