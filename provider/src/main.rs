@@ -23,6 +23,7 @@ impl CloudConnector for AwsConnector {
             objects: clients.objects,
             registry: clients.registry,
             logs: clients.logs,
+            dns: clients.dns,
             region: clients.region,
         })
     }

@@ -8,6 +8,7 @@ pub mod ecr;
 pub mod ecs;
 mod errors;
 pub mod logs;
+pub mod route53;
 pub mod s3;
 pub mod stack;
 
@@ -16,11 +17,12 @@ pub use config::{AwsSettings, load};
 pub use ecr::EcrAdapter;
 pub use ecs::EcsAdapter;
 pub use logs::LogsAdapter;
+pub use route53::Route53Adapter;
 pub use s3::S3Adapter;
 pub use stack::StackAdapter;
 
 use aws_config::SdkConfig;
-use defang_resources::cloud::{Builds, Ecs, LogTail, ObjectStore, Registry, Stacks};
+use defang_resources::cloud::{Builds, Dns, Ecs, LogTail, ObjectStore, Registry, Stacks};
 use std::sync::Arc;
 
 /// The cloud traits backed by AWS, for one account and region.
@@ -32,6 +34,7 @@ pub struct AwsClients {
     pub objects: Arc<dyn ObjectStore>,
     pub registry: Arc<dyn Registry>,
     pub logs: Arc<dyn LogTail>,
+    pub dns: Arc<dyn Dns>,
     pub region: String,
 }
 
@@ -49,6 +52,7 @@ impl AwsClients {
             objects: Arc::new(S3Adapter::new(config::s3_client(config))),
             registry: Arc::new(EcrAdapter::new(config::ecr_client(config))),
             logs: Arc::new(LogsAdapter::new(config::logs_client(config))),
+            dns: Arc::new(Route53Adapter::new(aws_sdk_route53::Client::new(config))),
             region,
         })
     }

@@ -1,6 +1,6 @@
 //! The configured environment every resource operation runs in.
 
-use crate::cloud::{Builds, Ecs, LogTail, ObjectStore, Registry, Stacks};
+use crate::cloud::{Builds, Dns, Ecs, LogTail, ObjectStore, Registry, Stacks};
 use crate::config::ProviderConfig;
 use std::sync::Arc;
 
@@ -13,6 +13,7 @@ pub struct Cloud {
     pub objects: Arc<dyn ObjectStore>,
     pub registry: Arc<dyn Registry>,
     pub logs: Arc<dyn LogTail>,
+    pub dns: Arc<dyn Dns>,
     pub region: String,
 }
 

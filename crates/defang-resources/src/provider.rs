@@ -76,7 +76,7 @@ impl pulumi_plugin::Provider for DefangProvider {
     async fn check(&self, req: CheckRequest) -> Result<CheckResponse, Error> {
         match req.type_token.as_str() {
             project::lifecycle::TOKEN => Ok(project::lifecycle::check(&req)),
-            service::lifecycle::TOKEN => Ok(service::lifecycle::check(self.env.get(), &req)),
+            service::lifecycle::TOKEN => Ok(service::lifecycle::check(self.env.get(), &req).await),
             other => Err(unknown_type(other)),
         }
     }

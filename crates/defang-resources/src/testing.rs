@@ -310,6 +310,7 @@ pub fn env_with_builds(
             objects: builds.clone(),
             registry: builds.clone(),
             logs: builds,
+            dns: Arc::new(FakeDns::default()),
             region: "us-east-1".into(),
         },
         ProviderConfig {
@@ -459,5 +460,28 @@ impl LogTail for FakeBuildCloud {
     async fn tail(&self, _: &str, _: &str, lines: usize) -> CloudResult<Vec<String>> {
         let all = self.log_lines.lock().unwrap();
         Ok(all.iter().rev().take(lines).rev().cloned().collect())
+    }
+}
+
+/// Route 53 zones in memory.
+#[derive(Default)]
+pub struct FakeDns {
+    pub zones: Mutex<Vec<HostedZone>>,
+}
+
+#[async_trait::async_trait]
+impl Dns for FakeDns {
+    async fn find_public_zone(&self, domain: &str) -> CloudResult<Option<HostedZone>> {
+        let zones = self.zones.lock().unwrap();
+        let mut candidate = domain.trim_end_matches('.');
+        loop {
+            if let Some(z) = zones.iter().find(|z| z.name == candidate) {
+                return Ok(Some(z.clone()));
+            }
+            match candidate.split_once('.') {
+                Some((_, parent)) if parent.contains('.') => candidate = parent,
+                _ => return Ok(None),
+            }
+        }
     }
 }

@@ -2,10 +2,12 @@
 //! (`defang-aws`) implement them; tests use scripted fakes. Nothing here knows the SDK.
 
 pub mod build;
+pub mod dns;
 pub mod ecs;
 pub mod stack;
 
 pub use build::*;
+pub use dns::*;
 pub use ecs::*;
 pub use stack::*;
 

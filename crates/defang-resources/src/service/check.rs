@@ -130,6 +130,11 @@ pub fn check_service(
         }
     }
     check_size(&inputs, checked("cpus"), checked("memory"), &mut failures);
+    if checked("domainName")
+        && let Some(domain) = &inputs.domain_name
+    {
+        check_domain_name(domain, &inputs, &mut failures);
+    }
     if checked("healthCheck")
         && let Some(health_check) = &inputs.health_check
     {
@@ -277,6 +282,34 @@ fn suggest_env_name(name: &str) -> String {
         format!("_{cleaned}")
     } else {
         cleaned
+    }
+}
+
+fn check_domain_name(domain: &str, inputs: &ServiceInputs, failures: &mut Vec<CheckFailure>) {
+    let name = domain.trim_end_matches('.');
+    let labels: Vec<&str> = name.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if labels.len() < 2 || name.len() > 253 || !labels.iter().all(label_ok) {
+        failures.push(CheckFailure::new(
+            "domainName",
+            format!("\"{domain}\" is not a domain name like www.example.com (letters, digits and '-' in dot-separated labels)"),
+        ));
+    }
+    let has_ingress = inputs
+        .ports
+        .iter()
+        .any(|p| p.resolved().mode == super::inputs::PortMode::Ingress);
+    if !has_ingress {
+        failures.push(CheckFailure::new(
+            "domainName",
+            "needs an ingress port to serve: add one to `ports` (mode ingress), or remove `domainName`",
+        ));
     }
 }
 

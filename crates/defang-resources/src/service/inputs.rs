@@ -60,6 +60,11 @@ pub struct ServiceInputs {
     /// The container health check, in Compose form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check: Option<HealthCheck>,
+    /// A domain of your own for the service's first ingress port, e.g. `www.example.com`. The
+    /// account must hold a public Route 53 zone for it (or a parent); the service gets a
+    /// certificate for it and an alias record in that zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_name: Option<String>,
     /// Wait until the rollout completes (or fails). Defaults to true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_for_steady_state: Option<bool>,
@@ -203,6 +208,7 @@ pub struct ResolvedService {
     pub size: FargateSize,
     pub platform: Platform,
     pub health_check: Option<HealthCheck>,
+    pub domain_name: Option<String>,
     pub wait_for_steady_state: bool,
 }
 
@@ -257,6 +263,10 @@ impl ServiceInputs {
             size,
             platform: self.platform.unwrap_or_default(),
             health_check: self.health_check.clone(),
+            domain_name: self
+                .domain_name
+                .as_ref()
+                .map(|d| d.trim_end_matches('.').to_ascii_lowercase()),
             wait_for_steady_state: self.wait_for_steady_state.unwrap_or(true),
         })
     }

@@ -33,7 +33,7 @@ const REPLACE_KEYS: [&str; 2] = ["project", "name"];
 /// Rollouts behind health checks can take a while; users can set customTimeouts.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
-pub fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
+pub async fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
     let (parsed, mut failures) = check_service(&req.news, &req.name);
     let mut inputs = req.news.clone();
     if !inputs.contains_key("name") {
@@ -42,13 +42,21 @@ pub fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
     // The domain must fit DNS limits with this user's name; known only once configured.
     if let (Some(env), Some(parsed)) = (env, parsed)
         && let Ok(svc) = parsed.resolved(&req.name)
-        && let Err(failure) = super::domain::check_domain_length(
+    {
+        if let Err(failure) = super::domain::check_domain_length(
             &svc,
             &env.config.username,
             &env.config.domain_suffix,
-        )
-    {
-        failures.push(failure);
+        ) {
+            failures.push(failure);
+        }
+        // A custom domain needs the user's zone; say so before anything is created.
+        if let Some(domain) = &svc.domain_name
+            && let Err(Error::Failed(reason)) = custom_domain_zone(env, domain).await
+        {
+            let reason = reason.strip_prefix("domainName: ").unwrap_or(&reason);
+            failures.push(pulumi_plugin::CheckFailure::new("domainName", reason));
+        }
     }
     CheckResponse { inputs, failures }
 }
@@ -314,7 +322,12 @@ async fn apply_network_stack(
     svc: &ResolvedService,
     project: &ProjectInfo,
 ) -> Result<(String, Routing), Error> {
-    let template = network_stack::render(svc, project).map_err(Error::Failed)?;
+    let custom_zone = match &svc.domain_name {
+        Some(domain) => Some(custom_domain_zone(env, domain).await?),
+        None => None,
+    };
+    let template =
+        network_stack::render(svc, project, custom_zone.as_ref()).map_err(Error::Failed)?;
     let request = StackRequest {
         name: network_stack::stack_name(&svc.project, &svc.name),
         template,
@@ -348,6 +361,20 @@ async fn apply_network_stack(
         routing.service_registries.push(registry.clone());
     }
     Ok((output(network_stack::outputs::SECURITY_GROUP_ID)?, routing))
+}
+
+/// The user's public zone for a custom domain, or what to do without one.
+async fn custom_domain_zone(env: &Env, domain: &str) -> Result<crate::cloud::HostedZone, Error> {
+    env.cloud
+        .dns
+        .find_public_zone(domain)
+        .await
+        .map_err(|e| Error::Failed(format!("Route 53: {e}")))?
+        .ok_or_else(|| {
+            Error::Failed(format!(
+                "domainName: this account has no public Route 53 zone for {domain} or its parent domains: create one (and point the domain's registrar at its name servers), or remove `domainName`"
+            ))
+        })
 }
 
 /// Cancelled or timed out before the ECS service was touched: the resource is kept in the

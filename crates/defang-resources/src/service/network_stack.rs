@@ -5,6 +5,7 @@
 //! deleting the service deletes this stack, and with it exactly these things.
 
 use super::inputs::{AppProtocol, PortMode, Protocol, ResolvedPort, ResolvedService};
+use crate::cloud::HostedZone;
 use crate::project::outputs::{IngressInfo, ProjectInfo};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -85,7 +86,12 @@ pub fn ingress_host(svc: &ResolvedService, port: u16, zone: &str) -> String {
 }
 
 /// The template; `Err` when the service has ingress ports and the project no load balancer.
-pub fn render(svc: &ResolvedService, project: &ProjectInfo) -> Result<String, String> {
+/// `custom_zone` is the user's zone holding the service's `domainName`.
+pub fn render(
+    svc: &ResolvedService,
+    project: &ProjectInfo,
+    custom_zone: Option<&HostedZone>,
+) -> Result<String, String> {
     let ingress_ports: Vec<&ResolvedPort> = svc
         .ports
         .iter()
@@ -168,7 +174,7 @@ pub fn render(svc: &ResolvedService, project: &ProjectInfo) -> Result<String, St
     }
 
     if let Some(ingress) = ingress {
-        for port in ingress_ports {
+        for port in &ingress_ports {
             target_group_resources(
                 svc,
                 project,
@@ -179,6 +185,11 @@ pub fn render(svc: &ResolvedService, project: &ProjectInfo) -> Result<String, St
                 &mut outs,
             );
         }
+        if let (Some(domain), Some(zone), Some(first)) =
+            (&svc.domain_name, custom_zone, ingress_ports.first())
+        {
+            custom_domain_resources(domain, zone, ingress, first.target, &tags, &mut resources);
+        }
     }
 
     let template = json!({
@@ -188,6 +199,69 @@ pub fn render(svc: &ResolvedService, project: &ProjectInfo) -> Result<String, St
         "Outputs": outs,
     });
     serde_json::to_string_pretty(&template).map_err(|e| e.to_string())
+}
+
+/// A domain of the user's own for the first ingress port: its certificate (validated in the
+/// user's zone), added to the HTTPS listener, a host rule to the same target group, and an
+/// alias record in the user's zone.
+fn custom_domain_resources(
+    domain: &str,
+    zone: &HostedZone,
+    ingress: &IngressInfo,
+    port: u16,
+    tags: &Value,
+    resources: &mut serde_json::Map<String, Value>,
+) {
+    resources.insert(
+        "CustomCertificate".into(),
+        json!({
+            "Type": "AWS::CertificateManager::Certificate",
+            "Properties": {
+                "DomainName": domain,
+                "ValidationMethod": "DNS",
+                "DomainValidationOptions": [{ "DomainName": domain, "HostedZoneId": zone.id }],
+                "Tags": tags,
+            }
+        }),
+    );
+    resources.insert(
+        "CustomListenerCertificate".into(),
+        json!({
+            "Type": "AWS::ElasticLoadBalancingV2::ListenerCertificate",
+            "Properties": {
+                "ListenerArn": ingress.https_listener_arn,
+                "Certificates": [{ "CertificateArn": r("CustomCertificate") }]
+            }
+        }),
+    );
+    resources.insert(
+        "CustomHostRule".into(),
+        json!({
+            "Type": "AWS::ElasticLoadBalancingV2::ListenerRule",
+            "Properties": {
+                "ListenerArn": ingress.https_listener_arn,
+                "Priority": rule_priority(domain),
+                "Conditions": [{ "Field": "host-header", "HostHeaderConfig": { "Values": [domain] } }],
+                "Actions": [{ "Type": "forward", "TargetGroupArn": r(&format!("TargetGroup{port}")) }]
+            }
+        }),
+    );
+    resources.insert(
+        "CustomRecord".into(),
+        json!({
+            "Type": "AWS::Route53::RecordSet",
+            "Properties": {
+                "HostedZoneId": zone.id,
+                "Name": domain,
+                "Type": "A",
+                "AliasTarget": {
+                    "DNSName": ingress.load_balancer_dns_name,
+                    "HostedZoneId": ingress.load_balancer_zone_id,
+                    "EvaluateTargetHealth": false
+                }
+            }
+        }),
+    );
 }
 
 fn target_group_resources(
@@ -303,7 +377,7 @@ mod tests {
     }
 
     fn parsed(svc: &ResolvedService, lb: bool) -> serde_json::Value {
-        serde_json::from_str(&render(svc, &project(lb)).unwrap()).unwrap()
+        serde_json::from_str(&render(svc, &project(lb), None).unwrap()).unwrap()
     }
 
     #[test]
@@ -346,11 +420,11 @@ mod tests {
     #[test]
     fn ingress_without_load_balancer_says_what_to_do() {
         let svc = service(serde_json::json!([{"target": 80}]), None);
-        let err = render(&svc, &project(false)).unwrap_err();
+        let err = render(&svc, &project(false), None).unwrap_err();
         assert!(err.contains("loadBalancer: true"), "{err}");
         // Host ports alone need no load balancer.
         let svc = service(serde_json::json!([{"target": 80, "mode": "host"}]), None);
-        assert!(render(&svc, &project(false)).is_ok());
+        assert!(render(&svc, &project(false), None).is_ok());
     }
 
     #[test]
@@ -370,6 +444,37 @@ mod tests {
             ),
         );
         assert_eq!(health_check_path(&svc, 80), "/ready");
+    }
+
+    #[test]
+    fn a_custom_domain_gets_a_certificate_rule_and_record_in_the_users_zone() {
+        let mut svc = service(serde_json::json!([{"target": 80}]), None);
+        svc.domain_name = Some("www.example.com".into());
+        let zone = HostedZone {
+            id: "ZUSER".into(),
+            name: "example.com".into(),
+        };
+        let t: serde_json::Value =
+            serde_json::from_str(&render(&svc, &project(true), Some(&zone)).unwrap()).unwrap();
+        let res = &t["Resources"];
+        assert_eq!(
+            res["CustomCertificate"]["Properties"]["DomainName"],
+            "www.example.com"
+        );
+        assert_eq!(
+            res["CustomCertificate"]["Properties"]["DomainValidationOptions"][0]["HostedZoneId"],
+            "ZUSER"
+        );
+        assert_eq!(
+            res["CustomListenerCertificate"]["Properties"]["ListenerArn"],
+            "arn:listener"
+        );
+        assert_eq!(
+            res["CustomHostRule"]["Properties"]["Actions"][0]["TargetGroupArn"]["Ref"],
+            "TargetGroup80"
+        );
+        assert_eq!(res["CustomRecord"]["Properties"]["HostedZoneId"], "ZUSER");
+        assert_eq!(res["CustomRecord"]["Properties"]["Name"], "www.example.com");
     }
 
     #[test]

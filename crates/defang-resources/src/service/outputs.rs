@@ -71,11 +71,13 @@ pub fn service_outputs(
             out.remove("domain");
         }
     }
-    let endpoints = domain::service_endpoints(svc, &env.config.username, &env.config.domain_suffix)
-        .unwrap_or_default()
-        .into_iter()
-        .map(Value::from)
-        .collect();
+    let mut endpoints =
+        domain::service_endpoints(svc, &env.config.username, &env.config.domain_suffix)
+            .unwrap_or_default();
+    if let Some(custom) = &svc.domain_name {
+        endpoints.push(format!("https://{custom}"));
+    }
+    let endpoints = endpoints.into_iter().map(Value::from).collect();
     set(&mut out, "endpoints", &names, Value::Array(endpoints));
     set(
         &mut out,

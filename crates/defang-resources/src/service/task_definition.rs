@@ -210,6 +210,8 @@ pub fn inputs_from_task_definition(
             retries: h.retries,
             start_period_seconds: h.start_period_seconds,
         }),
+        // Routing is not part of the task; refresh keeps the user's domain.
+        domain_name: None,
         wait_for_steady_state: None,
     }
 }
