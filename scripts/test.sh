@@ -31,4 +31,9 @@ step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "tests"
+# One shared emulator for the AWS adapter tests (they read the standard AWS_ENDPOINT_URL);
+# the provider's integration and end-to-end tests start their own, one per test.
+moto_state="$(mktemp -d)"
+trap 'scripts/moto/moto.sh stop --state-dir "$moto_state" >/dev/null 2>&1 || true; rm -rf "$moto_state"' EXIT
+eval "$(scripts/moto/moto.sh start --state-dir "$moto_state")"
 cargo test --workspace --no-fail-fast

@@ -107,6 +107,23 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Seen> {
     }
 }
 
+// The endpoint is also set on each client's own config: that overrides AWS_ENDPOINT_URL, which
+// the test command sets for the moto tests running in the same `cargo test`.
+async fn s3_at(endpoint: &str) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(&sdk_config(endpoint).await)
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+async fn codebuild_at(endpoint: &str) -> aws_sdk_codebuild::Client {
+    let config = aws_sdk_codebuild::config::Builder::from(&sdk_config(endpoint).await)
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_codebuild::Client::from_conf(config)
+}
+
 /// Our configuration (retry policy included), at the stub, with near-zero backoff.
 async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     let settings = AwsSettings {
@@ -168,7 +185,7 @@ async fn a_failed_part_aborts_the_multipart_upload() {
         ),
     })
     .await;
-    let objects = S3Adapter::new(config::s3_client(&sdk_config(&endpoint).await));
+    let objects = S3Adapter::new(s3_at(&endpoint).await);
     let file = temp_file(65 * 1024 * 1024); // 5 parts of 16 MiB, the last one 1 MiB
     let err = objects.put_file("b", "k", &file.0).await.unwrap_err();
     assert!(matches!(err, CloudError::AccessDenied(_)), "{err:?}");
@@ -186,7 +203,7 @@ async fn a_failed_part_aborts_the_multipart_upload() {
 #[tokio::test]
 async fn a_bare_403_on_head_object_explains_list_bucket() {
     let (endpoint, _) = stub(|_| reply(403, "application/xml", "")).await;
-    let objects = S3Adapter::new(config::s3_client(&sdk_config(&endpoint).await));
+    let objects = S3Adapter::new(s3_at(&endpoint).await);
     let err = objects.object_exists("contexts", "k").await.unwrap_err();
     assert!(matches!(err, CloudError::AccessDenied(_)), "{err:?}");
     assert!(err.to_string().contains("s3:ListBucket"), "{err}");
@@ -227,7 +244,7 @@ async fn stop_build_of_a_finished_build_is_ok_and_of_a_running_one_is_not() {
         }
     })
     .await;
-    let builds = CodeBuildAdapter::new(config::codebuild_client(&sdk_config(&endpoint).await));
+    let builds = CodeBuildAdapter::new(codebuild_at(&endpoint).await);
     builds.stop_build("p:done").await.unwrap();
     let err = builds.stop_build("p:running").await.unwrap_err();
     assert!(matches!(err, CloudError::Invalid(_)), "{err:?}");
@@ -254,7 +271,7 @@ async fn batch_get_builds_asks_for_at_most_100_ids_per_call() {
         )
     })
     .await;
-    let builds = CodeBuildAdapter::new(config::codebuild_client(&sdk_config(&endpoint).await));
+    let builds = CodeBuildAdapter::new(codebuild_at(&endpoint).await);
     let ids: Vec<String> = (0..250).map(|n| format!("p:{n}")).collect();
     let states = builds.batch_get_builds(&ids).await.unwrap();
     let found: Vec<_> = states.iter().map(|s| (s.id.as_str(), s.status)).collect();
