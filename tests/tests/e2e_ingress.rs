@@ -2,8 +2,9 @@
 //! `examples/yaml-web-and-api` (a Project with `loadBalancer: true`, a public `web` service
 //! with ingress port 80 and a private `api` service with host port 3000), with `web` given
 //! `API_URL: http://api:3000` (it calls the api by its short name), against a private moto
-//! server: the preview shows the domains and endpoints, `up` creates everything, and
-//! `destroy` leaves nothing behind.
+//! server: the preview shows the domains and endpoints, `up` creates everything, a rename
+//! (`web` → `www`, a replacement) moves the routing and touches nothing else, and `destroy`
+//! leaves nothing behind.
 //!
 //! What AWS holds is checked three ways:
 //! - **CloudFormation** (the primary record): the project stack `defang-shop` and the service
@@ -31,6 +32,8 @@ const CLUSTER: &str = "defang-shop";
 const PROJECT_STACK: &str = "defang-shop";
 const ZONE: &str = "shop.alice.defang.app";
 const WEB_DOMAIN: &str = "web--80.shop.alice.defang.app";
+/// The web service's domain once it is renamed `www`.
+const WWW_DOMAIN: &str = "www--80.shop.alice.defang.app";
 const API_ENDPOINT: &str = "api.shop.internal:3000";
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -850,23 +853,135 @@ fn web_and_api_ingress_and_private_names_end_to_end() {
         .collect();
     assert!(world.is_empty(), "groups open to addresses: {world:#?}");
 
+    // --- a rename replaces web: its routing goes with it, and nothing else changes ------------
+    ws.edit_program(|p| {
+        replace_once(
+            p,
+            "      image: nginx:1.27-alpine\n",
+            "      name: www\n      image: nginx:1.27-alpine\n",
+        )
+    });
+    let preview = ws.preview_ok("preview (rename web to www)");
+    let ops = preview.ops_for("web");
+    assert!(ops.contains(&"replace".to_string()), "{ops:?}");
+    assert_eq!(preview.ops_for("shop"), ["same"]);
+    assert_eq!(preview.ops_for("api"), ["same"]);
+    assert_eq!(preview.planned_outputs("web")["domain"], WWW_DOMAIN);
+    let (out, _, _) = ws.up("up (rename web to www)");
+    out.ok();
+    assert!(aws.stack_is_gone("defang-shop-web"));
+    let www_stack = aws.stack("defang-shop-www");
+    let www_target_group = www_stack.resource(
+        "defang-shop-www",
+        "TargetGroup80",
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+    );
+    let www_group = www_stack.resource(
+        "defang-shop-www",
+        "TaskSecurityGroup",
+        "AWS::EC2::SecurityGroup",
+    );
+    assert_ne!(www_target_group, target_group);
+    // The project is untouched: same load balancer, listeners and zone.
+    let project_after = aws.stack(PROJECT_STACK);
+    assert_eq!(project_after.resources, project.resources);
+    let www_svc = aws.service("www");
+    assert_eq!(
+        www_svc
+            .load_balancers()
+            .iter()
+            .map(|l| l.target_group_arn())
+            .collect::<Vec<_>>(),
+        [Some(www_target_group.as_str())]
+    );
+    let inv = aws.inventory();
+    let tgs: Vec<&Value> = inv["targetGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| &t["arn"])
+        .collect();
+    assert_eq!(tgs, [&json!(www_target_group)], "{inv:#}");
+    let lb = &inv["loadBalancers"][0];
+    assert_eq!(lb["arn"], load_balancer.as_str(), "{inv:#}");
+    let l443 = lb["listeners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["port"] == 443)
+        .expect("the HTTPS listener");
+    let rules: Vec<(&Value, &Value)> = l443["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (&r["hosts"], &r["forward"]))
+        .collect();
+    assert_eq!(
+        rules,
+        [(&json!([WWW_DOMAIN]), &json!([www_target_group]))],
+        "{l443:#}"
+    );
+    let zone = inv["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| dns(z["name"].as_str().unwrap()) == ZONE)
+        .expect("the zone");
+    let a_records: Vec<String> = zone["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "A")
+        .map(|r| dns(r["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(a_records, [WWW_DOMAIN], "{zone:#}");
+    let names = sorted(
+        inv["cloudMapServices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect(),
+    );
+    assert_eq!(names, ["api", "www"], "{inv:#}");
+    let groups: Vec<String> = sorted(
+        inv["securityGroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["id"].as_str().unwrap().to_string())
+            .collect(),
+    );
+    assert!(
+        !groups.contains(&web_group),
+        "web's group is left: {groups:?}"
+    );
+    assert_eq!(sg_rules(&inv, &www_group), [tcp(80, &lb_group)]);
+    assert_eq!(sg_rules(&inv, &api_group), [tcp(3000, &member_group)]);
+
     // --- destroy: nothing left behind ------------------------------------------------------
     let (out, events, _) = ws.destroy("destroy");
     out.ok();
+    // shop, www, api and the stack itself.
     assert_eq!(
         events.changes().get("delete"),
         Some(&4),
         "{:?}",
         events.changes()
     );
-    for stack in [PROJECT_STACK, "defang-shop-web", "defang-shop-api"] {
+    for stack in [
+        PROJECT_STACK,
+        "defang-shop-web",
+        "defang-shop-www",
+        "defang-shop-api",
+    ] {
         assert!(aws.stack_is_gone(stack), "stack {stack} is still there");
     }
     assert_eq!(aws.live_stacks(), Vec::<String>::new());
     let (clusters, services) = aws.ecs_leftovers();
     assert!(clusters.is_empty(), "clusters left: {clusters:?}");
     assert!(services.is_empty(), "services left: {services:?}");
-    for family in ["shop-web", "shop-api"] {
+    for family in ["shop-web", "shop-www", "shop-api"] {
         assert_eq!(
             aws.active_revisions(family),
             Vec::<String>::new(),
