@@ -568,6 +568,14 @@ fn example_builds_from_source_end_to_end() {
         step["detailedDiff"]["build"]["diffKind"], "update",
         "{step:#}"
     );
+    // The new image is not known until it is built.
+    let planned = preview.planned_outputs("app");
+    findings.check(planned["deployedImage"] == UNKNOWN, || {
+        format!(
+            "preview of a rebuild: deployedImage should be unknown, got {}",
+            planned["deployedImage"]
+        )
+    });
     let before = aws.build_ids(BUILD_PROJECT);
     let (out, events, event_log) = ws.up("up (edit a source file)");
     out.ok();
@@ -846,13 +854,13 @@ outputs:
     findings.check(retried.len() == 1, || {
         let errors = errors_at(&event_log, "worker");
         format!(
-            "the up after a failed build started {} new build(s), expected 1 (a retry); it \
-             reported the failure of {} the first build {first_id}: {errors:?}",
+            "the up after a failed build started {} new build(s), expected 1 (a retry); {}: \
+             {errors:?}",
             retried.len(),
             if errors.iter().any(|e| e.contains(&first_id)) {
-                "again"
+                format!("it reported the first build's failure ({first_id}) again")
             } else {
-                "not"
+                "its errors".to_string()
             },
         )
     });
