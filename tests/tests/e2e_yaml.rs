@@ -26,6 +26,12 @@ const SIG_KEY: &str = "4dabf18193072939515e22adb298388d";
 const CLUSTER: &str = "defang-shop";
 const WEB_DOMAIN: &str = "web--80.shop.alice.defang.app";
 
+/// Whether `endpoints` is the web service's one ingress endpoint: its domain, as a URL
+/// (`https://<domain>`) or bare (the provider's earlier form).
+fn is_web_endpoints(endpoints: &Value) -> bool {
+    *endpoints == json!([format!("https://{WEB_DOMAIN}")]) || *endpoints == json!([WEB_DOMAIN])
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -221,7 +227,7 @@ fn example_end_to_end() {
     }
     let web = preview.planned_outputs("web");
     assert_eq!(web["domain"], WEB_DOMAIN, "{web:#}");
-    assert_eq!(web["endpoints"], json!([WEB_DOMAIN]), "{web:#}");
+    assert!(is_web_endpoints(&web["endpoints"]), "{web:#}");
     assert_eq!(web["status"], UNKNOWN, "{web:#}");
     let api = preview.planned_outputs("api");
     assert_eq!(
@@ -260,7 +266,7 @@ fn example_end_to_end() {
         "{outputs:#}"
     );
     assert_eq!(outputs["webDomain"], WEB_DOMAIN);
-    assert_eq!(outputs["webEndpoints"], json!([WEB_DOMAIN]));
+    assert!(is_web_endpoints(&outputs["webEndpoints"]), "{outputs:#}");
     assert_eq!(outputs["apiEndpoints"], json!(["api.shop.internal:3000"]));
     // None of the example's outputs is secret: the same without --show-secrets.
     assert_eq!(ws.stack_output(false), outputs);
@@ -269,6 +275,27 @@ fn example_end_to_end() {
     let svc = ecs.service("web").expect("ECS service web");
     assert_eq!(svc.desired_count(), 1);
     assert_eq!(svc.launch_type().map(|l| l.as_str()), Some("FARGATE"));
+    // In the project's subnets.
+    let export = ws.stack_export();
+    let project = exported(&export, "shop");
+    let network = svc
+        .network_configuration()
+        .and_then(|n| n.awsvpc_configuration())
+        .expect("awsvpc network");
+    assert_eq!(
+        json!(network.subnets()),
+        project["outputs"]["subnetIds"],
+        "{project:#}"
+    );
+    // The project's member group, and the service's own (which opens its ports).
+    let groups = network.security_groups();
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    assert!(
+        groups
+            .iter()
+            .any(|g| project["outputs"]["securityGroupId"] == g.as_str()),
+        "{groups:?} {project:#}"
+    );
     let td = ecs.task_definition(svc.task_definition().unwrap());
     assert_eq!(td.family(), Some("shop-web"));
     assert_eq!(td.cpu(), Some("256"));
@@ -506,6 +533,20 @@ fn example_end_to_end() {
     let export = ws.stack_export();
     assert!(Workspace::exported_resources(&export, "api").is_empty());
 
+    // --- the next up converges: the drift is undone, the deleted service comes back --------
+    let preview = ws.preview_ok("preview (after refresh)");
+    assert_eq!(preview.ops_for("api"), ["create"]);
+    assert_eq!(preview.ops_for("web"), ["update"]);
+    let step = preview.step("web");
+    assert_eq!(
+        step["detailedDiff"]["replicas"]["diffKind"], "update",
+        "{step:#}"
+    );
+    let (out, _, _) = ws.up("up (converge)");
+    out.ok();
+    assert_eq!(ecs.service("web").unwrap().desired_count(), 2);
+    assert!(ecs.service("api-v2").is_some());
+
     // --- import of a service created out of band -----------------------------------------
     let project = exported(&export, "shop");
     let subnets: Vec<String> = project["outputs"]["subnetIds"]
@@ -602,14 +643,28 @@ fn example_end_to_end() {
     );
     assert_eq!(legacy["inputs"]["project"], "shop", "{legacy:#}");
     assert_eq!(legacy["id"], "shop/legacy");
+    // The generated code, added to the program as `pulumi import` asks, matches what runs.
+    // Its `project` is a literal; referring to the project resource instead (same value) also
+    // orders the deletes: the service before the project.
+    ws.edit_program(|p| {
+        let resources = code
+            .split_once("resources:\n")
+            .map(|(_, rest)| rest)
+            .unwrap_or_else(|| panic!("generated code:\n{code}"));
+        let resources = replace_once(resources, "project: shop\n", "project: ${shop.name}\n");
+        replace_once(p, "\noutputs:\n", &format!("\n{resources}\noutputs:\n"))
+    });
+    let preview = ws.preview_ok("preview (imported code added)");
+    let step = preview.step("legacy");
+    assert_eq!(step["op"], "same", "{step:#}");
 
     // --- destroy: nothing left behind ------------------------------------------------------
     let (out, events, _) = ws.destroy("destroy");
     out.ok();
-    // shop, web and legacy (api-v2 already left), and the stack itself.
+    // shop, web, api (api-v2), legacy and the stack itself.
     assert_eq!(
         events.changes().get("delete"),
-        Some(&4),
+        Some(&5),
         "{:?}",
         events.changes()
     );
@@ -776,6 +831,7 @@ resources:
       image: nginx:1.27-alpine
       ports:
         - target: 80
+          mode: host
       replicas: 2
     options:
       customTimeouts:
