@@ -186,6 +186,17 @@ def apply_patches() -> list:
 
     _patch_codebuild(applied)
 
+    # Patches 7-16: CloudFormation resource types of the project and service network stacks
+    # (certificate, Cloud Map, DHCP options, CodeBuild project; Route 53, ELBv2, security
+    # group, S3, log group and IAM role fixes). Same rules as above; they live in cfn_patches.py.
+    here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    sys.dont_write_bytecode = True  # no scripts/moto/__pycache__ in the work tree
+    import cfn_patches
+
+    cfn_patches.apply(applied, _add_method)
+
     return applied
 
 
