@@ -18,8 +18,13 @@
 //! - **The emulator's own services**, read with boto3 from the moto virtualenv (the test
 //!   crate has no ELBv2, Route 53, Cloud Map, ACM or EC2 SDK): that the load balancer, its
 //!   listeners and rule, the target group, the alias record, the certificate, the Cloud Map
-//!   names and the security group rules really exist as designed, and are gone after
-//!   destroy. (CloudFormation only says that it created and deleted its resources.)
+//!   names, the security group rules and the VPC's DHCP options (the search domain that makes
+//!   `api` resolve) really exist as designed, and are gone after destroy. (CloudFormation
+//!   only says that it created and deleted its resources.)
+//!
+//! Not checkable on the emulator: certificate issuance (moto issues at once, with no DNS
+//! validation), name resolution and traffic (no task runs; ECS lists no tasks), and the load
+//! balancer's health checks.
 
 use defang_tests::Moto;
 use defang_tests::pulumi::{Workspace, replace_once};
@@ -315,7 +320,8 @@ impl Aws {
 
 /// Lists, with boto3 against the emulator (argv[1]), the load balancers with their listeners
 /// and rules, target groups, hosted zones with their records, Cloud Map namespaces and
-/// services, certificates and (non-default) security groups with their ingress rules.
+/// services, certificates, (non-default) security groups with their ingress rules, and
+/// (non-default) VPCs with their DHCP options.
 const INVENTORY: &str = r#"
 import json, sys
 import boto3
@@ -375,6 +381,11 @@ for g in ec2.describe_security_groups()["SecurityGroups"]:
                       "groups": [r["GroupId"] for r in p.get("UserIdGroupPairs", [])]})
     groups.append({"id": g["GroupId"], "name": g["GroupName"], "ingress": rules})
 out["securityGroups"] = groups
+options = {}
+for o in ec2.describe_dhcp_options()["DhcpOptions"]:
+    options[o["DhcpOptionsId"]] = {c["Key"]: [v["Value"] for v in c["Values"]] for c in o["DhcpConfigurations"]}
+out["vpcs"] = [{"id": v["VpcId"], "dhcpOptions": options.get(v.get("DhcpOptionsId"))}
+               for v in ec2.describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
 print(json.dumps(out, default=str))
 "#;
 
@@ -830,6 +841,19 @@ fn web_and_api_ingress_and_private_names_end_to_end() {
             ),
         ]
     );
+    // Short names: the project's VPC searches the private namespace first.
+    let vpc_id = project.output(PROJECT_STACK, "VpcId");
+    assert_eq!(
+        inv["vpcs"],
+        json!([{
+            "id": vpc_id,
+            "dhcpOptions": {
+                "domain-name": ["shop.internal ec2.internal"],
+                "domain-name-servers": ["AmazonProvidedDNS"],
+            },
+        }]),
+        "{inv:#}"
+    );
     let tcp = |port: i64, source: &str| ("tcp".to_string(), port, port, vec![source.to_string()]);
     assert_eq!(sg_rules(&inv, &web_group), [tcp(80, &lb_group)]);
     assert_eq!(sg_rules(&inv, &api_group), [tcp(3000, &member_group)]);
@@ -997,6 +1021,7 @@ fn web_and_api_ingress_and_private_names_end_to_end() {
         "cloudMapServices",
         "certificates",
         "securityGroups",
+        "vpcs",
     ] {
         assert_eq!(inv[key], json!([]), "{key} left after destroy: {inv:#}");
     }
