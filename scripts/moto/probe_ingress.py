@@ -33,6 +33,7 @@ import copy
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -533,10 +534,11 @@ def main():
     project = load(args.project_template)
     service = load(args.service_template)
     proc = None
-    tmp = tempfile.mkdtemp(prefix="probe-ingress-")
+    tmp = None
     t0 = time.time()
     endpoint = args.endpoint
     if not endpoint:
+        tmp = tempfile.mkdtemp(prefix="probe-ingress-")  # the server's log; kept when a check fails
         proc, endpoint = start_server(tmp)
     account = args.account or str(random.randint(10**11, 10**12 - 1))
     p = Probe(endpoint, account)
@@ -581,8 +583,12 @@ def main():
         print(f"probe_ingress: {len(p.failures)} of {p.checks} checks FAILED")
         for f in p.failures:
             print(f"  - {f}")
+        if tmp:
+            print(f"server log kept: {tmp}/moto.log")
         return 1
     print(f"probe_ingress: all {p.checks} checks passed")
+    if tmp:
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
