@@ -85,12 +85,13 @@ pub fn service_outputs(
         &["project"],
         Value::from(cluster_name(&svc.project)),
     );
-    set(
-        &mut out,
-        "deployedImage",
-        &["image"],
-        Value::from(svc.image.as_str()),
-    );
+    // A service built from source has its image only once its build is done.
+    let image = if svc.image.is_empty() {
+        Value::Unknown
+    } else {
+        Value::from(svc.image.as_str())
+    };
+    set(&mut out, "deployedImage", &["image", "build"], image);
     set(
         &mut out,
         "deployedCpus",
