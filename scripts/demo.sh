@@ -158,7 +158,8 @@ for svc in ("web", "api"):
 cat <<EOF
 
 (Everything ran on the local AWS emulator: the domains are what Defang would serve on AWS; the
-emulator does not run containers. The passphrase and the apiToken above are demo values.)
+emulator does not run containers. The stack passphrase below and the example's apiToken are demo
+values set by this script.)
 
 Try next: paste this into a shell, then run the commands below.
 

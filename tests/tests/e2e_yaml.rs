@@ -315,6 +315,12 @@ fn example_end_to_end() {
         env_of(c)
     );
     assert_eq!(c.port_mappings()[0].container_port(), Some(3000));
+    // As the schema documents, ECS itself holds secret values in the task definition.
+    assert!(
+        env_of(c).contains(&("API_TOKEN".into(), TOKEN.into())),
+        "{:?}",
+        env_of(c).iter().map(|(k, _)| k).collect::<Vec<_>>()
+    );
 
     // The rollout's status lines reached the engine: the event log records the provider's
     // ephemeral Engine.Log calls as diagnostic events with "ephemeral": true.
@@ -657,6 +663,21 @@ fn example_end_to_end() {
     let preview = ws.preview_ok("preview (imported code added)");
     let step = preview.step("legacy");
     assert_eq!(step["op"], "same", "{step:#}");
+    // The up changes nothing, and records the dependency on the project: without it (state
+    // straight from `pulumi import`), destroy deletes the project and the service at the same
+    // time, and the project's cluster refuses to go while the service is active.
+    let (out, events, _) = ws.up("up (imported code added)");
+    out.ok();
+    let changes = events.changes();
+    assert_eq!(changes.keys().collect::<Vec<_>>(), ["same"], "{changes:?}");
+    let export = ws.stack_export();
+    let legacy = exported(&export, "legacy");
+    assert!(
+        legacy["dependencies"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|u| urn_is(u, "shop"))),
+        "{legacy:#}"
+    );
 
     // --- destroy: nothing left behind ------------------------------------------------------
     let (out, events, _) = ws.destroy("destroy");
