@@ -113,7 +113,14 @@ async fn service_lifecycle() {
         .and_then(|n| n.awsvpc_configuration())
         .expect("awsvpc");
     assert_eq!(net.subnets().len(), 2);
-    assert_eq!(net.security_groups().len(), 1);
+    // The project's member group, and the service's own (its port rules).
+    assert_eq!(net.security_groups().len(), 2);
+    // Registered with its target group (ingress port 80) and its Cloud Map name.
+    let lbs = svc.load_balancers();
+    assert_eq!(lbs.len(), 1, "{lbs:?}");
+    assert_eq!(lbs[0].container_port(), Some(80));
+    assert_eq!(lbs[0].container_name(), Some("web"));
+    assert_eq!(svc.service_registries().len(), 1);
     let td_arn = text(&outputs["taskDefinitionArn"]).to_string();
     let td = ecs
         .describe_task_definition()

@@ -76,4 +76,64 @@ impl ObjectStore for S3Adapter {
         tracing::debug!(%bucket, %key, size, "uploaded object");
         Ok(())
     }
+
+    async fn empty_bucket(&self, bucket: &str) -> CloudResult<u64> {
+        let mut deleted = 0u64;
+        let mut token: Option<String> = None;
+        loop {
+            // One page of at most 1000 keys, deleted with one DeleteObjects call.
+            let page = match self
+                .client
+                .list_objects_v2()
+                .bucket(bucket)
+                .set_continuation_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| classify("list S3 objects", &e))
+            {
+                Ok(page) => page,
+                Err(CloudError::NotFound(_)) => return Ok(deleted),
+                Err(e) => return Err(e),
+            };
+            let keys: Vec<aws_sdk_s3::types::ObjectIdentifier> = page
+                .contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .filter_map(|k| {
+                    aws_sdk_s3::types::ObjectIdentifier::builder()
+                        .key(k)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            if !keys.is_empty() {
+                let count = keys.len() as u64;
+                let delete = aws_sdk_s3::types::Delete::builder()
+                    .set_objects(Some(keys))
+                    .quiet(true)
+                    .build()
+                    .map_err(|e| CloudError::Other(format!("delete S3 objects: {e}")))?;
+                let out = self
+                    .client
+                    .delete_objects()
+                    .bucket(bucket)
+                    .delete(delete)
+                    .send()
+                    .await
+                    .map_err(|e| classify("delete S3 objects", &e))?;
+                if let Some(err) = out.errors().first() {
+                    return Err(CloudError::Other(format!(
+                        "delete S3 object {}: {}",
+                        err.key().unwrap_or_default(),
+                        err.message().unwrap_or_default()
+                    )));
+                }
+                deleted += count;
+            }
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_string()),
+                _ => return Ok(deleted),
+            }
+        }
+    }
 }

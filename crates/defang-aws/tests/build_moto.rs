@@ -295,6 +295,25 @@ async fn put_file_small_and_multipart_then_exists() {
         .await
         .unwrap();
     assert!(uploads.uploads().is_empty());
+
+    // Emptying the bucket (before CloudFormation deletes it) removes every object.
+    assert_eq!(moto.objects.empty_bucket(&bucket).await.unwrap(), 2);
+    assert!(
+        !moto
+            .objects
+            .object_exists(&bucket, &format!("contexts/{}.tar.gz", 5 * MIB))
+            .await
+            .unwrap()
+    );
+    assert_eq!(moto.objects.empty_bucket(&bucket).await.unwrap(), 0);
+    assert_eq!(
+        moto.objects
+            .empty_bucket(&unique("defang-missing"))
+            .await
+            .unwrap(),
+        0,
+        "a missing bucket has nothing to delete"
+    );
 }
 
 #[tokio::test]

@@ -428,6 +428,20 @@ impl ObjectStore for FakeBuildCloud {
             .insert(format!("{bucket}/{key}"), size);
         Ok(())
     }
+
+    async fn empty_bucket(&self, bucket: &str) -> CloudResult<u64> {
+        self.record("EmptyBucket");
+        Ok(self.remove_bucket_objects(bucket))
+    }
+}
+
+impl FakeBuildCloud {
+    fn remove_bucket_objects(&self, bucket: &str) -> u64 {
+        let mut objects = self.objects.lock().unwrap();
+        let before = objects.len();
+        objects.retain(|k, _| !k.starts_with(&format!("{bucket}/")));
+        (before - objects.len()) as u64
+    }
 }
 
 #[async_trait::async_trait]

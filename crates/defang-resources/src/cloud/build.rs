@@ -77,6 +77,9 @@ pub trait ObjectStore: Send + Sync {
     async fn object_exists(&self, bucket: &str, key: &str) -> CloudResult<bool>;
     /// Uploads a file, streaming it (never read whole into memory).
     async fn put_file(&self, bucket: &str, key: &str, path: &Path) -> CloudResult<()>;
+    /// Deletes every object of the bucket (so CloudFormation can delete it); returns how
+    /// many. A missing bucket has nothing to delete.
+    async fn empty_bucket(&self, bucket: &str) -> CloudResult<u64>;
 }
 
 #[async_trait::async_trait]

@@ -185,6 +185,21 @@ pub async fn read(env: &Env, req: ReadRequest) -> Result<ReadResponse, Error> {
 pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
     let stacks = env.cloud.stacks.as_ref();
+    // CloudFormation only deletes an empty bucket: the uploaded build contexts go first.
+    if let Some(stack) = stacks.describe_stack(&req.id).await.map_err(cloud_failed)?
+        && let Some(bucket) = stack.outputs.get(super::template::outputs::CONTEXT_BUCKET)
+    {
+        let removed = env.cloud.objects.empty_bucket(bucket).await.map_err(|e| {
+            Error::Failed(format!(
+                "S3: emptying the build context bucket {bucket}: {e}"
+            ))
+        })?;
+        if removed > 0 {
+            ctx.log
+                .status(&format!("removed {removed} build contexts"))
+                .await;
+        }
+    }
     delete_and_wait(stacks, &req.id, &req.urn, &ctx).await
 }
 
