@@ -776,6 +776,10 @@ fn example_builds_from_source_end_to_end() {
 /// is kept in state with status BUILD_FAILED, so the next `up` retries it"; a build can fail
 /// for reasons that go away, such as a registry outage). Then, with the failing argument
 /// removed, the service is built and created.
+///
+/// CodeBuild answers a StartBuild whose idempotency token it has seen with the earlier build
+/// (AWS for 5 minutes, the emulator always), so a retry must not reuse the failed attempt's
+/// token: a token made of the URN and the build hash alone gives the failed build back.
 #[test]
 fn failed_first_build_is_retried_by_the_next_up() {
     let started = Instant::now();
