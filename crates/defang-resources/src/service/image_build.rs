@@ -201,7 +201,10 @@ pub async fn build_image(
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
-        idempotency_token: client_token(urn, "build", &hash),
+        // Unique per attempt: CodeBuild answers a repeated token with the earlier build (for
+        // minutes), so a retry after a failed build must not reuse it; the SDK's own retries
+        // of this one call keep it.
+        idempotency_token: client_token(urn, "build", &format!("{hash}/{}", attempt_nonce())),
         log_stream_prefix: format!("builds/{}", svc.name),
     };
     let build_id = cloud
@@ -288,6 +291,20 @@ async fn follow_build(
             }
         }
     }
+}
+
+/// Different for every build started by this process and across processes.
+fn attempt_nonce() -> String {
+    static STARTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "{}-{nanos}-{}",
+        std::process::id(),
+        STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
 }
 
 fn short(hash: &str) -> &str {
