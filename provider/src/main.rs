@@ -15,17 +15,7 @@ impl CloudConnector for AwsConnector {
             region: config.region.clone(),
             profile: config.profile.clone(),
         };
-        let clients = defang_aws::AwsClients::load(&settings).await?;
-        Ok(Cloud {
-            ecs: clients.ecs,
-            stacks: clients.stacks,
-            builds: clients.builds,
-            objects: clients.objects,
-            registry: clients.registry,
-            logs: clients.logs,
-            dns: clients.dns,
-            region: clients.region,
-        })
+        defang_aws::connect(&settings).await
     }
 }
 

@@ -22,51 +22,28 @@ pub use s3::S3Adapter;
 pub use stack::StackAdapter;
 
 use aws_config::SdkConfig;
-use defang_resources::cloud::{Builds, Dns, Ecs, LogTail, ObjectStore, Registry, Stacks};
+use defang_resources::cloud_env::Cloud;
 use std::sync::Arc;
 
-/// The cloud traits backed by AWS, for one account and region.
-#[derive(Clone)]
-pub struct AwsClients {
-    pub ecs: Arc<dyn Ecs>,
-    pub stacks: Arc<dyn Stacks>,
-    pub builds: Arc<dyn Builds>,
-    pub objects: Arc<dyn ObjectStore>,
-    pub registry: Arc<dyn Registry>,
-    pub logs: Arc<dyn LogTail>,
-    pub dns: Arc<dyn Dns>,
-    pub region: String,
+/// The cloud traits backed by AWS, for one account and region; fails only without a region.
+pub fn cloud_from_config(config: &SdkConfig) -> Result<Cloud, String> {
+    let region = config
+        .region()
+        .map(|r| r.as_ref().to_owned())
+        .ok_or_else(|| "the AWS configuration has no region".to_owned())?;
+    Ok(Cloud {
+        ecs: Arc::new(EcsAdapter::new(config::ecs_client(config))),
+        stacks: Arc::new(StackAdapter::new(config::cloudformation_client(config))),
+        builds: Arc::new(CodeBuildAdapter::new(config::codebuild_client(config))),
+        objects: Arc::new(S3Adapter::new(config::s3_client(config))),
+        registry: Arc::new(EcrAdapter::new(config::ecr_client(config))),
+        logs: Arc::new(LogsAdapter::new(config::logs_client(config))),
+        dns: Arc::new(Route53Adapter::new(aws_sdk_route53::Client::new(config))),
+        region,
+    })
 }
 
-impl AwsClients {
-    /// Builds the adapters from a loaded configuration; fails only if it has no region.
-    pub fn from_config(config: &SdkConfig) -> Result<Self, String> {
-        let region = config
-            .region()
-            .map(|r| r.as_ref().to_owned())
-            .ok_or_else(|| "the AWS configuration has no region".to_owned())?;
-        Ok(Self {
-            ecs: Arc::new(EcsAdapter::new(config::ecs_client(config))),
-            stacks: Arc::new(StackAdapter::new(config::cloudformation_client(config))),
-            builds: Arc::new(CodeBuildAdapter::new(config::codebuild_client(config))),
-            objects: Arc::new(S3Adapter::new(config::s3_client(config))),
-            registry: Arc::new(EcrAdapter::new(config::ecr_client(config))),
-            logs: Arc::new(LogsAdapter::new(config::logs_client(config))),
-            dns: Arc::new(Route53Adapter::new(aws_sdk_route53::Client::new(config))),
-            region,
-        })
-    }
-
-    /// Loads the standard AWS configuration (see [`config::load`]) and builds the adapters.
-    pub async fn load(settings: &AwsSettings) -> Result<Self, String> {
-        Self::from_config(&config::load(settings).await?)
-    }
-}
-
-impl std::fmt::Debug for AwsClients {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AwsClients")
-            .field("region", &self.region)
-            .finish_non_exhaustive()
-    }
+/// Loads the standard AWS configuration (see [`config::load`]) and builds the adapters.
+pub async fn connect(settings: &AwsSettings) -> Result<Cloud, String> {
+    cloud_from_config(&config::load(settings).await?)
 }
