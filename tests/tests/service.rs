@@ -442,3 +442,28 @@ async fn missing_project_is_explained() {
     );
     assert!(resource_init_failed(&err).is_none(), "nothing was created");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ingress_on_a_project_without_load_balancer_fails_in_check() {
+    let moto = Moto::start(&[]);
+    let mut p = ProviderProcess::start(&moto).await;
+    let name = unique("p");
+    let purn = urn(PROJECT, &name);
+    let (inputs, _) = p
+        .check(&purn, &PropertyMap::new(), &props(json!({ "name": name })))
+        .await;
+    p.create(&purn, &inputs, false, 0.0).await.expect("project");
+    let urn = urn(SERVICE, "web");
+    let news = props(json!({
+        "project": name,
+        "image": "nginx",
+        "ports": [{ "target": 9000, "mode": "host" }, { "target": 80 }],
+    }));
+    let (_, failures) = p.check(&urn, &PropertyMap::new(), &news).await;
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].property, "ports[1].mode");
+    assert!(
+        failures[0].reason.contains("loadBalancer: true"),
+        "{failures:?}"
+    );
+}

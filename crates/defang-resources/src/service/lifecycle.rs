@@ -57,6 +57,26 @@ pub async fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
             let reason = reason.strip_prefix("domainName: ").unwrap_or(&reason);
             failures.push(pulumi_plugin::CheckFailure::new("domainName", reason));
         }
+        // Ingress ports need the project's load balancer. A project that exists already can
+        // be asked now (a project created in the same update is checked when the service is).
+        if let Some(port) = svc.first_ingress_port()
+            && let Ok(Some(stack)) = env
+                .cloud
+                .stacks
+                .describe_stack(&stack_name(&svc.project))
+                .await
+            && let Ok(project) = ProjectInfo::from_stack(&stack)
+            && project.ingress.is_none()
+        {
+            let index = svc.ports.iter().position(|p| p == port).unwrap_or_default();
+            failures.push(pulumi_plugin::CheckFailure::new(
+                format!("ports[{index}].mode"),
+                format!(
+                    "port {} is an ingress port, but project \"{}\" has no load balancer: set `loadBalancer: true` on the project, or make the port `mode: host` (private)",
+                    port.target, svc.project
+                ),
+            ));
+        }
     }
     CheckResponse { inputs, failures }
 }
