@@ -677,6 +677,44 @@ def apply(applied, add_method):
         def delete(self, account_id, region_name):
             codebuild_backends[account_id][region_name].delete_project(self.name)
 
+    # ------------------------------------------------------------------------------------
+    # -- emulator gap, test setup only: (17) AWS::ElasticLoadBalancingV2::ListenerCertificate.
+    # Unknown to moto's CloudFormation (a placeholder with no id was created, and the listener
+    # never got the certificate). Adds the certificates to the listener through moto's ELBv2
+    # backend (AddListenerCertificates) and removes them on delete, as CloudFormation does for
+    # a service's custom domain.
+    @register
+    class CfnListenerCertificate(_Res, CloudFormationModel):
+        __module__ = "moto.elbv2.models"
+        ATTRS = {}
+
+        def __init__(self, listener_arn, certificates):
+            self.listener_arn = listener_arn
+            self.certificates = certificates
+            self.id = f"{listener_arn}|{','.join(c['CertificateArn'] for c in certificates)}"
+
+        @property
+        def physical_resource_id(self):
+            return self.id
+
+        @staticmethod
+        def cloudformation_type():
+            return "AWS::ElasticLoadBalancingV2::ListenerCertificate"
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+            props = _props(cloudformation_json)
+            certificates = [{"CertificateArn": c["CertificateArn"]} for c in props.get("Certificates", [])]
+            elbv2_backends[account_id][region_name].add_listener_certificates(props["ListenerArn"], certificates)
+            return cls(props["ListenerArn"], certificates)
+
+        def delete(self, account_id, region_name):
+            backend = elbv2_backends[account_id][region_name]
+            try:
+                backend.remove_listener_certificates(self.listener_arn, self.certificates)
+            except Exception:
+                pass  # the listener is already gone
+
     # Register the new types with moto's CloudFormation (its type map is cached).
     for fn in (cfn_parsing.get_model_list, cfn_parsing.get_model_map, cfn_parsing.get_name_type_map):
         fn.cache_clear()

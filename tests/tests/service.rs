@@ -467,3 +467,80 @@ async fn ingress_on_a_project_without_load_balancer_fails_in_check() {
         "{failures:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn custom_domain_in_the_users_zone() {
+    let moto = Moto::start(&[("MOTO_ECS_SERVICE_RUNNING", "1")]);
+    let mut p = ProviderProcess::start(&moto).await;
+    let project = make_project(&mut p).await;
+    let urn = urn(SERVICE, "web");
+    let cfn = moto.cloudformation().await;
+
+    // No zone for the domain yet: Check says what is missing.
+    let news = props(json!({
+        "project": project,
+        "image": "nginx",
+        "ports": [{ "target": 80 }],
+        "domainName": "www.example.com",
+    }));
+    let (_, failures) = p.check(&urn, &PropertyMap::new(), &news).await;
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].property, "domainName");
+    assert!(
+        failures[0].reason.contains("no public Route 53 zone"),
+        "{failures:?}"
+    );
+
+    // The user's zone (made here with a stack of its own, as a user would have it).
+    let zone = json!({
+        "Resources": { "Zone": { "Type": "AWS::Route53::HostedZone", "Properties": { "Name": "example.com" } } }
+    });
+    cfn.create_stack()
+        .stack_name(unique("user-zone"))
+        .template_body(zone.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (inputs, failures) = p.check(&urn, &PropertyMap::new(), &news).await;
+    assert!(failures.is_empty(), "{failures:?}");
+    let (id, outputs) = p.create(&urn, &inputs, false, 0.0).await.expect("create");
+    let Value::Array(endpoints) = &outputs["endpoints"] else {
+        panic!("{outputs:?}")
+    };
+    assert!(
+        endpoints.contains(&Value::from("https://www.example.com")),
+        "{endpoints:?}"
+    );
+
+    // The service's stack holds the certificate, listener certificate, rule and record.
+    let stack = format!("defang-{project}-web");
+    let resources = cfn
+        .list_stack_resources()
+        .stack_name(&stack)
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = resources
+        .stack_resource_summaries()
+        .iter()
+        .filter_map(|r| r.logical_resource_id())
+        .collect();
+    for expected in [
+        "CustomCertificate",
+        "CustomListenerCertificate",
+        "CustomHostRule",
+        "CustomRecord",
+    ] {
+        assert!(ids.contains(&expected), "{expected} not in {ids:?}");
+    }
+    // Deleting the service removes them with its stack.
+    p.delete(&urn, &id, &outputs, &inputs)
+        .await
+        .expect("delete");
+    let gone = cfn.describe_stacks().stack_name(&stack).send().await;
+    assert!(
+        gone.is_err()
+            || gone.unwrap().stacks()[0].stack_status().map(|s| s.as_str())
+                == Some("DELETE_COMPLETE")
+    );
+}
