@@ -160,3 +160,66 @@ async fn missing_username_is_reported_as_missing_config() {
         err.message()
     );
 }
+
+/// The engine may delete a project and a service it does not know depends on it (an imported
+/// one) at once: the project's delete waits for the service instead of failing.
+#[tokio::test(flavor = "multi_thread")]
+async fn project_delete_waits_for_its_services() {
+    let moto = Moto::start(&[("MOTO_ECS_SERVICE_RUNNING", "1")]);
+    let mut p = ProviderProcess::start(&moto).await;
+    let name = unique("p");
+    let purn = urn(PROJECT, "main");
+    let (pinputs, _) = p
+        .check(&purn, &PropertyMap::new(), &props(json!({ "name": name })))
+        .await;
+    let (pid, poutputs) = p
+        .create(&purn, &pinputs, false, 0.0)
+        .await
+        .expect("project");
+    let surn = urn("defang:index:Service", "api");
+    let (sinputs, failures) = p
+        .check(
+            &surn,
+            &PropertyMap::new(),
+            &props(json!({ "project": name, "image": "nginx", "ports": [{ "target": 3000, "mode": "host" }] })),
+        )
+        .await;
+    assert!(failures.is_empty(), "{failures:?}");
+    let (sid, soutputs) = p
+        .create(&surn, &sinputs, false, 0.0)
+        .await
+        .expect("service");
+
+    // Both deletes at once, the project's first.
+    let mut other = ProviderProcess::start(&moto).await;
+    let engine = p.engine.clone();
+    let watched = purn.clone();
+    let project_delete =
+        tokio::spawn(async move { p.delete(&purn, &pid, &poutputs, &pinputs).await });
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    other
+        .delete(&surn, &sid, &soutputs, &sinputs)
+        .await
+        .expect("service delete");
+    project_delete
+        .await
+        .unwrap()
+        .expect("the project's delete waited for its service");
+    assert!(
+        engine
+            .statuses(&watched)
+            .iter()
+            .any(|s| s.contains("waiting for the project's services")),
+        "the first attempt was refused and waited: {:?}",
+        engine.statuses(&watched)
+    );
+    let ecs = moto.ecs().await;
+    let clusters = ecs.list_clusters().send().await.unwrap();
+    assert!(
+        !clusters
+            .cluster_arns()
+            .iter()
+            .any(|a| a.ends_with(&format!("defang-{name}"))),
+        "cluster left behind"
+    );
+}

@@ -200,7 +200,39 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
                 .await;
         }
     }
-    delete_and_wait(stacks, &req.id, &req.urn, &ctx).await
+    // The engine deletes a project and services it does not know depend on it (say, imported
+    // ones) at the same time: while the cluster still has services, CloudFormation refuses;
+    // wait for them to go and try again, up to the operation's deadline.
+    let mut backoff = crate::wait::Backoff::new(
+        std::time::Duration::from_secs(5),
+        std::time::Duration::from_secs(30),
+    );
+    loop {
+        match delete_and_wait(stacks, &req.id, &req.urn, &ctx).await {
+            Err(Error::Failed(reason)) if cluster_still_busy(&reason) => {
+                ctx.log
+                    .status("waiting for the project's services to be deleted")
+                    .await;
+                if ctx.sleep(backoff.next_delay()).await.is_err() {
+                    return Err(Error::Failed(reason));
+                }
+            }
+            done => return done,
+        }
+    }
+}
+
+/// CloudFormation's reason when the cluster still runs services or tasks (ECS's
+/// ClusterContainsServices/TasksException).
+fn cluster_still_busy(reason: &str) -> bool {
+    [
+        "Services are active",
+        "ClusterContainsServices",
+        "Tasks are active",
+        "ClusterContainsTasks",
+    ]
+    .iter()
+    .any(|needle| reason.contains(needle))
 }
 
 /// Turns the waited-on result into the final state or a clear error. An interrupted wait keeps
