@@ -31,3 +31,31 @@ async fn serves_the_schema_file_and_its_version_and_shuts_down_cleanly() {
     let status = p.shutdown();
     assert!(status.success(), "exit status after SIGINT: {status:?}");
 }
+
+/// `PULUMI_DEBUG_PROVIDERS`: the engine attaches to a running provider and sends its address
+/// with Attach; messages then go to that engine.
+#[tokio::test(flavor = "multi_thread")]
+async fn attach_sends_messages_to_the_attaching_engine() {
+    let moto = Moto::start(&[]);
+    let mut p = ProviderProcess::start(&moto).await;
+    let attached = defang_tests::RecordingEngine::default();
+    let address = attached.serve().await;
+    p.client
+        .attach(rpc::PluginAttach { address })
+        .await
+        .expect("attach");
+    let urn = defang_tests::urn("defang:index:Project", "main");
+    let name = defang_tests::unique("p");
+    let (inputs, _) = p
+        .check(
+            &urn,
+            &pulumi_plugin::PropertyMap::new(),
+            &defang_tests::props(serde_json::json!({ "name": name })),
+        )
+        .await;
+    p.create(&urn, &inputs, false, 0.0).await.expect("create");
+    assert!(
+        !attached.statuses(&urn).is_empty(),
+        "status messages go to the attached engine"
+    );
+}
