@@ -315,11 +315,44 @@ fn example_end_to_end() {
         env_of(c)
     );
     assert_eq!(c.port_mappings()[0].container_port(), Some(3000));
-    // As the schema documents, ECS itself holds secret values in the task definition.
+    // As the schema documents, the secret value is in SSM Parameter Store, not in the task
+    // definition: the container references the parameter.
     assert!(
-        env_of(c).contains(&("API_TOKEN".into(), TOKEN.into())),
+        env_of(c)
+            .iter()
+            .all(|(k, v)| k != "API_TOKEN" && v != TOKEN),
         "{:?}",
         env_of(c).iter().map(|(k, _)| k).collect::<Vec<_>>()
+    );
+    assert!(
+        !format!("{td:?}").contains(TOKEN),
+        "the task definition holds the secret"
+    );
+    let refs: Vec<(&str, &str)> = c
+        .secrets()
+        .iter()
+        .map(|s| (s.name(), s.value_from()))
+        .collect();
+    assert_eq!(refs.len(), 1, "{refs:?}");
+    assert_eq!(refs[0].0, "API_TOKEN");
+    assert!(
+        refs[0].1.ends_with(":parameter/defang/shop/api/API_TOKEN"),
+        "{refs:?}"
+    );
+    let ssm = ecs.rt.block_on(moto.ssm());
+    let stored = ecs
+        .rt
+        .block_on(
+            ssm.get_parameter()
+                .name("/defang/shop/api/API_TOKEN")
+                .with_decryption(true)
+                .send(),
+        )
+        .expect("the secret's SSM parameter");
+    assert_eq!(
+        stored.parameter().and_then(|p| p.value()),
+        Some(TOKEN),
+        "SSM holds the value"
     );
 
     // The rollout's status lines reached the engine: the event log records the provider's
@@ -731,6 +764,19 @@ fn example_end_to_end() {
             .expect_err("the stack is gone");
         assert!(format!("{err:?}").contains("does not exist"), "{err:?}");
     });
+    // The services' secret parameters went with them.
+    let ssm = ecs.rt.block_on(moto.ssm());
+    let params = ecs
+        .rt
+        .block_on(
+            ssm.get_parameters_by_path()
+                .path("/defang/shop")
+                .recursive(true)
+                .send(),
+        )
+        .unwrap();
+    let names: Vec<_> = params.parameters().iter().map(|p| p.name()).collect();
+    assert!(names.is_empty(), "SSM parameters left: {names:?}");
     for family in ["shop-web", "shop-api", "shop-api-v2", "shop-legacy"] {
         assert_eq!(
             ecs.active_revisions(family),

@@ -359,6 +359,82 @@ async fn secrets_stay_secret() {
     let (_, routs, rins) = p.read(&urn, &id, &outputs, &inputs).await.unwrap();
     assert!(environment(&routs)["TOKEN"].is_secret());
     assert!(environment(&rins)["TOKEN"].is_secret());
+    // ECS has no plaintext value: the container references an SSM SecureString parameter,
+    // which holds the value.
+    let ecs = moto.ecs().await;
+    let ssm = moto.ssm().await;
+    let parameter = format!("/defang/{project}/api/TOKEN");
+    let td_arn = text(&outputs["taskDefinitionArn"]).to_string();
+    let td = ecs
+        .describe_task_definition()
+        .task_definition(&td_arn)
+        .send()
+        .await
+        .unwrap();
+    assert!(!format!("{td:?}").contains(secret), "{td:?}");
+    let container = &td.task_definition().unwrap().container_definitions()[0];
+    let env_names: Vec<_> = container
+        .environment()
+        .iter()
+        .filter_map(|kv| kv.name())
+        .collect();
+    assert_eq!(env_names, vec!["PLAIN"]);
+    let refs: Vec<_> = container
+        .secrets()
+        .iter()
+        .map(|s| (s.name(), s.value_from()))
+        .collect();
+    assert_eq!(refs.len(), 1, "{refs:?}");
+    assert_eq!(refs[0].0, "TOKEN");
+    assert!(
+        refs[0].1.starts_with("arn:aws:ssm:us-east-1:") && refs[0].1.ends_with(&parameter),
+        "{refs:?}"
+    );
+    let stored = |ssm: aws_sdk_ssm::Client, name: String| async move {
+        let got = ssm
+            .get_parameter()
+            .name(name)
+            .with_decryption(true)
+            .send()
+            .await
+            .ok()?;
+        let p = got.parameter()?;
+        assert_eq!(
+            p.r#type(),
+            Some(&aws_sdk_ssm::types::ParameterType::SecureString)
+        );
+        p.value().map(str::to_string)
+    };
+    assert_eq!(
+        stored(ssm.clone(), parameter.clone()).await.as_deref(),
+        Some(secret)
+    );
+    // Import recovers the plain environment only (a secret value cannot be read back).
+    let (_, _, imported) = p
+        .read(&urn, &id, &PropertyMap::new(), &PropertyMap::new())
+        .await
+        .unwrap();
+    assert!(!environment(&imported).contains_key("TOKEN"));
+    assert_eq!(environment(&imported)["PLAIN"], Value::from("visible"));
+    // A new secret value: written to SSM, the same task definition revision.
+    let rotated = "r0tated-value-77c1";
+    let mut news = inputs.clone();
+    news.insert(
+        "environment".into(),
+        Value::Object(PropertyMap::from([
+            ("PLAIN".to_string(), Value::from("visible")),
+            ("TOKEN".to_string(), Value::from(rotated).into_secret()),
+        ])),
+    );
+    let updated = p
+        .update(&urn, &id, &outputs, &inputs, &news, false)
+        .await
+        .expect("update");
+    assert_eq!(text(&updated["taskDefinitionArn"]), td_arn);
+    assert_eq!(
+        stored(ssm.clone(), parameter.clone()).await.as_deref(),
+        Some(rotated)
+    );
     // A bad value type in a secret never shows the value.
     let mut bad = inputs.clone();
     bad.insert(
@@ -372,11 +448,13 @@ async fn secrets_stay_secret() {
     assert!(!failures.is_empty());
     assert!(!format!("{failures:?}").contains(secret), "{failures:?}");
     // Nothing the provider said to the engine or wrote to its log has it.
-    assert!(!p.engine.all_text().contains(secret));
-    assert!(
-        !p.stderr().contains(secret),
-        "provider log leaks the secret"
-    );
+    for value in [secret, rotated] {
+        assert!(!p.engine.all_text().contains(value));
+        assert!(!p.stderr().contains(value), "provider log leaks the secret");
+    }
+    // Delete removes the parameter.
+    p.delete(&urn, &id, &updated, &news).await.expect("delete");
+    assert_eq!(stored(ssm, parameter).await, None);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -183,6 +183,7 @@ impl Ecs for EcsAdapter {
             .cluster(&update.cluster)
             .service(&update.name)
             .set_task_definition(update.task_definition_arn.clone())
+            .set_force_new_deployment(update.force_new_deployment.then_some(true))
             .set_desired_count(update.desired_count.map(to_i32))
             .set_network_configuration(network)
             .set_load_balancers(update.routing.as_ref().map(service::load_balancers))

@@ -10,6 +10,7 @@ mod errors;
 pub mod logs;
 pub mod route53;
 pub mod s3;
+pub mod ssm;
 pub mod stack;
 
 pub use codebuild::{BUILDSPEC, CodeBuildAdapter};
@@ -19,6 +20,7 @@ pub use ecs::EcsAdapter;
 pub use logs::LogsAdapter;
 pub use route53::Route53Adapter;
 pub use s3::S3Adapter;
+pub use ssm::SsmAdapter;
 pub use stack::StackAdapter;
 
 use aws_config::SdkConfig;
@@ -39,6 +41,7 @@ pub fn cloud_from_config(config: &SdkConfig) -> Result<Cloud, String> {
         registry: Arc::new(EcrAdapter::new(config::ecr_client(config))),
         logs: Arc::new(LogsAdapter::new(config::logs_client(config))),
         dns: Arc::new(Route53Adapter::new(aws_sdk_route53::Client::new(config))),
+        parameters: Arc::new(SsmAdapter::new(aws_sdk_ssm::Client::new(config))),
         region,
     })
 }

@@ -100,6 +100,16 @@ fn task_spec(family: &str, image: &str) -> TaskDefinitionSpec {
             command: Some(vec!["serve".into(), "--port=8080".into()]),
             entrypoint: Some(vec!["/bin/app".into()]),
             environment: tags(&[("A_FIRST", "1"), ("LOG_LEVEL", "debug"), ("Z_LAST", "")]),
+            secrets: tags(&[
+                (
+                    "API_KEY",
+                    "arn:aws:ssm:us-east-1:123456789012:parameter/defang/shop/web/API_KEY",
+                ),
+                (
+                    "DB_PASSWORD",
+                    "arn:aws:ssm:us-east-1:123456789012:parameter/defang/shop/web/DB_PASSWORD",
+                ),
+            ]),
             port_mappings: vec![
                 PortMapping {
                     container_port: 8080,
@@ -340,6 +350,7 @@ async fn services_create_update_describe_delete() {
             desired_count: Some(2),
             network: None,
             routing: None,
+            force_new_deployment: true,
         })
         .await
         .unwrap();
@@ -571,5 +582,59 @@ async fn endpoint_comes_from_the_standard_setting() {
     assert_eq!(
         moto.config.endpoint_url(),
         std::env::var("AWS_ENDPOINT_URL").ok().as_deref()
+    );
+}
+
+#[tokio::test]
+async fn secure_parameters_put_overwrite_and_delete_by_path() {
+    let moto = moto_or_skip!();
+    let ssm = defang_aws::SsmAdapter::new(aws_sdk_ssm::Client::new(&moto.config));
+    let raw = aws_sdk_ssm::Client::new(&moto.config);
+    let project = unique("ssm");
+    let prefix = format!("/defang/{project}/web");
+    // More than one DeleteParameters batch, and a sibling service that must survive.
+    let mut arns = Vec::new();
+    for i in 0..12 {
+        let name = format!("{prefix}/VAR_{i}");
+        let tags = tags(&[("defang:project", &project)]);
+        arns.push(ssm.put_secure(&name, "v1", &tags).await.unwrap());
+    }
+    assert!(
+        arns[0].ends_with(&format!("parameter{prefix}/VAR_0")),
+        "{}",
+        arns[0]
+    );
+    let other = format!("/defang/{project}/web2/VAR");
+    ssm.put_secure(&other, "keep", &[]).await.unwrap();
+
+    // Overwrite, with tags again.
+    let again = ssm
+        .put_secure(&format!("{prefix}/VAR_0"), "v2", &tags(&[("k", "v")]))
+        .await
+        .unwrap();
+    assert_eq!(again, arns[0]);
+    let got = raw
+        .get_parameter()
+        .name(format!("{prefix}/VAR_0"))
+        .with_decryption(true)
+        .send()
+        .await
+        .unwrap();
+    let p = got.parameter().unwrap();
+    assert_eq!(p.value(), Some("v2"));
+    assert_eq!(
+        p.r#type(),
+        Some(&aws_sdk_ssm::types::ParameterType::SecureString)
+    );
+
+    assert_eq!(ssm.delete_by_path(&format!("{prefix}/")).await.unwrap(), 12);
+    assert_eq!(ssm.delete_by_path(&prefix).await.unwrap(), 0);
+    let kept = raw.get_parameter().name(&other).send().await;
+    assert!(kept.is_ok(), "a sibling service's parameter stays");
+    assert_eq!(
+        ssm.delete_by_path(&format!("/defang/{project}/web2"))
+            .await
+            .unwrap(),
+        1
     );
 }

@@ -1,6 +1,6 @@
 //! The configured environment every resource operation runs in.
 
-use crate::cloud::{Builds, Dns, Ecs, LogTail, ObjectStore, Registry, Stacks};
+use crate::cloud::{Builds, Dns, Ecs, LogTail, ObjectStore, Parameters, Registry, Stacks};
 use crate::config::ProviderConfig;
 use std::sync::Arc;
 
@@ -14,6 +14,8 @@ pub struct Cloud {
     pub registry: Arc<dyn Registry>,
     pub logs: Arc<dyn LogTail>,
     pub dns: Arc<dyn Dns>,
+    /// SSM Parameter Store: secret environment values.
+    pub parameters: Arc<dyn Parameters>,
     pub region: String,
 }
 

@@ -20,6 +20,8 @@ pub struct FakeEcs {
     /// Scripts per service name (take precedence over `script`).
     pub scripts: Mutex<BTreeMap<String, VecDeque<ServiceState>>>,
     pub calls: Mutex<Vec<String>>,
+    /// Every UpdateService request, in order.
+    pub updates: Mutex<Vec<ServiceUpdate>>,
 }
 
 impl FakeEcs {
@@ -93,6 +95,7 @@ impl Ecs for FakeEcs {
 
     async fn update_service(&self, update: &ServiceUpdate) -> CloudResult<ServiceState> {
         self.record("UpdateService");
+        self.updates.lock().unwrap().push(update.clone());
         let mut services = self.services.lock().unwrap();
         let state = services
             .get_mut(&update.name)
@@ -302,6 +305,23 @@ pub fn env_with_builds(
     stacks: Arc<FakeStacks>,
     builds: Arc<FakeBuildCloud>,
 ) -> Env {
+    env_with_all(ecs, stacks, builds, Arc::new(FakeParameters::default()))
+}
+
+pub fn env_with_parameters(
+    ecs: Arc<FakeEcs>,
+    stacks: Arc<FakeStacks>,
+    parameters: Arc<FakeParameters>,
+) -> Env {
+    env_with_all(ecs, stacks, Arc::new(FakeBuildCloud::default()), parameters)
+}
+
+fn env_with_all(
+    ecs: Arc<FakeEcs>,
+    stacks: Arc<FakeStacks>,
+    builds: Arc<FakeBuildCloud>,
+    parameters: Arc<FakeParameters>,
+) -> Env {
     Env::new(
         Cloud {
             ecs,
@@ -311,6 +331,7 @@ pub fn env_with_builds(
             registry: builds.clone(),
             logs: builds,
             dns: Arc::new(FakeDns::default()),
+            parameters,
             region: "us-east-1".into(),
         },
         ProviderConfig {
@@ -497,5 +518,53 @@ impl Dns for FakeDns {
                 _ => return Ok(None),
             }
         }
+    }
+}
+
+/// A stored parameter: its value and tags.
+pub type FakeParameter = (String, Vec<(String, String)>);
+
+/// SSM Parameter Store in memory, by name.
+#[derive(Default)]
+pub struct FakeParameters {
+    pub values: Mutex<BTreeMap<String, FakeParameter>>,
+    pub calls: Mutex<Vec<String>>,
+}
+
+impl FakeParameters {
+    pub fn arn(name: &str) -> String {
+        format!("arn:aws:ssm:us-east-1:123456789012:parameter{name}")
+    }
+}
+
+#[async_trait::async_trait]
+impl Parameters for FakeParameters {
+    async fn put_secure(
+        &self,
+        name: &str,
+        value: &str,
+        tags: &[(String, String)],
+    ) -> CloudResult<String> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("PutParameter {name}"));
+        self.values
+            .lock()
+            .unwrap()
+            .insert(name.to_string(), (value.to_string(), tags.to_vec()));
+        Ok(FakeParameters::arn(name))
+    }
+
+    async fn delete_by_path(&self, prefix: &str) -> CloudResult<u64> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("DeleteByPath {prefix}"));
+        let path = format!("{}/", prefix.trim_end_matches('/'));
+        let mut values = self.values.lock().unwrap();
+        let before = values.len();
+        values.retain(|name, _| !name.starts_with(&path));
+        Ok((before - values.len()) as u64)
     }
 }

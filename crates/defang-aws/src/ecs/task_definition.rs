@@ -66,6 +66,20 @@ fn container_definition(container: &ContainerSpec) -> Result<ContainerDefinition
         .set_port_mappings(Some(
             container.port_mappings.iter().map(port_mapping).collect(),
         ));
+    if !container.secrets.is_empty() {
+        let secrets = container
+            .secrets
+            .iter()
+            .map(|(name, value_from)| {
+                sdk::Secret::builder()
+                    .name(name)
+                    .value_from(value_from)
+                    .build()
+                    .map_err(|e| CloudError::Invalid(format!("container secret {name}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        definition = definition.set_secrets(Some(secrets));
+    }
     if let Some(check) = &container.health_check {
         definition = definition.health_check(health_check(check)?);
     }
@@ -194,12 +208,19 @@ fn container_spec(container: &ContainerDefinition) -> ContainerSpec {
         })
         .collect();
     environment.sort();
+    let mut secrets: Vec<_> = container
+        .secrets()
+        .iter()
+        .map(|s| (s.name().to_owned(), s.value_from().to_owned()))
+        .collect();
+    secrets.sort();
     ContainerSpec {
         name: container.name().unwrap_or_default().to_owned(),
         image: container.image().unwrap_or_default().to_owned(),
         command: non_empty(container.command()),
         entrypoint: non_empty(container.entry_point()),
         environment,
+        secrets,
         port_mappings: container
             .port_mappings()
             .iter()

@@ -57,6 +57,9 @@ pub struct ContainerSpec {
     pub entrypoint: Option<Vec<String>>,
     /// Plain environment (sorted by name).
     pub environment: Vec<(String, String)>,
+    /// Environment variables ECS reads at task start from SSM parameters: `(name, parameter
+    /// ARN)`, sorted by name. The values never appear in the task definition.
+    pub secrets: Vec<(String, String)>,
     pub port_mappings: Vec<PortMapping>,
     pub health_check: Option<ContainerHealthCheck>,
     pub log: Option<LogConfig>,
@@ -129,6 +132,9 @@ pub struct ServiceUpdate {
     pub desired_count: Option<u32>,
     pub network: Option<NetworkSpec>,
     pub routing: Option<Routing>,
+    /// Start new tasks even when the task definition is unchanged (a secret's value changed:
+    /// tasks read it only when they start).
+    pub force_new_deployment: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

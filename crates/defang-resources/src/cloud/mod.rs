@@ -4,11 +4,13 @@
 pub mod build;
 pub mod dns;
 pub mod ecs;
+pub mod parameters;
 pub mod stack;
 
 pub use build::*;
 pub use dns::*;
 pub use ecs::*;
+pub use parameters::*;
 pub use stack::*;
 
 /// A cloud call that failed, classified so that resources can decide what to do.

@@ -103,7 +103,12 @@ pub fn render(project: &ResolvedProject, region: &str) -> Result<String, String>
             }
         }),
     );
-    // The role ECS uses to pull images and write logs (not the role the app runs as).
+    // The role ECS uses to pull images, write logs and read secret environment values (not
+    // the role the app runs as).
+    let secret_parameters = format!(
+        "arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/defang/{}/*",
+        project.name
+    );
     resources.insert(
         "TaskExecutionRole".into(),
         json!({
@@ -121,6 +126,22 @@ pub fn render(project: &ResolvedProject, region: &str) -> Result<String, String>
                 "ManagedPolicyArns": [
                     { "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy" }
                 ],
+                // Secret environment values: ECS reads the services' SecureString parameters
+                // when a task starts. They are encrypted with the AWS-managed `aws/ssm` key,
+                // whose key policy lets any principal of the account decrypt through SSM: no
+                // kms:Decrypt is needed here.
+                "Policies": [{
+                    "PolicyName": "read-secrets",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [{
+                            "Sid": "ReadProjectSecrets",
+                            "Effect": "Allow",
+                            "Action": "ssm:GetParameters",
+                            "Resource": { "Fn::Sub": secret_parameters }
+                        }]
+                    }
+                }],
                 "Tags": tags(project, &format!("{prefix}-task-execution")),
             }
         }),
@@ -500,6 +521,31 @@ mod tests {
         assert!(
             crate::project::buildspec::BUILDSPEC
                 .contains(r#"aws s3 cp --only-show-errors "$CONTEXT_S3_URI" -"#)
+        );
+    }
+
+    #[test]
+    fn execution_role_reads_only_the_projects_secrets() {
+        let t = parsed(&ProjectInputs::default());
+        let role = &t["Resources"]["TaskExecutionRole"]["Properties"];
+        let policies = role["Policies"].as_array().unwrap();
+        assert_eq!(policies.len(), 1);
+        let statements = policies[0]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap();
+        assert_eq!(
+            statements,
+            &vec![json!({
+                "Sid": "ReadProjectSecrets",
+                "Effect": "Allow",
+                "Action": "ssm:GetParameters",
+                "Resource": { "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/defang/shop/*" }
+            })]
+        );
+        // Parameters are named /defang/<project>/<service>/<VAR>.
+        assert_eq!(
+            crate::service::secrets::parameter_name("shop", "web", "TOKEN"),
+            "/defang/shop/web/TOKEN"
         );
     }
 

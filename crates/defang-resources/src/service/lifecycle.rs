@@ -8,6 +8,7 @@ use super::inputs::{ResolvedService, ServiceInputs};
 use super::network_stack;
 use super::outputs::{COMPUTED, Deployed, service_outputs};
 use super::rollout::{RolloutEnd, describe_one, wait_for_rollout};
+use super::secrets;
 use super::status::{ServiceStatus, failure_reason, rollout_status};
 use super::task_definition::{inputs_from_task_definition, plan_task_definition};
 use crate::cloud::{LoadBalancerTarget, Routing, StackRequest};
@@ -197,7 +198,7 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
     let (_, svc) = decode(&req.inputs, &req.name)?;
     let id = service_id(&svc.project, &svc.name);
-    let outputs = deploy(env, &ctx, &req.urn, &req.inputs, svc, None).await?;
+    let outputs = deploy(env, &ctx, &req.urn, &req.inputs, svc, None, None).await?;
     Ok(CreateResponse { id, outputs })
 }
 
@@ -223,12 +224,21 @@ pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<Prope
     }
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
     let (_, svc) = decode(&req.news, &req.name)?;
-    deploy(env, &ctx, &req.urn, &req.news, svc, Some(&req.old_outputs)).await
+    deploy(
+        env,
+        &ctx,
+        &req.urn,
+        &req.news,
+        svc,
+        Some(&req.old_outputs),
+        Some(&req.old_inputs),
+    )
+    .await
 }
 
 /// Brings the service to `svc`: builds its image when it is built from source, registers a
 /// task definition revision when the task changed, creates or updates the ECS service, and
-/// waits for the rollout. `old` holds the previous outputs on update.
+/// waits for the rollout. `old` and `old_inputs` hold the previous outputs and inputs on update.
 async fn deploy(
     env: &Env,
     ctx: &Context,
@@ -236,6 +246,7 @@ async fn deploy(
     inputs: &PropertyMap,
     mut svc: ResolvedService,
     old: Option<&PropertyMap>,
+    old_inputs: Option<&PropertyMap>,
 ) -> Result<PropertyMap, Error> {
     let project = project_info(env, &svc.project).await?;
     let ecs = env.cloud.ecs.as_ref();
@@ -254,7 +265,11 @@ async fn deploy(
         }
     }
 
-    let spec = plan_task_definition(&svc, &project, &env.cloud.region);
+    let secret_refs = store_secrets(env, urn, &svc, inputs).await?;
+    let spec = plan_task_definition(&svc, &project, &env.cloud.region, &secret_refs);
+    // The task definition references secrets by ARN: a new value changes no revision, but
+    // tasks read it only when they start, so they are replaced.
+    let force_new_deployment = old_inputs.is_some_and(|o| secrets::secrets_changed(o, inputs));
     // Register a revision only when the task changes, so that replicas-only or
     // waitForSteadyState-only edits do not restart every task.
     let td_arn = match old_value("taskDefinitionArn") {
@@ -300,6 +315,7 @@ async fn deploy(
                 desired_count: Some(svc.replicas),
                 network: Some(network),
                 routing: Some(routing),
+                force_new_deployment,
             })
             .await
             .map_err(ecs_failed)?
@@ -331,6 +347,30 @@ async fn deploy(
         }
     }
     outputs
+}
+
+/// Writes the secret environment values to SSM (SecureString, overwritten); returns the
+/// `(variable, parameter ARN)` references for the task definition.
+async fn store_secrets(
+    env: &Env,
+    urn: &str,
+    svc: &ResolvedService,
+    inputs: &PropertyMap,
+) -> Result<Vec<(String, String)>, Error> {
+    let tags = service_tags(urn, svc);
+    let mut refs = Vec::new();
+    for (var, value) in secrets::secret_environment(inputs) {
+        let name = secrets::parameter_name(&svc.project, &svc.name, &var);
+        // The error names the parameter, never the value.
+        let arn = env
+            .cloud
+            .parameters
+            .put_secure(&name, &value, &tags)
+            .await
+            .map_err(|e| Error::Failed(format!("SSM Parameter Store: {e}")))?;
+        refs.push((var, arn));
+    }
+    Ok(refs)
 }
 
 /// Applies the service's own stack (security group, private name, load balancer routing and
@@ -607,13 +647,32 @@ fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &st
     {
         inputs.insert("image".into(), Value::from(image.as_str()));
     }
-    if live.environment != old.environment {
-        let env = live
+    // Secret values are referenced from SSM and cannot be read back: only plain values are
+    // compared, and the user's secret ones are kept as they are.
+    let old_secrets = secrets::secret_environment(old_inputs);
+    let old_plain: std::collections::BTreeMap<String, String> = old
+        .environment
+        .iter()
+        .filter(|(k, _)| !old_secrets.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if live.environment != old_plain {
+        let whole_map_secret = old_inputs.get("environment").is_some_and(Value::is_secret);
+        let mut env: PropertyMap = live
             .environment
             .iter()
             .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
             .collect();
-        inputs.insert("environment".into(), Value::Object(env));
+        for (k, v) in old_secrets {
+            env.insert(k, Value::from(v).into_secret());
+        }
+        let env = Value::Object(env);
+        let env = if whole_map_secret {
+            env.into_secret()
+        } else {
+            env
+        };
+        inputs.insert("environment".into(), env);
     }
     inputs
 }
@@ -628,6 +687,12 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
         .map_err(ecs_failed)?;
     // The project (cluster) can only go once its services are gone: wait for the drain.
     wait_for_drain(env, &ctx, &cluster, name).await?;
+    // No task can read the service's secret values any more.
+    env.cloud
+        .parameters
+        .delete_by_path(&secrets::parameter_prefix(project, name))
+        .await
+        .map_err(|e| Error::Failed(format!("SSM Parameter Store: {e}")))?;
     // Then its security group, private name, target groups, rules and records.
     crate::stack_ops::delete_and_wait(
         env.cloud.stacks.as_ref(),
@@ -678,5 +743,50 @@ async fn wait_for_drain(env: &Env, ctx: &Context, cluster: &str, name: &str) -> 
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod drift_tests {
+    use super::*;
+
+    /// Refresh: a plain value changed outside Pulumi shows as drift; the secret value, which
+    /// cannot be read back from SSM references, is kept (and stays secret).
+    #[test]
+    fn refresh_keeps_secret_values() {
+        let mut old_inputs = PropertyMap::new();
+        for (k, v) in [("project", "shop"), ("name", "web"), ("image", "nginx")] {
+            old_inputs.insert(k.into(), Value::from(v));
+        }
+        old_inputs.insert(
+            "environment".into(),
+            Value::Object(PropertyMap::from([
+                ("PLAIN".to_string(), Value::from("1")),
+                ("TOKEN".to_string(), Value::from("hunter2").into_secret()),
+            ])),
+        );
+        let live = ServiceInputs {
+            project: "shop".into(),
+            image: Some("nginx".into()),
+            replicas: Some(1),
+            environment: [("PLAIN".to_string(), "1".to_string())].into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            with_drift(&old_inputs, &live, "web"),
+            old_inputs,
+            "no drift"
+        );
+
+        let drifted = ServiceInputs {
+            environment: [("PLAIN".to_string(), "2".to_string())].into(),
+            ..live
+        };
+        let inputs = with_drift(&old_inputs, &drifted, "web");
+        let Value::Object(env) = &inputs["environment"] else {
+            panic!("{inputs:?}")
+        };
+        assert_eq!(env["PLAIN"], Value::from("2"));
+        assert_eq!(env["TOKEN"], Value::from("hunter2").into_secret());
     }
 }

@@ -202,3 +202,168 @@ async fn concurrent_rollouts_share_batched_polls() {
     assert_eq!(total - batched, 20, "{calls:?}");
     assert!(batched <= 12, "{batched} batched calls");
 }
+
+fn completed(name: &str) -> crate::cloud::ServiceState {
+    service_state(
+        name,
+        1,
+        deployment("d-1", RolloutState::Completed, 1, 0, 0),
+        &[],
+    )
+}
+
+fn with_environment(mut req: CreateRequest, token: &str) -> CreateRequest {
+    let environment: PropertyMap = [
+        ("PLAIN".to_string(), Value::from("visible")),
+        ("TOKEN".to_string(), Value::from(token).into_secret()),
+    ]
+    .into_iter()
+    .collect();
+    req.inputs
+        .insert("environment".into(), Value::Object(environment));
+    req
+}
+
+/// Secret environment values go to SSM; the task definition references them, a changed value
+/// rolls the tasks without a new revision, and delete removes the parameters.
+#[tokio::test(start_paused = true)]
+async fn secret_environment_values_live_in_ssm() {
+    use super::lifecycle::{delete, update};
+    use pulumi_plugin::{DeleteRequest, UpdateRequest};
+
+    let ecs = Arc::new(FakeEcs::default());
+    ecs.script.lock().unwrap().push_back(completed("web"));
+    let parameters = Arc::new(FakeParameters::default());
+    let env = env_with_parameters(
+        ecs.clone(),
+        Arc::new(FakeStacks::with_project("shop")),
+        parameters.clone(),
+    );
+    let name = "/defang/shop/web/TOKEN";
+
+    // Create.
+    let req = with_environment(request(), "hunter2");
+    let created = create(&env, req.clone(), context(None))
+        .await
+        .expect("create");
+    assert_eq!(
+        parameters
+            .values
+            .lock()
+            .unwrap()
+            .get(name)
+            .map(|v| v.0.as_str()),
+        Some("hunter2")
+    );
+    let tds = ecs.task_definitions.lock().unwrap().clone();
+    assert_eq!(tds.len(), 1);
+    let (td_arn, spec) = tds.iter().next().unwrap();
+    assert_eq!(
+        spec.container.secrets,
+        vec![("TOKEN".to_string(), FakeParameters::arn(name))]
+    );
+    assert_eq!(
+        spec.container.environment,
+        vec![("PLAIN".to_string(), "visible".to_string())]
+    );
+    assert!(!format!("{spec:?}").contains("hunter2"));
+    assert!(
+        matches!(&created.outputs["environment"], Value::Object(m) if m["TOKEN"].is_secret()),
+        "the output stays secret"
+    );
+
+    // Update of only the secret value: new value in SSM, same revision, tasks replaced.
+    let news = with_environment(request(), "correct-horse").inputs;
+    let outputs = update(
+        &env,
+        UpdateRequest {
+            id: created.id.clone(),
+            urn: URN.into(),
+            name: "web".into(),
+            type_token: super::lifecycle::TOKEN.into(),
+            old_outputs: created.outputs.clone(),
+            old_inputs: req.inputs.clone(),
+            news: news.clone(),
+            timeout: None,
+            preview: false,
+        },
+        context(None),
+    )
+    .await
+    .expect("update");
+    assert_eq!(
+        parameters
+            .values
+            .lock()
+            .unwrap()
+            .get(name)
+            .map(|v| v.0.as_str()),
+        Some("correct-horse")
+    );
+    assert_eq!(
+        ecs.task_definitions.lock().unwrap().len(),
+        1,
+        "no new revision"
+    );
+    let last = ecs.updates.lock().unwrap().last().cloned().unwrap();
+    assert!(last.force_new_deployment, "{last:?}");
+    assert_eq!(last.task_definition_arn.as_deref(), Some(td_arn.as_str()));
+
+    // An update that changes no secret does not force a deployment.
+    update(
+        &env,
+        UpdateRequest {
+            id: created.id.clone(),
+            urn: URN.into(),
+            name: "web".into(),
+            type_token: super::lifecycle::TOKEN.into(),
+            old_outputs: outputs.clone(),
+            old_inputs: news.clone(),
+            news: news.clone(),
+            timeout: None,
+            preview: false,
+        },
+        context(None),
+    )
+    .await
+    .expect("update");
+    assert!(
+        !ecs.updates
+            .lock()
+            .unwrap()
+            .last()
+            .unwrap()
+            .force_new_deployment
+    );
+
+    // Delete removes the parameters (after the service).
+    parameters
+        .values
+        .lock()
+        .unwrap()
+        .insert("/defang/shop/web2/KEEP".into(), ("x".into(), vec![]));
+    delete(
+        &env,
+        DeleteRequest {
+            id: created.id.clone(),
+            urn: URN.into(),
+            name: "web".into(),
+            type_token: super::lifecycle::TOKEN.into(),
+            old_outputs: outputs,
+            old_inputs: news,
+            timeout: None,
+        },
+        context(None),
+    )
+    .await
+    .expect("delete");
+    let left: Vec<String> = parameters.values.lock().unwrap().keys().cloned().collect();
+    assert_eq!(left, vec!["/defang/shop/web2/KEEP".to_string()]);
+    assert!(
+        parameters
+            .calls
+            .lock()
+            .unwrap()
+            .contains(&"DeleteByPath /defang/shop/web/".to_string())
+    );
+}

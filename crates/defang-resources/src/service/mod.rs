@@ -25,3 +25,4 @@ mod lifecycle_tests;
 pub mod network_stack;
 pub mod outputs;
 pub mod rollout;
+pub mod secrets;

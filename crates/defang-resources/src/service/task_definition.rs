@@ -46,11 +46,17 @@ pub fn port_name(service: &str, port: u16, protocol: Protocol) -> String {
 }
 
 /// The task definition of `service` in `project`, logging to the project's log group.
+/// `secrets` are `(variable, SSM parameter ARN)` of the secret environment values: those
+/// variables are referenced, not written in `environment`.
 pub fn plan_task_definition(
     service: &ResolvedService,
     project: &ProjectInfo,
     region: &str,
+    secrets: &[(String, String)],
 ) -> TaskDefinitionSpec {
+    let is_secret = |name: &str| secrets.iter().any(|(n, _)| n == name);
+    let mut secrets = secrets.to_vec();
+    secrets.sort();
     TaskDefinitionSpec {
         family: family(&service.project, &service.name),
         cpu: service.size.cpu_units,
@@ -72,8 +78,10 @@ pub fn plan_task_definition(
             environment: service
                 .environment
                 .iter()
+                .filter(|(k, _)| !is_secret(k))
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            secrets,
             port_mappings: service
                 .ports
                 .iter()
@@ -153,7 +161,10 @@ fn tags(service: &ResolvedService) -> Vec<(String, String)> {
 /// - `cpus` and `memory` are the deployed Fargate size, not what was asked for before rounding;
 /// - `replicas` is the service's desired count;
 /// - health-check timings are as ECS describes them (its defaults included);
-/// - `waitForSteadyState` is left unset (it is not a property of what runs).
+/// - `waitForSteadyState` is left unset (it is not a property of what runs);
+/// - secret environment values (`secrets`, SSM parameter references) cannot be read back and
+///   are left out: an import recovers the plain environment only (add the secret ones to the
+///   program, as secrets), and refresh keeps the user's secret values (see `with_drift`).
 pub fn inputs_from_task_definition(
     task_definition: &TaskDefinition,
     service: &ServiceState,
@@ -293,7 +304,7 @@ mod tests {
             "cpus": 1, "memory": "3Gi", "platform": "linux/arm64",
             "healthCheck": {"test": ["CMD", "curl", "-f", "http://localhost/"], "startPeriodSeconds": 20},
         }));
-        let spec = plan_task_definition(&svc, &project(), "us-east-1");
+        let spec = plan_task_definition(&svc, &project(), "us-east-1", &[]);
         let expected = TaskDefinitionSpec {
             family: "shop-web".into(),
             cpu: 1024,
@@ -307,6 +318,7 @@ mod tests {
                 command: Some(vec!["serve".into()]),
                 entrypoint: Some(vec!["/bin/app".into()]),
                 environment: vec![("A".into(), "1".into()), ("B".into(), "2".into())],
+                secrets: vec![],
                 port_mappings: vec![
                     PortMapping {
                         container_port: 80,
@@ -357,7 +369,7 @@ mod tests {
     #[test]
     fn plans_a_minimal_service() {
         let svc = resolved(json!({"project": "shop", "image": "nginx"}));
-        let spec = plan_task_definition(&svc, &project(), "eu-west-1");
+        let spec = plan_task_definition(&svc, &project(), "eu-west-1", &[]);
         assert_eq!((spec.cpu, spec.memory), (256, 512));
         assert_eq!(spec.cpu_architecture, CpuArchitecture::X86_64);
         assert!(spec.container.port_mappings.is_empty());
@@ -373,14 +385,14 @@ mod tests {
             json!({"project": "shop", "image": "nginx", "healthCheck": {"test": ["NONE"], "retries": 5}}),
         );
         assert_eq!(
-            plan_task_definition(&svc, &project(), "r")
+            plan_task_definition(&svc, &project(), "r", &[])
                 .container
                 .health_check,
             None
         );
         let svc = resolved(json!({"project": "shop", "image": "nginx",
             "healthCheck": {"test": ["CMD-SHELL", "curl -f http://localhost/ || exit 1"], "intervalSeconds": 10, "timeoutSeconds": 2, "retries": 1}}));
-        let check = plan_task_definition(&svc, &project(), "r")
+        let check = plan_task_definition(&svc, &project(), "r", &[])
             .container
             .health_check
             .unwrap();
@@ -396,6 +408,43 @@ mod tests {
                 check.start_period_seconds
             ),
             (Some(10), Some(2), Some(1), None)
+        );
+    }
+
+    #[test]
+    fn secret_values_are_referenced_not_written() {
+        let svc = resolved(json!({"project": "shop", "image": "nginx",
+            "environment": {"PLAIN": "1", "TOKEN": "hunter2", "API_KEY": "k"}}));
+        let arn = |v: &str| format!("arn:aws:ssm:us-east-1:1:parameter/defang/shop/web/{v}");
+        let secrets = vec![
+            ("TOKEN".to_string(), arn("TOKEN")),
+            ("API_KEY".to_string(), arn("API_KEY")),
+        ];
+        let spec = plan_task_definition(&svc, &project(), "r", &secrets);
+        assert_eq!(
+            spec.container.environment,
+            vec![("PLAIN".to_string(), "1".to_string())]
+        );
+        assert_eq!(
+            spec.container.secrets,
+            vec![
+                ("API_KEY".to_string(), arn("API_KEY")),
+                ("TOKEN".to_string(), arn("TOKEN")),
+            ],
+            "sorted by name"
+        );
+        assert!(!format!("{spec:?}").contains("hunter2"));
+
+        // Import: what is recovered is the plain environment only.
+        let td = TaskDefinition {
+            arn: "a".into(),
+            revision: 1,
+            spec,
+        };
+        let inputs = inputs_from_task_definition(&td, &service_state(1), "shop");
+        assert_eq!(
+            inputs.environment,
+            BTreeMap::from([("PLAIN".to_string(), "1".to_string())])
         );
     }
 
@@ -427,7 +476,7 @@ mod tests {
         ];
         for case in cases {
             let svc = resolved(case.clone());
-            let spec = plan_task_definition(&svc, &project(), "us-east-1");
+            let spec = plan_task_definition(&svc, &project(), "us-east-1", &[]);
             let td = TaskDefinition {
                 arn: "arn:aws:ecs:us-east-1:1:task-definition/x:1".into(),
                 revision: 1,
@@ -442,7 +491,7 @@ mod tests {
             assert_eq!(failures, vec![], "{case}");
             let again = checked.unwrap().resolved("ignored").unwrap();
             assert_eq!(
-                plan_task_definition(&again, &project(), "us-east-1"),
+                plan_task_definition(&again, &project(), "us-east-1", &[]),
                 spec,
                 "{case}"
             );
@@ -454,7 +503,7 @@ mod tests {
     #[test]
     fn ports_of_foreign_task_definitions_are_host_ports() {
         let svc = resolved(json!({"project": "shop", "image": "nginx", "ports": [{"target": 80}]}));
-        let mut spec = plan_task_definition(&svc, &project(), "r");
+        let mut spec = plan_task_definition(&svc, &project(), "r", &[]);
         spec.tags.clear();
         let td = TaskDefinition {
             arn: "a".into(),
