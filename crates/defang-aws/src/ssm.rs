@@ -77,7 +77,7 @@ impl Parameters for SsmAdapter {
         Ok(arn.to_owned())
     }
 
-    async fn delete_by_path(&self, prefix: &str) -> CloudResult<u64> {
+    async fn delete_by_path_except(&self, prefix: &str, keep: &[String]) -> CloudResult<u64> {
         let path = path_of(prefix);
         let mut names = Vec::new();
         let mut next_token = None;
@@ -96,7 +96,9 @@ impl Parameters for SsmAdapter {
             names.extend(
                 out.parameters()
                     .iter()
-                    .filter_map(|p| p.name().map(str::to_owned)),
+                    .filter_map(|p| p.name())
+                    .filter(|name| !keep.iter().any(|k| k == name))
+                    .map(str::to_owned),
             );
             next_token = out.next_token().map(str::to_owned);
             if next_token.is_none() {

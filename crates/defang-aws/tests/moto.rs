@@ -627,7 +627,9 @@ async fn secure_parameters_put_overwrite_and_delete_by_path() {
         Some(&aws_sdk_ssm::types::ParameterType::SecureString)
     );
 
-    assert_eq!(ssm.delete_by_path(&format!("{prefix}/")).await.unwrap(), 12);
+    let keep = [format!("{prefix}/VAR_0"), format!("{prefix}/VAR_1")];
+    assert_eq!(ssm.delete_by_path_except(&prefix, &keep).await.unwrap(), 10);
+    assert_eq!(ssm.delete_by_path(&format!("{prefix}/")).await.unwrap(), 2);
     assert_eq!(ssm.delete_by_path(&prefix).await.unwrap(), 0);
     let kept = raw.get_parameter().name(&other).send().await;
     assert!(kept.is_ok(), "a sibling service's parameter stays");

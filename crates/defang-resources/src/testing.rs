@@ -556,7 +556,7 @@ impl Parameters for FakeParameters {
         Ok(FakeParameters::arn(name))
     }
 
-    async fn delete_by_path(&self, prefix: &str) -> CloudResult<u64> {
+    async fn delete_by_path_except(&self, prefix: &str, keep: &[String]) -> CloudResult<u64> {
         self.calls
             .lock()
             .unwrap()
@@ -564,7 +564,7 @@ impl Parameters for FakeParameters {
         let path = format!("{}/", prefix.trim_end_matches('/'));
         let mut values = self.values.lock().unwrap();
         let before = values.len();
-        values.retain(|name, _| !name.starts_with(&path));
+        values.retain(|name, _| !name.starts_with(&path) || keep.contains(name));
         Ok((before - values.len()) as u64)
     }
 }

@@ -13,7 +13,12 @@ pub trait Parameters: Send + Sync {
         value: &str,
         tags: &[(String, String)],
     ) -> CloudResult<String>;
-    /// Deletes every parameter under `prefix` (recursively); returns how many. Nothing there is
-    /// `Ok(0)`.
-    async fn delete_by_path(&self, prefix: &str) -> CloudResult<u64>;
+    /// Deletes every parameter under `prefix` (recursively) whose name is not in `keep`;
+    /// returns how many. Nothing there is `Ok(0)`.
+    async fn delete_by_path_except(&self, prefix: &str, keep: &[String]) -> CloudResult<u64>;
+
+    /// Deletes every parameter under `prefix` (recursively); returns how many.
+    async fn delete_by_path(&self, prefix: &str) -> CloudResult<u64> {
+        self.delete_by_path_except(prefix, &[]).await
+    }
 }

@@ -336,6 +336,12 @@ async fn deploy(
             .map_err(ecs_failed)?,
     };
     let mut outputs = settle(env, ctx, inputs, &svc, &id, &td_arn, state).await;
+    if let Ok(o) = &outputs
+        && o.get("status").and_then(Value::as_str)
+            == Some(ServiceStatus::ServiceDeploymentCompleted.as_str())
+    {
+        prune_secrets(env, ctx, &svc, &secret_refs).await;
+    }
     if let Some(hash) = build_hash {
         let with_hash = |o: &mut PropertyMap| {
             o.insert("buildHash".into(), Value::from(hash.as_str()));
@@ -371,6 +377,38 @@ async fn store_secrets(
         refs.push((var, arn));
     }
     Ok(refs)
+}
+
+/// Once a rollout has completed (no task can need them again, not even a rollback), deletes
+/// the service's parameters of variables that are no longer secret or gone. A failure only
+/// warns: the service is deployed, and its delete removes every parameter anyway.
+async fn prune_secrets(
+    env: &Env,
+    ctx: &Context,
+    svc: &ResolvedService,
+    secret_refs: &[(String, String)],
+) {
+    let keep: Vec<String> = secret_refs
+        .iter()
+        .map(|(var, _)| secrets::parameter_name(&svc.project, &svc.name, var))
+        .collect();
+    let prefix = secrets::parameter_prefix(&svc.project, &svc.name);
+    match env
+        .cloud
+        .parameters
+        .delete_by_path_except(&prefix, &keep)
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(%prefix, n, "deleted unused secret parameters"),
+        Err(e) => {
+            ctx.log
+                .warn(&format!(
+                    "could not delete unused secret parameters under {prefix}: {e}"
+                ))
+                .await
+        }
+    }
 }
 
 /// Applies the service's own stack (security group, private name, load balancer routing and

@@ -309,6 +309,53 @@ async fn secret_environment_values_live_in_ssm() {
     assert!(last.force_new_deployment, "{last:?}");
     assert_eq!(last.task_definition_arn.as_deref(), Some(td_arn.as_str()));
 
+    // A secret that is no longer secret: its parameter goes once the rollout completed.
+    let mut plain_too = news.clone();
+    plain_too.insert(
+        "environment".into(),
+        Value::Object(
+            [
+                ("PLAIN".to_string(), Value::from("visible")),
+                (
+                    "TOKEN".to_string(),
+                    Value::from("correct-horse").into_secret(),
+                ),
+                ("OLD".to_string(), Value::from("now-plain")),
+            ]
+            .into_iter()
+            .collect(),
+        ),
+    );
+    parameters
+        .values
+        .lock()
+        .unwrap()
+        .insert("/defang/shop/web/OLD".into(), ("was-secret".into(), vec![]));
+    let outputs = update(
+        &env,
+        UpdateRequest {
+            id: created.id.clone(),
+            urn: URN.into(),
+            name: "web".into(),
+            type_token: super::lifecycle::TOKEN.into(),
+            old_outputs: outputs,
+            old_inputs: news.clone(),
+            news: plain_too.clone(),
+            timeout: None,
+            preview: false,
+        },
+        context(None),
+    )
+    .await
+    .expect("update");
+    let names: Vec<String> = parameters.values.lock().unwrap().keys().cloned().collect();
+    assert_eq!(
+        names,
+        vec![name.to_string()],
+        "unused parameters are pruned"
+    );
+    let news = plain_too;
+
     // An update that changes no secret does not force a deployment.
     update(
         &env,
