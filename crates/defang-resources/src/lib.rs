@@ -2,6 +2,7 @@
 //! functions, and the lifecycles that drive the cloud through the traits in [`cloud`].
 
 pub mod build;
+pub mod cfn;
 pub mod cloud;
 pub mod cloud_env;
 pub mod config;

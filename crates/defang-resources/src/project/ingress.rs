@@ -5,6 +5,7 @@
 //! stack), so the project never changes when a service comes or goes.
 
 use super::inputs::ResolvedProject;
+use crate::cfn::{attr, r};
 use serde_json::{Value, json};
 
 pub mod outputs {
@@ -21,14 +22,6 @@ pub mod outputs {
 
 /// TLS 1.3 and 1.2 only (AWS's recommended policy for new load balancers).
 pub const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
-
-fn r(id: &str) -> Value {
-    json!({ "Ref": id })
-}
-
-fn attr(id: &str, attribute: &str) -> Value {
-    json!({ "Fn::GetAtt": [id, attribute] })
-}
 
 pub fn ingress_resources(
     project: &ResolvedProject,

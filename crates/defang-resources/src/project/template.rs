@@ -4,6 +4,7 @@
 
 use super::cidr::Cidr;
 use super::inputs::{Network, ResolvedProject, cluster_name, log_group_name};
+use crate::cfn::{attr, r};
 use serde_json::{Value, json};
 
 /// Output keys of the stack, read back by the project and by services.
@@ -28,14 +29,6 @@ pub mod outputs {
 /// build role may push to.
 pub fn repository_prefix(project: &str) -> String {
     format!("defang/{project}/")
-}
-
-fn r(logical_id: &str) -> Value {
-    json!({ "Ref": logical_id })
-}
-
-fn attr(logical_id: &str, attribute: &str) -> Value {
-    json!({ "Fn::GetAtt": [logical_id, attribute] })
 }
 
 fn tags(project: &ResolvedProject, name: &str) -> Value {

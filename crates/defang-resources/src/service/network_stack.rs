@@ -5,6 +5,7 @@
 //! deleting the service deletes this stack, and with it exactly these things.
 
 use super::inputs::{AppProtocol, PortMode, Protocol, ResolvedPort, ResolvedService};
+use crate::cfn::{attr, r};
 use crate::cloud::HostedZone;
 use crate::project::outputs::{IngressInfo, ProjectInfo};
 use serde_json::{Value, json};
@@ -21,14 +22,6 @@ pub mod outputs {
 
 pub fn stack_name(project: &str, service: &str) -> String {
     format!("defang-{project}-{service}")
-}
-
-fn r(id: &str) -> Value {
-    json!({ "Ref": id })
-}
-
-fn attr(id: &str, attribute: &str) -> Value {
-    json!({ "Fn::GetAtt": [id, attribute] })
 }
 
 /// Listener rule priorities must be unique per listener: derived from the host name, so the
