@@ -201,15 +201,19 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
         }
     }
     // The engine deletes a project and services it does not know depend on it (say, imported
-    // ones) at the same time: while the cluster still has services, CloudFormation refuses;
-    // wait for them to go and try again, up to the operation's deadline.
+    // ones) at the same time: while those still use the cluster, namespace or network,
+    // CloudFormation refuses. Wait for them to go and try again, for up to ten minutes (and
+    // never past the operation's deadline): longer means something else uses the project.
     let mut backoff = crate::wait::Backoff::new(
         std::time::Duration::from_secs(5),
         std::time::Duration::from_secs(30),
     );
+    let give_up = tokio::time::Instant::now() + std::time::Duration::from_secs(600);
     loop {
         match delete_and_wait(stacks, &req.id, &req.urn, &ctx).await {
-            Err(Error::Failed(reason)) if cluster_still_busy(&reason) => {
+            Err(Error::Failed(reason))
+                if still_in_use(&reason) && tokio::time::Instant::now() < give_up =>
+            {
                 ctx.log
                     .status("waiting for the project's services to be deleted")
                     .await;
@@ -222,14 +226,19 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
     }
 }
 
-/// CloudFormation's reason when the cluster still runs services or tasks (ECS's
-/// ClusterContainsServices/TasksException).
-fn cluster_still_busy(reason: &str) -> bool {
+/// CloudFormation's reasons when services still use the project: the cluster still has
+/// services or tasks, the namespace still has service names, or the network still has their
+/// interfaces.
+fn still_in_use(reason: &str) -> bool {
     [
         "Services are active",
         "ClusterContainsServices",
         "Tasks are active",
         "ClusterContainsTasks",
+        "has associated services",
+        "DependencyViolation",
+        "has dependencies",
+        "ResourceInUse",
     ]
     .iter()
     .any(|needle| reason.contains(needle))
