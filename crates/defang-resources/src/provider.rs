@@ -102,7 +102,7 @@ impl pulumi_plugin::Provider for DefangProvider {
         let env = self.env()?;
         match req.type_token.as_str() {
             project::lifecycle::TOKEN => project::lifecycle::read(env, req).await,
-            service::lifecycle::TOKEN => service::lifecycle::read(env, req, ctx).await,
+            service::lifecycle::TOKEN => service::refresh::read(env, req, ctx).await,
             other => Err(unknown_type(other)),
         }
     }
@@ -120,7 +120,7 @@ impl pulumi_plugin::Provider for DefangProvider {
         let env = self.env()?;
         match req.type_token.as_str() {
             project::lifecycle::TOKEN => project::lifecycle::delete(env, req, ctx).await,
-            service::lifecycle::TOKEN => service::lifecycle::delete(env, req, ctx).await,
+            service::lifecycle::TOKEN => service::teardown::delete(env, req, ctx).await,
             other => Err(unknown_type(other)),
         }
     }

@@ -10,7 +10,7 @@ use super::outputs::{COMPUTED, Deployed, service_outputs};
 use super::rollout::{RolloutEnd, describe_one, wait_for_rollout};
 use super::secrets;
 use super::status::{ServiceStatus, failure_reason, rollout_status};
-use super::task_definition::{inputs_from_task_definition, plan_task_definition};
+use super::task_definition::plan_task_definition;
 use crate::cloud::{LoadBalancerTarget, Routing, StackRequest};
 use crate::cloud::{ServiceSpec, ServiceState, ServiceUpdate, TaskDefinitionSpec};
 use crate::cloud_env::Env;
@@ -18,11 +18,10 @@ use crate::ownership::{OWNER_TAG, client_token, owner_id};
 use crate::project::ProjectInfo;
 use crate::project::inputs::{cluster_name, stack_name};
 use crate::stack_ops::apply_stack;
-use pulumi_plugin::value::{from_properties, to_properties};
+use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{
-    CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
-    DiffRequest, Error, PartialState, PropertyMap, ReadRequest, ReadResponse, UpdateRequest, Value,
-    diff_properties,
+    CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, Diff, DiffRequest, Error,
+    PartialState, PropertyMap, UpdateRequest, Value, diff_properties,
 };
 use std::time::Duration;
 
@@ -32,7 +31,7 @@ pub const TOKEN: &str = "defang:index:Service";
 const REPLACE_KEYS: [&str; 2] = ["project", "name"];
 
 /// Rollouts behind health checks can take a while; users can set customTimeouts.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 pub async fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
     let (parsed, mut failures) = check_service(&req.news, &req.name);
@@ -115,7 +114,7 @@ pub fn service_id(project: &str, name: &str) -> String {
     format!("{project}/{name}")
 }
 
-fn parse_id(id: &str) -> Result<(&str, &str), Error> {
+pub(super) fn parse_id(id: &str) -> Result<(&str, &str), Error> {
     id.split_once('/')
         .filter(|(p, s)| !p.is_empty() && !s.is_empty() && !s.contains('/'))
         .ok_or_else(|| {
@@ -125,7 +124,7 @@ fn parse_id(id: &str) -> Result<(&str, &str), Error> {
         })
 }
 
-fn decode(
+pub(super) fn decode(
     inputs: &PropertyMap,
     resource_name: &str,
 ) -> Result<(ServiceInputs, ResolvedService), Error> {
@@ -183,7 +182,7 @@ fn service_tags(urn: &str, svc: &ResolvedService) -> Vec<(String, String)> {
     ]
 }
 
-fn ecs_failed(e: crate::cloud::CloudError) -> Error {
+pub(super) fn ecs_failed(e: crate::cloud::CloudError) -> Error {
     Error::Failed(format!("ECS: {e}"))
 }
 
@@ -619,212 +618,4 @@ async fn settle(
 
 async fn same_task(ecs: &dyn crate::cloud::Ecs, arn: &str, spec: &TaskDefinitionSpec) -> bool {
     matches!(ecs.describe_task_definition(arn).await, Ok(Some(td)) if td.spec == *spec)
-}
-
-pub async fn read(env: &Env, req: ReadRequest, _ctx: Context) -> Result<ReadResponse, Error> {
-    let (project, name) = parse_id(&req.id)?;
-    let ecs = env.cloud.ecs.as_ref();
-    let Some(state) = describe_one(ecs, &cluster_name(project), name).await? else {
-        return Ok(ReadResponse::gone());
-    };
-    if !state.is_active() {
-        return Ok(ReadResponse::gone());
-    }
-    let td = ecs
-        .describe_task_definition(&state.task_definition_arn)
-        .await
-        .map_err(ecs_failed)?
-        .ok_or_else(|| {
-            Error::Failed(format!(
-                "service {} runs task definition {}, which ECS cannot describe",
-                req.id, state.task_definition_arn
-            ))
-        })?;
-    let live = inputs_from_task_definition(&td, &state, project);
-    let inputs = if req.old_inputs.is_empty() {
-        // Import: the inputs are what runs.
-        let mut inputs = to_properties(&live);
-        inputs.insert("name".into(), Value::from(name));
-        inputs
-    } else {
-        with_drift(&req.old_inputs, &live, &req.name)
-    };
-    let (_, svc) = decode(&inputs, &req.name)?;
-    let deployment = state.primary_deployment().map(|d| d.id.clone());
-    let status = rollout_status(&state, deployment.as_deref());
-    let outputs = service_outputs(
-        &inputs,
-        &svc,
-        env,
-        Deployed {
-            state: Some(&state),
-            task_definition_arn: Some(&state.task_definition_arn),
-            status: Some(status),
-        },
-    );
-    Ok(ReadResponse {
-        id: Some(req.id.clone()),
-        outputs,
-        inputs,
-    })
-}
-
-/// The user's inputs with what changed outside Pulumi (replicas, image, environment) replaced
-/// by the live values, so that refresh shows the drift and the next `up` corrects it.
-fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &str) -> PropertyMap {
-    let mut inputs = old_inputs.clone();
-    let Ok((_, old)) = decode(old_inputs, resource_name) else {
-        return inputs;
-    };
-    let live_replicas = live.replicas.unwrap_or(1);
-    if live_replicas != old.replicas {
-        inputs.insert("replicas".into(), Value::Number(f64::from(live_replicas)));
-    }
-    if let Some(image) = &live.image
-        && *image != old.image
-    {
-        inputs.insert("image".into(), Value::from(image.as_str()));
-    }
-    // Secret values are referenced from SSM and cannot be read back: only plain values are
-    // compared, and the user's secret ones are kept as they are.
-    let old_secrets = secrets::secret_environment(old_inputs);
-    let old_plain: std::collections::BTreeMap<String, String> = old
-        .environment
-        .iter()
-        .filter(|(k, _)| !old_secrets.contains_key(*k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    if live.environment != old_plain {
-        let whole_map_secret = old_inputs.get("environment").is_some_and(Value::is_secret);
-        let mut env: PropertyMap = live
-            .environment
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
-            .collect();
-        for (k, v) in old_secrets {
-            env.insert(k, Value::from(v).into_secret());
-        }
-        let env = Value::Object(env);
-        let env = if whole_map_secret {
-            env.into_secret()
-        } else {
-            env
-        };
-        inputs.insert("environment".into(), env);
-    }
-    inputs
-}
-
-pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
-    let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
-    let (project, name) = parse_id(&req.id)?;
-    let ecs = env.cloud.ecs.as_ref();
-    let cluster = cluster_name(project);
-    ecs.delete_service(&cluster, name)
-        .await
-        .map_err(ecs_failed)?;
-    // The project (cluster) can only go once its services are gone: wait for the drain.
-    wait_for_drain(env, &ctx, &cluster, name).await?;
-    // No task can read the service's secret values any more.
-    env.cloud
-        .parameters
-        .delete_by_path(&secrets::parameter_prefix(project, name))
-        .await
-        .map_err(|e| Error::Failed(format!("SSM Parameter Store: {e}")))?;
-    // Then its security group, private name, target groups, rules and records.
-    crate::stack_ops::delete_and_wait(
-        env.cloud.stacks.as_ref(),
-        &network_stack::stack_name(project, name),
-        &req.urn,
-        &ctx,
-    )
-    .await?;
-    let family = super::task_definition::family(project, name);
-    for arn in ecs
-        .list_task_definitions(&family)
-        .await
-        .map_err(ecs_failed)?
-    {
-        ecs.deregister_task_definition(&arn)
-            .await
-            .map_err(ecs_failed)?;
-    }
-    // Images built for the service go with it (a missing repository is fine).
-    env.cloud
-        .registry
-        .delete_repository(&super::image_build::repository_name(project, name))
-        .await
-        .map_err(|e| Error::Failed(format!("ECR: {e}")))?;
-    Ok(())
-}
-
-/// Waits (through the shared poller) until a deleted service has stopped its tasks.
-async fn wait_for_drain(env: &Env, ctx: &Context, cluster: &str, name: &str) -> Result<(), Error> {
-    let mut updates = env.poller.watch_service(cluster, name);
-    loop {
-        let current = updates.borrow_and_update().clone();
-        match current {
-            // Not polled yet, or a failed poll: wait for the next round.
-            None | Some(Err(_)) => {}
-            Some(Ok(Some(s))) if s.status == "DRAINING" => {
-                ctx.log
-                    .status(&format!("draining ({} tasks running)", s.running_count))
-                    .await;
-            }
-            Some(Ok(_)) => return Ok(()),
-        }
-        tokio::select! {
-            why = ctx.interrupted() => return Err(Error::Interrupted(why)),
-            changed = updates.changed() => {
-                if changed.is_err() {
-                    return Err(Error::Internal("the status poller stopped".into()));
-                }
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod drift_tests {
-    use super::*;
-
-    /// Refresh: a plain value changed outside Pulumi shows as drift; the secret value, which
-    /// cannot be read back from SSM references, is kept (and stays secret).
-    #[test]
-    fn refresh_keeps_secret_values() {
-        let mut old_inputs = PropertyMap::new();
-        for (k, v) in [("project", "shop"), ("name", "web"), ("image", "nginx")] {
-            old_inputs.insert(k.into(), Value::from(v));
-        }
-        old_inputs.insert(
-            "environment".into(),
-            Value::Object(PropertyMap::from([
-                ("PLAIN".to_string(), Value::from("1")),
-                ("TOKEN".to_string(), Value::from("hunter2").into_secret()),
-            ])),
-        );
-        let live = ServiceInputs {
-            project: "shop".into(),
-            image: Some("nginx".into()),
-            replicas: Some(1),
-            environment: [("PLAIN".to_string(), "1".to_string())].into(),
-            ..Default::default()
-        };
-        assert_eq!(
-            with_drift(&old_inputs, &live, "web"),
-            old_inputs,
-            "no drift"
-        );
-
-        let drifted = ServiceInputs {
-            environment: [("PLAIN".to_string(), "2".to_string())].into(),
-            ..live
-        };
-        let inputs = with_drift(&old_inputs, &drifted, "web");
-        let Value::Object(env) = &inputs["environment"] else {
-            panic!("{inputs:?}")
-        };
-        assert_eq!(env["PLAIN"], Value::from("2"));
-        assert_eq!(env["TOKEN"], Value::from("hunter2").into_secret());
-    }
 }

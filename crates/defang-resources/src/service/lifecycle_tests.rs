@@ -228,7 +228,8 @@ fn with_environment(mut req: CreateRequest, token: &str) -> CreateRequest {
 /// rolls the tasks without a new revision, and delete removes the parameters.
 #[tokio::test(start_paused = true)]
 async fn secret_environment_values_live_in_ssm() {
-    use super::lifecycle::{delete, update};
+    use super::lifecycle::update;
+    use super::teardown::delete;
     use pulumi_plugin::{DeleteRequest, UpdateRequest};
 
     let ecs = Arc::new(FakeEcs::default());

@@ -24,5 +24,7 @@ pub mod lifecycle;
 mod lifecycle_tests;
 pub mod network_stack;
 pub mod outputs;
+pub mod refresh;
 pub mod rollout;
 pub mod secrets;
+pub mod teardown;

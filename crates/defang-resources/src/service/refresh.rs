@@ -1,0 +1,153 @@
+//! Refresh and import of a service: what runs in ECS, as outputs and (on import) as inputs;
+//! drift made outside Pulumi shows in the inputs so that the next `up` corrects it.
+
+use super::inputs::ServiceInputs;
+use super::lifecycle::{decode, ecs_failed, parse_id};
+use super::outputs::{Deployed, service_outputs};
+use super::rollout::describe_one;
+use super::secrets;
+use super::status::rollout_status;
+use super::task_definition::inputs_from_task_definition;
+use crate::cloud_env::Env;
+use crate::project::inputs::cluster_name;
+use pulumi_plugin::value::to_properties;
+use pulumi_plugin::{Context, Error, PropertyMap, ReadRequest, ReadResponse, Value};
+
+pub async fn read(env: &Env, req: ReadRequest, _ctx: Context) -> Result<ReadResponse, Error> {
+    let (project, name) = parse_id(&req.id)?;
+    let ecs = env.cloud.ecs.as_ref();
+    let Some(state) = describe_one(ecs, &cluster_name(project), name).await? else {
+        return Ok(ReadResponse::gone());
+    };
+    if !state.is_active() {
+        return Ok(ReadResponse::gone());
+    }
+    let td = ecs
+        .describe_task_definition(&state.task_definition_arn)
+        .await
+        .map_err(ecs_failed)?
+        .ok_or_else(|| {
+            Error::Failed(format!(
+                "service {} runs task definition {}, which ECS cannot describe",
+                req.id, state.task_definition_arn
+            ))
+        })?;
+    let live = inputs_from_task_definition(&td, &state, project);
+    let inputs = if req.old_inputs.is_empty() {
+        // Import: the inputs are what runs.
+        let mut inputs = to_properties(&live);
+        inputs.insert("name".into(), Value::from(name));
+        inputs
+    } else {
+        with_drift(&req.old_inputs, &live, &req.name)
+    };
+    let (_, svc) = decode(&inputs, &req.name)?;
+    let deployment = state.primary_deployment().map(|d| d.id.clone());
+    let status = rollout_status(&state, deployment.as_deref());
+    let outputs = service_outputs(
+        &inputs,
+        &svc,
+        env,
+        Deployed {
+            state: Some(&state),
+            task_definition_arn: Some(&state.task_definition_arn),
+            status: Some(status),
+        },
+    );
+    Ok(ReadResponse {
+        id: Some(req.id.clone()),
+        outputs,
+        inputs,
+    })
+}
+
+/// The user's inputs with what changed outside Pulumi (replicas, image, environment) replaced
+/// by the live values, so that refresh shows the drift and the next `up` corrects it.
+fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &str) -> PropertyMap {
+    let mut inputs = old_inputs.clone();
+    let Ok((_, old)) = decode(old_inputs, resource_name) else {
+        return inputs;
+    };
+    let live_replicas = live.replicas.unwrap_or(1);
+    if live_replicas != old.replicas {
+        inputs.insert("replicas".into(), Value::Number(f64::from(live_replicas)));
+    }
+    if let Some(image) = &live.image
+        && *image != old.image
+    {
+        inputs.insert("image".into(), Value::from(image.as_str()));
+    }
+    // Secret values are referenced from SSM and cannot be read back: only plain values are
+    // compared, and the user's secret ones are kept as they are.
+    let old_secrets = secrets::secret_environment(old_inputs);
+    let old_plain: std::collections::BTreeMap<String, String> = old
+        .environment
+        .iter()
+        .filter(|(k, _)| !old_secrets.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if live.environment != old_plain {
+        let whole_map_secret = old_inputs.get("environment").is_some_and(Value::is_secret);
+        let mut env: PropertyMap = live
+            .environment
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+            .collect();
+        for (k, v) in old_secrets {
+            env.insert(k, Value::from(v).into_secret());
+        }
+        let env = Value::Object(env);
+        let env = if whole_map_secret {
+            env.into_secret()
+        } else {
+            env
+        };
+        inputs.insert("environment".into(), env);
+    }
+    inputs
+}
+
+#[cfg(test)]
+mod drift_tests {
+    use super::*;
+
+    /// Refresh: a plain value changed outside Pulumi shows as drift; the secret value, which
+    /// cannot be read back from SSM references, is kept (and stays secret).
+    #[test]
+    fn refresh_keeps_secret_values() {
+        let mut old_inputs = PropertyMap::new();
+        for (k, v) in [("project", "shop"), ("name", "web"), ("image", "nginx")] {
+            old_inputs.insert(k.into(), Value::from(v));
+        }
+        old_inputs.insert(
+            "environment".into(),
+            Value::Object(PropertyMap::from([
+                ("PLAIN".to_string(), Value::from("1")),
+                ("TOKEN".to_string(), Value::from("hunter2").into_secret()),
+            ])),
+        );
+        let live = ServiceInputs {
+            project: "shop".into(),
+            image: Some("nginx".into()),
+            replicas: Some(1),
+            environment: [("PLAIN".to_string(), "1".to_string())].into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            with_drift(&old_inputs, &live, "web"),
+            old_inputs,
+            "no drift"
+        );
+
+        let drifted = ServiceInputs {
+            environment: [("PLAIN".to_string(), "2".to_string())].into(),
+            ..live
+        };
+        let inputs = with_drift(&old_inputs, &drifted, "web");
+        let Value::Object(env) = &inputs["environment"] else {
+            panic!("{inputs:?}")
+        };
+        assert_eq!(env["PLAIN"], Value::from("2"));
+        assert_eq!(env["TOKEN"], Value::from("hunter2").into_secret());
+    }
+}
