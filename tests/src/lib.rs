@@ -2,6 +2,7 @@
 //! launches it, a recording Engine for its log messages, and a gRPC client.
 
 pub mod engine;
+pub mod inventory;
 pub mod moto;
 pub mod provider;
 pub mod pulumi;

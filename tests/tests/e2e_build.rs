@@ -20,6 +20,7 @@
 //! failing property does not hide the others; the test fails at the end with all of them.
 
 use defang_tests::Moto;
+use defang_tests::inventory;
 use defang_tests::pulumi::{Events, UNKNOWN, Workspace, replace_once, urn_is};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -270,34 +271,12 @@ impl Aws {
 
     /// The ACTIVE ECS service `name` in `cluster`.
     fn service(&self, cluster: &str, name: &str) -> Option<aws_sdk_ecs::types::Service> {
-        let out = self
-            .rt
-            .block_on(
-                self.ecs
-                    .describe_services()
-                    .cluster(cluster)
-                    .services(name)
-                    .send(),
-            )
-            .ok()?;
-        out.services()
-            .iter()
-            .find(|s| s.service_name() == Some(name) && s.status() == Some("ACTIVE"))
-            .cloned()
+        self.rt
+            .block_on(inventory::active_service(&self.ecs, cluster, name))
     }
 
     fn task_definition(&self, arn: &str) -> aws_sdk_ecs::types::TaskDefinition {
-        self.rt
-            .block_on(
-                self.ecs
-                    .describe_task_definition()
-                    .task_definition(arn)
-                    .send(),
-            )
-            .expect("describe_task_definition")
-            .task_definition()
-            .cloned()
-            .expect("task definition")
+        self.rt.block_on(inventory::task_definition(&self.ecs, arn))
     }
 
     /// The task definition the service `name` runs, and its one container's image.
@@ -316,44 +295,13 @@ impl Aws {
 
     /// The ACTIVE task definition ARNs of exactly `family`.
     fn active_revisions(&self, family: &str) -> Vec<String> {
-        let out = self
-            .rt
-            .block_on(
-                self.ecs
-                    .list_task_definitions()
-                    .family_prefix(family)
-                    .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
-                    .send(),
-            )
-            .expect("list_task_definitions");
-        out.task_definition_arns()
-            .iter()
-            .filter(|arn| arn.contains(&format!(":task-definition/{family}:")))
-            .cloned()
-            .collect()
+        self.rt
+            .block_on(inventory::active_revisions(&self.ecs, family))
     }
 
     /// The names of the stacks not deleted.
     fn live_stacks(&self) -> Vec<String> {
-        let stacks = self
-            .rt
-            .block_on(self.cfn.list_stacks().send())
-            .expect("list_stacks");
-        stacks
-            .stack_summaries()
-            .iter()
-            .filter(|s| {
-                s.stack_status()
-                    != Some(&aws_sdk_cloudformation::types::StackStatus::DeleteComplete)
-            })
-            .map(|s| {
-                format!(
-                    "{} ({})",
-                    s.stack_name().unwrap_or_default(),
-                    s.stack_status().map(|s| s.as_str()).unwrap_or_default()
-                )
-            })
-            .collect()
+        self.rt.block_on(inventory::live_stacks(&self.cfn))
     }
 
     /// The ECS clusters that exist.

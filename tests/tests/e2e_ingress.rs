@@ -27,6 +27,7 @@
 //! balancer's health checks.
 
 use defang_tests::Moto;
+use defang_tests::inventory;
 use defang_tests::pulumi::{Workspace, replace_once};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -183,76 +184,23 @@ impl Aws {
 
     /// The stacks that are not deleted, with their status.
     fn live_stacks(&self) -> Vec<String> {
-        let stacks = self
-            .rt
-            .block_on(self.cfn.list_stacks().send())
-            .expect("list_stacks");
-        stacks
-            .stack_summaries()
-            .iter()
-            .filter(|s| {
-                s.stack_status()
-                    != Some(&aws_sdk_cloudformation::types::StackStatus::DeleteComplete)
-            })
-            .map(|s| {
-                format!(
-                    "{} ({})",
-                    s.stack_name().unwrap_or_default(),
-                    s.stack_status().map(|s| s.as_str()).unwrap_or_default()
-                )
-            })
-            .collect()
+        self.rt.block_on(inventory::live_stacks(&self.cfn))
     }
 
     fn service(&self, name: &str) -> aws_sdk_ecs::types::Service {
-        let out = self
-            .rt
-            .block_on(
-                self.ecs
-                    .describe_services()
-                    .cluster(CLUSTER)
-                    .services(name)
-                    .send(),
-            )
-            .expect("describe_services");
-        out.services()
-            .iter()
-            .find(|s| s.service_name() == Some(name) && s.status() == Some("ACTIVE"))
-            .cloned()
-            .unwrap_or_else(|| panic!("no ACTIVE ECS service {name}: {out:?}"))
+        self.rt
+            .block_on(inventory::active_service(&self.ecs, CLUSTER, name))
+            .unwrap_or_else(|| panic!("no ACTIVE ECS service {name}"))
     }
 
     fn task_definition(&self, arn: &str) -> aws_sdk_ecs::types::TaskDefinition {
-        self.rt
-            .block_on(
-                self.ecs
-                    .describe_task_definition()
-                    .task_definition(arn)
-                    .send(),
-            )
-            .expect("describe_task_definition")
-            .task_definition()
-            .cloned()
-            .expect("task definition")
+        self.rt.block_on(inventory::task_definition(&self.ecs, arn))
     }
 
     /// The ACTIVE task definition ARNs of exactly `family`.
     fn active_revisions(&self, family: &str) -> Vec<String> {
-        let out = self
-            .rt
-            .block_on(
-                self.ecs
-                    .list_task_definitions()
-                    .family_prefix(family)
-                    .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
-                    .send(),
-            )
-            .expect("list_task_definitions");
-        out.task_definition_arns()
-            .iter()
-            .filter(|arn| arn.contains(&format!(":task-definition/{family}:")))
-            .cloned()
-            .collect()
+        self.rt
+            .block_on(inventory::active_revisions(&self.ecs, family))
     }
 
     /// The ARNs of the ECS clusters, and of the services still listed in `CLUSTER`

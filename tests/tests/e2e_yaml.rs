@@ -12,6 +12,7 @@
 //! (`MOTO_ECS_SERVICE_RUNNING=1`); the step that scales to 2 does not wait for the rollout.
 
 use defang_tests::Moto;
+use defang_tests::inventory;
 use defang_tests::pulumi::{Events, UNKNOWN, Workspace, replace_once, urn_is};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -133,34 +134,13 @@ struct Ecs {
 
 impl Ecs {
     fn service(&self, name: &str) -> Option<aws_sdk_ecs::types::Service> {
-        let out = self
-            .rt
-            .block_on(
-                self.client
-                    .describe_services()
-                    .cluster(CLUSTER)
-                    .services(name)
-                    .send(),
-            )
-            .expect("describe_services");
-        out.services()
-            .iter()
-            .find(|s| s.service_name() == Some(name) && s.status() == Some("ACTIVE"))
-            .cloned()
+        self.rt
+            .block_on(inventory::active_service(&self.client, CLUSTER, name))
     }
 
     fn task_definition(&self, arn: &str) -> aws_sdk_ecs::types::TaskDefinition {
         self.rt
-            .block_on(
-                self.client
-                    .describe_task_definition()
-                    .task_definition(arn)
-                    .send(),
-            )
-            .expect("describe_task_definition")
-            .task_definition()
-            .cloned()
-            .expect("task definition")
+            .block_on(inventory::task_definition(&self.client, arn))
     }
 
     /// The ACTIVE task definition ARNs of exactly `family`.
@@ -169,19 +149,7 @@ impl Ecs {
     }
 
     async fn active_revisions_async(&self, family: &str) -> Vec<String> {
-        let out = self
-            .client
-            .list_task_definitions()
-            .family_prefix(family)
-            .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
-            .send()
-            .await
-            .expect("list_task_definitions");
-        out.task_definition_arns()
-            .iter()
-            .filter(|arn| arn.contains(&format!(":task-definition/{family}:")))
-            .cloned()
-            .collect()
+        inventory::active_revisions(&self.client, family).await
     }
 }
 
