@@ -223,3 +223,105 @@ async fn project_delete_waits_for_its_services() {
         "cluster left behind"
     );
 }
+
+/// A project may adopt the user's own zone: no zone is created, the certificate is validated in
+/// the user's zone, and services' domains are in it.
+#[tokio::test(flavor = "multi_thread")]
+async fn project_with_its_own_domain() {
+    let moto = Moto::start(&[("MOTO_ECS_SERVICE_RUNNING", "1")]);
+    let mut p = ProviderProcess::start(&moto).await;
+    let name = unique("p");
+    let purn = urn(PROJECT, "main");
+    let cfn = moto.cloudformation().await;
+
+    // `domain` needs the load balancer.
+    let (_, failures) = p
+        .check(
+            &purn,
+            &PropertyMap::new(),
+            &props(json!({ "name": name, "domain": "apps.example.com" })),
+        )
+        .await;
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].property, "domain");
+
+    let news = props(json!({ "name": name, "loadBalancer": true, "domain": "apps.example.com" }));
+    let (inputs, failures) = p.check(&purn, &PropertyMap::new(), &news).await;
+    assert!(failures.is_empty(), "{failures:?}");
+    // Without the user's zone, create says what is missing (and makes nothing).
+    let err = p.create(&purn, &inputs, false, 0.0).await.unwrap_err();
+    assert!(
+        err.message()
+            .contains("no public Route 53 zone named apps.example.com"),
+        "{}",
+        err.message()
+    );
+
+    let zone = json!({
+        "Resources": { "Zone": { "Type": "AWS::Route53::HostedZone", "Properties": { "Name": "apps.example.com" } } }
+    });
+    cfn.create_stack()
+        .stack_name(unique("user-zone"))
+        .template_body(zone.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (pid, outputs) = p.create(&purn, &inputs, false, 0.0).await.expect("project");
+    assert_eq!(outputs["publicDomain"], Value::from("apps.example.com"));
+    let resources = cfn
+        .list_stack_resources()
+        .stack_name(&pid)
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = resources
+        .stack_resource_summaries()
+        .iter()
+        .filter_map(|r| r.logical_resource_id())
+        .collect();
+    assert!(
+        !ids.contains(&"PublicZone"),
+        "the user's zone is used, none is made: {ids:?}"
+    );
+    assert!(
+        ids.contains(&"Certificate") && ids.contains(&"LoadBalancer"),
+        "{ids:?}"
+    );
+
+    // A service's domain is in the user's zone, at preview and after create.
+    let surn = urn("defang:index:Service", "web");
+    let (sinputs, failures) = p
+        .check(
+            &surn,
+            &PropertyMap::new(),
+            &props(json!({ "project": name, "image": "nginx", "ports": [{ "target": 80 }] })),
+        )
+        .await;
+    assert!(failures.is_empty(), "{failures:?}");
+    let (_, planned) = p.create(&surn, &sinputs, true, 0.0).await.expect("preview");
+    assert_eq!(planned["domain"], Value::from("web--80.apps.example.com"));
+    let (sid, soutputs) = p
+        .create(&surn, &sinputs, false, 0.0)
+        .await
+        .expect("service");
+    assert_eq!(soutputs["domain"], Value::from("web--80.apps.example.com"));
+    let stack = cfn
+        .describe_stack_resources()
+        .stack_name(format!("defang-{name}-web"))
+        .logical_resource_id("Record80")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stack.stack_resources().len(),
+        1,
+        "alias record in the user's zone"
+    );
+
+    p.delete(&surn, &sid, &soutputs, &sinputs)
+        .await
+        .expect("service delete");
+    p.delete(&purn, &pid, &outputs, &inputs)
+        .await
+        .expect("project delete");
+}

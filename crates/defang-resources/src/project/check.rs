@@ -92,6 +92,27 @@ pub fn check_project(
             Ok(_) => {}
         }
     }
+    if let Some(domain) = &parsed.domain {
+        let labels: Vec<&str> = domain.trim_end_matches('.').split('.').collect();
+        let ok = labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !ok {
+            failures.push(CheckFailure::new(
+                "domain",
+                format!("\"{domain}\" is not a domain name like apps.example.com"),
+            ));
+        }
+        if parsed.load_balancer != Some(true) {
+            failures.push(CheckFailure::new(
+                "domain",
+                "serves the project's ingress domains, which need the load balancer: set `loadBalancer: true` too, or remove `domain`",
+            ));
+        }
+    }
     if let Some(days) = parsed.log_retention_days
         && !LOG_RETENTION_DAYS.contains(&days)
     {

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 pub mod outputs {
     pub const ZONE_ID: &str = "ZoneId";
     pub const ZONE_NAME: &str = "ZoneName";
+    pub const ZONE_ADOPTED: &str = "ZoneAdopted";
     pub const NAME_SERVERS: &str = "NameServers";
     pub const CERTIFICATE_ARN: &str = "CertificateArn";
     pub const LOAD_BALANCER_ARN: &str = "LoadBalancerArn";
@@ -33,16 +34,31 @@ pub fn ingress_resources(
 ) {
     let zone = &project.public_domain;
     let prefix = format!("defang-{}", project.name);
-    resources.insert(
-        "PublicZone".into(),
-        json!({
-            "Type": "AWS::Route53::HostedZone",
-            "Properties": {
-                "Name": zone,
-                "HostedZoneConfig": { "Comment": format!("Defang project {}: service domains", project.name) },
-                "HostedZoneTags": tags(zone),
-            }
-        }),
+    // The user's own zone (the project's `domain`), or one the project makes and owns.
+    let zone_id = match &project.adopted_zone_id {
+        Some(id) => json!(id),
+        None => {
+            resources.insert(
+                "PublicZone".into(),
+                json!({
+                    "Type": "AWS::Route53::HostedZone",
+                    "Properties": {
+                        "Name": zone,
+                        "HostedZoneConfig": { "Comment": format!("Defang project {}: service domains", project.name) },
+                        "HostedZoneTags": tags(zone),
+                    }
+                }),
+            );
+            out(
+                outputs::NAME_SERVERS,
+                json!({ "Fn::Join": [",", attr("PublicZone", "NameServers")] }),
+            );
+            r("PublicZone")
+        }
+    };
+    out(
+        outputs::ZONE_ADOPTED,
+        json!(project.adopted_zone_id.is_some().to_string()),
     );
     // Validated by DNS in the zone above, so it is issued once the zone is delegated to from
     // its parent (see the README); CloudFormation writes the validation record itself.
@@ -55,8 +71,8 @@ pub fn ingress_resources(
                 "SubjectAlternativeNames": [zone],
                 "ValidationMethod": "DNS",
                 "DomainValidationOptions": [
-                    { "DomainName": format!("*.{zone}"), "HostedZoneId": r("PublicZone") },
-                    { "DomainName": zone, "HostedZoneId": r("PublicZone") }
+                    { "DomainName": format!("*.{zone}"), "HostedZoneId": zone_id.clone() },
+                    { "DomainName": zone, "HostedZoneId": zone_id.clone() }
                 ],
                 "Tags": tags(&format!("*.{zone}")),
             }
@@ -128,12 +144,8 @@ pub fn ingress_resources(
             }
         }),
     );
-    out(outputs::ZONE_ID, r("PublicZone"));
+    out(outputs::ZONE_ID, zone_id);
     out(outputs::ZONE_NAME, json!(zone));
-    out(
-        outputs::NAME_SERVERS,
-        json!({ "Fn::Join": [",", attr("PublicZone", "NameServers")] }),
-    );
     out(outputs::CERTIFICATE_ARN, r("Certificate"));
     out(outputs::LOAD_BALANCER_ARN, r("LoadBalancer"));
     out(

@@ -36,6 +36,12 @@ pub struct ProjectInputs {
     /// pays for no load balancer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer: Option<bool>,
+    /// Serve ingress domains from your own public Route 53 zone of this name (e.g.
+    /// `apps.example.com`, which must exist in the account) instead of creating
+    /// `<project>.<username>.<suffix>`; services are then `<service>--<port>.<domain>`.
+    /// Needs `loadBalancer`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
 }
 
 /// The network a project runs its tasks in.
@@ -56,6 +62,10 @@ pub struct ResolvedProject {
     pub name: String,
     /// `<project>.<username>.<suffix>`: the public zone of the project's ingress domains.
     pub public_domain: String,
+    /// `public_domain` is the user's (`domain` was set), served from their zone.
+    pub own_domain: bool,
+    /// The id of the user's zone for `public_domain`, once looked up.
+    pub adopted_zone_id: Option<String>,
     pub load_balancer: bool,
     pub network: Network,
     pub assign_public_ip: bool,
@@ -84,7 +94,12 @@ impl ProjectInputs {
             .clone()
             .unwrap_or_else(|| pulumi_project.to_string());
         ResolvedProject {
-            public_domain: public_domain(&name, username, suffix),
+            public_domain: match &self.domain {
+                Some(domain) => domain.trim_end_matches('.').to_ascii_lowercase(),
+                None => public_domain(&name, username, suffix),
+            },
+            own_domain: self.domain.is_some(),
+            adopted_zone_id: None,
             name,
             load_balancer: self.load_balancer.unwrap_or(false),
             network,

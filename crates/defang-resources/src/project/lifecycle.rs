@@ -81,6 +81,7 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
         });
     }
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
+    let project = with_adopted_zone(env, project).await?;
     let template = render(&project, &env.cloud.region).map_err(Error::InvalidArgument)?;
     let request = StackRequest {
         name: stack.clone(),
@@ -145,6 +146,7 @@ pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<Prope
         return Ok(out);
     }
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
+    let project = with_adopted_zone(env, project).await?;
     let stack = req.id.clone();
     let request = StackRequest {
         name: stack.clone(),
@@ -158,6 +160,31 @@ pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<Prope
     let waited = update_and_wait(stacks, &request, &req.urn, &ctx).await;
     let state = finish(env, &req.news, &stack, waited, &ctx, stacks, "update").await?;
     Ok(stack_outputs(&req.news, &state, &env.cloud.region))
+}
+
+/// A project with its own `domain` serves it from the user's zone of exactly that name.
+async fn with_adopted_zone(
+    env: &Env,
+    mut project: super::inputs::ResolvedProject,
+) -> Result<super::inputs::ResolvedProject, Error> {
+    if project.own_domain {
+        let domain = project.public_domain.clone();
+        let zone = env
+            .cloud
+            .dns
+            .find_public_zone(&domain)
+            .await
+            .map_err(|e| Error::Failed(format!("Route 53: {e}")))?
+            .filter(|z| z.name == domain)
+            .ok_or_else(|| {
+                Error::Failed(format!(
+                    "domain: this account has no public Route 53 zone named {domain}: create it (and delegate it from its parent), or remove `domain` to use {}",
+                    super::inputs::public_domain(&project.name, &env.config.username, &env.config.domain_suffix)
+                ))
+            })?;
+        project.adopted_zone_id = Some(zone.id);
+    }
+    Ok(project)
 }
 
 pub async fn read(env: &Env, req: ReadRequest) -> Result<ReadResponse, Error> {

@@ -36,6 +36,8 @@ pub struct IngressInfo {
     pub load_balancer_dns_name: String,
     pub load_balancer_zone_id: String,
     pub load_balancer_security_group_id: String,
+    /// The zone is the user's (the project's `domain`), not one the project made.
+    pub adopted: bool,
 }
 
 impl ProjectInfo {
@@ -71,6 +73,11 @@ impl ProjectInfo {
                     load_balancer_security_group_id: get(
                         ingress_keys::LOAD_BALANCER_SECURITY_GROUP_ID,
                     )?,
+                    adopted: stack
+                        .outputs
+                        .get(ingress_keys::ZONE_ADOPTED)
+                        .map(String::as_str)
+                        == Some("true"),
                 }),
             },
         })
@@ -211,6 +218,9 @@ pub fn inputs_from_stack(stack: &StackState) -> PropertyMap {
             .outputs
             .contains_key(ingress_keys::LOAD_BALANCER_ARN)
             .then_some(true),
+        domain: (get(ingress_keys::ZONE_ADOPTED).as_deref() == Some("true"))
+            .then(|| get(ingress_keys::ZONE_NAME))
+            .flatten(),
     };
     to_properties(&inputs)
 }

@@ -611,6 +611,32 @@ mod tests {
     }
 
     #[test]
+    fn an_adopted_zone_is_used_not_made() {
+        let mut project = ProjectInputs {
+            load_balancer: Some(true),
+            domain: Some("Apps.Example.com".into()),
+            ..Default::default()
+        }
+        .resolve("shop", "alice", "defang.app");
+        assert_eq!(project.public_domain, "apps.example.com");
+        project.adopted_zone_id = Some("ZUSER".into());
+        let t: Value = serde_json::from_str(&render(&project, "us-east-1").unwrap()).unwrap();
+        let res = t["Resources"].as_object().unwrap();
+        assert!(!res.contains_key("PublicZone"));
+        assert_eq!(
+            res["Certificate"]["Properties"]["DomainName"],
+            "*.apps.example.com"
+        );
+        assert_eq!(
+            res["Certificate"]["Properties"]["DomainValidationOptions"][0]["HostedZoneId"],
+            "ZUSER"
+        );
+        assert_eq!(t["Outputs"]["ZoneId"]["Value"], "ZUSER");
+        assert_eq!(t["Outputs"]["ZoneAdopted"]["Value"], "true");
+        assert!(t["Outputs"].get("NameServers").is_none());
+    }
+
+    #[test]
     fn deterministic() {
         let a = render(
             &ProjectInputs::default().resolve("shop", "alice", "defang.app"),

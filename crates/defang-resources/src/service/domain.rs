@@ -26,6 +26,9 @@ pub struct Zone<'a> {
     pub username: &'a str,
     /// `defang.app` unless configured.
     pub suffix: &'a str,
+    /// The project's own zone when it adopted one (`domain` on the Project): ingress domains
+    /// are then `<service>--<port>.<zone>`.
+    pub adopted: Option<&'a str>,
 }
 
 impl<'a> Zone<'a> {
@@ -34,7 +37,12 @@ impl<'a> Zone<'a> {
             project,
             username,
             suffix: DEFAULT_DOMAIN_SUFFIX,
+            adopted: None,
         }
+    }
+
+    pub fn with_adopted(self, adopted: Option<&'a str>) -> Self {
+        Zone { adopted, ..self }
     }
 
     pub fn with_suffix(self, suffix: &'a str) -> Self {
@@ -44,13 +52,16 @@ impl<'a> Zone<'a> {
     /// `<service>--<port>.<project>.<username>.<suffix>`.
     pub fn ingress_domain(&self, service: &str, port: u16) -> Result<String, DomainError> {
         check_ingress_label(service, port)?;
-        let domain = format!(
-            "{}.{}.{}.{}",
-            ingress_label(service, port),
-            self.project,
-            self.username,
-            self.suffix
-        );
+        let domain = match self.adopted {
+            Some(zone) => format!("{}.{zone}", ingress_label(service, port)),
+            None => format!(
+                "{}.{}.{}.{}",
+                ingress_label(service, port),
+                self.project,
+                self.username,
+                self.suffix
+            ),
+        };
         let len = domain.len();
         if len > MAX_DOMAIN_LEN {
             return Err(DomainError {
@@ -130,8 +141,11 @@ pub fn service_domain(
     service: &ResolvedService,
     username: &str,
     suffix: &str,
+    adopted: Option<&str>,
 ) -> Result<Option<String>, DomainError> {
-    let zone = Zone::new(&service.project, username).with_suffix(suffix);
+    let zone = Zone::new(&service.project, username)
+        .with_suffix(suffix)
+        .with_adopted(adopted);
     service
         .first_ingress_port()
         .map(|port| zone.ingress_domain(&service.name, port.target))
@@ -144,8 +158,11 @@ pub fn service_endpoints(
     service: &ResolvedService,
     username: &str,
     suffix: &str,
+    adopted: Option<&str>,
 ) -> Result<Vec<String>, DomainError> {
-    let zone = Zone::new(&service.project, username).with_suffix(suffix);
+    let zone = Zone::new(&service.project, username)
+        .with_suffix(suffix)
+        .with_adopted(adopted);
     service
         .ports
         .iter()
@@ -165,8 +182,9 @@ pub fn check_domain_length(
     service: &ResolvedService,
     username: &str,
     suffix: &str,
+    adopted: Option<&str>,
 ) -> Result<(), CheckFailure> {
-    service_endpoints(service, username, suffix)
+    service_endpoints(service, username, suffix, adopted)
         .map(|_| ())
         .map_err(CheckFailure::from)
 }
@@ -186,19 +204,32 @@ mod tests {
     }
 
     #[test]
+    fn a_project_with_its_own_domain_puts_ingress_domains_in_it() {
+        let s = service(
+            "web",
+            json!([{"target": 80}, {"target": 9000, "mode": "host"}]),
+        );
+        assert_eq!(
+            service_endpoints(&s, "alice", DEFAULT_DOMAIN_SUFFIX, Some("apps.example.com"))
+                .unwrap(),
+            vec!["https://web--80.apps.example.com", "web.shop.internal:9000"]
+        );
+    }
+
+    #[test]
     fn byoc_domain_of_the_first_ingress_port() {
         let s = service(
             "web",
             json!([{"target": 9000, "mode": "host"}, {"target": 80}, {"target": 443}]),
         );
         assert_eq!(
-            service_domain(&s, "alice", DEFAULT_DOMAIN_SUFFIX)
+            service_domain(&s, "alice", DEFAULT_DOMAIN_SUFFIX, None)
                 .unwrap()
                 .as_deref(),
             Some("web--80.shop.alice.defang.app")
         );
         assert_eq!(
-            service_endpoints(&s, "alice", DEFAULT_DOMAIN_SUFFIX).unwrap(),
+            service_endpoints(&s, "alice", DEFAULT_DOMAIN_SUFFIX, None).unwrap(),
             vec![
                 "web.shop.internal:9000",
                 "https://web--80.shop.alice.defang.app",
@@ -210,15 +241,21 @@ mod tests {
     #[test]
     fn no_ingress_port_no_domain() {
         let s = service("db", json!([{"target": 5432, "mode": "host"}]));
-        assert_eq!(service_domain(&s, "alice", "defang.app").unwrap(), None);
         assert_eq!(
-            service_endpoints(&s, "alice", "defang.app").unwrap(),
+            service_domain(&s, "alice", "defang.app", None).unwrap(),
+            None
+        );
+        assert_eq!(
+            service_endpoints(&s, "alice", "defang.app", None).unwrap(),
             vec!["db.shop.internal:5432"]
         );
         let s = service("worker", json!([]));
-        assert_eq!(service_domain(&s, "alice", "defang.app").unwrap(), None);
+        assert_eq!(
+            service_domain(&s, "alice", "defang.app", None).unwrap(),
+            None
+        );
         assert!(
-            service_endpoints(&s, "alice", "defang.app")
+            service_endpoints(&s, "alice", "defang.app", None)
                 .unwrap()
                 .is_empty()
         );
@@ -253,15 +290,15 @@ mod tests {
             &long,
             json!([{"target": 80}, {"target": 8080, "mode": "host"}]),
         );
-        assert_eq!(check_domain_length(&s, "alice", "defang.app"), Ok(()));
+        assert_eq!(check_domain_length(&s, "alice", "defang.app", None), Ok(()));
         let s = service(&long, json!([{"target": 80}, {"target": 8080}]));
-        let failure = check_domain_length(&s, "alice", "defang.app").unwrap_err();
+        let failure = check_domain_length(&s, "alice", "defang.app", None).unwrap_err();
         assert_eq!(failure.property, "name");
         assert!(failure.reason.contains("port 8080"), "{}", failure.reason);
         let user = "u".repeat(63);
         let suffix = format!("{}.{}.{}", "s".repeat(63), "s".repeat(63), "s".repeat(60));
         let s = service("web", json!([{"target": 80}]));
-        let failure = check_domain_length(&s, &user, &suffix).unwrap_err();
+        let failure = check_domain_length(&s, &user, &suffix, None).unwrap_err();
         assert!(
             failure.reason.contains("shorten `name`"),
             "{}",

@@ -210,6 +210,9 @@ pub struct ResolvedService {
     pub health_check: Option<HealthCheck>,
     pub domain_name: Option<String>,
     pub wait_for_steady_state: bool,
+    /// The project's adopted zone (its `domain`), once known from the project: ingress domains
+    /// are in it instead of `<project>.<username>.<suffix>`.
+    pub adopted_zone: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -268,6 +271,7 @@ impl ServiceInputs {
                 .as_ref()
                 .map(|d| d.trim_end_matches('.').to_ascii_lowercase()),
             wait_for_steady_state: self.wait_for_steady_state.unwrap_or(true),
+            adopted_zone: None,
         })
     }
 }

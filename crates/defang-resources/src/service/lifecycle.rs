@@ -43,10 +43,21 @@ pub async fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
     if let (Some(env), Some(parsed)) = (env, parsed)
         && let Ok(svc) = parsed.resolved(&req.name)
     {
+        let project = match env
+            .cloud
+            .stacks
+            .describe_stack(&stack_name(&svc.project))
+            .await
+        {
+            Ok(Some(stack)) => ProjectInfo::from_stack(&stack).ok(),
+            _ => None,
+        };
+        let adopted = project.as_ref().and_then(adopted_zone);
         if let Err(failure) = super::domain::check_domain_length(
             &svc,
             &env.config.username,
             &env.config.domain_suffix,
+            adopted.as_deref(),
         ) {
             failures.push(failure);
         }
@@ -60,12 +71,7 @@ pub async fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
         // Ingress ports need the project's load balancer. A project that exists already can
         // be asked now (a project created in the same update is checked when the service is).
         if let Some(port) = svc.first_ingress_port()
-            && let Ok(Some(stack)) = env
-                .cloud
-                .stacks
-                .describe_stack(&stack_name(&svc.project))
-                .await
-            && let Ok(project) = ProjectInfo::from_stack(&stack)
+            && let Some(project) = &project
             && project.ingress.is_none()
         {
             let index = svc.ports.iter().position(|p| p == port).unwrap_or_default();
@@ -139,7 +145,13 @@ pub(super) fn decode(
 /// Planned outputs for a preview. Required inputs that are not known yet get a stand-in so
 /// the rest can be planned; every output that depends on them is unknown (see
 /// [`service_outputs`]).
-fn preview_outputs(env: &Env, inputs: &PropertyMap, resource_name: &str) -> PropertyMap {
+async fn preview_outputs(env: &Env, inputs: &PropertyMap, resource_name: &str) -> PropertyMap {
+    // A project that exists already may have its own domain; a new one is planned with the
+    // default pattern (its domain is known once it exists).
+    let adopted = match inputs.get("project").and_then(Value::as_str) {
+        Some(project) => existing_adopted_zone(env, project).await,
+        None => None,
+    };
     let mut stand_in = inputs.clone();
     for (key, value) in [("project", "preview"), ("image", "preview")] {
         if stand_in.get(key).is_some_and(Value::is_unknown) {
@@ -147,7 +159,10 @@ fn preview_outputs(env: &Env, inputs: &PropertyMap, resource_name: &str) -> Prop
         }
     }
     match decode(&stand_in, resource_name) {
-        Ok((_, svc)) => service_outputs(inputs, &svc, env, Deployed::default()),
+        Ok((_, mut svc)) => {
+            svc.adopted_zone = adopted;
+            service_outputs(inputs, &svc, env, Deployed::default())
+        }
         Err(_) => {
             let mut out = inputs.clone();
             for key in COMPUTED {
@@ -174,6 +189,26 @@ async fn project_info(env: &Env, project: &str) -> Result<ProjectInfo, Error> {
     ProjectInfo::from_stack(&stack).map_err(Error::Failed)
 }
 
+/// The adopted zone of a project that exists already (best effort: for previews and refresh).
+pub(super) async fn existing_adopted_zone(env: &Env, project: &str) -> Option<String> {
+    match env.cloud.stacks.describe_stack(&stack_name(project)).await {
+        Ok(Some(stack)) => ProjectInfo::from_stack(&stack)
+            .ok()
+            .as_ref()
+            .and_then(adopted_zone),
+        _ => None,
+    }
+}
+
+/// The project's zone when it adopted one of the user's (not `<project>.<username>.<suffix>`).
+fn adopted_zone(project: &ProjectInfo) -> Option<String> {
+    project
+        .ingress
+        .as_ref()
+        .filter(|i| i.adopted)
+        .map(|i| i.zone_name.clone())
+}
+
 fn service_tags(urn: &str, svc: &ResolvedService) -> Vec<(String, String)> {
     vec![
         ("defang:project".into(), svc.project.clone()),
@@ -188,7 +223,7 @@ pub(super) fn ecs_failed(e: crate::cloud::CloudError) -> Error {
 
 pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
     if req.preview {
-        let outputs = preview_outputs(env, &req.inputs, &req.name);
+        let outputs = preview_outputs(env, &req.inputs, &req.name).await;
         return Ok(CreateResponse {
             id: String::new(),
             outputs,
@@ -203,7 +238,7 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
 
 pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
     if req.preview {
-        let mut outputs = preview_outputs(env, &req.news, &req.name);
+        let mut outputs = preview_outputs(env, &req.news, &req.name).await;
         // The service keeps its ARN; an unchanged build keeps its image.
         if let Some(arn) = req.old_outputs.get("serviceArn") {
             outputs.insert("serviceArn".into(), arn.clone());
@@ -248,6 +283,7 @@ async fn deploy(
     old_inputs: Option<&PropertyMap>,
 ) -> Result<PropertyMap, Error> {
     let project = project_info(env, &svc.project).await?;
+    svc.adopted_zone = adopted_zone(&project);
     let ecs = env.cloud.ecs.as_ref();
     let cluster = project.cluster_name.clone();
     let id = service_id(&svc.project, &svc.name);

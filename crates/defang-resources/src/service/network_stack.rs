@@ -365,6 +365,7 @@ mod tests {
                 load_balancer_dns_name: "lb.example".into(),
                 load_balancer_zone_id: "Z2".into(),
                 load_balancer_security_group_id: "sg-lb".into(),
+                adopted: false,
             }),
         }
     }

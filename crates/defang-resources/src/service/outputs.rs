@@ -61,9 +61,14 @@ pub fn service_outputs(
 
     let names = ["project", "name", "ports"];
     // Check has already rejected names too long for DNS, so errors do not reach here.
-    match domain::service_domain(svc, &env.config.username, &env.config.domain_suffix)
-        .ok()
-        .flatten()
+    match domain::service_domain(
+        svc,
+        &env.config.username,
+        &env.config.domain_suffix,
+        svc.adopted_zone.as_deref(),
+    )
+    .ok()
+    .flatten()
     {
         Some(d) => set(&mut out, "domain", &names, Value::from(d)),
         None if depends(&names) => set(&mut out, "domain", &names, Value::Null),
@@ -71,9 +76,13 @@ pub fn service_outputs(
             out.remove("domain");
         }
     }
-    let mut endpoints =
-        domain::service_endpoints(svc, &env.config.username, &env.config.domain_suffix)
-            .unwrap_or_default();
+    let mut endpoints = domain::service_endpoints(
+        svc,
+        &env.config.username,
+        &env.config.domain_suffix,
+        svc.adopted_zone.as_deref(),
+    )
+    .unwrap_or_default();
     if let Some(custom) = &svc.domain_name {
         endpoints.push(format!("https://{custom}"));
     }

@@ -41,7 +41,8 @@ pub async fn read(env: &Env, req: ReadRequest, _ctx: Context) -> Result<ReadResp
     } else {
         with_drift(&req.old_inputs, &live, &req.name)
     };
-    let (_, svc) = decode(&inputs, &req.name)?;
+    let (_, mut svc) = decode(&inputs, &req.name)?;
+    svc.adopted_zone = super::lifecycle::existing_adopted_zone(env, project).await;
     let deployment = state.primary_deployment().map(|d| d.id.clone());
     let status = rollout_status(&state, deployment.as_deref());
     let outputs = service_outputs(
