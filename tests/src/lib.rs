@@ -42,6 +42,15 @@ pub fn props(json: serde_json::Value) -> PropertyMap {
     }
 }
 
+/// The runtime for the synchronous end-to-end tests' AWS SDK checks.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// A short random suffix so tests sharing one emulator never collide.
 pub fn unique(prefix: &str) -> String {
     use std::time::{SystemTime, UNIX_EPOCH};

@@ -22,6 +22,7 @@
 use defang_tests::Moto;
 use defang_tests::inventory;
 use defang_tests::pulumi::{Events, UNKNOWN, Workspace, replace_once, urn_is};
+use defang_tests::runtime;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -35,14 +36,6 @@ const FAMILY: &str = "hello-app";
 const DOMAIN: &str = "app--80.hello.alice.defang.app";
 /// The emulator's scripted build outcome (a build argument; see scripts/moto/README.md).
 const FAILING_ARGS: &str = "        args:\n          DEFANG_EMULATOR_BUILD_RESULT: FAILED\n";
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// Copies the folder `src` into `dst` (files, folders and dotfiles; no symlinks here).
 fn copy_tree(src: &Path, dst: &Path) {

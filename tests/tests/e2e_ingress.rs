@@ -29,6 +29,7 @@
 use defang_tests::Moto;
 use defang_tests::inventory;
 use defang_tests::pulumi::{Workspace, replace_once};
+use defang_tests::runtime;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -41,14 +42,6 @@ const WEB_DOMAIN: &str = "web--80.shop.alice.defang.app";
 /// The web service's domain once it is renamed `www`.
 const WWW_DOMAIN: &str = "www--80.shop.alice.defang.app";
 const API_ENDPOINT: &str = "api.shop.internal:3000";
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// A CloudFormation stack as the checks need it: its resources (logical id → (type,
 /// physical id, status)), outputs and template.

@@ -14,6 +14,7 @@
 use defang_tests::Moto;
 use defang_tests::inventory;
 use defang_tests::pulumi::{Events, UNKNOWN, Workspace, replace_once, urn_is};
+use defang_tests::runtime;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -31,14 +32,6 @@ const WEB_DOMAIN: &str = "web--80.shop.alice.defang.app";
 /// (`https://<domain>`) or bare (the provider's earlier form).
 fn is_web_endpoints(endpoints: &Value) -> bool {
     *endpoints == json!([format!("https://{WEB_DOMAIN}")]) || *endpoints == json!([WEB_DOMAIN])
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// A workspace running the example, with a stack configured for user `alice`.
