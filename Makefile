@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Everything is installed by the scripts.
-.PHONY: demo test build lint schema-check
+.PHONY: demo test build lint sdk
 
 # The main job: a real `pulumi up` of an example against the local AWS emulator.
 demo:
@@ -15,3 +15,8 @@ build:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# The TypeScript, Python and Go SDKs in sdk/, generated from schema.json (commit the result; the
+# drift test fails when sdk/ and schema.json disagree).
+sdk:
+	bash scripts/gen-sdk.sh

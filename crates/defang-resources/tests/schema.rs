@@ -383,7 +383,10 @@ fn the_comparison_catches_differences() {
 fn package_metadata() {
     let package = schema();
     assert_eq!(package["name"], "defang");
-    assert_eq!(package["version"], "0.1.0");
+    // The SDKs generated from this schema carry its version (`meta.supportPack`): it is the
+    // provider's (the workspace's) version.
+    assert_eq!(package["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(package["meta"]["supportPack"], true);
     assert_eq!(package["license"], "Apache-2.0");
     assert_eq!(
         package["language"]["nodejs"]["packageName"],
@@ -564,7 +567,6 @@ fn service_outputs_as_documented() {
     let package = schema();
     let service = &package["resources"]["defang:index:Service"];
     for (name, kind) in [
-        ("status", "string"),
         ("domain", "string"),
         ("serviceArn", "string"),
         ("taskDefinitionArn", "string"),
@@ -583,13 +585,36 @@ fn service_outputs_as_documented() {
     );
     // The domain is absent without an ingress port, so it cannot be a required output.
     assert!(!string_set(&service["required"]).contains("domain"));
-    let status = service["properties"]["status"]["description"]
-        .as_str()
-        .unwrap();
+    let status = &service["properties"]["status"];
+    let description = status["description"].as_str().unwrap();
     for value in ServiceStatus::ALL {
         let line = format!("- `{}`: {}", value.as_str(), value.description());
-        assert!(status.contains(&line), "status description lacks {line:?}");
+        assert!(
+            description.contains(&line),
+            "status description lacks {line:?}"
+        );
     }
+    // An enum type, so that the SDKs get a union type (TypeScript) and named constants (Python,
+    // Go): exactly the Rust statuses, in order, each described as Defang describes it.
+    assert_eq!(status["$ref"], "#/types/defang:index:ServiceStatus");
+    let enumeration = &package["types"]["defang:index:ServiceStatus"];
+    assert_eq!(enumeration["type"], "string");
+    let declared: Vec<(&str, &str)> = enumeration["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["value"].as_str().unwrap(),
+                v["description"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let rust: Vec<(&str, &str)> = ServiceStatus::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.description()))
+        .collect();
+    assert_eq!(declared, rust);
     let environment = service["inputProperties"]["environment"]["description"]
         .as_str()
         .unwrap();
