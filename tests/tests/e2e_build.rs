@@ -485,6 +485,24 @@ fn example_builds_from_source_end_to_end() {
     assert_eq!(aws.images(REPOSITORY).len(), 1);
     assert_eq!(aws.running(CLUSTER, "app").0, td1);
 
+    // --- refresh: the built image is what runs, as `deployedImage`; no drift, no `image` ----
+    // (Refresh once added the running `repo@sha256:…` as an `image` input beside `build`, and
+    // failed decoding its own result.)
+    let (out, events, _) = ws.refresh("refresh");
+    out.ok();
+    let changes = events.changes();
+    assert_eq!(changes.keys().collect::<Vec<_>>(), ["same"], "{changes:?}");
+    let app = exported(&ws.stack_export(), "app");
+    assert!(app["inputs"].get("image").is_none(), "{:#}", app["inputs"]);
+    assert!(app["inputs"]["build"].is_object(), "{:#}", app["inputs"]);
+    assert_eq!(
+        app["outputs"]["deployedImage"],
+        aws.running(CLUSTER, "app").1
+    );
+    let (out, events, _) = ws.up("up (after refresh)");
+    out.ok();
+    assert_eq!(events.changes().keys().collect::<Vec<_>>(), ["same"]);
+
     // --- a file that .dockerignore excludes: not part of the build, so no change -----------
     let notes = ws.project_dir.join("app/NOTES.md");
     std::fs::write(&notes, "edited: never sent to the build\n").unwrap();

@@ -42,10 +42,16 @@ pub async fn read(env: &Env, req: ReadRequest, _ctx: Context) -> Result<ReadResp
         with_drift(&req.old_inputs, &live, &req.name)
     };
     let (_, mut svc) = decode(&inputs, &req.name)?;
+    if svc.build.is_some()
+        && let Some(running) = &live.image
+    {
+        // Built from source: what runs is the image its build pushed (`deployedImage`).
+        svc.image = running.clone();
+    }
     svc.adopted_zone = super::lifecycle::existing_adopted_zone(env, project).await;
     let deployment = state.primary_deployment().map(|d| d.id.clone());
     let status = rollout_status(&state, deployment.as_deref());
-    let outputs = service_outputs(
+    let mut outputs = service_outputs(
         &inputs,
         &svc,
         env,
@@ -55,6 +61,13 @@ pub async fn read(env: &Env, req: ReadRequest, _ctx: Context) -> Result<ReadResp
             status: Some(status),
         },
     );
+    // The build hash (the image's tag) cannot be read back from the digest that runs: the one
+    // recorded by the last deploy is kept, so that an unchanged source still means no build.
+    if svc.build.is_some()
+        && let Some(hash) = req.old_outputs.get("buildHash")
+    {
+        outputs.insert("buildHash".into(), hash.clone());
+    }
     Ok(ReadResponse {
         id: Some(req.id.clone()),
         outputs,
@@ -73,7 +86,10 @@ fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &st
     if live_replicas != old.replicas {
         inputs.insert("replicas".into(), Value::Number(f64::from(live_replicas)));
     }
-    if let Some(image) = &live.image
+    // A service built from source runs the image its build pushed (`repo@sha256:…`): that is
+    // `deployedImage`, an output, never an `image` input beside `build` (which Check refuses).
+    if old.build.is_none()
+        && let Some(image) = &live.image
         && *image != old.image
     {
         inputs.insert("image".into(), Value::from(image.as_str()));
@@ -150,5 +166,43 @@ mod drift_tests {
         };
         assert_eq!(env["PLAIN"], Value::from("2"));
         assert_eq!(env["TOKEN"], Value::from("hunter2").into_secret());
+    }
+
+    /// Refresh of a service built from source: ECS runs the built image (`repo@sha256:…`),
+    /// which is not an `image` input, and must not become one beside `build` (Check refuses
+    /// both, so refresh failed to decode its own result).
+    #[test]
+    fn refresh_of_a_built_service_keeps_build_and_adds_no_image() {
+        let mut old_inputs = PropertyMap::new();
+        for (k, v) in [("project", "shop"), ("name", "web")] {
+            old_inputs.insert(k.into(), Value::from(v));
+        }
+        old_inputs.insert(
+            "build".into(),
+            Value::Object(PropertyMap::from([(
+                "context".to_string(),
+                Value::from("./app"),
+            )])),
+        );
+        let live = ServiceInputs {
+            project: "shop".into(),
+            image: Some(
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/defang/shop/web@sha256:ab".into(),
+            ),
+            replicas: Some(1),
+            ..Default::default()
+        };
+        let inputs = with_drift(&old_inputs, &live, "web");
+        assert_eq!(inputs, old_inputs, "no drift in the inputs");
+        decode(&inputs, "web").expect("refresh's inputs decode");
+        // Replicas changed outside Pulumi still show.
+        let scaled = ServiceInputs {
+            replicas: Some(3),
+            ..live
+        };
+        let inputs = with_drift(&old_inputs, &scaled, "web");
+        assert_eq!(inputs["replicas"], Value::Number(3.0));
+        assert!(!inputs.contains_key("image"), "{inputs:?}");
+        decode(&inputs, "web").expect("refresh's inputs decode");
     }
 }
