@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The test command (`make test`): on a fresh machine it installs what the tests need (the
-# pinned moto emulator, the pinned pulumi CLI built from Go modules), builds the provider and
-# runs every check and test: formatting, clippy, unit tests, integration tests (the provider
-# binary over gRPC against moto) and end-to-end tests (the real pulumi CLI against moto).
+# pinned moto emulator, the pinned pulumi CLI built from Go modules, the npm/PyPI/Go packages of
+# the TypeScript, Python and Go examples, the SDK generator), builds the provider and runs every
+# check and test: formatting, clippy, unit tests, integration tests (the provider binary over
+# gRPC against moto), the SDK drift test, and end-to-end tests (the real pulumi CLI against
+# moto, with YAML programs and with TypeScript, Python and Go programs on the generated SDKs).
 #
 # Caches, reused by later runs:
-#   DEFANG_CACHE_DIR   tools (moto venv, pulumi binaries, Go caches); default <repo>/.cache
+#   DEFANG_CACHE_DIR   tools (moto venv, pulumi binaries, Go caches, language packages, the SDK
+#                      generator); default <repo>/.cache
 #   CARGO_TARGET_DIR   Rust build output; default <repo>/target
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,6 +23,13 @@ scripts/moto/install.sh >/dev/null
 step "pulumi CLI"
 DEFANG_TEST_PULUMI_DIR="$(scripts/install-pulumi.sh | tail -n 1)"
 export DEFANG_TEST_PULUMI_DIR
+
+step "language packages (npm, PyPI, Go modules)"
+eval "$(scripts/install-langs.sh)"
+
+step "SDK generator"
+DEFANG_GEN_SDK_BIN="$(scripts/gen-sdk.sh --bin | tail -n 1)"
+export DEFANG_GEN_SDK_BIN
 
 step "format"
 cargo fmt --all -- --check

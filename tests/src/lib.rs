@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod inventory;
+pub mod languages;
 pub mod moto;
 pub mod provider;
 pub mod pulumi;

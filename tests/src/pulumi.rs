@@ -63,6 +63,8 @@ pub fn replace_once(text: &str, from: &str, to: &str) -> String {
 /// What one CLI command did.
 #[derive(Debug)]
 pub struct Output {
+    /// The program's file name (`pulumi`, `node`, …) and its arguments.
+    pub program: String,
     pub args: Vec<String>,
     pub status: ExitStatus,
     pub stdout: String,
@@ -85,7 +87,8 @@ impl Output {
             &s[start..]
         }
         format!(
-            "`pulumi {}` exited with {} after {:.1}s\n--- stderr (tail) ---\n{}\n--- stdout (tail) ---\n{}",
+            "`{} {}` exited with {} after {:.1}s\n--- stderr (tail) ---\n{}\n--- stdout (tail) ---\n{}",
+            self.program,
             self.args.join(" "),
             self.status,
             self.elapsed.as_secs_f64(),
@@ -410,10 +413,22 @@ impl Workspace {
     pub fn run_with_env(&self, step: &str, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
         let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         args.push("--non-interactive".into());
+        self.run_exe(step, &self.pulumi, args, extra_env)
+    }
+
+    /// Runs any program (a compiler, a language's Automation API driver) in the project with
+    /// the workspace's environment plus `extra_env`, logged, timed and bounded like `pulumi`.
+    pub fn run_exe(
+        &self,
+        step: &str,
+        exe: &std::path::Path,
+        args: Vec<String>,
+        extra_env: &[(&str, &str)],
+    ) -> Output {
         let stdout_path = self.log_path(&format!("{}.stdout", slug(step)));
         let stderr_path = stdout_path.with_extension("stderr");
         let start = Instant::now();
-        let mut cmd = Command::new(&self.pulumi);
+        let mut cmd = Command::new(exe);
         cmd.args(&args)
             .current_dir(&self.project_dir)
             .env_clear()
@@ -428,7 +443,9 @@ impl Workspace {
             }
         }
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-        let mut child = cmd.spawn().expect("run pulumi");
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("{step}: cannot start {}: {e}", exe.display()));
         let status = loop {
             if let Some(status) = child.try_wait().unwrap() {
                 break status;
@@ -447,6 +464,7 @@ impl Workspace {
                 let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
                 let status = child.wait().unwrap();
                 let out = Output {
+                    program: program_name(exe),
                     args,
                     status,
                     stdout: std::fs::read_to_string(&stdout_path).unwrap_or_default(),
@@ -473,6 +491,7 @@ impl Workspace {
             .unwrap()
             .push((step.to_string(), elapsed));
         Output {
+            program: program_name(exe),
             args,
             status,
             stdout: std::fs::read_to_string(&stdout_path).unwrap_or_default(),
@@ -700,6 +719,12 @@ impl Drop for Workspace {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+fn program_name(exe: &std::path::Path) -> String {
+    exe.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn slug(step: &str) -> String {

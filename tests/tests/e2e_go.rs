@@ -1,0 +1,11 @@
+//! End to end in Go: `examples/go-web-and-api` (the YAML example's program, written
+//! against the generated SDK in `sdk/go`) through the real `pulumi` CLI against moto, run as
+//! an Automation API inline program; the checks are those of every language
+//! ([`defang_tests::languages::web_and_api_end_to_end`]).
+
+use defang_tests::languages::{go::Go, web_and_api_end_to_end};
+
+#[test]
+fn go_web_and_api_end_to_end() {
+    web_and_api_end_to_end(&Go);
+}
