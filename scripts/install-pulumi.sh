@@ -213,6 +213,9 @@ install_bin() { # name stamp  (atomic rename into bin dir, then stamp)
 log "$("$GO" version); caches in $cache_root/go"
 
 if ! up_to_date pulumi "$pulumi_stamp"; then
+	# The Go example's test build (tests/src/languages/go.rs, CLI_TAGS) uses these tags and
+	# -trimpath, and examples/go-web-and-api/go.mod these module versions, to reuse this build's
+	# cache: keep them in step when the pin moves.
 	log "building pulumi $PULUMI_VERSION (takes several minutes from scratch)"
 	(
 		cd "$wrapper_dir"
