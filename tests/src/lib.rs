@@ -30,6 +30,43 @@ pub fn cache_dir() -> PathBuf {
         .unwrap_or_else(|| repo_root().join(".cache"))
 }
 
+/// Copies the folder `src` into `dst` (files, folders and dotfiles; no symlinks here).
+pub fn copy_tree(src: &std::path::Path, dst: &std::path::Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for entry in std::fs::read_dir(src).unwrap().flatten() {
+        let to = dst.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to);
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+}
+
+/// The files under `dir` whose bytes contain `needle` (symlinked folders are not followed): for
+/// searching a workspace for a leaked secret.
+pub fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                todo.push(path);
+            } else if kind.is_file()
+                && std::fs::read(&path)
+                    .unwrap_or_default()
+                    .windows(needle.len())
+                    .any(|w| w == needle)
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
 /// A URN the way the engine builds it.
 pub fn urn(type_token: &str, name: &str) -> String {
     format!("urn:pulumi:test::itest::{type_token}::{name}")

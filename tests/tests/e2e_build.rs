@@ -25,7 +25,6 @@ use defang_tests::pulumi::{Events, UNKNOWN, Workspace, replace_once, urn_is};
 use defang_tests::runtime;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::time::Instant;
 
 const EXAMPLE: &str = "yaml-build";
@@ -36,20 +35,6 @@ const FAMILY: &str = "hello-app";
 const DOMAIN: &str = "app--80.hello.alice.defang.app";
 /// The emulator's scripted build outcome (a build argument; see scripts/moto/README.md).
 const FAILING_ARGS: &str = "        args:\n          DEFANG_EMULATOR_BUILD_RESULT: FAILED\n";
-
-/// Copies the folder `src` into `dst` (files, folders and dotfiles; no symlinks here).
-fn copy_tree(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for entry in std::fs::read_dir(src).unwrap() {
-        let entry = entry.unwrap();
-        let to = dst.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &to);
-        } else {
-            std::fs::copy(entry.path(), &to).unwrap();
-        }
-    }
-}
 
 /// The example's build context, `examples/yaml-build/app`.
 fn example_app_dir() -> std::path::PathBuf {
@@ -328,7 +313,7 @@ fn build_status(build: &aws_sdk_codebuild::types::Build) -> String {
 fn example_workspace(moto: &Moto) -> Workspace {
     let ws = Workspace::for_example(EXAMPLE, &moto.endpoint());
     // The runner copies the example's files; the build context is a folder.
-    copy_tree(&example_app_dir(), &ws.project_dir.join("app"));
+    defang_tests::copy_tree(&example_app_dir(), &ws.project_dir.join("app"));
     ws.init_stack();
     ws.config_set_all(&[
         ("defang:region", "us-east-1", false),
@@ -772,7 +757,7 @@ outputs:
 "#
     );
     let ws = Workspace::for_program("build-retry", &program, &moto.endpoint());
-    copy_tree(&example_app_dir(), &ws.project_dir.join("app"));
+    defang_tests::copy_tree(&example_app_dir(), &ws.project_dir.join("app"));
     ws.init_stack();
     ws.config_set_all(&[
         ("defang:region", "us-east-1", false),

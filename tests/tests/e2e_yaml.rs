@@ -14,9 +14,8 @@
 use defang_tests::Moto;
 use defang_tests::inventory;
 use defang_tests::pulumi::{Events, UNKNOWN, Workspace, replace_once, urn_is};
-use defang_tests::runtime;
+use defang_tests::{files_containing, runtime};
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 const EXAMPLE: &str = "yaml-web-and-api";
@@ -82,29 +81,6 @@ fn status_messages<'a>(events: &'a Events, name: &str) -> Vec<(&'a str, bool)> {
                 .then_some((msg, d["ephemeral"].as_bool().unwrap_or(false)))
         })
         .collect()
-}
-
-/// The files under `dir` whose bytes contain `needle`.
-fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for entry in std::fs::read_dir(&d).unwrap().flatten() {
-            let path = entry.path();
-            let kind = entry.file_type().unwrap();
-            if kind.is_dir() {
-                todo.push(path);
-            } else if kind.is_file()
-                && std::fs::read(&path)
-                    .unwrap_or_default()
-                    .windows(needle.len())
-                    .any(|w| w == needle)
-            {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 fn env_of(container: &aws_sdk_ecs::types::ContainerDefinition) -> Vec<(String, String)> {

@@ -93,29 +93,6 @@ fn yaml_example_outputs() -> BTreeSet<String> {
         .collect()
 }
 
-/// The files under `dir` whose bytes contain `needle` (symlinked folders are not followed).
-pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for entry in std::fs::read_dir(&d).unwrap().flatten() {
-            let path = entry.path();
-            let kind = entry.file_type().unwrap();
-            if kind.is_dir() {
-                todo.push(path);
-            } else if kind.is_file()
-                && std::fs::read(&path)
-                    .unwrap_or_default()
-                    .windows(needle.len())
-                    .any(|w| w == needle)
-            {
-                found.push(path);
-            }
-        }
-    }
-    found
-}
-
 /// A secret as engine events show it: the signature and no value.
 fn is_blinded_secret(v: &Value) -> bool {
     v[SIG_KEY] == SECRET_SIG && v["ciphertext"] == "[secret]" || v == "[secret]"
@@ -168,13 +145,27 @@ impl Program<'_> {
 
     /// Everything a run left in text: the workspace (program, state, logs, event files).
     fn assert_no_plaintext_secret(&self, when: &str) {
-        let leaks = files_containing(&self.ws.dir, TOKEN.as_bytes());
+        let leaks = crate::files_containing(&self.ws.dir, TOKEN.as_bytes());
         // The stack's config holds it encrypted; the plaintext is nowhere.
         assert!(
             leaks.is_empty(),
             "{when}: the plaintext secret is in {leaks:#?}"
         );
     }
+}
+
+/// The task definition that the ECS service `api` runs now.
+fn api_task_definition(
+    rt: &tokio::runtime::Runtime,
+    ecs: &aws_sdk_ecs::Client,
+) -> aws_sdk_ecs::types::TaskDefinition {
+    let service = rt
+        .block_on(inventory::active_service(ecs, CLUSTER, "api"))
+        .expect("the ECS service api");
+    rt.block_on(inventory::task_definition(
+        ecs,
+        service.task_definition().unwrap(),
+    ))
 }
 
 /// The planned outputs of `name` in the events of a preview (the last `resOutputsEvent`).
@@ -296,13 +287,7 @@ pub fn web_and_api_end_to_end(toolchain: &dyn Toolchain) {
             .unwrap_or_else(|| panic!("no ECS service {name}"));
         assert_eq!(svc.desired_count(), 1, "{name}");
     }
-    let api_service = rt
-        .block_on(inventory::active_service(&ecs, CLUSTER, "api"))
-        .unwrap();
-    let td = rt.block_on(inventory::task_definition(
-        &ecs,
-        api_service.task_definition().unwrap(),
-    ));
+    let td = api_task_definition(&rt, &ecs);
     let container = &td.container_definitions()[0];
     assert_eq!(container.image(), Some("hashicorp/http-echo:1.0"));
     assert_eq!(
@@ -386,13 +371,7 @@ pub fn web_and_api_end_to_end(toolchain: &dyn Toolchain) {
     let changes = events.changes();
     assert_eq!(changes.get("update"), Some(&1), "{changes:?}");
     assert_eq!(changes.get("same"), Some(&3), "{changes:?}");
-    let api_service = rt
-        .block_on(inventory::active_service(&ecs, CLUSTER, "api"))
-        .unwrap();
-    let td = rt.block_on(inventory::task_definition(
-        &ecs,
-        api_service.task_definition().unwrap(),
-    ));
+    let td = api_task_definition(&rt, &ecs);
     let env = &td.container_definitions()[0].environment();
     assert!(
         env.iter()

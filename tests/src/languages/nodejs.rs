@@ -44,18 +44,6 @@ fn tsc(ws: &Workspace, step: &str, args: &[&str]) {
     ws.run_exe(step, &node(), all, &[]).ok();
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 fn symlink(target: &Path, link: &Path) {
     if !link.exists() {
         std::os::unix::fs::symlink(target, link)
@@ -70,7 +58,7 @@ fn build_sdk(ws: &Workspace) -> PathBuf {
     if package.join("package.json").exists() {
         return package;
     }
-    copy_tree(&crate::repo_root().join("sdk/nodejs"), &root);
+    crate::copy_tree(&crate::repo_root().join("sdk/nodejs"), &root);
     symlink(&cached_modules(), &root.join("node_modules"));
     tsc(
         ws,

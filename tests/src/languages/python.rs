@@ -28,18 +28,6 @@ fn python() -> PathBuf {
     python
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// The SDK, pip-installed into `<workspace>/pysdk` (once per workspace): the directory to put on
 /// `PYTHONPATH`.
 fn install_sdk(ws: &Workspace) -> PathBuf {
@@ -50,7 +38,7 @@ fn install_sdk(ws: &Workspace) -> PathBuf {
     // Built from a copy: the build writes `build/` and `*.egg-info` next to the sources, and the
     // repository's `sdk/` stays as generated.
     let source = ws.dir.join("sdk-python");
-    copy_tree(&crate::repo_root().join("sdk/python"), &source);
+    crate::copy_tree(&crate::repo_root().join("sdk/python"), &source);
     // Offline, with the venv's own setuptools (the workspace's HOME is empty: no pip config,
     // no cache); its dependencies (pulumi, semver, …) are the venv's.
     let args: Vec<String> = [
