@@ -84,7 +84,7 @@ impl pulumi_plugin::Provider for DefangProvider {
     async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
         match req.type_token.as_str() {
             project::lifecycle::TOKEN => Ok(project::lifecycle::diff(&req)),
-            service::lifecycle::TOKEN => Ok(service::lifecycle::diff(&req)),
+            service::lifecycle::TOKEN => Ok(service::lifecycle::diff(&req).await),
             other => Err(unknown_type(other)),
         }
     }

@@ -3,6 +3,7 @@
 
 use crate::engine_log::ResourceLog;
 use crate::error::Error;
+use crate::mask::Mask;
 use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -21,6 +22,18 @@ impl Context {
             cancel,
             deadline: timeout.map(|t| Instant::now() + t),
         }
+    }
+
+    /// The request's secret values: every message through [`Context::log`] is masked with it
+    /// already; use it for any other text that leaves the provider.
+    pub fn mask(&self) -> &Mask {
+        self.log.mask()
+    }
+
+    /// Also masks `mask`'s values in this context's messages.
+    pub fn with_mask(mut self, mask: &Mask) -> Self {
+        self.log = self.log.with_mask(mask);
+        self
     }
 
     /// Uses `default` when the engine sent no timeout.

@@ -1,8 +1,9 @@
 //! Messages to the user through the engine's `Log` RPC: the only place provider output is shown.
 //! Ephemeral messages appear in the resource's status column of `pulumi up` while it runs.
 
+use crate::mask::Mask;
 use pulumi_gestalt_proto::pulumi::pulumirpc::{LogRequest, engine_client::EngineClient};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use tonic::transport::{Channel, Endpoint};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,9 +19,37 @@ pub enum Severity {
 #[derive(Clone, Default)]
 pub struct EngineLog {
     client: Arc<RwLock<Option<EngineClient<Channel>>>>,
+    /// Every message, as sent, when made by [`EngineLog::recording`].
+    recorded: Option<Arc<Mutex<Vec<LogRecord>>>>,
+}
+
+/// One message as it was sent (see [`EngineLog::recording`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogRecord {
+    pub severity: Severity,
+    pub urn: String,
+    pub message: String,
+    pub ephemeral: bool,
 }
 
 impl EngineLog {
+    /// A log that also keeps every message it sends, for tests to read with
+    /// [`EngineLog::records`].
+    pub fn recording() -> Self {
+        EngineLog {
+            recorded: Some(Arc::default()),
+            ..EngineLog::default()
+        }
+    }
+
+    /// The messages sent so far (empty unless made by [`EngineLog::recording`]).
+    pub fn records(&self) -> Vec<LogRecord> {
+        self.recorded
+            .as_ref()
+            .map(|r| r.lock().expect("engine log records").clone())
+            .unwrap_or_default()
+    }
+
     pub fn connect(&self, address: &str) {
         if address.is_empty() {
             return;
@@ -43,8 +72,20 @@ impl EngineLog {
         self.client.read().expect("engine log lock").is_some()
     }
 
-    pub async fn log(&self, severity: Severity, urn: &str, message: &str, ephemeral: bool) {
+    /// Sends one message as it is: only through [`ResourceLog`], which masks it first.
+    pub(crate) async fn log(&self, severity: Severity, urn: &str, message: &str, ephemeral: bool) {
         tracing::debug!(urn, ephemeral, "{message}");
+        if let Some(recorded) = &self.recorded {
+            recorded
+                .lock()
+                .expect("engine log records")
+                .push(LogRecord {
+                    severity,
+                    urn: urn.to_string(),
+                    message: message.to_string(),
+                    ephemeral,
+                });
+        }
         let client = self.client.read().expect("engine log lock").clone();
         let Some(mut client) = client else { return };
         let request = LogRequest {
@@ -63,41 +104,55 @@ impl EngineLog {
         ResourceLog {
             engine: self.clone(),
             urn: urn.to_string(),
+            mask: Mask::default(),
         }
     }
 }
 
-/// Messages about one resource. Callers must never put secret values in a message.
+/// Messages about one resource. Every message goes through the request's [`Mask`] first, so a
+/// secret value quoted in a message is shown as `[secret]`; callers should still not put
+/// secrets in messages on purpose.
 #[derive(Clone)]
 pub struct ResourceLog {
     engine: EngineLog,
     urn: String,
+    mask: Mask,
 }
 
 impl ResourceLog {
+    /// The same log, with `mask`'s values also removed from every message.
+    pub fn with_mask(mut self, mask: &Mask) -> Self {
+        self.mask = self.mask.union(mask);
+        self
+    }
+
+    /// The secret values removed from this log's messages.
+    pub fn mask(&self) -> &Mask {
+        &self.mask
+    }
+
+    async fn send(&self, severity: Severity, message: &str, ephemeral: bool) {
+        let message = self.mask.apply(message);
+        self.engine
+            .log(severity, &self.urn, &message, ephemeral)
+            .await;
+    }
+
     /// A live status line for the resource's row (not kept in the final output).
     pub async fn status(&self, message: &str) {
-        self.engine
-            .log(Severity::Info, &self.urn, message, true)
-            .await;
+        self.send(Severity::Info, message, true).await;
     }
 
     pub async fn info(&self, message: &str) {
-        self.engine
-            .log(Severity::Info, &self.urn, message, false)
-            .await;
+        self.send(Severity::Info, message, false).await;
     }
 
     pub async fn warn(&self, message: &str) {
-        self.engine
-            .log(Severity::Warning, &self.urn, message, false)
-            .await;
+        self.send(Severity::Warning, message, false).await;
     }
 
     pub async fn debug(&self, message: &str) {
-        self.engine
-            .log(Severity::Debug, &self.urn, message, false)
-            .await;
+        self.send(Severity::Debug, message, false).await;
     }
 
     pub fn urn(&self) -> &str {

@@ -8,6 +8,7 @@ pub mod context;
 pub mod diff;
 pub mod engine_log;
 pub mod error;
+pub mod mask;
 pub mod provider;
 pub mod serve;
 pub mod server;
@@ -15,11 +16,14 @@ pub mod value;
 
 pub use context::Context;
 pub use diff::{Diff, DiffKind, PropertyDiff, diff_properties};
-pub use engine_log::{EngineLog, ResourceLog, Severity};
+pub use engine_log::{EngineLog, LogRecord, ResourceLog, Severity};
 pub use error::{Error, PartialState};
+pub use mask::Mask;
 pub use provider::*;
 pub use serve::serve;
 pub use value::{PropertyMap, PropertyPath, Value};
 
 /// The generated protocol bindings, for clients and tests.
 pub use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
+/// The gRPC library the bindings use (requests and statuses), for clients and tests.
+pub use tonic;

@@ -1,10 +1,16 @@
 //! The gRPC `ResourceProvider` service around a [`Provider`]: protocol negotiation, wire
 //! conversion, secrets, cancellation, and errors.
+//!
+//! Every text that leaves through here is masked ([`crate::mask`]): the returned error (its
+//! message, partial-failure reasons), Check failure reasons, and the messages logged through
+//! the operation's [`Context`], with the secret values of the request (its new and old inputs
+//! and old outputs) and of the provider's configuration.
 
 use crate::context::Context;
 use crate::diff::{Diff, DiffKind};
 use crate::engine_log::EngineLog;
 use crate::error::Error;
+use crate::mask::Mask;
 use crate::provider::{self, Provider};
 use crate::value::{
     PropertyMap, Value, propagate_secrets, properties_from_struct, properties_to_struct,
@@ -13,7 +19,7 @@ use crate::value::{
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
 use rpc::resource_provider_server::ResourceProvider;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
@@ -24,6 +30,8 @@ pub struct PluginService<P> {
     version: String,
     engine: EngineLog,
     cancel: CancellationToken,
+    /// The secret values of the configuration, masked in every request's texts.
+    config_mask: RwLock<Mask>,
 }
 
 impl<P: Provider> PluginService<P> {
@@ -34,6 +42,7 @@ impl<P: Provider> PluginService<P> {
             version: version.to_string(),
             engine,
             cancel: CancellationToken::new(),
+            config_mask: RwLock::default(),
         }
     }
 
@@ -42,12 +51,33 @@ impl<P: Provider> PluginService<P> {
         self.cancel.clone()
     }
 
-    fn context(&self, urn: &str, timeout: f64) -> Context {
+    fn context(&self, urn: &str, timeout: f64, mask: &Mask) -> Context {
         Context::new(
-            self.engine.for_resource(urn),
+            self.engine.for_resource(urn).with_mask(mask),
             self.cancel.child_token(),
             timeout_of(timeout),
         )
+    }
+
+    /// The secret values of a request's property maps, and of the configuration.
+    fn mask<'a>(&self, maps: impl IntoIterator<Item = &'a PropertyMap>) -> Mask {
+        let config = self.config_mask.read().expect("config mask lock").clone();
+        config.union(&Mask::from_properties(maps))
+    }
+
+    /// Runs a call that gets no [`Context`] (Check, Diff) until it ends, or until the engine
+    /// cancels: the call is then dropped, which also stops work it handed to other threads if
+    /// that work watches for its caller going away.
+    async fn unless_cancelled<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        tokio::select! {
+            result = call => result,
+            _ = self.cancel.cancelled() => {
+                Err(Error::Interrupted("the operation was cancelled".into()))
+            }
+        }
     }
 
     /// Config from `Configure`: typed `args` when present, else the legacy
@@ -77,7 +107,11 @@ fn props(s: &Option<prost_types::Struct>) -> PropertyMap {
     properties_from_struct(s.as_ref())
 }
 
-fn check_response(checked: provider::CheckResponse, news: &PropertyMap) -> rpc::CheckResponse {
+fn check_response(
+    checked: provider::CheckResponse,
+    news: &PropertyMap,
+    mask: &Mask,
+) -> rpc::CheckResponse {
     // A failure about a value that is not known yet is not a failure (yet).
     let unknown: Vec<String> = unknown_paths(news).iter().map(|p| p.to_string()).collect();
     let failures = checked
@@ -92,7 +126,7 @@ fn check_response(checked: provider::CheckResponse, news: &PropertyMap) -> rpc::
         })
         .map(|f| rpc::CheckFailure {
             property: f.property,
-            reason: f.reason,
+            reason: mask.apply(&f.reason),
         })
         .collect();
     rpc::CheckResponse {
@@ -192,25 +226,31 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
     ) -> Result<Response<rpc::CheckResponse>, Status> {
         let r = request.into_inner();
         let news = props(&r.news);
+        let olds = props(&r.olds);
+        let mask = self.mask([&news, &olds]);
         let checked = self
-            .provider
-            .check_config(provider::CheckRequest {
+            .unless_cancelled(self.provider.check_config(provider::CheckRequest {
                 urn: r.urn,
                 name: r.name,
                 type_token: r.r#type,
-                olds: props(&r.olds),
+                olds,
                 news: news.clone(),
-            })
-            .await?;
-        Ok(Response::new(check_response(checked, &news)))
+            }))
+            .await
+            .map_err(|e| mask.error(e))?;
+        Ok(Response::new(check_response(checked, &news, &mask)))
     }
 
     async fn diff_config(
         &self,
         request: Request<rpc::DiffRequest>,
     ) -> Result<Response<rpc::DiffResponse>, Status> {
-        let r = request.into_inner();
-        let diff = self.provider.diff_config(diff_request(r)).await?;
+        let req = diff_request(request.into_inner());
+        let mask = self.mask([&req.old_outputs, &req.old_inputs, &req.news]);
+        let diff = self
+            .unless_cancelled(self.provider.diff_config(req))
+            .await
+            .map_err(|e| mask.error(e))?;
         Ok(Response::new(diff_response(diff)))
     }
 
@@ -219,7 +259,12 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         request: Request<rpc::ConfigureRequest>,
     ) -> Result<Response<rpc::ConfigureResponse>, Status> {
         let config = self.config_from(request.get_ref());
-        self.provider.configure(config).await?;
+        let mask = Mask::from_properties([&config]);
+        *self.config_mask.write().expect("config mask lock") = mask.clone();
+        self.provider
+            .configure(config)
+            .await
+            .map_err(|e| mask.error(e))?;
         Ok(Response::new(rpc::ConfigureResponse {
             accept_secrets: true,
             supports_preview: true,
@@ -252,27 +297,31 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
     ) -> Result<Response<rpc::CheckResponse>, Status> {
         let r = request.into_inner();
         let news = props(&r.news);
+        let olds = props(&r.olds);
+        let mask = self.mask([&news, &olds]);
         let checked = self
-            .provider
-            .check(provider::CheckRequest {
+            .unless_cancelled(self.provider.check(provider::CheckRequest {
                 urn: r.urn,
                 name: r.name,
                 type_token: r.r#type,
-                olds: props(&r.olds),
+                olds,
                 news: news.clone(),
-            })
-            .await?;
-        Ok(Response::new(check_response(checked, &news)))
+            }))
+            .await
+            .map_err(|e| mask.error(e))?;
+        Ok(Response::new(check_response(checked, &news, &mask)))
     }
 
     async fn diff(
         &self,
         request: Request<rpc::DiffRequest>,
     ) -> Result<Response<rpc::DiffResponse>, Status> {
+        let req = diff_request(request.into_inner());
+        let mask = self.mask([&req.old_outputs, &req.old_inputs, &req.news]);
         let diff = self
-            .provider
-            .diff(diff_request(request.into_inner()))
-            .await?;
+            .unless_cancelled(self.provider.diff(req))
+            .await
+            .map_err(|e| mask.error(e))?;
         Ok(Response::new(diff_response(diff)))
     }
 
@@ -281,8 +330,9 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         request: Request<rpc::CreateRequest>,
     ) -> Result<Response<rpc::CreateResponse>, Status> {
         let r = request.into_inner();
-        let ctx = self.context(&r.urn, r.timeout);
         let inputs = props(&r.properties);
+        let mask = self.mask([&inputs]);
+        let ctx = self.context(&r.urn, r.timeout, &mask);
         let req = provider::CreateRequest {
             urn: r.urn,
             name: r.name,
@@ -293,8 +343,11 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         };
         let created = self.provider.create(req, ctx).await;
         let (id, outputs) = match created {
-            Ok(c) => (c.id, secure(&inputs, Ok(c.outputs))?),
-            Err(e) => return Err(secure(&inputs, Err(e)).unwrap_err().into()),
+            Ok(c) => (
+                c.id,
+                secure(&inputs, Ok(c.outputs)).map_err(|e| mask.error(e))?,
+            ),
+            Err(e) => return Err(mask.error(secure(&inputs, Err(e)).unwrap_err()).into()),
         };
         Ok(Response::new(rpc::CreateResponse {
             id,
@@ -308,8 +361,10 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         request: Request<rpc::ReadRequest>,
     ) -> Result<Response<rpc::ReadResponse>, Status> {
         let r = request.into_inner();
-        let ctx = self.context(&r.urn, 0.0);
         let old_inputs = props(&r.inputs);
+        let old_outputs = props(&r.properties);
+        let mask = self.mask([&old_inputs, &old_outputs]);
+        let ctx = self.context(&r.urn, 0.0, &mask);
         let read = self
             .provider
             .read(
@@ -318,18 +373,19 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
                     urn: r.urn,
                     name: r.name,
                     type_token: r.r#type,
-                    old_outputs: props(&r.properties),
+                    old_outputs,
                     old_inputs: old_inputs.clone(),
                 },
                 ctx,
             )
-            .await?;
+            .await
+            .map_err(|e| mask.error(e))?;
         let Some(id) = read.id else {
             return Ok(Response::new(rpc::ReadResponse::default()));
         };
         let mut inputs = read.inputs;
         propagate_secrets(&old_inputs, &mut inputs);
-        let outputs = secure(&inputs, Ok(read.outputs))?;
+        let outputs = secure(&inputs, Ok(read.outputs)).map_err(|e| mask.error(e))?;
         Ok(Response::new(rpc::ReadResponse {
             id,
             properties: Some(properties_to_struct(&outputs)),
@@ -343,20 +399,24 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         request: Request<rpc::UpdateRequest>,
     ) -> Result<Response<rpc::UpdateResponse>, Status> {
         let r = request.into_inner();
-        let ctx = self.context(&r.urn, r.timeout);
         let news = props(&r.news);
+        let old_outputs = props(&r.olds);
+        let old_inputs = props(&r.old_inputs);
+        let mask = self.mask([&news, &old_outputs, &old_inputs]);
+        let ctx = self.context(&r.urn, r.timeout, &mask);
         let req = provider::UpdateRequest {
             id: r.id,
             urn: r.urn,
             name: r.name,
             type_token: r.r#type,
-            old_outputs: props(&r.olds),
-            old_inputs: props(&r.old_inputs),
+            old_outputs,
+            old_inputs,
             news: news.clone(),
             timeout: timeout_of(r.timeout),
             preview: r.preview,
         };
-        let outputs = secure(&news, self.provider.update(req, ctx).await)?;
+        let outputs =
+            secure(&news, self.provider.update(req, ctx).await).map_err(|e| mask.error(e))?;
         Ok(Response::new(rpc::UpdateResponse {
             properties: Some(properties_to_struct(&outputs)),
             refresh_before_update: false,
@@ -365,7 +425,10 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
 
     async fn delete(&self, request: Request<rpc::DeleteRequest>) -> Result<Response<()>, Status> {
         let r = request.into_inner();
-        let ctx = self.context(&r.urn, r.timeout);
+        let old_outputs = props(&r.properties);
+        let old_inputs = props(&r.old_inputs);
+        let mask = self.mask([&old_outputs, &old_inputs]);
+        let ctx = self.context(&r.urn, r.timeout, &mask);
         self.provider
             .delete(
                 provider::DeleteRequest {
@@ -373,13 +436,14 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
                     urn: r.urn,
                     name: r.name,
                     type_token: r.r#type,
-                    old_outputs: props(&r.properties),
-                    old_inputs: props(&r.old_inputs),
+                    old_outputs,
+                    old_inputs,
                     timeout: timeout_of(r.timeout),
                 },
                 ctx,
             )
-            .await?;
+            .await
+            .map_err(|e| mask.error(e))?;
         Ok(Response::new(()))
     }
 
@@ -434,5 +498,267 @@ fn diff_request(r: rpc::DiffRequest) -> provider::DiffRequest {
         old_inputs: props(&r.old_inputs),
         news: props(&r.news),
         ignore_changes: r.ignore_changes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{PartialState, resource_init_failed};
+    use crate::provider::*;
+
+    const PASSWORD: &str = "hunter2-pass";
+    const PIN: &str = "4711";
+    const OLD: &str = "old-output-token";
+
+    /// A careless provider: quotes every value it gets in its errors, failures and logs.
+    struct Careless;
+
+    fn everything(maps: &[&PropertyMap]) -> String {
+        maps.iter()
+            .flat_map(|m| m.values())
+            .map(|v| format!("{}", crate::value::to_json(&v.unwrap_secrets())))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[async_trait::async_trait]
+    impl Provider for Careless {
+        fn schema(&self) -> &str {
+            "{}"
+        }
+        async fn configure(&self, config: PropertyMap) -> Result<(), Error> {
+            Err(Error::Failed(format!(
+                "bad config {}",
+                everything(&[&config])
+            )))
+        }
+        async fn check(&self, req: CheckRequest) -> Result<CheckResponse, Error> {
+            Ok(CheckResponse {
+                inputs: req.news.clone(),
+                failures: vec![CheckFailure::new(
+                    "password",
+                    format!("rejected {}", everything(&[&req.news, &req.olds])),
+                )],
+            })
+        }
+        async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
+            if req.name == "hang" {
+                std::future::pending::<()>().await;
+            }
+            Err(Error::Internal(everything(&[&req.news, &req.old_outputs])))
+        }
+        async fn create(&self, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
+            let text = everything(&[&req.inputs]);
+            ctx.log.status(&format!("status {text}")).await;
+            ctx.log.info(&format!("info {text}")).await;
+            ctx.log.warn(&format!("warn {text}")).await;
+            ctx.log.debug(&format!("debug {text}")).await;
+            Err(Error::ResourceInitFailed(Box::new(PartialState {
+                id: "id-1".into(),
+                outputs: req.inputs.clone(),
+                inputs: None,
+                reasons: vec![format!("unhealthy: {text}")],
+            })))
+        }
+        async fn read(&self, req: ReadRequest, _: Context) -> Result<ReadResponse, Error> {
+            Err(Error::Failed(everything(&[&req.old_outputs])))
+        }
+        async fn update(&self, req: UpdateRequest, _: Context) -> Result<PropertyMap, Error> {
+            Err(Error::Failed(everything(&[&req.old_outputs, &req.news])))
+        }
+        async fn delete(&self, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
+            ctx.log
+                .info(&format!("deleting {}", everything(&[&req.old_outputs])))
+                .await;
+            Ok(())
+        }
+    }
+
+    fn service() -> (PluginService<Careless>, EngineLog) {
+        let engine = EngineLog::recording();
+        (
+            PluginService::new("t", "0.0.1", Careless, engine.clone()),
+            engine,
+        )
+    }
+
+    /// A secret password, a nested secret PIN (number), a whole secret map, and plain values.
+    fn secret_inputs() -> PropertyMap {
+        PropertyMap::from([
+            ("password".into(), Value::from(PASSWORD).into_secret()),
+            ("plain".into(), Value::from("visible")),
+            (
+                "environment".into(),
+                Value::Object(PropertyMap::from([
+                    ("PIN".into(), Value::Number(4711.0).into_secret()),
+                    ("MODE".into(), Value::from("prod")),
+                ])),
+            ),
+            (
+                "args".into(),
+                Value::Object(PropertyMap::from([("K".into(), Value::from("map-value"))]))
+                    .into_secret(),
+            ),
+        ])
+    }
+
+    fn old_outputs() -> PropertyMap {
+        PropertyMap::from([("token".into(), Value::from(OLD).into_secret())])
+    }
+
+    fn assert_masked(text: &str) {
+        for secret in [PASSWORD, PIN, "map-value", OLD] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+        assert!(text.contains("[secret]"), "{text}");
+    }
+
+    fn s(map: &PropertyMap) -> Option<prost_types::Struct> {
+        Some(properties_to_struct(map))
+    }
+
+    #[tokio::test]
+    async fn check_failure_reasons_are_masked() {
+        let (svc, _) = service();
+        let checked = svc
+            .check(Request::new(rpc::CheckRequest {
+                urn: "u".into(),
+                name: "n".into(),
+                r#type: "t:index:R".into(),
+                olds: s(&old_outputs()),
+                news: s(&secret_inputs()),
+                ..Default::default()
+            }))
+            .await
+            .unwrap()
+            .into_inner();
+        let reason = &checked.failures[0].reason;
+        assert_masked(reason);
+        assert!(
+            reason.contains("visible") && reason.contains("prod"),
+            "{reason}"
+        );
+    }
+
+    #[tokio::test]
+    async fn errors_partial_failure_reasons_and_logs_are_masked() {
+        let (svc, engine) = service();
+        let status = svc
+            .create(Request::new(rpc::CreateRequest {
+                urn: "urn:r".into(),
+                name: "n".into(),
+                r#type: "t:index:R".into(),
+                properties: s(&secret_inputs()),
+                ..Default::default()
+            }))
+            .await
+            .unwrap_err();
+        assert_masked(status.message());
+        let detail = resource_init_failed(&status).expect("partial state");
+        assert_masked(&detail.reasons.join("\n"));
+        assert_eq!(detail.id, "id-1");
+        let records = engine.records();
+        assert_eq!(records.len(), 4);
+        for record in &records {
+            assert_masked(&record.message);
+            assert!(record.message.contains("visible"), "{}", record.message);
+        }
+        assert!(records[0].ephemeral, "the status line");
+    }
+
+    #[tokio::test]
+    async fn old_outputs_secrets_are_masked_too() {
+        let (svc, engine) = service();
+        let update = svc
+            .update(Request::new(rpc::UpdateRequest {
+                urn: "u".into(),
+                r#type: "t:index:R".into(),
+                olds: s(&old_outputs()),
+                news: s(&secret_inputs()),
+                ..Default::default()
+            }))
+            .await
+            .unwrap_err();
+        assert_masked(update.message());
+        let read = svc
+            .read(Request::new(rpc::ReadRequest {
+                urn: "u".into(),
+                properties: s(&old_outputs()),
+                ..Default::default()
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(read.message(), "\"[secret]\"");
+        let diff = svc
+            .diff(Request::new(rpc::DiffRequest {
+                urn: "u".into(),
+                olds: s(&old_outputs()),
+                news: s(&secret_inputs()),
+                ..Default::default()
+            }))
+            .await
+            .unwrap_err();
+        assert_masked(diff.message());
+        svc.delete(Request::new(rpc::DeleteRequest {
+            urn: "u".into(),
+            properties: s(&old_outputs()),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+        assert_eq!(engine.records()[0].message, "deleting \"[secret]\"");
+    }
+
+    #[tokio::test]
+    async fn configuration_secrets_are_masked() {
+        let (svc, _) = service();
+        let config =
+            PropertyMap::from([("apiKey".into(), Value::from("cfg-secret").into_secret())]);
+        let err = svc
+            .configure(Request::new(rpc::ConfigureRequest {
+                args: s(&config),
+                ..Default::default()
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(err.message(), "bad config \"[secret]\"");
+        // ...and in every later request's texts.
+        let later = svc
+            .read(Request::new(rpc::ReadRequest {
+                urn: "u".into(),
+                properties: s(&PropertyMap::from([(
+                    "x".into(),
+                    Value::from("cfg-secret"),
+                )])),
+                ..Default::default()
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(later.message(), "\"[secret]\"");
+    }
+
+    #[tokio::test]
+    async fn cancel_ends_a_diff_that_has_no_context() {
+        let (svc, _) = service();
+        let svc = Arc::new(svc);
+        let diff = {
+            let svc = svc.clone();
+            tokio::spawn(async move {
+                svc.diff(Request::new(rpc::DiffRequest {
+                    name: "hang".into(),
+                    ..Default::default()
+                }))
+                .await
+            })
+        };
+        tokio::task::yield_now().await;
+        svc.cancel(Request::new(())).await.unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(5), diff)
+            .await
+            .expect("diff returned")
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Cancelled);
     }
 }

@@ -5,7 +5,7 @@
 use super::error::BuildError;
 use super::hash::DigestSink;
 use super::source::ContextSource;
-use super::walk::{DIR_MODE, LINK_MODE, Sink, file_mode, walk};
+use super::walk::{DIR_MODE, LINK_MODE, Sink, StopFlag, file_mode, walk};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
@@ -48,6 +48,17 @@ pub fn package_context(
     dockerfile: Option<&str>,
     out: &Path,
 ) -> Result<PackagedContext, BuildError> {
+    package_context_stoppable(context_dir, dockerfile, out, &StopFlag::default())
+}
+
+/// [`package_context`] that ends early with [`BuildError::Stopped`] once `stop` is set,
+/// leaving no archive behind.
+pub fn package_context_stoppable(
+    context_dir: &Path,
+    dockerfile: Option<&str>,
+    out: &Path,
+    stop: &StopFlag,
+) -> Result<PackagedContext, BuildError> {
     let source = ContextSource::open(context_dir, dockerfile)?;
     let write_failed = |source| BuildError::Write {
         path: out.to_path_buf(),
@@ -61,7 +72,7 @@ pub fn package_context(
     }
     let partial = partial_path(out);
     let file = File::create(&partial).map_err(write_failed)?;
-    let result = write_archive(&source, file, out);
+    let result = write_archive(&source, file, out, stop);
     let written = match result {
         Ok(written) => written,
         Err(e) => {
@@ -80,6 +91,7 @@ fn write_archive(
     source: &ContextSource,
     file: File,
     out: &Path,
+    stop: &StopFlag,
 ) -> Result<PackagedContext, BuildError> {
     let hashed = HashingWriter {
         inner: BufWriter::with_capacity(256 * 1024, file),
@@ -96,7 +108,7 @@ fn write_archive(
         content_bytes: 0,
         out,
     };
-    walk(source, &mut sink)?;
+    walk(source, &mut sink, stop)?;
     let (digest, files, content_bytes) = (sink.digest.finish(), sink.files, sink.content_bytes);
     let write_failed = |source| BuildError::Write {
         path: out.to_path_buf(),

@@ -58,6 +58,10 @@ pub enum BuildError {
     #[error("build.context: {shown} changed while it was being read; run the update again")]
     Changed { shown: String },
 
+    /// Cancel or the deadline stopped the reading of the context.
+    #[error("build.context: reading the build context was stopped")]
+    Stopped,
+
     #[error("cannot write the build context archive {path}: {source}")]
     Write {
         path: PathBuf,

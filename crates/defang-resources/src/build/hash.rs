@@ -4,7 +4,7 @@
 
 use super::error::BuildError;
 use super::source::{ContextSource, normalize_dockerfile};
-use super::walk::{DIR_MODE, LINK_MODE, Sink, file_mode, walk};
+use super::walk::{DIR_MODE, LINK_MODE, Sink, StopFlag, file_mode, walk};
 use crate::service::inputs::Platform;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -23,9 +23,18 @@ const BUILD_VERSION: &[u8] = b"defang-build-v1\0";
 /// only times, owners or ignored files change. It does not depend on the compressor, so a
 /// newer gzip never forces a rebuild.
 pub fn context_digest(context_dir: &Path, dockerfile: Option<&str>) -> Result<String, BuildError> {
+    context_digest_stoppable(context_dir, dockerfile, &StopFlag::default())
+}
+
+/// [`context_digest`] that ends early with [`BuildError::Stopped`] once `stop` is set.
+pub fn context_digest_stoppable(
+    context_dir: &Path,
+    dockerfile: Option<&str>,
+    stop: &StopFlag,
+) -> Result<String, BuildError> {
     let source = ContextSource::open(context_dir, dockerfile)?;
     let mut sink = DigestSink::new();
-    walk(&source, &mut sink)?;
+    walk(&source, &mut sink, stop)?;
     Ok(sink.finish())
 }
 
@@ -211,6 +220,39 @@ mod tests {
             hash(None, &[("AB", "C")], None),
             hash(None, &[("A", "BC")], None)
         );
+    }
+
+    #[test]
+    fn a_stopped_walk_ends_with_stopped_and_reads_no_further() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Dockerfile"), "FROM scratch\n").unwrap();
+        // 64 GiB of (sparse) zeros: minutes to hash, unless the walk stops.
+        let huge = std::fs::File::create(dir.path().join("huge.bin")).unwrap();
+        huge.set_len(64 << 30).unwrap();
+        let stop = StopFlag::default();
+        stop.stop();
+        assert!(matches!(
+            context_digest_stoppable(dir.path(), None, &stop),
+            Err(BuildError::Stopped)
+        ));
+        let stop = StopFlag::default();
+        let started = std::time::Instant::now();
+        let walk = {
+            let stop = stop.clone();
+            let root = dir.path().to_path_buf();
+            std::thread::spawn(move || context_digest_stoppable(&root, None, &stop))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        stop.stop();
+        let result = walk.join().unwrap();
+        assert!(matches!(result, Err(BuildError::Stopped)), "{result:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        let out = tempfile::tempdir().unwrap();
+        let archive = out.path().join("c.tgz");
+        let packaged = super::super::package_context_stoppable(dir.path(), None, &archive, &stop);
+        assert!(matches!(packaged, Err(BuildError::Stopped)));
+        let left: Vec<_> = std::fs::read_dir(out.path()).unwrap().collect();
+        assert!(left.is_empty(), "no archive, partial or not, is left");
     }
 
     #[test]

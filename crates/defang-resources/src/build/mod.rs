@@ -14,7 +14,8 @@
 //! hard links become separate files (a copy of the folder packs the same); sockets, FIFOs and
 //! devices are left out. Times are [`ARCHIVE_MTIME`], owners 0:0 without names.
 //!
-//! These functions block on the file system: call them from `spawn_blocking` in async code.
+//! These functions block on the file system: call them from `spawn_blocking` in async code,
+//! with a [`StopFlag`] (the `_stoppable` variants) so that Cancel and deadlines stop them.
 
 mod context;
 pub mod dockerignore;
@@ -24,7 +25,10 @@ mod pattern;
 mod source;
 mod walk;
 
-pub use context::{ARCHIVE_MTIME, GZIP_LEVEL, PackagedContext, package_context};
+pub use context::{
+    ARCHIVE_MTIME, GZIP_LEVEL, PackagedContext, package_context, package_context_stoppable,
+};
 pub use error::BuildError;
-pub use hash::{build_hash, context_digest};
+pub use hash::{build_hash, context_digest, context_digest_stoppable};
 pub use source::{DEFAULT_DOCKERFILE, normalize_dockerfile};
+pub use walk::StopFlag;

@@ -13,6 +13,25 @@ use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Asks a walk running on another thread to stop: it ends with [`BuildError::Stopped`] before
+/// its next entry or its next read of a file (at most 256 KiB later), so that Cancel or a
+/// deadline does not wait for a whole large context to be read. Cheap to clone; clones share
+/// the flag.
+#[derive(Clone, Debug, Default)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
 
 /// The modes stored for each kind of entry: only the executable bit of a file survives (scripts
 /// run from the context rely on it); owners' and groups' bits and umasks differ by machine.
@@ -41,12 +60,18 @@ pub(crate) trait Sink {
     fn write_failed(&self, err: io::Error) -> BuildError;
 }
 
-/// Walks the context, handing every entry that `.dockerignore` keeps to `sink`.
-pub(crate) fn walk(source: &ContextSource, sink: &mut dyn Sink) -> Result<(), BuildError> {
+/// Walks the context, handing every entry that `.dockerignore` keeps to `sink`, until `stop`
+/// is set.
+pub(crate) fn walk(
+    source: &ContextSource,
+    sink: &mut dyn Sink,
+    stop: &StopFlag,
+) -> Result<(), BuildError> {
     let mut walker = Walker {
         source,
         sink,
         pending: Vec::new(),
+        stop,
     };
     walker.dir(&source.root, Path::new(""), "", &MatchInfo::default(), true)
 }
@@ -57,6 +82,7 @@ struct Walker<'a> {
     /// Excluded folders being walked for exceptions, not sent yet: they are sent (before their
     /// first kept entry) only if something inside them is kept, as BuildKit does.
     pending: Vec<PathBuf>,
+    stop: &'a StopFlag,
 }
 
 impl Walker<'_> {
@@ -73,6 +99,9 @@ impl Walker<'_> {
         };
         let matcher = &self.source.matcher;
         for (name, file_type) in entries {
+            if self.stop.is_stopped() {
+                return Err(BuildError::Stopped);
+            }
             let child_rel = rel.join(&name);
             // Matching works on text; a name that is not UTF-8 is matched with U+FFFD in place
             // of its bad bytes (Go reads such bytes as U+FFFD too), but stored as it is.
@@ -180,7 +209,7 @@ impl Walker<'_> {
             Err(e) => return unreadable(e).map_or(Ok(()), Err),
         };
         self.flush_pending()?;
-        let mut content = ExactReader::new(file, meta.len());
+        let mut content = ExactReader::new(file, meta.len(), self.stop.clone());
         let written = self
             .sink
             .file(rel, meta.len(), is_executable(&meta), &mut content);
@@ -190,6 +219,7 @@ impl Walker<'_> {
                 source: e,
             }),
             (Some(Failure::Changed), _) => Err(BuildError::Changed { shown: shown() }),
+            (Some(Failure::Stopped), _) => Err(BuildError::Stopped),
             (None, Err(e)) => Err(self.sink.write_failed(e)),
             (None, Ok(())) => {
                 debug_assert!(
@@ -224,6 +254,8 @@ enum Failure {
     Read(io::Error),
     /// The file is not the size it had when opened.
     Changed,
+    /// The walk was asked to stop.
+    Stopped,
 }
 
 /// Yields exactly the `size` bytes the header promised, and notices a file that shrinks or
@@ -233,15 +265,17 @@ struct ExactReader {
     remaining: u64,
     probed: bool,
     failure: Option<Failure>,
+    stop: StopFlag,
 }
 
 impl ExactReader {
-    fn new(file: File, size: u64) -> ExactReader {
+    fn new(file: File, size: u64, stop: StopFlag) -> ExactReader {
         ExactReader {
             file,
             remaining: size,
             probed: false,
             failure: None,
+            stop,
         }
     }
 
@@ -255,6 +289,9 @@ impl Read for ExactReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
+        }
+        if self.stop.is_stopped() {
+            return Err(self.fail(Failure::Stopped));
         }
         if self.remaining == 0 {
             if self.probed {

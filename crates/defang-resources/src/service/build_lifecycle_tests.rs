@@ -117,6 +117,8 @@ async fn builds_then_deploys_pinned_by_digest_and_never_rebuilds_the_same_source
     );
     let hash = out["buildHash"].as_str().unwrap().to_string();
     assert_eq!(hash.len(), 64);
+    // A secret build arg feeds the hash: the hash is secret too (it could be brute-forced).
+    assert!(out["buildHash"].is_secret(), "{:?}", out["buildHash"]);
     let started = builds.started.lock().unwrap().clone();
     assert_eq!(started.len(), 1);
     assert_eq!(started[0].image_tag, hash, "the tag is the build hash");
@@ -137,7 +139,8 @@ async fn builds_then_deploys_pinned_by_digest_and_never_rebuilds_the_same_source
         old_inputs: inputs(&dir),
         news: inputs(&dir),
         ignore_changes: vec![],
-    });
+    })
+    .await;
     assert!(!diff.has_changes(), "{diff:?}");
     let again = update(
         &env,
@@ -165,12 +168,12 @@ async fn builds_then_deploys_pinned_by_digest_and_never_rebuilds_the_same_source
 
     // A source edit is a change, and rebuilds.
     std::fs::write(dir.join("index.html"), "bonjour\n").unwrap();
-    let diff = diff_after_edit(&dir, out);
+    let diff = diff_after_edit(&dir, out).await;
     assert!(diff.detailed.contains_key("build"), "{diff:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn diff_after_edit(dir: &std::path::Path, old: &PropertyMap) -> pulumi_plugin::Diff {
+async fn diff_after_edit(dir: &std::path::Path, old: &PropertyMap) -> pulumi_plugin::Diff {
     diff(&DiffRequest {
         id: "shop/web".into(),
         urn: URN.into(),
@@ -181,6 +184,7 @@ fn diff_after_edit(dir: &std::path::Path, old: &PropertyMap) -> pulumi_plugin::D
         news: inputs(dir),
         ignore_changes: vec![],
     })
+    .await
 }
 
 #[tokio::test(start_paused = true)]
@@ -232,7 +236,7 @@ async fn a_failed_build_is_build_failed_with_the_reason_and_deploys_nothing() {
     assert_eq!(count(&ecs.calls, "CreateService"), 0);
     assert_eq!(count(&ecs.calls, "RegisterTaskDefinition"), 0);
     // The next up sees a change and retries.
-    let d = diff_after_edit(&dir, &state.outputs);
+    let d = diff_after_edit(&dir, &state.outputs).await;
     assert!(d.detailed.contains_key("build"));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -87,7 +87,7 @@ pub async fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
     CheckResponse { inputs, failures }
 }
 
-pub fn diff(req: &DiffRequest) -> Diff {
+pub async fn diff(req: &DiffRequest) -> Diff {
     let mut diff = diff_properties(&req.old_inputs, &req.news, &REPLACE_KEYS);
     // Sources are not inputs: a changed file changes the build hash, which is an update (a
     // rebuild). A build that failed last time is retried.
@@ -98,7 +98,7 @@ pub fn diff(req: &DiffRequest) -> Diff {
         let old_hash = req.old_outputs.get("buildHash").and_then(Value::as_str);
         let failed = req.old_outputs.get("status").and_then(Value::as_str)
             == Some(ServiceStatus::BuildFailed.as_str());
-        let changed = match current_build_hash(&svc) {
+        let changed = match current_build_hash(&svc, None).await {
             Ok(hash) => old_hash != Some(hash.as_str()),
             Err(_) => true,
         };
@@ -245,7 +245,7 @@ pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<Prope
         }
         if let Ok((_, svc)) = decode(&req.news, &req.name)
             && svc.build.is_some()
-            && let Ok(hash) = current_build_hash(&svc)
+            && let Ok(hash) = current_build_hash(&svc, Some(&ctx)).await
             && req.old_outputs.get("buildHash").and_then(Value::as_str) == Some(hash.as_str())
         {
             for key in ["buildHash", "deployedImage"] {
@@ -379,7 +379,10 @@ async fn deploy(
     }
     if let Some(hash) = build_hash {
         let with_hash = |o: &mut PropertyMap| {
-            o.insert("buildHash".into(), Value::from(hash.as_str()));
+            o.insert(
+                "buildHash".into(),
+                super::outputs::build_hash_output(inputs, &hash),
+            );
         };
         match &mut outputs {
             Ok(o) => with_hash(o),

@@ -42,6 +42,35 @@ fn unknown_inputs(inputs: &PropertyMap) -> BTreeSet<String> {
         .collect()
 }
 
+/// The `buildHash` output: secret when any build input is.
+///
+/// The hash covers the build args' values, and it is a plain SHA-256: for a low-entropy secret
+/// (a PIN, a short password) anyone who can read the hash could try every candidate value
+/// until one gives it. Two ways out were weighed:
+///
+/// - a keyed hash (HMAC) needs a key that is stable across runs (Diff compares today's hash
+///   with the recorded one; a new key would rebuild every time) and unknown to readers of the
+///   state; there is none to derive it from (Diff has no cloud access and sees only the
+///   request, whose plaintext the attacker is assumed to lack), and one stored beside the
+///   hash would be read with it;
+/// - marking the output secret keeps the same value (so an unchanged build keeps its hash and
+///   Diff still sees no change) and lets Pulumi encrypt it in the state and hide it in
+///   outputs, exactly like the args themselves.
+///
+/// So: secret. The image tag in ECR is still the plain hash; that is inside the user's AWS
+/// account, where the CodeBuild build holds the args in plaintext anyway (and `docker history`
+/// shows build args), so it reveals nothing a reader there cannot see directly. Messages
+/// leave the hash out for such builds (see `image_build`).
+pub fn build_hash_output(inputs: &PropertyMap, hash: &str) -> Value {
+    let secret_build = ["build", "platform"]
+        .iter()
+        .any(|k| inputs.get(*k).is_some_and(Value::contains_secrets));
+    match secret_build {
+        true => Value::from(hash).into_secret(),
+        false => Value::from(hash),
+    }
+}
+
 pub fn service_outputs(
     inputs: &PropertyMap,
     svc: &ResolvedService,
@@ -94,9 +123,13 @@ pub fn service_outputs(
         &["project"],
         Value::from(cluster_name(&svc.project)),
     );
-    // A service built from source has its image only once its build is done.
+    // A service built from source has its image only once its build is done. A secret
+    // `image` stays secret as `deployedImage` (the machinery only carries secretness along the
+    // same property path, and this is another one).
     let image = if svc.image.is_empty() {
         Value::Unknown
+    } else if inputs.get("image").is_some_and(Value::contains_secrets) {
+        Value::from(svc.image.as_str()).into_secret()
     } else {
         Value::from(svc.image.as_str())
     };
@@ -144,4 +177,73 @@ pub fn service_outputs(
         ),
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{FakeEcs, FakeStacks, env};
+    use std::sync::Arc;
+
+    fn outputs_of(inputs: &PropertyMap) -> PropertyMap {
+        let (_, svc) = super::super::lifecycle::decode(inputs, "web").unwrap();
+        let env = env(
+            Arc::new(FakeEcs::default()),
+            Arc::new(FakeStacks::with_project("shop")),
+        );
+        service_outputs(inputs, &svc, &env, Deployed::default())
+    }
+
+    fn with_image(image: Value) -> PropertyMap {
+        PropertyMap::from([
+            ("project".to_string(), Value::from("shop")),
+            ("image".to_string(), image),
+        ])
+    }
+
+    #[test]
+    fn a_secret_image_gives_a_secret_deployed_image() {
+        let image = "registry.example.com/private/app:token-in-tag";
+        let out = outputs_of(&with_image(Value::from(image).into_secret()));
+        assert!(
+            out["deployedImage"].is_secret(),
+            "{:?}",
+            out["deployedImage"]
+        );
+        assert_eq!(out["deployedImage"].as_str(), Some(image));
+        let plain = outputs_of(&with_image(Value::from("nginx:1.27")));
+        assert_eq!(plain["deployedImage"], Value::from("nginx:1.27"));
+    }
+
+    #[test]
+    fn build_hash_is_secret_when_a_build_input_is() {
+        let build = |arg: Value| {
+            PropertyMap::from([(
+                "build".to_string(),
+                Value::Object(PropertyMap::from([
+                    ("context".to_string(), Value::from(".")),
+                    (
+                        "args".to_string(),
+                        Value::Object(PropertyMap::from([("PIN".to_string(), arg)])),
+                    ),
+                ])),
+            )])
+        };
+        let secret = build_hash_output(&build(Value::from("4711").into_secret()), "abc");
+        assert!(secret.is_secret());
+        assert_eq!(
+            secret.as_str(),
+            Some("abc"),
+            "the same value: Diff still matches"
+        );
+        let whole = PropertyMap::from([(
+            "build".to_string(),
+            Value::Object(PropertyMap::new()).into_secret(),
+        )]);
+        assert!(build_hash_output(&whole, "abc").is_secret());
+        assert_eq!(
+            build_hash_output(&build(Value::from("4711")), "abc"),
+            Value::from("abc")
+        );
+    }
 }
