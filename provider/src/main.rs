@@ -14,6 +14,7 @@ impl CloudConnector for AwsConnector {
         let settings = defang_aws::config::AwsSettings {
             region: config.region.clone(),
             profile: config.profile.clone(),
+            max_retries: config.max_retries,
         };
         defang_aws::connect(&settings).await
     }

@@ -61,7 +61,7 @@ export class Project extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly clusterName: pulumi.Output<string>;
     /**
-     * Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Needs `loadBalancer`.
+     * Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Not with `loadBalancer: false`.
      */
     declare public readonly domain: pulumi.Output<string | undefined>;
     /**
@@ -69,7 +69,7 @@ export class Project extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly executionRoleArn: pulumi.Output<string>;
     /**
-     * Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Defaults to false, so a project without ingress services pays for no load balancer; a service with an ingress port needs it.
+     * Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Unset (the default): they are made when the first service with an ingress port deploys, then kept, so a project without ingress services pays for none (the project's `nameServers` and `loadBalancerDnsName` then appear on its next refresh, e.g. `pulumi up --refresh`). `true`: made with the project. `false`: never; services with ingress ports are refused.
      */
     declare public readonly loadBalancer: pulumi.Output<boolean | undefined>;
     /**
@@ -97,7 +97,7 @@ export class Project extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly privateDomain: pulumi.Output<string>;
     /**
-     * The project's public zone, `<project>.<username>.<domainSuffix>` (with `loadBalancer`). Ingress domains are `<service>--<port>.<publicDomain>`.
+     * The project's public zone, `<project>.<username>.<domainSuffix>` or its `domain` (unless `loadBalancer` is false). Ingress domains are `<service>--<port>.<publicDomain>`.
      */
     declare public /*out*/ readonly publicDomain: pulumi.Output<string | undefined>;
     /**
@@ -204,11 +204,11 @@ export interface ProjectArgs {
      */
     assignPublicIp?: pulumi.Input<boolean | undefined>;
     /**
-     * Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Needs `loadBalancer`.
+     * Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Not with `loadBalancer: false`.
      */
     domain?: pulumi.Input<string | undefined>;
     /**
-     * Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Defaults to false, so a project without ingress services pays for no load balancer; a service with an ingress port needs it.
+     * Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Unset (the default): they are made when the first service with an ingress port deploys, then kept, so a project without ingress services pays for none (the project's `nameServers` and `loadBalancerDnsName` then appear on its next refresh, e.g. `pulumi up --refresh`). `true`: made with the project. `false`: never; services with ingress ports are refused.
      */
     loadBalancer?: pulumi.Input<boolean | undefined>;
     /**

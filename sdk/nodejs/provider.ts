@@ -35,6 +35,7 @@ export class Provider extends pulumi.ProviderResource {
         opts = opts || {};
         {
             resourceInputs["domainSuffix"] = (args?.domainSuffix) ?? "defang.app";
+            resourceInputs["maxRetries"] = pulumi.output((args?.maxRetries) ?? 25).apply(JSON.stringify);
             resourceInputs["profile"] = args?.profile;
             resourceInputs["region"] = args?.region;
             resourceInputs["username"] = args?.username;
@@ -53,7 +54,11 @@ export interface ProviderArgs {
      */
     domainSuffix?: pulumi.Input<string | undefined>;
     /**
-     * The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it replaces every resource of the provider.
+     * The most times a throttled or failed AWS call is retried after its first attempt, with exponential backoff and jitter (up to 20 s a wait). Defaults to 25, as pulumi-aws; 0 to 100.
+     */
+    maxRetries?: pulumi.Input<number | undefined>;
+    /**
+     * The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it is an update, not a replacement: the same account may be reached through another profile.
      */
     profile?: pulumi.Input<string | undefined>;
     /**

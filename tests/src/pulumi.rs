@@ -605,6 +605,11 @@ impl Workspace {
         self.events_command(step, &["up", "--yes", "--skip-preview"])
     }
 
+    /// `pulumi up --refresh --yes --skip-preview --json --event-log <file>`: refresh, then up.
+    pub fn up_refresh(&self, step: &str) -> (Output, Events, Events) {
+        self.events_command(step, &["up", "--refresh", "--yes", "--skip-preview"])
+    }
+
     /// `pulumi refresh --yes --skip-preview --json --event-log <file>`.
     pub fn refresh(&self, step: &str) -> (Output, Events, Events) {
         self.events_command(step, &["refresh", "--yes", "--skip-preview"])

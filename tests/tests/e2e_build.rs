@@ -31,7 +31,7 @@ const EXAMPLE: &str = "yaml-build";
 const CLUSTER: &str = "defang-hello";
 const BUILD_PROJECT: &str = "defang-hello-build";
 const REPOSITORY: &str = "defang/hello/app";
-const FAMILY: &str = "hello-app";
+const FAMILY: &str = "defang-hello-S-app";
 const DOMAIN: &str = "app--80.hello.alice.defang.app";
 /// The emulator's scripted build outcome (a build argument; see scripts/moto/README.md).
 const FAILING_ARGS: &str = "        args:\n          DEFANG_EMULATOR_BUILD_RESULT: FAILED\n";

@@ -1,5 +1,6 @@
 //! End to end, exposed and private services (issue 5): the real `pulumi` CLI runs
-//! `examples/yaml-web-and-api` (a Project with `loadBalancer: true`, a public `web` service
+//! `examples/yaml-web-and-api` (a Project that leaves `loadBalancer` unset, so that its first
+//! ingress service makes it; a public `web` service
 //! with ingress port 80 and a private `api` service with host port 3000), with `web` given
 //! `API_URL: http://api:3000` (it calls the api by its short name), against a private moto
 //! server: the preview shows the domains and endpoints, `up` creates everything, a rename
@@ -8,7 +9,7 @@
 //!
 //! What AWS holds is checked three ways:
 //! - **CloudFormation** (the primary record): the project stack `defang-shop` and the service
-//!   stacks `defang-shop-web` / `defang-shop-api` have the zone, certificate, load balancer,
+//!   stacks `defang-shop-S-web` / `defang-shop-S-api` have the zone, certificate, load balancer,
 //!   listeners, target group, listener rule, alias record, Cloud Map and security group
 //!   resources, their outputs agree with the physical ids, and the templates CloudFormation
 //!   holds open ports exactly as designed (`GetTemplate`).
@@ -394,9 +395,12 @@ fn web_and_api_ingress_and_private_names_end_to_end() {
             "      memory: 512Mi\n      environment:\n        API_URL: http://api:3000\n",
         )
     });
+    // The project leaves `loadBalancer` unset: its first ingress service (web) makes it.
     assert!(
-        ws.program().contains("loadBalancer: true"),
-        "the example's project must have its load balancer:\n{}",
+        !ws.program()
+            .lines()
+            .any(|l| l.trim_start().starts_with("loadBalancer:")),
+        "the example's project must leave its load balancer to its first ingress service:\n{}",
         ws.program()
     );
     ws.init_stack();
@@ -451,6 +455,17 @@ fn web_and_api_ingress_and_private_names_end_to_end() {
         json!([format!("https://{WEB_DOMAIN}")])
     );
     assert_eq!(outputs["apiEndpoints"], json!([API_ENDPOINT]));
+    // The project was made before its first ingress service made its zone: its nameServers
+    // output appears once the project is read again (`up --refresh`), which changes nothing.
+    assert_eq!(outputs["nameServers"], Value::Null, "{outputs:#}");
+    let (out, events, _) = ws.up_refresh("up --refresh (the project's new outputs)");
+    out.ok();
+    let changes = events.changes();
+    assert!(
+        changes.keys().all(|k| k == "same" || k == "refresh"),
+        "{changes:?}"
+    );
+    let outputs = ws.stack_output(false);
     let name_servers = outputs["nameServers"]
         .as_array()
         .cloned()
@@ -506,8 +521,8 @@ fn web_and_api_ingress_and_private_names_end_to_end() {
 
     // The service stacks: web has its group, private name, target group, host rule and alias
     // record; api (host port only) its group and private name, nothing public.
-    let web_stack = aws.stack("defang-shop-web");
-    let w = |logical: &str, ty: &str| web_stack.resource("defang-shop-web", logical, ty);
+    let web_stack = aws.stack("defang-shop-S-web");
+    let w = |logical: &str, ty: &str| web_stack.resource("defang-shop-S-web", logical, ty);
     let web_group = w("TaskSecurityGroup", "AWS::EC2::SecurityGroup");
     let web_registry = w("Registry", "AWS::ServiceDiscovery::Service");
     let target_group = w("TargetGroup80", "AWS::ElasticLoadBalancingV2::TargetGroup");
@@ -521,14 +536,14 @@ fn web_and_api_ingress_and_private_names_end_to_end() {
         "{rule} is not a rule of the HTTPS listener {https}"
     );
     assert_eq!(
-        web_stack.output("defang-shop-web", "TargetGroup80"),
+        web_stack.output("defang-shop-S-web", "TargetGroup80"),
         target_group
     );
     assert_eq!(
-        web_stack.output("defang-shop-web", "SecurityGroupId"),
+        web_stack.output("defang-shop-S-web", "SecurityGroupId"),
         web_group
     );
-    let web_registry_arn = web_stack.output("defang-shop-web", "RegistryArn");
+    let web_registry_arn = web_stack.output("defang-shop-S-web", "RegistryArn");
     assert!(
         web_registry_arn.ends_with(&format!("/{web_registry}")),
         "{web_registry_arn} vs {web_registry}"
@@ -549,18 +564,18 @@ fn web_and_api_ingress_and_private_names_end_to_end() {
         json!([WEB_DOMAIN])
     );
 
-    let api_stack = aws.stack("defang-shop-api");
+    let api_stack = aws.stack("defang-shop-S-api");
     let api_group = api_stack.resource(
-        "defang-shop-api",
+        "defang-shop-S-api",
         "TaskSecurityGroup",
         "AWS::EC2::SecurityGroup",
     );
     let api_registry = api_stack.resource(
-        "defang-shop-api",
+        "defang-shop-S-api",
         "Registry",
         "AWS::ServiceDiscovery::Service",
     );
-    let api_registry_arn = api_stack.output("defang-shop-api", "RegistryArn");
+    let api_registry_arn = api_stack.output("defang-shop-S-api", "RegistryArn");
     assert!(api_registry_arn.ends_with(&format!("/{api_registry}")));
     let public: Vec<&String> = api_stack
         .resources
@@ -595,8 +610,8 @@ fn web_and_api_ingress_and_private_names_end_to_end() {
     let mut open = Vec::new();
     for (stack_name, stack) in [
         (PROJECT_STACK, &project),
-        ("defang-shop-web", &web_stack),
-        ("defang-shop-api", &api_stack),
+        ("defang-shop-S-web", &web_stack),
+        ("defang-shop-S-api", &api_stack),
     ] {
         for (logical, resource) in stack.template["Resources"].as_object().unwrap() {
             for r in resource["Properties"]["SecurityGroupIngress"]
@@ -834,15 +849,15 @@ fn web_and_api_ingress_and_private_names_end_to_end() {
     assert_eq!(preview.planned_outputs("web")["domain"], WWW_DOMAIN);
     let (out, _, _) = ws.up("up (rename web to www)");
     out.ok();
-    assert!(aws.stack_is_gone("defang-shop-web"));
-    let www_stack = aws.stack("defang-shop-www");
+    assert!(aws.stack_is_gone("defang-shop-S-web"));
+    let www_stack = aws.stack("defang-shop-S-www");
     let www_target_group = www_stack.resource(
-        "defang-shop-www",
+        "defang-shop-S-www",
         "TargetGroup80",
         "AWS::ElasticLoadBalancingV2::TargetGroup",
     );
     let www_group = www_stack.resource(
-        "defang-shop-www",
+        "defang-shop-S-www",
         "TaskSecurityGroup",
         "AWS::EC2::SecurityGroup",
     );
@@ -936,9 +951,9 @@ fn web_and_api_ingress_and_private_names_end_to_end() {
     );
     for stack in [
         PROJECT_STACK,
-        "defang-shop-web",
-        "defang-shop-www",
-        "defang-shop-api",
+        "defang-shop-S-web",
+        "defang-shop-S-www",
+        "defang-shop-S-api",
     ] {
         assert!(aws.stack_is_gone(stack), "stack {stack} is still there");
     }
@@ -946,7 +961,11 @@ fn web_and_api_ingress_and_private_names_end_to_end() {
     let (clusters, services) = aws.ecs_leftovers();
     assert!(clusters.is_empty(), "clusters left: {clusters:?}");
     assert!(services.is_empty(), "services left: {services:?}");
-    for family in ["shop-web", "shop-www", "shop-api"] {
+    for family in [
+        "defang-shop-S-web",
+        "defang-shop-S-www",
+        "defang-shop-S-api",
+    ] {
         assert_eq!(
             aws.active_revisions(family),
             Vec::<String>::new(),

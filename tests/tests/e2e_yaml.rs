@@ -234,7 +234,7 @@ fn example_end_to_end() {
         "{groups:?} {project:#}"
     );
     let td = ecs.task_definition(svc.task_definition().unwrap());
-    assert_eq!(td.family(), Some("shop-web"));
+    assert_eq!(td.family(), Some("defang-shop-S-web"));
     assert_eq!(td.cpu(), Some("256"));
     assert_eq!(td.memory(), Some("512"));
     let c = &td.container_definitions()[0];
@@ -242,7 +242,7 @@ fn example_end_to_end() {
     assert_eq!(c.port_mappings()[0].container_port(), Some(80));
     let svc = ecs.service("api").expect("ECS service api");
     let td = ecs.task_definition(svc.task_definition().unwrap());
-    assert_eq!(td.family(), Some("shop-api"));
+    assert_eq!(td.family(), Some("defang-shop-S-api"));
     let c = &td.container_definitions()[0];
     assert_eq!(c.image(), Some("hashicorp/http-echo:1.0"));
     assert_eq!(c.command(), ["-listen=:3000", "-text=hello from the api"]);
@@ -273,7 +273,9 @@ fn example_end_to_end() {
     assert_eq!(refs.len(), 1, "{refs:?}");
     assert_eq!(refs[0].0, "API_TOKEN");
     assert!(
-        refs[0].1.ends_with(":parameter/defang/shop/api/API_TOKEN"),
+        refs[0]
+            .1
+            .ends_with(":parameter/defang/shop/api/API_TOKEN/v1"),
         "{refs:?}"
     );
     let ssm = ecs.rt.block_on(moto.ssm());
@@ -281,7 +283,7 @@ fn example_end_to_end() {
         .rt
         .block_on(
             ssm.get_parameter()
-                .name("/defang/shop/api/API_TOKEN")
+                .name("/defang/shop/api/API_TOKEN/v1")
                 .with_decryption(true)
                 .send(),
         )
@@ -408,8 +410,11 @@ fn example_end_to_end() {
         ecs.service("api").is_none(),
         "the old service is still ACTIVE"
     );
-    assert_eq!(ecs.active_revisions("shop-api"), Vec::<String>::new());
-    assert_eq!(ecs.active_revisions("shop-api-v2").len(), 1);
+    assert_eq!(
+        ecs.active_revisions("defang-shop-S-api"),
+        Vec::<String>::new()
+    );
+    assert_eq!(ecs.active_revisions("defang-shop-S-api-v2").len(), 1);
     let outputs = ws.stack_output(false);
     assert_eq!(
         outputs["apiEndpoints"],
@@ -489,7 +494,7 @@ fn example_end_to_end() {
             .expect("delete api-v2 out of band");
         // Whoever deletes a service by hand also cleans up its task definition (refresh only
         // forgets the resource; it deletes nothing).
-        for arn in ecs.active_revisions_async("shop-api-v2").await {
+        for arn in ecs.active_revisions_async("defang-shop-S-api-v2").await {
             ecs.client
                 .deregister_task_definition()
                 .task_definition(arn)
@@ -714,7 +719,12 @@ fn example_end_to_end() {
         .unwrap();
     let names: Vec<_> = params.parameters().iter().map(|p| p.name()).collect();
     assert!(names.is_empty(), "SSM parameters left: {names:?}");
-    for family in ["shop-web", "shop-api", "shop-api-v2", "shop-legacy"] {
+    for family in [
+        "defang-shop-S-web",
+        "defang-shop-S-api",
+        "defang-shop-S-api-v2",
+        "shop-legacy",
+    ] {
         assert_eq!(
             ecs.active_revisions(family),
             Vec::<String>::new(),

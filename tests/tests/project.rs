@@ -307,7 +307,7 @@ async fn project_with_its_own_domain() {
     assert_eq!(soutputs["domain"], Value::from("web--80.apps.example.com"));
     let stack = cfn
         .describe_stack_resources()
-        .stack_name(format!("defang-{name}-web"))
+        .stack_name(format!("defang-{name}-S-web"))
         .logical_resource_id("Record80")
         .send()
         .await

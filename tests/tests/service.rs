@@ -129,7 +129,10 @@ async fn service_lifecycle() {
         .await
         .unwrap();
     let td = td.task_definition().unwrap();
-    assert_eq!(td.family(), Some(format!("{project}-web").as_str()));
+    assert_eq!(
+        td.family(),
+        Some(format!("defang-{project}-S-web").as_str())
+    );
     assert_eq!(td.cpu(), Some("512"));
     assert_eq!(td.memory(), Some("1024"));
     assert_eq!(td.network_mode().map(|m| m.as_str()), Some("awsvpc"));
@@ -247,7 +250,7 @@ async fn service_lifecycle() {
     );
     let families = ecs
         .list_task_definitions()
-        .family_prefix(format!("{project}-web"))
+        .family_prefix(format!("defang-{project}-S-web"))
         .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
         .send()
         .await
@@ -363,7 +366,7 @@ async fn secrets_stay_secret() {
     // which holds the value.
     let ecs = moto.ecs().await;
     let ssm = moto.ssm().await;
-    let parameter = format!("/defang/{project}/api/TOKEN");
+    let parameter = format!("/defang/{project}/api/TOKEN/v1");
     let td_arn = text(&outputs["taskDefinitionArn"]).to_string();
     let td = ecs
         .describe_task_definition()
@@ -416,7 +419,8 @@ async fn secrets_stay_secret() {
         .unwrap();
     assert!(!environment(&imported).contains_key("TOKEN"));
     assert_eq!(environment(&imported)["PLAIN"], Value::from("visible"));
-    // A new secret value: written to SSM, the same task definition revision.
+    // A new secret value: a new version in SSM and a new revision; version 1 is not
+    // overwritten while the rollout runs (here moto completes at once, and it is pruned).
     let rotated = "r0tated-value-77c1";
     let mut news = inputs.clone();
     news.insert(
@@ -430,9 +434,10 @@ async fn secrets_stay_secret() {
         .update(&urn, &id, &outputs, &inputs, &news, false)
         .await
         .expect("update");
-    assert_eq!(text(&updated["taskDefinitionArn"]), td_arn);
+    assert_ne!(text(&updated["taskDefinitionArn"]), td_arn);
+    let parameter_v2 = format!("/defang/{project}/api/TOKEN/v2");
     assert_eq!(
-        stored(ssm.clone(), parameter.clone()).await.as_deref(),
+        stored(ssm.clone(), parameter_v2.clone()).await.as_deref(),
         Some(rotated)
     );
     // A bad value type in a secret never shows the value.
@@ -454,7 +459,8 @@ async fn secrets_stay_secret() {
     }
     // Delete removes the parameter.
     p.delete(&urn, &id, &updated, &news).await.expect("delete");
-    assert_eq!(stored(ssm, parameter).await, None);
+    assert_eq!(stored(ssm.clone(), parameter).await, None);
+    assert_eq!(stored(ssm, parameter_v2).await, None);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -523,12 +529,18 @@ async fn missing_project_is_explained() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ingress_on_a_project_without_load_balancer_fails_in_check() {
+    // `loadBalancer: false` is the user's word: an ingress port is refused in Check (so in
+    // preview), before anything is made.
     let moto = Moto::start(&[]);
     let mut p = ProviderProcess::start(&moto).await;
     let name = unique("p");
     let purn = urn(PROJECT, &name);
     let (inputs, _) = p
-        .check(&purn, &PropertyMap::new(), &props(json!({ "name": name })))
+        .check(
+            &purn,
+            &PropertyMap::new(),
+            &props(json!({ "name": name, "loadBalancer": false })),
+        )
         .await;
     p.create(&purn, &inputs, false, 0.0).await.expect("project");
     let urn = urn(SERVICE, "web");
@@ -541,8 +553,122 @@ async fn ingress_on_a_project_without_load_balancer_fails_in_check() {
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert_eq!(failures[0].property, "ports[1].mode");
     assert!(
-        failures[0].reason.contains("loadBalancer: true"),
+        failures[0].reason.contains("`loadBalancer: false`"),
         "{failures:?}"
+    );
+}
+
+/// A project that leaves `loadBalancer` unset gets its load balancer, zone and certificate
+/// from its first ingress service: Check passes, preview warns, `create` turns the project
+/// stack's `Ingress` parameter on (the template kept) and routes the port, on moto's
+/// CloudFormation.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_first_ingress_service_makes_the_projects_load_balancer() {
+    let moto = Moto::start(&[("MOTO_ECS_SERVICE_RUNNING", "1")]);
+    let mut p = ProviderProcess::start(&moto).await;
+    let name = unique("p");
+    let purn = urn(PROJECT, &name);
+    let (inputs, _) = p
+        .check(&purn, &PropertyMap::new(), &props(json!({ "name": name })))
+        .await;
+    let (_, project) = p.create(&purn, &inputs, false, 0.0).await.expect("project");
+    assert!(!project.contains_key("loadBalancerDnsName"), "{project:?}");
+    let cfn = moto.cloudformation().await;
+    let stack_name = format!("defang-{name}");
+    let ingress_parameter = |cfn: aws_sdk_cloudformation::Client, stack: String| async move {
+        let out = cfn
+            .describe_stacks()
+            .stack_name(stack)
+            .send()
+            .await
+            .unwrap();
+        out.stacks()[0]
+            .parameters()
+            .iter()
+            .find(|p| p.parameter_key() == Some("Ingress"))
+            .and_then(|p| p.parameter_value())
+            .map(str::to_string)
+    };
+    assert_eq!(
+        ingress_parameter(cfn.clone(), stack_name.clone())
+            .await
+            .as_deref(),
+        Some("false")
+    );
+
+    let urn = urn(SERVICE, "web");
+    let news = props(json!({ "project": name, "image": "nginx", "ports": [{ "target": 80 }] }));
+    let (checked, failures) = p.check(&urn, &PropertyMap::new(), &news).await;
+    assert!(failures.is_empty(), "{failures:?}");
+    let (_, planned) = p.create(&urn, &checked, true, 0.0).await.expect("preview");
+    assert_eq!(
+        planned["domain"],
+        Value::from(format!("web--80.{name}.alice.defang.app").as_str())
+    );
+    assert!(
+        p.engine
+            .all_text()
+            .contains("first ingress port of project"),
+        "preview warns that up makes the load balancer"
+    );
+    let (_, outputs) = p.create(&urn, &checked, false, 0.0).await.expect("create");
+    assert_eq!(
+        outputs["status"],
+        Value::from("SERVICE_DEPLOYMENT_COMPLETED")
+    );
+    assert_eq!(
+        ingress_parameter(cfn.clone(), stack_name.clone())
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    let project_stack = cfn
+        .describe_stacks()
+        .stack_name(&stack_name)
+        .send()
+        .await
+        .unwrap();
+    let outputs_of = |key: &str| {
+        project_stack.stacks()[0]
+            .outputs()
+            .iter()
+            .find(|o| o.output_key() == Some(key))
+            .and_then(|o| o.output_value())
+            .map(str::to_string)
+    };
+    assert!(outputs_of("LoadBalancerArn").is_some());
+    assert_eq!(outputs_of("LoadBalancerPolicy").as_deref(), Some("auto"));
+    // The service's own stack routes its port through the new listener.
+    let resources = cfn
+        .list_stack_resources()
+        .stack_name(format!("defang-{name}-S-web"))
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = resources
+        .stack_resource_summaries()
+        .iter()
+        .filter_map(|r| r.logical_resource_id())
+        .collect();
+    for id in ["TargetGroup80", "HostRule80", "Record80"] {
+        assert!(ids.contains(&id), "{id} in {ids:?}");
+    }
+    // The project's next update keeps the load balancer the service asked for.
+    let updated = p
+        .update(
+            &purn,
+            &format!("defang-{name}"),
+            &project,
+            &inputs,
+            &inputs,
+            false,
+        )
+        .await
+        .expect("project update");
+    assert!(updated.contains_key("loadBalancerDnsName"), "{updated:?}");
+    assert_eq!(
+        ingress_parameter(cfn, stack_name).await.as_deref(),
+        Some("true")
     );
 }
 
@@ -591,7 +717,7 @@ async fn custom_domain_in_the_users_zone() {
     );
 
     // The service's stack holds the certificate, listener certificate, rule and record.
-    let stack = format!("defang-{project}-web");
+    let stack = format!("defang-{project}-S-web");
     let resources = cfn
         .list_stack_resources()
         .stack_name(&stack)

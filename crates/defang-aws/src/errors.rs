@@ -83,10 +83,7 @@ const INVALID_CODES: &[&str] = &[
     "ClientException",
     "ValidationError",
     "ValidationException",
-    "AlreadyExistsException",
     "TokenAlreadyExistsException",
-    "RepositoryAlreadyExistsException",
-    "ResourceAlreadyExistsException",
     "ImageTagAlreadyExistsException",
     "RepositoryNotEmptyException",
     "InvalidInputException",
@@ -98,6 +95,20 @@ const INVALID_CODES: &[&str] = &[
     "ClusterContainsServicesException",
     "ResourceInUseException",
 ];
+
+/// "It exists already": for a create, maybe made by the same call before a lost response.
+const ALREADY_EXISTS_CODES: &[&str] = &[
+    "AlreadyExistsException",
+    "RepositoryAlreadyExistsException",
+    "ResourceAlreadyExistsException",
+    "EntityAlreadyExists",
+];
+/// ECS `InvalidParameterException: Creation of service was not idempotent.`: a service of that
+/// name exists (a CreateService retried with another token, or someone else's).
+const ALREADY_EXISTS_PHRASES: &[&str] = &["was not idempotent"];
+/// ECS `ClientException: Too many concurrent attempts to create a new revision of the
+/// specified family.`: a conflict that passes, which the SDK does not retry.
+const TRANSIENT_PHRASES: &[&str] = &["too many concurrent attempts"];
 
 const CREDENTIALS_HINT: &str = "check the AWS credentials (AWS_PROFILE, `aws sso login`, \
      AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)";
@@ -163,7 +174,17 @@ pub(crate) fn classify_code(
         CloudError::AccessDenied(detail)
     } else if code_is(CREDENTIAL_CODES) {
         CloudError::Other(format!("{detail} ({CREDENTIALS_HINT})"))
-    } else if code_is(TRANSIENT_CODES) || status >= 500 || status == 429 {
+    } else if code_is(ALREADY_EXISTS_CODES)
+        || ALREADY_EXISTS_PHRASES
+            .iter()
+            .any(|p| lower_message.contains(p))
+    {
+        CloudError::AlreadyExists(detail)
+    } else if code_is(TRANSIENT_CODES)
+        || status >= 500
+        || status == 429
+        || TRANSIENT_PHRASES.iter().any(|p| lower_message.contains(p))
+    {
         CloudError::Transient(detail)
     } else if code_is(INVALID_CODES) || (400..500).contains(&status) {
         CloudError::Invalid(detail)
@@ -246,14 +267,9 @@ mod tests {
                 "The subnet ID 'subnet-1' does not exist",
             ),
             (
-                "ClientException",
-                "Too many concurrent attempts to create a new revision",
-            ),
-            (
                 "ValidationError",
                 "Template format error: At least one Resources member must be defined.",
             ),
-            ("AlreadyExistsException", "Stack web already exists"),
             ("SomethingNew", "unknown 4xx"),
         ] {
             assert!(
@@ -261,6 +277,32 @@ mod tests {
                 "{code}: {message}"
             );
         }
+    }
+
+    #[test]
+    fn already_exists() {
+        for (code, message) in [
+            ("AlreadyExistsException", "Stack web already exists"),
+            ("RepositoryAlreadyExistsException", "exists"),
+            (
+                "InvalidParameterException",
+                "Creation of service was not idempotent.",
+            ),
+        ] {
+            assert!(
+                kind(code, message, 400).is_already_exists(),
+                "{code}: {message}"
+            );
+        }
+        // A conflict that passes: registering revisions of one family at once.
+        assert!(matches!(
+            kind(
+                "ClientException",
+                "Too many concurrent attempts to create a new revision of the specified family.",
+                400
+            ),
+            CloudError::Transient(_)
+        ));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod codebuild;
 pub mod config;
 pub mod ecr;
 pub mod ecs;
+pub mod elb;
 mod errors;
 pub mod logs;
 pub mod route53;
@@ -17,6 +18,7 @@ pub use codebuild::{BUILDSPEC, CodeBuildAdapter};
 pub use config::{AwsSettings, load};
 pub use ecr::EcrAdapter;
 pub use ecs::EcsAdapter;
+pub use elb::ElbAdapter;
 pub use logs::LogsAdapter;
 pub use route53::Route53Adapter;
 pub use s3::S3Adapter;
@@ -40,8 +42,9 @@ pub fn cloud_from_config(config: &SdkConfig) -> Result<Cloud, String> {
         objects: Arc::new(S3Adapter::new(config::s3_client(config))),
         registry: Arc::new(EcrAdapter::new(config::ecr_client(config))),
         logs: Arc::new(LogsAdapter::new(config::logs_client(config))),
-        dns: Arc::new(Route53Adapter::new(aws_sdk_route53::Client::new(config))),
-        parameters: Arc::new(SsmAdapter::new(aws_sdk_ssm::Client::new(config))),
+        dns: Arc::new(Route53Adapter::new(config::route53_client(config))),
+        listeners: Arc::new(ElbAdapter::new(config::elb_client(config))),
+        parameters: Arc::new(SsmAdapter::new(config::ssm_client(config))),
         region,
     })
 }

@@ -2,7 +2,7 @@
 
 use crate::errors::{classify, is_no_updates};
 use async_trait::async_trait;
-use aws_sdk_cloudformation::types::{Capability, StackStatus, Tag};
+use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus, Tag};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use defang_resources::cloud::{
     CloudError, CloudResult, StackEvent, StackRequest, StackState, Stacks, UpdateOutcome,
@@ -22,6 +22,21 @@ impl StackAdapter {
 /// Our templates create IAM roles (task execution, task role), some with fixed names.
 fn capabilities() -> Vec<Capability> {
     vec![Capability::CapabilityIam, Capability::CapabilityNamedIam]
+}
+
+/// `None` when there are none, so that a template without parameters gets no empty list.
+fn to_parameters(parameters: &BTreeMap<String, String>) -> Option<Vec<Parameter>> {
+    (!parameters.is_empty()).then(|| {
+        parameters
+            .iter()
+            .map(|(k, v)| {
+                Parameter::builder()
+                    .parameter_key(k)
+                    .parameter_value(v)
+                    .build()
+            })
+            .collect()
+    })
 }
 
 fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
@@ -89,6 +104,7 @@ impl Stacks for StackAdapter {
             .template_body(&request.template)
             .set_capabilities(Some(capabilities()))
             .set_tags(Some(to_tags(&request.tags)))
+            .set_parameters(to_parameters(&request.parameters))
             .client_request_token(&request.client_token)
             .send()
             .await
@@ -109,6 +125,7 @@ impl Stacks for StackAdapter {
             .set_capabilities(Some(capabilities()))
             // Always sent, even empty: omitting Tags keeps the old ones; an empty list removes them.
             .set_tags(Some(to_tags(&request.tags)))
+            .set_parameters(to_parameters(&request.parameters))
             .client_request_token(&request.client_token)
             .send()
             .await;
@@ -119,6 +136,58 @@ impl Stacks for StackAdapter {
             }
             Err(err) if is_no_updates(err.code(), err.message()) => Ok(UpdateOutcome::NoChanges),
             Err(err) => Err(classify("update CloudFormation stack", &err)),
+        }
+    }
+
+    async fn update_parameters(
+        &self,
+        name: &str,
+        parameters: &BTreeMap<String, String>,
+        client_token: &str,
+    ) -> CloudResult<UpdateOutcome> {
+        // Every parameter the stack has must be named: the others keep their values.
+        let described = self
+            .client
+            .describe_stacks()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(|e| classify("describe CloudFormation stack", &e))?;
+        let existing: Vec<String> = described
+            .stacks()
+            .first()
+            .map(|s| {
+                s.parameters()
+                    .iter()
+                    .filter_map(|p| p.parameter_key().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut list: Vec<Parameter> = existing
+            .iter()
+            .filter(|k| !parameters.contains_key(*k))
+            .map(|k| {
+                Parameter::builder()
+                    .parameter_key(k)
+                    .use_previous_value(true)
+                    .build()
+            })
+            .collect();
+        list.extend(to_parameters(parameters).unwrap_or_default());
+        let result = self
+            .client
+            .update_stack()
+            .stack_name(name)
+            .use_previous_template(true)
+            .set_capabilities(Some(capabilities()))
+            .set_parameters(Some(list))
+            .client_request_token(client_token)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(UpdateOutcome::Started),
+            Err(err) if is_no_updates(err.code(), err.message()) => Ok(UpdateOutcome::NoChanges),
+            Err(err) => Err(classify("update CloudFormation stack parameters", &err)),
         }
     }
 

@@ -129,6 +129,7 @@ async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     let settings = AwsSettings {
         region: Some("us-east-1".into()),
         profile: None,
+        max_retries: None,
     };
     config::load(&settings)
         .await
@@ -138,7 +139,11 @@ async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
             "test", "test", None, None, "static",
         )))
-        .retry_config(config::retry_config().with_initial_backoff(Duration::from_millis(1)))
+        .retry_config(
+            config::retry_config(config::DEFAULT_MAX_RETRIES)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(2)),
+        )
         .build()
 }
 

@@ -118,6 +118,7 @@ async fn moto() -> Moto {
     let settings = AwsSettings {
         region: Some("us-east-1".into()),
         profile: None,
+        max_retries: None,
     };
     let config = config::load(&settings)
         .await

@@ -53,6 +53,15 @@ struct Stub {
 }
 
 async fn stub(replies: Vec<Reply>) -> Stub {
+    serve(replies, |n, len| n.min(len - 1)).await
+}
+
+/// Serves the replies round and round.
+async fn stub_cycling(replies: Vec<Reply>) -> Stub {
+    serve(replies, |n, len| n % len).await
+}
+
+async fn serve(replies: Vec<Reply>, pick: fn(usize, usize) -> usize) -> Stub {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}", listener.local_addr().unwrap());
     let requests = Arc::new(AtomicUsize::new(0));
@@ -63,7 +72,7 @@ async fn stub(replies: Vec<Reply>) -> Stub {
                 return;
             };
             let n = counter.fetch_add(1, Ordering::SeqCst);
-            let reply = replies[n.min(replies.len() - 1)].clone();
+            let reply = replies[pick(n, replies.len())].clone();
             tokio::spawn(async move {
                 read_request(&mut socket).await;
                 let head = format!(
@@ -111,28 +120,32 @@ async fn read_request(socket: &mut tokio::net::TcpStream) {
 }
 
 /// Our configuration (retry policy included) with test credentials and near-zero backoff.
-async fn sdk_config() -> aws_config::SdkConfig {
+async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     let settings = AwsSettings {
         region: Some("us-east-1".into()),
         profile: None,
+        max_retries: None,
     };
     config::load(&settings)
         .await
         .unwrap()
         .to_builder()
         .credentials_provider(SharedCredentialsProvider::new(Credentials::for_tests()))
-        .retry_config(config::retry_config().with_initial_backoff(Duration::from_millis(1)))
+        .retry_config(
+            config::retry_config(config::DEFAULT_MAX_RETRIES)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(2)),
+        )
+        .endpoint_url(endpoint)
         .build()
 }
 
-// The endpoint is set on the client's own config: that overrides AWS_ENDPOINT_URL[_<SERVICE>],
-// which the moto tests may have in the environment.
+// The endpoint is set on the shared config after loading: that overrides
+// AWS_ENDPOINT_URL[_<SERVICE>], which the moto tests may have in the environment. The clients
+// are the provider's own (its retry partition included).
 
 async fn stacks_at(endpoint: &str) -> StackAdapter {
-    let config = aws_sdk_cloudformation::config::Builder::from(&sdk_config().await)
-        .endpoint_url(endpoint)
-        .build();
-    StackAdapter::new(aws_sdk_cloudformation::Client::from_conf(config))
+    StackAdapter::new(config::cloudformation_client(&sdk_config(endpoint).await))
 }
 
 async fn stacks(stub: &Stub) -> StackAdapter {
@@ -140,10 +153,7 @@ async fn stacks(stub: &Stub) -> StackAdapter {
 }
 
 async fn ecs(stub: &Stub) -> EcsAdapter {
-    let config = aws_sdk_ecs::config::Builder::from(&sdk_config().await)
-        .endpoint_url(&stub.endpoint)
-        .build();
-    EcsAdapter::new(aws_sdk_ecs::Client::from_conf(config))
+    EcsAdapter::new(config::ecs_client(&sdk_config(&stub.endpoint).await))
 }
 
 const SECRET_IN_TEMPLATE: &str = "do-not-echo-request-bodies";
@@ -153,6 +163,7 @@ fn request() -> StackRequest {
         name: "proj".into(),
         template: format!(r#"{{"Resources":{{}},"Description":"{SECRET_IN_TEMPLATE}"}}"#),
         tags: BTreeMap::new(),
+        parameters: Default::default(),
         client_token: "t-1".into(),
     }
 }
@@ -209,7 +220,7 @@ async fn missing_stack_describes_as_none() {
 }
 
 #[tokio::test]
-async fn throttling_is_retried_five_times_then_transient() {
+async fn throttling_is_retried_25_times_then_transient() {
     let stub = stub(vec![xml_error(400, "Throttling", "Rate exceeded")]).await;
     let err = stacks(&stub)
         .await
@@ -220,7 +231,7 @@ async fn throttling_is_retried_five_times_then_transient() {
         matches!(err, CloudError::Transient(ref m) if m.contains("Throttling: Rate exceeded")),
         "{err:?}"
     );
-    assert_eq!(stub.requests.load(Ordering::SeqCst), 5);
+    assert_eq!(stub.requests.load(Ordering::SeqCst), 26);
 }
 
 #[tokio::test]
@@ -244,6 +255,31 @@ async fn throttling_that_clears_succeeds() {
     assert_eq!(stub.requests.load(Ordering::SeqCst), 3);
 }
 
+/// The SDK's default retry quota (a token bucket of 500, 5 a throttled retry, 1 back a
+/// success) runs dry after a few dozen throttled calls and then fails calls on their first
+/// error; the provider's partition never does. 150 calls, each throttled twice before it
+/// succeeds, all succeed.
+#[tokio::test]
+async fn sustained_throttling_never_exhausts_the_retry_quota() {
+    let throttled = json_reply(
+        400,
+        r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+    );
+    let stub = stub_cycling(vec![
+        throttled.clone(),
+        throttled,
+        json_reply(200, r#"{"services":[],"failures":[]}"#),
+    ])
+    .await;
+    let ecs = ecs(&stub).await;
+    for call in 0..150 {
+        ecs.describe_services("c", &["web".into()])
+            .await
+            .unwrap_or_else(|e| panic!("call {call}: {e}"));
+    }
+    assert_eq!(stub.requests.load(Ordering::SeqCst), 450);
+}
+
 #[tokio::test]
 async fn unreadable_server_errors_are_transient() {
     let stub = stub(vec![html_500()]).await;
@@ -256,7 +292,7 @@ async fn unreadable_server_errors_are_transient() {
         matches!(err, CloudError::Transient(ref m) if m.contains("HTTP 500")),
         "{err:?}"
     );
-    assert_eq!(stub.requests.load(Ordering::SeqCst), 5);
+    assert_eq!(stub.requests.load(Ordering::SeqCst), 26);
 }
 
 #[tokio::test]

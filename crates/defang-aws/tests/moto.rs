@@ -251,6 +251,7 @@ async fn network(moto: &Moto) -> Network {
         name: stack.clone(),
         template: template.to_string(),
         tags: BTreeMap::new(),
+        parameters: Default::default(),
         client_token: unique("create"),
     };
     moto.stacks.create_stack(&request).await.unwrap();
@@ -479,6 +480,7 @@ async fn stacks_create_update_delete() {
         name: name.clone(),
         template: project_template(&name, 7),
         tags: tags.clone(),
+        parameters: Default::default(),
         client_token: unique("create"),
     };
 
@@ -545,6 +547,7 @@ async fn stack_errors_are_classified() {
             name: unique("bad"),
             template: json!({"Outputs": {}}).to_string(),
             tags: BTreeMap::new(),
+            parameters: Default::default(),
             client_token: unique("bad"),
         })
         .await
@@ -561,6 +564,7 @@ async fn stack_errors_are_classified() {
         name: name.clone(),
         template: project_template(&name, 1),
         tags: BTreeMap::new(),
+        parameters: Default::default(),
         client_token: unique("first"),
     };
     moto.stacks.create_stack(&request).await.unwrap();

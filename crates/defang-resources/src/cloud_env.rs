@@ -1,6 +1,8 @@
 //! The configured environment every resource operation runs in.
 
-use crate::cloud::{Builds, Dns, Ecs, LogTail, ObjectStore, Parameters, Registry, Stacks};
+use crate::cloud::{
+    Builds, Dns, Ecs, Listeners, LogTail, ObjectStore, Parameters, Registry, Stacks,
+};
 use crate::config::ProviderConfig;
 use std::sync::Arc;
 
@@ -14,6 +16,8 @@ pub struct Cloud {
     pub registry: Arc<dyn Registry>,
     pub logs: Arc<dyn LogTail>,
     pub dns: Arc<dyn Dns>,
+    /// The rules of load balancer listeners (for rule priorities).
+    pub listeners: Arc<dyn Listeners>,
     /// SSM Parameter Store: secret environment values.
     pub parameters: Arc<dyn Parameters>,
     pub region: String,

@@ -13,9 +13,45 @@ pub struct ProviderConfig {
     /// The Defang username: a label of every service domain.
     pub username: String,
     pub domain_suffix: String,
+    /// Retries of a throttled or failed AWS call after its first attempt; None: the default.
+    pub max_retries: Option<u32>,
 }
 
-const KNOWN_KEYS: [&str; 5] = ["region", "profile", "username", "domainSuffix", "version"];
+/// The most `defang:maxRetries` may be: backoff waits up to 20 s a retry, so more would let
+/// one call take over half an hour.
+pub const MAX_RETRIES_LIMIT: u32 = 100;
+
+const KNOWN_KEYS: [&str; 6] = [
+    "region",
+    "profile",
+    "username",
+    "domainSuffix",
+    "maxRetries",
+    "version",
+];
+
+/// `defang:maxRetries` as a number: stack config gives strings, a provider resource numbers.
+fn max_retries(config: &PropertyMap) -> Result<Option<u32>, String> {
+    let value = match config.get("maxRetries") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => *n,
+        Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(Value::String(s)) => s.trim().parse::<f64>().map_err(|_| {
+            format!("\"{s}\" is not a number: set a whole number of retries, e.g. 25")
+        })?,
+        Some(other) => {
+            return Err(format!(
+                "must be a whole number of retries, e.g. 25; got {other:?}"
+            ));
+        }
+    };
+    if value.fract() != 0.0 || !(0.0..=f64::from(MAX_RETRIES_LIMIT)).contains(&value) {
+        return Err(format!(
+            "must be a whole number from 0 to {MAX_RETRIES_LIMIT}; got {value}"
+        ));
+    }
+    Ok(Some(value as u32))
+}
 
 fn text(config: &PropertyMap, key: &str) -> Option<String> {
     match config.get(key) {
@@ -33,7 +69,7 @@ pub fn check(config: &PropertyMap) -> Vec<CheckFailure> {
             failures.push(CheckFailure::new(
                 key.as_str(),
                 format!(
-                    "unknown configuration key `defang:{key}`; known keys: defang:region, defang:username, defang:profile, defang:domainSuffix"
+                    "unknown configuration key `defang:{key}`; known keys: defang:region, defang:username, defang:profile, defang:domainSuffix, defang:maxRetries"
                 ),
             ));
         }
@@ -50,6 +86,9 @@ pub fn check(config: &PropertyMap) -> Vec<CheckFailure> {
         && let Err(reason) = crate::names::validate_dns_label(&username)
     {
         failures.push(CheckFailure::new("username", reason));
+    }
+    if let Err(reason) = max_retries(config) {
+        failures.push(CheckFailure::new("maxRetries", reason));
     }
     failures
 }
@@ -90,6 +129,7 @@ impl ProviderConfig {
             username,
             domain_suffix: text(config, "domainSuffix")
                 .unwrap_or_else(|| DEFAULT_DOMAIN_SUFFIX.to_string()),
+            max_retries: max_retries(config).ok().flatten(),
         })
     }
 }
@@ -112,6 +152,30 @@ mod tests {
         assert_eq!(c.region.as_deref(), Some("eu-west-1"));
         assert_eq!(c.username, "alice");
         assert_eq!(c.domain_suffix, "defang.app");
+    }
+
+    #[test]
+    fn max_retries_from_strings_or_numbers() {
+        let c =
+            ProviderConfig::parse(&cfg(&[("username", "alice"), ("maxRetries", "40")])).unwrap();
+        assert_eq!(c.max_retries, Some(40));
+        let mut numeric = cfg(&[("username", "alice")]);
+        numeric.insert("maxRetries".into(), Value::Number(3.0));
+        assert_eq!(
+            ProviderConfig::parse(&numeric).unwrap().max_retries,
+            Some(3)
+        );
+        assert_eq!(
+            ProviderConfig::parse(&cfg(&[("username", "alice")]))
+                .unwrap()
+                .max_retries,
+            None
+        );
+        for bad in ["-1", "2.5", "lots", "1000"] {
+            let f = check(&cfg(&[("maxRetries", bad)]));
+            assert_eq!(f.len(), 1, "{bad}");
+            assert_eq!(f[0].property, "maxRetries");
+        }
     }
 
     #[test]

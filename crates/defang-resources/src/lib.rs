@@ -1,6 +1,7 @@
 //! Defang resources: typed inputs, validation, planning, diffs, status and domain rules as pure
 //! functions, and the lifecycles that drive the cloud through the traits in [`cloud`].
 
+pub mod aws_names;
 pub mod build;
 pub mod cfn;
 pub mod cloud;

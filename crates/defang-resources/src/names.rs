@@ -42,6 +42,26 @@ pub fn validate_service_name(value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks a project name: a DNS label without `--`. The project's name is in its stacks' names
+/// (see [`crate::aws_names`]), CloudFormation derives the names of the services' target groups
+/// from those, and ELB refuses a `--` in a target group's name: a project `shop--web` could
+/// never serve an ingress port. (`--` in the third and fourth places is also reserved in DNS
+/// for IDNA, `xn--`.)
+pub fn validate_project_name(value: &str) -> Result<(), String> {
+    validate_dns_label(value)?;
+    if value.contains("--") {
+        return Err(with_suggestion(
+            &format!(
+                "must not contain \"--\": the project's name is part of AWS names (its services' \
+                 target groups) that cannot contain it; got {}",
+                quoted(value)
+            ),
+            value,
+        ));
+    }
+    Ok(())
+}
+
 /// The closest valid label to `input`: lowercased, with runs of other characters turned into a
 /// single '-' (so the result never contains `--` and is also a valid service name), trimmed of
 /// leading non-letters and trailing '-', and cut to 63 characters. Returns `"app"` when nothing
@@ -162,6 +182,15 @@ mod tests {
         let err = validate_service_name("web--api").unwrap_err();
         assert!(err.contains("\"--\""), "{err}");
         assert!(err.ends_with("try \"web-api\""), "{err}");
+    }
+
+    #[test]
+    fn project_names_have_no_double_dash() {
+        assert_eq!(validate_project_name("shop-web"), Ok(()));
+        let err = validate_project_name("shop--web").unwrap_err();
+        assert!(err.contains("target groups"), "{err}");
+        assert!(err.ends_with("try \"shop-web\""), "{err}");
+        assert!(validate_project_name("Shop").is_err());
     }
 
     #[test]

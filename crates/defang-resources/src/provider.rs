@@ -54,11 +54,13 @@ impl pulumi_plugin::Provider for DefangProvider {
     }
 
     async fn diff_config(&self, req: DiffRequest) -> Result<Diff, Error> {
-        // Another region or account is another set of resources: replace everything.
+        // Another region is another set of resources: replace everything. Another profile is
+        // only another way to sign in (a renamed SSO profile, a role in the same account): an
+        // update, never a replacement of what runs.
         Ok(pulumi_plugin::diff_properties(
             &req.old_inputs,
             &req.news,
-            &["region", "profile"],
+            &["region"],
         ))
     }
 

@@ -1,51 +1,83 @@
 //! Applying, waiting on and deleting CloudFormation stacks, shared by the project stack and
-//! the services' own stacks: idempotent across retries, progress shown as status messages,
-//! failures explained with CloudFormation's own reasons.
+//! the services' own stacks: nothing is touched before its tags prove it is ours, every
+//! CloudFormation state has its handling, a create whose response was lost adopts what it
+//! made, progress is shown as status messages, and failures carry CloudFormation's reasons.
 
-use crate::cloud::{StackRequest, StackState, Stacks, UpdateOutcome};
-use crate::ownership::client_token;
+use crate::cloud::{CloudError, StackRequest, StackState, Stacks, UpdateOutcome};
+use crate::ownership::{Claim, attempt_token};
 use crate::wait::Backoff;
 use pulumi_plugin::{Context, Error};
 use std::time::Duration;
 
-/// Creates the stack, or updates it if it exists (a failed first create is deleted and made
-/// again), and waits until it settles; fails with CloudFormation's reasons if it did not
-/// succeed.
-pub(crate) async fn apply_stack(
-    stacks: &dyn Stacks,
-    request: &StackRequest,
-    urn: &str,
-    ctx: &Context,
-) -> Result<StackState, Error> {
-    let name = &request.name;
-    let settled = match stacks.describe_stack(name).await.map_err(cloud_failed)? {
-        None => create_and_wait(stacks, request, urn, ctx).await?,
-        Some(_) => match wait_for_stack(stacks, name, ctx).await? {
-            Some(s) if is_failed_create(&s.status) => {
-                delete_and_wait(stacks, name, urn, ctx).await?;
-                create_and_wait(stacks, request, urn, ctx).await?
-            }
-            Some(_) => update_and_wait(stacks, request, urn, ctx).await?,
-            None => create_and_wait(stacks, request, urn, ctx).await?,
-        },
-    };
-    match settled {
-        Some(state) if is_success(&state.status) => Ok(state),
-        Some(state) => Err(Error::Failed(format!(
-            "stack {name} ({}): {}",
-            state.status,
-            failure_reasons(stacks, name).await
-        ))),
-        None => Err(Error::Failed(format!(
-            "stack {name} disappeared while it was applied"
-        ))),
+/// How an apply ended, when CloudFormation was reached and the stack was ours.
+#[derive(Debug)]
+pub(crate) enum Applied {
+    /// The stack is as requested (created, updated, or already so).
+    Done(StackState),
+    /// CloudFormation could not apply the template: the stack as it settled (rolled back, or
+    /// gone) and CloudFormation's reasons.
+    Failed {
+        state: Option<StackState>,
+        reason: String,
+    },
+}
+
+impl Applied {
+    /// The applied stack, or the failure as an error.
+    pub(crate) fn done(self) -> Result<StackState, Error> {
+        match self {
+            Applied::Done(state) => Ok(state),
+            Applied::Failed { reason, .. } => Err(Error::Failed(reason)),
+        }
     }
 }
 
-pub(crate) fn is_failed_create(status: &str) -> bool {
+/// Creates the stack, or updates it if it exists and `claim` holds (a failed first create, or
+/// a stack whose delete failed, is deleted and made again), and waits until it settles.
+pub(crate) async fn apply_stack(
+    stacks: &dyn Stacks,
+    request: &StackRequest,
+    claim: &Claim,
+    ctx: &Context,
+) -> Result<Applied, Error> {
+    let name = &request.name;
+    let Some(found) = stacks.describe_stack(name).await.map_err(cloud_failed)? else {
+        return create_and_wait(stacks, request, claim, ctx).await;
+    };
+    ensure_claim(&found, claim)?;
+    match wait_for_stack(stacks, name, ctx).await? {
+        None => create_and_wait(stacks, request, claim, ctx).await,
+        Some(s) if must_be_made_again(&s.status) => {
+            ctx.log
+                .info(&format!(
+                    "stack {name} is {} and can only be deleted: deleting it and creating it again",
+                    s.status
+                ))
+                .await;
+            delete_and_wait(stacks, name, claim, ctx).await?;
+            create_and_wait(stacks, request, claim, ctx).await
+        }
+        Some(s) if s.status == "UPDATE_ROLLBACK_FAILED" => Err(Error::Failed(format!(
+            "stack {name} is UPDATE_ROLLBACK_FAILED: CloudFormation could not roll back an earlier update ({}). \
+             Finish the rollback with `aws cloudformation continue-update-rollback --stack-name {name}` \
+             (skipping the resources it names with --resources-to-skip if they cannot be restored), then run `pulumi up` again",
+            failure_reasons(stacks, name).await
+        ))),
+        Some(_) => update_and_wait(stacks, request, ctx).await,
+    }
+}
+
+/// States in which CloudFormation accepts only a delete: a first create that failed or rolled
+/// back (the stack is empty), a delete that failed, and a stack made by a change set that was
+/// never executed (REVIEW_IN_PROGRESS: it holds no resources).
+pub(crate) fn must_be_made_again(status: &str) -> bool {
     matches!(
         status,
-        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" | "CREATE_FAILED"
+        "ROLLBACK_COMPLETE"
+            | "ROLLBACK_FAILED"
+            | "CREATE_FAILED"
+            | "DELETE_FAILED"
+            | "REVIEW_IN_PROGRESS"
     )
 }
 
@@ -56,57 +88,120 @@ pub(crate) fn is_success(status: &str) -> bool {
     )
 }
 
-pub(crate) fn cloud_failed(err: crate::cloud::CloudError) -> Error {
+pub(crate) fn cloud_failed(err: CloudError) -> Error {
     Error::Failed(format!("CloudFormation: {err}"))
 }
 
-pub(crate) async fn create_and_wait(
-    stacks: &dyn Stacks,
-    request: &StackRequest,
-    urn: &str,
-    ctx: &Context,
-) -> Result<Option<StackState>, Error> {
-    let mut request = request.clone();
-    request.client_token = client_token(urn, "create", &request.template);
-    stacks.create_stack(&request).await.map_err(cloud_failed)?;
-    wait_for_stack(stacks, &request.name, ctx).await
+/// Refuses a stack whose tags do not prove it is `claim`'s: it belongs to another project,
+/// Pulumi stack or tool, and is left as it is.
+pub(crate) fn ensure_claim(stack: &StackState, claim: &Claim) -> Result<(), Error> {
+    if claim.holds(|k| stack.tags.get(k).map(String::as_str)) {
+        return Ok(());
+    }
+    let owner = match (
+        stack.tags.get(crate::ownership::PROJECT_TAG),
+        stack.tags.get(crate::ownership::SERVICE_TAG),
+    ) {
+        (Some(p), Some(s)) => format!("service \"{s}\" of project \"{p}\""),
+        (Some(p), None) => format!("project \"{p}\""),
+        _ => "not a Defang stack".to_string(),
+    };
+    Err(Error::Failed(format!(
+        "CloudFormation stack {} ({}) already exists and is not the {} this resource made: it belongs to {owner}, \
+         made by another Pulumi stack or tool, and was left untouched. {}",
+        stack.name, stack.status, claim.what, claim.fix
+    )))
 }
 
-pub(crate) async fn update_and_wait(
+async fn create_and_wait(
     stacks: &dyn Stacks,
     request: &StackRequest,
-    urn: &str,
+    claim: &Claim,
     ctx: &Context,
-) -> Result<Option<StackState>, Error> {
+) -> Result<Applied, Error> {
     let mut request = request.clone();
-    request.client_token = client_token(urn, "update", &request.template);
+    request.client_token = attempt_token("create-stack");
+    match stacks.create_stack(&request).await {
+        Ok(_) => {}
+        // The SDK retried a create whose answer was lost, and the first try made the stack
+        // (AWS honours the token; emulators and older endpoints may not): if its tags are ours,
+        // it is the one we asked for.
+        Err(e) if e.is_already_exists() => {
+            let found = stacks
+                .describe_stack(&request.name)
+                .await
+                .map_err(cloud_failed)?
+                .ok_or_else(|| cloud_failed(e))?;
+            ensure_claim(&found, claim)?;
+        }
+        Err(e) => return Err(cloud_failed(e)),
+    }
+    settled(stacks, &request.name, ctx).await
+}
+
+async fn update_and_wait(
+    stacks: &dyn Stacks,
+    request: &StackRequest,
+    ctx: &Context,
+) -> Result<Applied, Error> {
+    let mut request = request.clone();
+    // A token per attempt: CloudFormation refuses a token it has seen before, so a token made
+    // from the template would fail an A -> B -> A change.
+    request.client_token = attempt_token("update-stack");
     match stacks.update_stack(&request).await.map_err(cloud_failed)? {
-        UpdateOutcome::NoChanges => stacks
+        // Already as requested, whatever the last operation was (after a rollback of another
+        // change, UPDATE_ROLLBACK_COMPLETE with this template is success).
+        UpdateOutcome::NoChanges => match stacks
             .describe_stack(&request.name)
             .await
-            .map_err(cloud_failed),
-        UpdateOutcome::Started => wait_for_stack(stacks, &request.name, ctx).await,
+            .map_err(cloud_failed)?
+        {
+            Some(state) => Ok(Applied::Done(state)),
+            None => Ok(Applied::Failed {
+                state: None,
+                reason: format!("stack {} disappeared while it was updated", request.name),
+            }),
+        },
+        UpdateOutcome::Started => settled(stacks, &request.name, ctx).await,
     }
 }
 
+/// Waits for the operation just started and tells how it ended.
+async fn settled(stacks: &dyn Stacks, name: &str, ctx: &Context) -> Result<Applied, Error> {
+    match wait_for_stack(stacks, name, ctx).await? {
+        Some(state) if is_success(&state.status) => Ok(Applied::Done(state)),
+        Some(state) => Ok(Applied::Failed {
+            reason: format!(
+                "stack {name} ({}): {}",
+                state.status,
+                failure_reasons(stacks, name).await
+            ),
+            state: Some(state),
+        }),
+        None => Ok(Applied::Failed {
+            state: None,
+            reason: format!("stack {name} disappeared while it was applied"),
+        }),
+    }
+}
+
+/// Deletes the stack if it exists and `claim` holds, and waits until it is gone. A stack that
+/// is not ours is refused; a missing one is success.
 pub(crate) async fn delete_and_wait(
     stacks: &dyn Stacks,
     name: &str,
-    urn: &str,
+    claim: &Claim,
     ctx: &Context,
 ) -> Result<(), Error> {
-    if stacks
-        .describe_stack(name)
-        .await
-        .map_err(cloud_failed)?
-        .is_none()
-    {
+    let Some(found) = stacks.describe_stack(name).await.map_err(cloud_failed)? else {
         return Ok(());
-    }
+    };
+    ensure_claim(&found, claim)?;
     // An operation still running must settle before CloudFormation accepts the delete.
     wait_for_stack(stacks, name, ctx).await?;
+    // A token per attempt, so that deleting a DELETE_FAILED stack again really runs again.
     stacks
-        .delete_stack(name, &client_token(urn, "delete", name))
+        .delete_stack(name, &attempt_token("delete-stack"))
         .await
         .map_err(cloud_failed)?;
     match wait_for_stack(stacks, name, ctx).await? {
@@ -169,5 +264,133 @@ pub(crate) async fn failure_reasons(stacks: &dyn Stacks, name: &str) -> String {
         "CloudFormation gave no reason".into()
     } else {
         reasons.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ownership::{OWNER_TAG, PROJECT_TAG, owner_id};
+    use crate::testing::{FakeStacks, context};
+    use std::collections::BTreeMap;
+
+    const URN: &str = "urn:pulumi:t::p::defang:index:Project::shop";
+
+    fn request(template: &str) -> StackRequest {
+        StackRequest {
+            name: "defang-shop".into(),
+            template: template.into(),
+            tags: BTreeMap::from([
+                (PROJECT_TAG.to_string(), "shop".to_string()),
+                (OWNER_TAG.to_string(), owner_id(URN)),
+            ]),
+            parameters: Default::default(),
+            client_token: String::new(),
+        }
+    }
+
+    fn with_status(stacks: &FakeStacks, status: &str) {
+        let mut all = stacks.stacks.lock().unwrap();
+        let s = all.get_mut("defang-shop").unwrap();
+        s.status = status.into();
+        s.tags = request("{}").tags;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_changes_after_a_rolled_back_update_is_success() {
+        let stacks = FakeStacks::with_project("shop");
+        with_status(&stacks, "UPDATE_ROLLBACK_COMPLETE");
+        stacks.faults.lock().unwrap().no_changes = true;
+        let claim = Claim::project("shop", Some(URN));
+        let applied = apply_stack(&stacks, &request("{}"), &claim, &context(None))
+            .await
+            .unwrap();
+        let state = applied.done().expect("done");
+        assert_eq!(state.status, "UPDATE_ROLLBACK_COMPLETE");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stacks_that_only_accept_a_delete_are_made_again() {
+        for status in ["REVIEW_IN_PROGRESS", "DELETE_FAILED", "ROLLBACK_COMPLETE"] {
+            let stacks = FakeStacks::with_project("shop");
+            with_status(&stacks, status);
+            let claim = Claim::project("shop", Some(URN));
+            let state = apply_stack(&stacks, &request("{}"), &claim, &context(None))
+                .await
+                .unwrap()
+                .done()
+                .expect(status);
+            assert_eq!(state.status, "CREATE_COMPLETE", "{status}");
+            let calls = stacks.calls.lock().unwrap();
+            assert!(
+                calls.contains(&"DeleteStack".to_string()),
+                "{status}: {calls:?}"
+            );
+            assert!(
+                !calls.contains(&"UpdateStack".to_string()),
+                "{status}: {calls:?}"
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn update_rollback_failed_says_how_to_continue() {
+        let stacks = FakeStacks::with_project("shop");
+        with_status(&stacks, "UPDATE_ROLLBACK_FAILED");
+        let claim = Claim::project("shop", Some(URN));
+        let err = apply_stack(&stacks, &request("{}"), &claim, &context(None))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("aws cloudformation continue-update-rollback --stack-name defang-shop"),
+            "{err}"
+        );
+        assert!(
+            !stacks
+                .calls
+                .lock()
+                .unwrap()
+                .contains(&"UpdateStack".to_string())
+        );
+    }
+
+    /// A -> B -> A: CloudFormation refuses a token it has seen, so each update has its own.
+    #[tokio::test(start_paused = true)]
+    async fn every_attempt_has_its_own_token() {
+        let stacks = FakeStacks::with_project("shop");
+        with_status(&stacks, "CREATE_COMPLETE");
+        let claim = Claim::project("shop", Some(URN));
+        for template in ["{}", "{\"Outputs\":{}}", "{}"] {
+            apply_stack(&stacks, &request(template), &claim, &context(None))
+                .await
+                .unwrap()
+                .done()
+                .unwrap();
+        }
+        delete_and_wait(&stacks, "defang-shop", &claim, &context(None))
+            .await
+            .unwrap();
+        let tokens = stacks.faults.lock().unwrap().tokens.clone();
+        assert_eq!(tokens.len(), 4);
+        let unique: std::collections::BTreeSet<_> = tokens.iter().collect();
+        assert_eq!(unique.len(), 4, "{tokens:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stack_that_is_not_ours_is_neither_updated_nor_deleted() {
+        let stacks = FakeStacks::with_project("shop");
+        // Untagged: not made by Defang at all.
+        let claim = Claim::project("shop", Some(URN));
+        let err = apply_stack(&stacks, &request("{}"), &claim, &context(None))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("not a Defang stack"), "{err}");
+        let err = delete_and_wait(&stacks, "defang-shop", &claim, &context(None))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("left untouched"), "{err}");
+        let calls = stacks.calls.lock().unwrap();
+        assert!(calls.iter().all(|c| c == "DescribeStacks"), "{calls:?}");
     }
 }

@@ -204,6 +204,21 @@ pub fn service_state(
 pub struct FakeStacks {
     pub stacks: Mutex<BTreeMap<String, StackState>>,
     pub calls: Mutex<Vec<String>>,
+    /// What goes wrong, for the next calls.
+    pub faults: Mutex<StackFaults>,
+}
+
+/// Failures [`FakeStacks`] can play.
+#[derive(Default)]
+pub struct StackFaults {
+    /// CreateStack makes the stack, then answers AlreadyExists (a lost response, retried).
+    pub lose_create_response: bool,
+    /// CreateStack leaves the stack in this state (e.g. ROLLBACK_COMPLETE).
+    pub create_status: Option<String>,
+    /// UpdateStack answers "No updates are to be performed" without changing the stack.
+    pub no_changes: bool,
+    /// The client tokens of every create, update and delete, in order.
+    pub tokens: Vec<String>,
 }
 
 impl FakeStacks {
@@ -235,7 +250,7 @@ impl FakeStacks {
         };
         FakeStacks {
             stacks: Mutex::new(BTreeMap::from([(name, stack)])),
-            calls: Mutex::new(Vec::new()),
+            ..FakeStacks::default()
         }
     }
 }
@@ -248,16 +263,35 @@ impl Stacks for FakeStacks {
     }
     async fn create_stack(&self, request: &StackRequest) -> CloudResult<String> {
         self.calls.lock().unwrap().push("CreateStack".into());
-        let stack = settled_stack(request, "CREATE_COMPLETE")?;
+        let mut faults = self.faults.lock().unwrap();
+        faults.tokens.push(request.client_token.clone());
+        let status = faults.create_status.as_deref().unwrap_or("CREATE_COMPLETE");
+        let stack = settled_stack(request, status)?;
         let id = stack.id.clone();
-        self.stacks
-            .lock()
-            .unwrap()
-            .insert(request.name.clone(), stack);
+        let mut stacks = self.stacks.lock().unwrap();
+        if stacks.contains_key(&request.name) {
+            return Err(CloudError::AlreadyExists(format!(
+                "Stack [{}] already exists",
+                request.name
+            )));
+        }
+        stacks.insert(request.name.clone(), stack);
+        if faults.lose_create_response {
+            faults.lose_create_response = false;
+            return Err(CloudError::AlreadyExists(format!(
+                "Stack [{}] already exists",
+                request.name
+            )));
+        }
         Ok(id)
     }
     async fn update_stack(&self, request: &StackRequest) -> CloudResult<UpdateOutcome> {
         self.calls.lock().unwrap().push("UpdateStack".into());
+        let mut faults = self.faults.lock().unwrap();
+        faults.tokens.push(request.client_token.clone());
+        if faults.no_changes {
+            return Ok(UpdateOutcome::NoChanges);
+        }
         let stack = settled_stack(request, "UPDATE_COMPLETE")?;
         self.stacks
             .lock()
@@ -265,7 +299,50 @@ impl Stacks for FakeStacks {
             .insert(request.name.clone(), stack);
         Ok(UpdateOutcome::Started)
     }
-    async fn delete_stack(&self, name: &str, _: &str) -> CloudResult<()> {
+    /// Turning the `Ingress` parameter on makes the ingress outputs appear (the fake holds no
+    /// template to evaluate).
+    async fn update_parameters(
+        &self,
+        name: &str,
+        parameters: &BTreeMap<String, String>,
+        token: &str,
+    ) -> CloudResult<UpdateOutcome> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push("UpdateStackParameters".into());
+        self.faults.lock().unwrap().tokens.push(token.to_string());
+        let mut stacks = self.stacks.lock().unwrap();
+        let stack = stacks
+            .get_mut(name)
+            .ok_or_else(|| CloudError::NotFound(format!("stack {name}")))?;
+        if parameters.get("Ingress").map(String::as_str) != Some("true")
+            || stack.outputs.contains_key("LoadBalancerArn")
+        {
+            return Ok(UpdateOutcome::NoChanges);
+        }
+        for key in [
+            "ZoneId",
+            "ZoneName",
+            "CertificateArn",
+            "LoadBalancerArn",
+            "LoadBalancerDnsName",
+            "LoadBalancerZoneId",
+            "LoadBalancerSecurityGroupId",
+            "HttpsListenerArn",
+        ] {
+            let value = match key {
+                "ZoneName" => format!("{}.alice.defang.app", stack.outputs["ProjectName"]),
+                _ => format!("fake:{name}:{key}"),
+            };
+            stack.outputs.insert(key.to_string(), value);
+        }
+        stack.status = "UPDATE_COMPLETE".into();
+        Ok(UpdateOutcome::Started)
+    }
+    async fn delete_stack(&self, name: &str, token: &str) -> CloudResult<()> {
+        self.calls.lock().unwrap().push("DeleteStack".into());
+        self.faults.lock().unwrap().tokens.push(token.to_string());
         self.stacks.lock().unwrap().remove(name);
         Ok(())
     }
@@ -331,6 +408,7 @@ fn env_with_all(
             registry: builds.clone(),
             logs: builds,
             dns: Arc::new(FakeDns::default()),
+            listeners: Arc::new(FakeListeners::default()),
             parameters,
             region: "us-east-1".into(),
         },
@@ -339,6 +417,7 @@ fn env_with_all(
             profile: None,
             username: "alice".into(),
             domain_suffix: "defang.app".into(),
+            max_retries: None,
         },
     )
 }
@@ -495,6 +574,19 @@ impl LogTail for FakeBuildCloud {
     async fn tail(&self, _: &str, _: &str, lines: usize) -> CloudResult<Vec<String>> {
         let all = self.log_lines.lock().unwrap();
         Ok(all.iter().rev().take(lines).rev().cloned().collect())
+    }
+}
+
+/// Listener rules in memory (none unless a test adds some).
+#[derive(Default)]
+pub struct FakeListeners {
+    pub rules: Mutex<Vec<ListenerRule>>,
+}
+
+#[async_trait::async_trait]
+impl Listeners for FakeListeners {
+    async fn listener_rules(&self, _: &str) -> CloudResult<Vec<ListenerRule>> {
+        Ok(self.rules.lock().unwrap().clone())
     }
 }
 

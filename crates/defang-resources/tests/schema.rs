@@ -410,8 +410,16 @@ fn package_metadata() {
         .collect();
     assert_eq!(
         names,
-        BTreeSet::from(["region", "username", "profile", "domainSuffix"])
+        BTreeSet::from([
+            "region",
+            "username",
+            "profile",
+            "domainSuffix",
+            "maxRetries"
+        ])
     );
+    // Its default is held to the adapters' by defang-aws's config tests.
+    assert_eq!(variables["maxRetries"]["type"], "integer");
 }
 
 /// Every `$ref` in the document, with where it is.

@@ -23,11 +23,11 @@ type Project struct {
 	ClusterArn pulumi.StringOutput `pulumi:"clusterArn"`
 	// The name of the project's ECS cluster, where its services run.
 	ClusterName pulumi.StringOutput `pulumi:"clusterName"`
-	// Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Needs `loadBalancer`.
+	// Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Not with `loadBalancer: false`.
 	Domain pulumi.StringPtrOutput `pulumi:"domain"`
 	// The IAM role ECS uses to pull images and write logs for the project's tasks.
 	ExecutionRoleArn pulumi.StringOutput `pulumi:"executionRoleArn"`
-	// Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Defaults to false, so a project without ingress services pays for no load balancer; a service with an ingress port needs it.
+	// Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Unset (the default): they are made when the first service with an ingress port deploys, then kept, so a project without ingress services pays for none (the project's `nameServers` and `loadBalancerDnsName` then appear on its next refresh, e.g. `pulumi up --refresh`). `true`: made with the project. `false`: never; services with ingress ports are refused.
 	LoadBalancer pulumi.BoolPtrOutput `pulumi:"loadBalancer"`
 	// DNS name of the project's load balancer (with `loadBalancer`); service domains are aliases of it.
 	LoadBalancerDnsName pulumi.StringPtrOutput `pulumi:"loadBalancerDnsName"`
@@ -41,7 +41,7 @@ type Project struct {
 	NameServers pulumi.StringArrayOutput `pulumi:"nameServers"`
 	// The project's private DNS namespace, `<project>.internal`: services with host ports are reachable at `<service>.<project>.internal`, and by their short name in a VPC the project created.
 	PrivateDomain pulumi.StringOutput `pulumi:"privateDomain"`
-	// The project's public zone, `<project>.<username>.<domainSuffix>` (with `loadBalancer`). Ingress domains are `<service>--<port>.<publicDomain>`.
+	// The project's public zone, `<project>.<username>.<domainSuffix>` or its `domain` (unless `loadBalancer` is false). Ingress domains are `<service>--<port>.<publicDomain>`.
 	PublicDomain pulumi.StringPtrOutput `pulumi:"publicDomain"`
 	// The AWS region the project is in.
 	Region pulumi.StringOutput `pulumi:"region"`
@@ -109,9 +109,9 @@ func ProjectExists(ctx *pulumi.Context,
 type projectArgs struct {
 	// Give tasks public IP addresses. Defaults to true. Tasks without one (in private subnets) need a NAT gateway or VPC endpoints to pull images and write logs.
 	AssignPublicIp *bool `pulumi:"assignPublicIp"`
-	// Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Needs `loadBalancer`.
+	// Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Not with `loadBalancer: false`.
 	Domain *string `pulumi:"domain"`
-	// Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Defaults to false, so a project without ingress services pays for no load balancer; a service with an ingress port needs it.
+	// Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Unset (the default): they are made when the first service with an ingress port deploys, then kept, so a project without ingress services pays for none (the project's `nameServers` and `loadBalancerDnsName` then appear on its next refresh, e.g. `pulumi up --refresh`). `true`: made with the project. `false`: never; services with ingress ports are refused.
 	LoadBalancer *bool `pulumi:"loadBalancer"`
 	// Days CloudWatch Logs keeps the services' logs: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653. Defaults to 30.
 	LogRetentionDays *int `pulumi:"logRetentionDays"`
@@ -131,9 +131,9 @@ type projectArgs struct {
 type ProjectArgs struct {
 	// Give tasks public IP addresses. Defaults to true. Tasks without one (in private subnets) need a NAT gateway or VPC endpoints to pull images and write logs.
 	AssignPublicIp pulumi.BoolPtrInput
-	// Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Needs `loadBalancer`.
+	// Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Not with `loadBalancer: false`.
 	Domain pulumi.StringPtrInput
-	// Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Defaults to false, so a project without ingress services pays for no load balancer; a service with an ingress port needs it.
+	// Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Unset (the default): they are made when the first service with an ingress port deploys, then kept, so a project without ingress services pays for none (the project's `nameServers` and `loadBalancerDnsName` then appear on its next refresh, e.g. `pulumi up --refresh`). `true`: made with the project. `false`: never; services with ingress ports are refused.
 	LoadBalancer pulumi.BoolPtrInput
 	// Days CloudWatch Logs keeps the services' logs: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653. Defaults to 30.
 	LogRetentionDays pulumi.IntPtrInput
@@ -256,7 +256,7 @@ func (o ProjectOutput) ClusterName() pulumi.StringOutput {
 	return o.ApplyT(func(v *Project) pulumi.StringOutput { return v.ClusterName }).(pulumi.StringOutput)
 }
 
-// Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Needs `loadBalancer`.
+// Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Not with `loadBalancer: false`.
 func (o ProjectOutput) Domain() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Project) pulumi.StringPtrOutput { return v.Domain }).(pulumi.StringPtrOutput)
 }
@@ -266,7 +266,7 @@ func (o ProjectOutput) ExecutionRoleArn() pulumi.StringOutput {
 	return o.ApplyT(func(v *Project) pulumi.StringOutput { return v.ExecutionRoleArn }).(pulumi.StringOutput)
 }
 
-// Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Defaults to false, so a project without ingress services pays for no load balancer; a service with an ingress port needs it.
+// Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Unset (the default): they are made when the first service with an ingress port deploys, then kept, so a project without ingress services pays for none (the project's `nameServers` and `loadBalancerDnsName` then appear on its next refresh, e.g. `pulumi up --refresh`). `true`: made with the project. `false`: never; services with ingress ports are refused.
 func (o ProjectOutput) LoadBalancer() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *Project) pulumi.BoolPtrOutput { return v.LoadBalancer }).(pulumi.BoolPtrOutput)
 }
@@ -301,7 +301,7 @@ func (o ProjectOutput) PrivateDomain() pulumi.StringOutput {
 	return o.ApplyT(func(v *Project) pulumi.StringOutput { return v.PrivateDomain }).(pulumi.StringOutput)
 }
 
-// The project's public zone, `<project>.<username>.<domainSuffix>` (with `loadBalancer`). Ingress domains are `<service>--<port>.<publicDomain>`.
+// The project's public zone, `<project>.<username>.<domainSuffix>` or its `domain` (unless `loadBalancer` is false). Ingress domains are `<service>--<port>.<publicDomain>`.
 func (o ProjectOutput) PublicDomain() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Project) pulumi.StringPtrOutput { return v.PublicDomain }).(pulumi.StringPtrOutput)
 }

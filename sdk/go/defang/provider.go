@@ -26,6 +26,9 @@ func NewProvider(ctx *pulumi.Context,
 	if args.DomainSuffix == nil {
 		args.DomainSuffix = pulumi.StringPtr("defang.app")
 	}
+	if args.MaxRetries == nil {
+		args.MaxRetries = pulumi.IntPtr(25)
+	}
 	opts = internal.PkgResourceDefaultOpts(opts)
 	var resource Provider
 	err := ctx.RegisterResource("pulumi:providers:defang", name, args, &resource, opts...)
@@ -38,7 +41,9 @@ func NewProvider(ctx *pulumi.Context,
 type providerArgs struct {
 	// The domain that service domains end in: `<service>--<port>.<project>.<username>.<domainSuffix>`. Defaults to `defang.app`.
 	DomainSuffix *string `pulumi:"domainSuffix"`
-	// The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it replaces every resource of the provider.
+	// The most times a throttled or failed AWS call is retried after its first attempt, with exponential backoff and jitter (up to 20 s a wait). Defaults to 25, as pulumi-aws; 0 to 100.
+	MaxRetries *int `pulumi:"maxRetries"`
+	// The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it is an update, not a replacement: the same account may be reached through another profile.
 	Profile *string `pulumi:"profile"`
 	// The AWS region to deploy to, e.g. `us-east-1`. When unset, the standard AWS chain decides: `AWS_REGION`, `AWS_DEFAULT_REGION`, then the region of the AWS profile. Changing it replaces every resource of the provider.
 	Region *string `pulumi:"region"`
@@ -50,7 +55,9 @@ type providerArgs struct {
 type ProviderArgs struct {
 	// The domain that service domains end in: `<service>--<port>.<project>.<username>.<domainSuffix>`. Defaults to `defang.app`.
 	DomainSuffix pulumi.StringPtrInput
-	// The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it replaces every resource of the provider.
+	// The most times a throttled or failed AWS call is retried after its first attempt, with exponential backoff and jitter (up to 20 s a wait). Defaults to 25, as pulumi-aws; 0 to 100.
+	MaxRetries pulumi.IntPtrInput
+	// The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it is an update, not a replacement: the same account may be reached through another profile.
 	Profile pulumi.StringPtrInput
 	// The AWS region to deploy to, e.g. `us-east-1`. When unset, the standard AWS chain decides: `AWS_REGION`, `AWS_DEFAULT_REGION`, then the region of the AWS profile. Changing it replaces every resource of the provider.
 	Region pulumi.StringPtrInput

@@ -19,7 +19,18 @@ Object.defineProperty(exports, "domainSuffix", {
 });
 
 /**
- * The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it replaces every resource of the provider.
+ * The most times a throttled or failed AWS call is retried after its first attempt, with exponential backoff and jitter (up to 20 s a wait). Defaults to 25, as pulumi-aws; 0 to 100.
+ */
+export declare const maxRetries: number;
+Object.defineProperty(exports, "maxRetries", {
+    get() {
+        return __config.getObject<number>("maxRetries") ?? 25;
+    },
+    enumerable: true,
+});
+
+/**
+ * The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it is an update, not a replacement: the same account may be reached through another profile.
  */
 export declare const profile: string | undefined;
 Object.defineProperty(exports, "profile", {

@@ -32,8 +32,8 @@ class ProjectArgs:
         The set of arguments for constructing a Project resource.
 
         :param pulumi.Input[_builtins.bool] assign_public_ip: Give tasks public IP addresses. Defaults to true. Tasks without one (in private subnets) need a NAT gateway or VPC endpoints to pull images and write logs.
-        :param pulumi.Input[_builtins.str] domain: Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Needs `loadBalancer`.
-        :param pulumi.Input[_builtins.bool] load_balancer: Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Defaults to false, so a project without ingress services pays for no load balancer; a service with an ingress port needs it.
+        :param pulumi.Input[_builtins.str] domain: Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Not with `loadBalancer: false`.
+        :param pulumi.Input[_builtins.bool] load_balancer: Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Unset (the default): they are made when the first service with an ingress port deploys, then kept, so a project without ingress services pays for none (the project's `nameServers` and `loadBalancerDnsName` then appear on its next refresh, e.g. `pulumi up --refresh`). `true`: made with the project. `false`: never; services with ingress ports are refused.
         :param pulumi.Input[_builtins.int] log_retention_days: Days CloudWatch Logs keeps the services' logs: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653. Defaults to 30.
         :param pulumi.Input[_builtins.str] name: The project name: a DNS label (lowercase letters, digits and '-', starting with a letter, at most 63 characters) and the label after the service in every domain. Defaults to the Pulumi project name. Changing it replaces the project.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: The subnets (`subnet-…`) of the adopted VPC that tasks run in; at least two, in different availability zones, are recommended. Only with `vpcId`.
@@ -76,7 +76,7 @@ class ProjectArgs:
     @pulumi.getter
     def domain(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Needs `loadBalancer`.
+        Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Not with `loadBalancer: false`.
         """
         return pulumi.get(self, "domain")
 
@@ -88,7 +88,7 @@ class ProjectArgs:
     @pulumi.getter(name="loadBalancer")
     def load_balancer(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
-        Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Defaults to false, so a project without ingress services pays for no load balancer; a service with an ingress port needs it.
+        Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Unset (the default): they are made when the first service with an ingress port deploys, then kept, so a project without ingress services pays for none (the project's `nameServers` and `loadBalancerDnsName` then appear on its next refresh, e.g. `pulumi up --refresh`). `true`: made with the project. `false`: never; services with ingress ports are refused.
         """
         return pulumi.get(self, "load_balancer")
 
@@ -191,8 +191,8 @@ class Project(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.bool] assign_public_ip: Give tasks public IP addresses. Defaults to true. Tasks without one (in private subnets) need a NAT gateway or VPC endpoints to pull images and write logs.
-        :param pulumi.Input[_builtins.str] domain: Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Needs `loadBalancer`.
-        :param pulumi.Input[_builtins.bool] load_balancer: Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Defaults to false, so a project without ingress services pays for no load balancer; a service with an ingress port needs it.
+        :param pulumi.Input[_builtins.str] domain: Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Not with `loadBalancer: false`.
+        :param pulumi.Input[_builtins.bool] load_balancer: Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Unset (the default): they are made when the first service with an ingress port deploys, then kept, so a project without ingress services pays for none (the project's `nameServers` and `loadBalancerDnsName` then appear on its next refresh, e.g. `pulumi up --refresh`). `true`: made with the project. `false`: never; services with ingress ports are refused.
         :param pulumi.Input[_builtins.int] log_retention_days: Days CloudWatch Logs keeps the services' logs: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653. Defaults to 30.
         :param pulumi.Input[_builtins.str] name: The project name: a DNS label (lowercase letters, digits and '-', starting with a letter, at most 63 characters) and the label after the service in every domain. Defaults to the Pulumi project name. Changing it replaces the project.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] subnet_ids: The subnets (`subnet-…`) of the adopted VPC that tasks run in; at least two, in different availability zones, are recommended. Only with `vpcId`.
@@ -352,7 +352,7 @@ class Project(pulumi.CustomResource):
     @pulumi.getter
     def domain(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Needs `loadBalancer`.
+        Serve the project's ingress domains from your own public Route 53 zone of this name (for example `apps.example.com`; it must exist in the account) instead of creating `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and the wildcard certificate is validated in your zone. Not with `loadBalancer: false`.
         """
         return pulumi.get(self, "domain")
 
@@ -368,7 +368,7 @@ class Project(pulumi.CustomResource):
     @pulumi.getter(name="loadBalancer")
     def load_balancer(self) -> pulumi.Output[Optional[_builtins.bool]]:
         """
-        Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Defaults to false, so a project without ingress services pays for no load balancer; a service with an ingress port needs it.
+        Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`, a wildcard TLS certificate for it (validated through the zone) and an internet-facing application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Unset (the default): they are made when the first service with an ingress port deploys, then kept, so a project without ingress services pays for none (the project's `nameServers` and `loadBalancerDnsName` then appear on its next refresh, e.g. `pulumi up --refresh`). `true`: made with the project. `false`: never; services with ingress ports are refused.
         """
         return pulumi.get(self, "load_balancer")
 
@@ -424,7 +424,7 @@ class Project(pulumi.CustomResource):
     @pulumi.getter(name="publicDomain")
     def public_domain(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        The project's public zone, `<project>.<username>.<domainSuffix>` (with `loadBalancer`). Ingress domains are `<service>--<port>.<publicDomain>`.
+        The project's public zone, `<project>.<username>.<domainSuffix>` or its `domain` (unless `loadBalancer` is false). Ingress domains are `<service>--<port>.<publicDomain>`.
         """
         return pulumi.get(self, "public_domain")
 

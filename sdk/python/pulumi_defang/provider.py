@@ -20,6 +20,7 @@ __all__ = ['ProviderArgs', 'Provider']
 class ProviderArgs:
     def __init__(__self__, *,
                  domain_suffix: pulumi.Input[Optional[_builtins.str]] = None,
+                 max_retries: pulumi.Input[Optional[_builtins.int]] = None,
                  profile: pulumi.Input[Optional[_builtins.str]] = None,
                  region: pulumi.Input[Optional[_builtins.str]] = None,
                  username: pulumi.Input[Optional[_builtins.str]] = None):
@@ -27,7 +28,8 @@ class ProviderArgs:
         The set of arguments for constructing a Provider resource.
 
         :param pulumi.Input[_builtins.str] domain_suffix: The domain that service domains end in: `<service>--<port>.<project>.<username>.<domainSuffix>`. Defaults to `defang.app`.
-        :param pulumi.Input[_builtins.str] profile: The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it replaces every resource of the provider.
+        :param pulumi.Input[_builtins.int] max_retries: The most times a throttled or failed AWS call is retried after its first attempt, with exponential backoff and jitter (up to 20 s a wait). Defaults to 25, as pulumi-aws; 0 to 100.
+        :param pulumi.Input[_builtins.str] profile: The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it is an update, not a replacement: the same account may be reached through another profile.
         :param pulumi.Input[_builtins.str] region: The AWS region to deploy to, e.g. `us-east-1`. When unset, the standard AWS chain decides: `AWS_REGION`, `AWS_DEFAULT_REGION`, then the region of the AWS profile. Changing it replaces every resource of the provider.
         :param pulumi.Input[_builtins.str] username: Your Defang username, a DNS label. It is the label before the domain suffix in every service domain: `<service>--<port>.<project>.<username>.defang.app`. Required: set it with `pulumi config set defang:username <name>`.
         """
@@ -35,6 +37,10 @@ class ProviderArgs:
             domain_suffix = 'defang.app'
         if domain_suffix is not None:
             pulumi.set(__self__, "domain_suffix", domain_suffix)
+        if max_retries is None:
+            max_retries = 25
+        if max_retries is not None:
+            pulumi.set(__self__, "max_retries", max_retries)
         if profile is not None:
             pulumi.set(__self__, "profile", profile)
         if region is not None:
@@ -55,10 +61,22 @@ class ProviderArgs:
         pulumi.set(self, "domain_suffix", value)
 
     @_builtins.property
+    @pulumi.getter(name="maxRetries")
+    def max_retries(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        The most times a throttled or failed AWS call is retried after its first attempt, with exponential backoff and jitter (up to 20 s a wait). Defaults to 25, as pulumi-aws; 0 to 100.
+        """
+        return pulumi.get(self, "max_retries")
+
+    @max_retries.setter
+    def max_retries(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "max_retries", value)
+
+    @_builtins.property
     @pulumi.getter
     def profile(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it replaces every resource of the provider.
+        The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it is an update, not a replacement: the same account may be reached through another profile.
         """
         return pulumi.get(self, "profile")
 
@@ -98,6 +116,7 @@ class Provider(pulumi.ProviderResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  domain_suffix: pulumi.Input[Optional[_builtins.str]] = None,
+                 max_retries: pulumi.Input[Optional[_builtins.int]] = None,
                  profile: pulumi.Input[Optional[_builtins.str]] = None,
                  region: pulumi.Input[Optional[_builtins.str]] = None,
                  username: pulumi.Input[Optional[_builtins.str]] = None,
@@ -108,7 +127,8 @@ class Provider(pulumi.ProviderResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[_builtins.str] domain_suffix: The domain that service domains end in: `<service>--<port>.<project>.<username>.<domainSuffix>`. Defaults to `defang.app`.
-        :param pulumi.Input[_builtins.str] profile: The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it replaces every resource of the provider.
+        :param pulumi.Input[_builtins.int] max_retries: The most times a throttled or failed AWS call is retried after its first attempt, with exponential backoff and jitter (up to 20 s a wait). Defaults to 25, as pulumi-aws; 0 to 100.
+        :param pulumi.Input[_builtins.str] profile: The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it is an update, not a replacement: the same account may be reached through another profile.
         :param pulumi.Input[_builtins.str] region: The AWS region to deploy to, e.g. `us-east-1`. When unset, the standard AWS chain decides: `AWS_REGION`, `AWS_DEFAULT_REGION`, then the region of the AWS profile. Changing it replaces every resource of the provider.
         :param pulumi.Input[_builtins.str] username: Your Defang username, a DNS label. It is the label before the domain suffix in every service domain: `<service>--<port>.<project>.<username>.defang.app`. Required: set it with `pulumi config set defang:username <name>`.
         """
@@ -137,6 +157,7 @@ class Provider(pulumi.ProviderResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  domain_suffix: pulumi.Input[Optional[_builtins.str]] = None,
+                 max_retries: pulumi.Input[Optional[_builtins.int]] = None,
                  profile: pulumi.Input[Optional[_builtins.str]] = None,
                  region: pulumi.Input[Optional[_builtins.str]] = None,
                  username: pulumi.Input[Optional[_builtins.str]] = None,
@@ -152,6 +173,9 @@ class Provider(pulumi.ProviderResource):
             if domain_suffix is None:
                 domain_suffix = 'defang.app'
             __props__.__dict__["domain_suffix"] = domain_suffix
+            if max_retries is None:
+                max_retries = 25
+            __props__.__dict__["max_retries"] = pulumi.Output.from_input(max_retries).apply(pulumi.runtime.to_json) if max_retries is not None else None
             __props__.__dict__["profile"] = profile
             __props__.__dict__["region"] = region
             __props__.__dict__["username"] = username

@@ -4,12 +4,14 @@
 pub mod build;
 pub mod dns;
 pub mod ecs;
+pub mod listeners;
 pub mod parameters;
 pub mod stack;
 
 pub use build::*;
 pub use dns::*;
 pub use ecs::*;
+pub use listeners::*;
 pub use parameters::*;
 pub use stack::*;
 
@@ -22,6 +24,10 @@ pub enum CloudError {
     /// The request is wrong, or conflicts with what exists; retrying will not help.
     #[error("{0}")]
     Invalid(String),
+    /// What a create would make exists already (maybe made by this very call: a response lost
+    /// after AWS acted and the SDK retried). Callers find it and decide whether it is theirs.
+    #[error("{0}")]
+    AlreadyExists(String),
     /// Missing permissions for the calling identity.
     #[error("access denied: {0}")]
     AccessDenied(String),
@@ -36,6 +42,10 @@ pub enum CloudError {
 impl CloudError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, CloudError::NotFound(_))
+    }
+
+    pub fn is_already_exists(&self) -> bool {
+        matches!(self, CloudError::AlreadyExists(_))
     }
 }
 

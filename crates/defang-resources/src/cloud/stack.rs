@@ -17,8 +17,10 @@ pub struct StackState {
 }
 
 impl StackState {
+    /// An operation is running and will settle by itself. REVIEW_IN_PROGRESS does not: it is
+    /// a stack made for a change set that nobody executed, and stays so.
     pub fn is_in_progress(&self) -> bool {
-        self.status.ends_with("_IN_PROGRESS")
+        self.status.ends_with("_IN_PROGRESS") && self.status != "REVIEW_IN_PROGRESS"
     }
 }
 
@@ -36,6 +38,8 @@ pub struct StackRequest {
     /// Template body (JSON).
     pub template: String,
     pub tags: BTreeMap<String, String>,
+    /// Values of the template's parameters (a parameter not given takes its default).
+    pub parameters: BTreeMap<String, String>,
     /// Idempotency token: a retried call with the same token is not applied twice.
     pub client_token: String,
 }
@@ -54,6 +58,14 @@ pub trait Stacks: Send + Sync {
     /// Returns the stack id.
     async fn create_stack(&self, request: &StackRequest) -> CloudResult<String>;
     async fn update_stack(&self, request: &StackRequest) -> CloudResult<UpdateOutcome>;
+    /// Changes only the given parameters' values: the template, the tags and every other
+    /// parameter stay as they are (`UsePreviousTemplate`, `UsePreviousValue`).
+    async fn update_parameters(
+        &self,
+        name: &str,
+        parameters: &BTreeMap<String, String>,
+        client_token: &str,
+    ) -> CloudResult<UpdateOutcome>;
     /// Starts deletion; deleting a missing stack succeeds.
     async fn delete_stack(&self, name: &str, client_token: &str) -> CloudResult<()>;
     /// Newest first; at most `limit` events.

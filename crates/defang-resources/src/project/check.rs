@@ -2,7 +2,7 @@
 
 use super::cidr::{Cidr, VPC_PREFIX_RANGE};
 use super::inputs::{ProjectInputs, pulumi_project_of};
-use crate::names::validate_dns_label;
+use crate::names::validate_project_name;
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{CheckFailure, PropertyMap, Value};
 
@@ -38,7 +38,7 @@ pub fn check_project(
         }
     };
     if let Some(name) = &parsed.name
-        && let Err(reason) = validate_dns_label(name)
+        && let Err(reason) = validate_project_name(name)
     {
         failures.push(CheckFailure::new("name", format!("project {reason}")));
     }
@@ -106,10 +106,10 @@ pub fn check_project(
                 format!("\"{domain}\" is not a domain name like apps.example.com"),
             ));
         }
-        if parsed.load_balancer != Some(true) {
+        if parsed.load_balancer == Some(false) {
             failures.push(CheckFailure::new(
                 "domain",
-                "serves the project's ingress domains, which need the load balancer: set `loadBalancer: true` too, or remove `domain`",
+                "serves the project's ingress domains, which need the load balancer: remove `loadBalancer: false`, or remove `domain`",
             ));
         }
     }

@@ -99,7 +99,7 @@ pub fn ingress_resources(
         json!({
             "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
             "Properties": {
-                "Name": load_balancer_name(&project.name),
+                "Name": project.load_balancer_name,
                 "Type": "application",
                 "Scheme": "internet-facing",
                 "Subnets": { "Fn::Split": [",", subnets] },
@@ -161,14 +161,4 @@ pub fn ingress_resources(
         attr("LoadBalancerSecurityGroup", "GroupId"),
     );
     out(outputs::HTTPS_LISTENER_ARN, r("HttpsListener"));
-}
-
-/// Load balancer names are at most 32 characters.
-pub fn load_balancer_name(project: &str) -> String {
-    let name = format!("defang-{project}");
-    name.chars()
-        .take(32)
-        .collect::<String>()
-        .trim_end_matches('-')
-        .to_string()
 }

@@ -32,14 +32,15 @@ pub struct ProjectInputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
     /// Serve the services' ingress ports: a public DNS zone, a wildcard certificate and an
-    /// internet-facing HTTPS load balancer (default false: a project without ingress services
-    /// pays for no load balancer).
+    /// internet-facing HTTPS load balancer. Unset: made when the first service with an
+    /// ingress port deploys (a project without ingress services pays for no load balancer),
+    /// then kept. `true`: made with the project. `false`: never (ingress ports are refused).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer: Option<bool>,
     /// Serve ingress domains from your own public Route 53 zone of this name (e.g.
     /// `apps.example.com`, which must exist in the account) instead of creating
     /// `<project>.<username>.<suffix>`; services are then `<service>--<port>.<domain>`.
-    /// Needs `loadBalancer`.
+    /// Not with `loadBalancer: false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
 }
@@ -66,7 +67,12 @@ pub struct ResolvedProject {
     pub own_domain: bool,
     /// The id of the user's zone for `public_domain`, once looked up.
     pub adopted_zone_id: Option<String>,
+    /// Whether the stack has the ingress resources now (see [`LoadBalancerPolicy`]).
     pub load_balancer: bool,
+    pub load_balancer_policy: LoadBalancerPolicy,
+    /// The load balancer's name: [`crate::aws_names::load_balancer`], or the one an existing
+    /// load balancer already has (see [`ResolvedProject::keep_load_balancer_name`]).
+    pub load_balancer_name: String,
     pub network: Network,
     pub assign_public_ip: bool,
     pub log_retention_days: u32,
@@ -100,14 +106,69 @@ impl ProjectInputs {
             },
             own_domain: self.domain.is_some(),
             adopted_zone_id: None,
+            load_balancer_name: crate::aws_names::load_balancer(&name),
             name,
             load_balancer: self.load_balancer.unwrap_or(false),
+            load_balancer_policy: match self.load_balancer {
+                None => LoadBalancerPolicy::Auto,
+                Some(true) => LoadBalancerPolicy::Always,
+                Some(false) => LoadBalancerPolicy::Never,
+            },
             network,
             assign_public_ip: self.assign_public_ip.unwrap_or(true),
             log_retention_days: self
                 .log_retention_days
                 .unwrap_or(DEFAULT_LOG_RETENTION_DAYS),
             tags: self.tags.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// When a project has its load balancer, zone and certificate (the `loadBalancer` input).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadBalancerPolicy {
+    /// Made when the first service with an ingress port deploys, then kept (unset).
+    Auto,
+    /// Made with the project (`true`).
+    Always,
+    /// Never (`false`): services with ingress ports are refused.
+    Never,
+}
+
+impl LoadBalancerPolicy {
+    /// As the project stack's `LoadBalancerPolicy` output says it, for services to read.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadBalancerPolicy::Auto => "auto",
+            LoadBalancerPolicy::Always => "always",
+            LoadBalancerPolicy::Never => "never",
+        }
+    }
+}
+
+impl ResolvedProject {
+    /// For a project whose load balancer comes with its first ingress service: keeps it when
+    /// the deployed stack has it (a service turned it on).
+    pub fn keep_deployed_ingress(&mut self, deployed: Option<&crate::cloud::StackState>) {
+        if self.load_balancer_policy == LoadBalancerPolicy::Auto
+            && deployed.is_some_and(|s| {
+                s.outputs
+                    .contains_key(super::ingress::outputs::LOAD_BALANCER_ARN)
+            })
+        {
+            self.load_balancer = true;
+        }
+    }
+
+    /// Keeps the name of the load balancer the project has (its DNS name, an output, starts
+    /// with it): a project deployed when long names were cut without a hash keeps its load
+    /// balancer, since renaming one replaces it.
+    pub fn keep_load_balancer_name(&mut self, deployed_dns_name: Option<&str>) {
+        let legacy = crate::aws_names::legacy_load_balancer(&self.name);
+        if let Some(dns) = deployed_dns_name
+            && dns.to_ascii_lowercase().starts_with(&format!("{legacy}-"))
+        {
+            self.load_balancer_name = legacy;
         }
     }
 }
@@ -120,19 +181,6 @@ pub fn public_domain(project: &str, username: &str, suffix: &str) -> String {
 /// The project's private DNS namespace: services are `<service>.<project>.internal`.
 pub fn private_domain(project: &str) -> String {
     format!("{project}.internal")
-}
-
-/// Names derived from the project name, identical everywhere (provider, previews, imports).
-pub fn stack_name(project: &str) -> String {
-    format!("defang-{project}")
-}
-
-pub fn cluster_name(project: &str) -> String {
-    format!("defang-{project}")
-}
-
-pub fn log_group_name(project: &str) -> String {
-    format!("/defang/{project}")
 }
 
 /// The Pulumi project in a URN `urn:pulumi:<stack>::<project>::<type>::<name>`.

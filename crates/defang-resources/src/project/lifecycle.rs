@@ -2,16 +2,15 @@
 //! progress shown live, idempotent across retries and crashes.
 
 use super::check::check_project;
-use super::inputs::{ProjectInputs, pulumi_project_of, pulumi_stack_of, stack_name};
+use super::inputs::{ProjectInputs, pulumi_project_of, pulumi_stack_of};
 use super::outputs::{inputs_from_stack, planned_outputs, stack_outputs};
 use super::template::render;
+use crate::aws_names;
 use crate::cloud::{StackRequest, StackState, Stacks};
 use crate::cloud_env::Env;
+use crate::ownership::Claim;
 use crate::ownership::{OWNER_TAG, owner_id};
-use crate::stack_ops::{
-    cloud_failed, create_and_wait, delete_and_wait, failure_reasons, is_failed_create, is_success,
-    update_and_wait, wait_for_stack,
-};
+use crate::stack_ops::{Applied, apply_stack, cloud_failed, delete_and_wait};
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{
     CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
@@ -73,7 +72,7 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
         &env.config.username,
         &env.config.domain_suffix,
     );
-    let stack = stack_name(&project.name);
+    let stack = aws_names::project_stack(&project.name);
     if req.preview {
         return Ok(CreateResponse {
             id: stack,
@@ -81,47 +80,23 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
         });
     }
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
-    let project = with_adopted_zone(env, project).await?;
+    let stacks = env.cloud.stacks.as_ref();
+    let mut project = with_adopted_zone(env, project).await?;
+    // A create retried after a crash finds its stack, perhaps with ingress a service turned on.
+    let deployed = stacks.describe_stack(&stack).await.map_err(cloud_failed)?;
+    project.keep_deployed_ingress(deployed.as_ref());
     let template = render(&project, &env.cloud.region).map_err(Error::InvalidArgument)?;
     let request = StackRequest {
         name: stack.clone(),
         template,
         tags: stack_tags(env, &req.urn, &project.name, &project.tags),
+        parameters: super::template::parameters(&project),
         client_token: String::new(),
     };
-    let stacks = env.cloud.stacks.as_ref();
-    let existing = stacks.describe_stack(&stack).await.map_err(cloud_failed)?;
-    let waited = match existing {
-        Some(found) if found.tags.get(OWNER_TAG) != Some(&owner_id(&req.urn)) => {
-            return Err(Error::Failed(format!(
-                "a project named \"{}\" already exists in {} (CloudFormation stack {}), made by another Pulumi stack or tool. \
-                 Set `name` to another project name, or adopt it with `pulumi import {TOKEN} <resource name> {}`",
-                project.name, env.cloud.region, stack, stack
-            )));
-        }
-        Some(found) => {
-            // Our own stack: a Create retried after a crash or timeout. Finish what was started.
-            ctx.log
-                .info(&format!(
-                    "resuming project stack {stack} ({})",
-                    found.status
-                ))
-                .await;
-            let settled = wait_for_stack(stacks, &stack, &ctx).await;
-            match settled {
-                Ok(Some(s)) if is_failed_create(&s.status) => {
-                    // A failed first create leaves an empty stack that can only be deleted.
-                    delete_and_wait(stacks, &stack, &req.urn, &ctx).await?;
-                    create_and_wait(stacks, &request, &req.urn, &ctx).await
-                }
-                Ok(Some(_)) => update_and_wait(stacks, &request, &req.urn, &ctx).await,
-                Ok(None) => create_and_wait(stacks, &request, &req.urn, &ctx).await,
-                Err(e) => Err(e),
-            }
-        }
-        None => create_and_wait(stacks, &request, &req.urn, &ctx).await,
-    };
-    let state = finish(env, &req.inputs, &stack, waited, &ctx, stacks, "create").await?;
+    // Only a stack this resource made (a Create retried after a crash or timeout) is resumed.
+    let claim = Claim::project(&project.name, Some(&req.urn));
+    let applied = apply_stack(stacks, &request, &claim, &ctx).await;
+    let state = finish(env, &req.inputs, &stack, applied, &ctx, stacks, "create").await?;
     Ok(CreateResponse {
         id: stack,
         outputs: stack_outputs(&req.inputs, &state, &env.cloud.region),
@@ -130,12 +105,17 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
 
 pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
     let inputs = decode(&req.news)?;
-    let project = inputs.resolve(
+    let mut project = inputs.resolve(
         pulumi_project_of(&req.urn).unwrap_or_default(),
         &env.config.username,
         &env.config.domain_suffix,
     );
     if req.preview {
+        project.keep_load_balancer_name(
+            req.old_outputs
+                .get("loadBalancerDnsName")
+                .and_then(pulumi_plugin::Value::as_str),
+        );
         let mut out = planned_outputs(&req.news, &project, &env.cloud.region);
         // Keep what is already known and not changing.
         for (k, v) in &req.old_outputs {
@@ -146,19 +126,32 @@ pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<Prope
         return Ok(out);
     }
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
-    let project = with_adopted_zone(env, project).await?;
+    let stacks = env.cloud.stacks.as_ref();
+    let mut project = with_adopted_zone(env, project).await?;
     let stack = req.id.clone();
+    // What is deployed, not what the state says: a service may have turned ingress on since.
+    let deployed = stacks.describe_stack(&stack).await.map_err(cloud_failed)?;
+    project.keep_deployed_ingress(deployed.as_ref());
+    project.keep_load_balancer_name(
+        deployed
+            .as_ref()
+            .and_then(|s| {
+                s.outputs
+                    .get(super::ingress::outputs::LOAD_BALANCER_DNS_NAME)
+            })
+            .map(String::as_str),
+    );
     let request = StackRequest {
         name: stack.clone(),
         template: render(&project, &env.cloud.region).map_err(Error::InvalidArgument)?,
         tags: stack_tags(env, &req.urn, &project.name, &project.tags),
+        parameters: super::template::parameters(&project),
         client_token: String::new(),
     };
-    let stacks = env.cloud.stacks.as_ref();
-    // Let a change still running (from an interrupted earlier update) settle first.
-    wait_for_stack(stacks, &stack, &ctx).await?;
-    let waited = update_and_wait(stacks, &request, &req.urn, &ctx).await;
-    let state = finish(env, &req.news, &stack, waited, &ctx, stacks, "update").await?;
+    // The stack in the state (perhaps imported: then not tagged with this resource's URN).
+    let claim = Claim::project(&project.name, None);
+    let applied = apply_stack(stacks, &request, &claim, &ctx).await;
+    let state = finish(env, &req.news, &stack, applied, &ctx, stacks, "update").await?;
     Ok(stack_outputs(&req.news, &state, &env.cloud.region))
 }
 
@@ -212,6 +205,14 @@ pub async fn read(env: &Env, req: ReadRequest) -> Result<ReadResponse, Error> {
 pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
     let stacks = env.cloud.stacks.as_ref();
+    let project = req
+        .old_outputs
+        .get("name")
+        .or_else(|| req.old_inputs.get("name"))
+        .and_then(pulumi_plugin::Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let claim = Claim::project(&project, None);
     // CloudFormation only deletes an empty bucket: the uploaded build contexts go first.
     if let Some(stack) = stacks.describe_stack(&req.id).await.map_err(cloud_failed)?
         && let Some(bucket) = stack.outputs.get(super::template::outputs::CONTEXT_BUCKET)
@@ -237,7 +238,7 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
     );
     let give_up = tokio::time::Instant::now() + std::time::Duration::from_secs(600);
     loop {
-        match delete_and_wait(stacks, &req.id, &req.urn, &ctx).await {
+        match delete_and_wait(stacks, &req.id, &claim, &ctx).await {
             Err(Error::Failed(reason))
                 if still_in_use(&reason) && tokio::time::Instant::now() < give_up =>
             {
@@ -271,48 +272,60 @@ fn still_in_use(reason: &str) -> bool {
     .any(|needle| reason.contains(needle))
 }
 
-/// Turns the waited-on result into the final state or a clear error. An interrupted wait keeps
-/// the stack in Pulumi's state (partial failure) so that the next `up` resumes it.
+/// Turns the applied result into the final state or a clear error. A create that made a stack
+/// CloudFormation could not complete, and an interrupted wait, keep the stack in Pulumi's state
+/// (partial failure), so that the next `up` resumes it and `destroy` removes it.
 async fn finish(
     env: &Env,
     inputs: &PropertyMap,
     stack: &str,
-    waited: Result<Option<StackState>, Error>,
+    applied: Result<Applied, Error>,
     ctx: &Context,
     stacks: &dyn Stacks,
     operation: &str,
 ) -> Result<StackState, Error> {
-    match waited {
-        Ok(Some(state)) if is_success(&state.status) => {
+    let partial = |current: Option<StackState>, reason: String| {
+        let mut outputs = match &current {
+            Some(s) => stack_outputs(inputs, s, &env.cloud.region),
+            None => inputs.clone(),
+        };
+        outputs.insert("stackName".into(), stack.into());
+        Error::ResourceInitFailed(Box::new(PartialState {
+            id: stack.to_string(),
+            outputs,
+            inputs: None,
+            reasons: vec![reason],
+        }))
+    };
+    match applied {
+        Ok(Applied::Done(state)) => {
             ctx.log.status(&state.status).await;
             Ok(state)
         }
-        Ok(Some(state)) => Err(Error::Failed(format!(
-            "project stack {stack} {operation} failed ({}): {}",
-            state.status,
-            failure_reasons(stacks, stack).await
-        ))),
-        Ok(None) => Err(Error::Failed(format!(
-            "project stack {stack} disappeared during {operation}"
+        Ok(Applied::Failed {
+            state: Some(state),
+            reason,
+        }) if operation == "create" => Err(partial(
+            Some(state),
+            format!(
+                "project stack {operation} failed: {reason}; the stack is kept in the state: fix the cause and run `pulumi up` again, or `pulumi destroy`"
+            ),
+        )),
+        Ok(Applied::Failed { reason, .. }) => Err(Error::Failed(format!(
+            "project stack {operation} failed: {reason}"
         ))),
         Err(Error::Interrupted(why)) => {
             let current = stacks.describe_stack(stack).await.ok().flatten();
-            let mut outputs = match &current {
-                Some(s) => stack_outputs(inputs, s, &env.cloud.region),
-                None => inputs.clone(),
-            };
-            outputs.insert("stackName".into(), stack.into());
-            Err(Error::ResourceInitFailed(Box::new(PartialState {
-                id: stack.to_string(),
-                outputs,
-                inputs: None,
-                reasons: vec![format!(
-                    "{why} while the project stack {stack} was still changing ({}); the next `pulumi up` waits for it and finishes",
-                    current
-                        .map(|s| s.status)
-                        .unwrap_or_else(|| "unknown".into())
-                )],
-            })))
+            let status = current
+                .as_ref()
+                .map(|s| s.status.clone())
+                .unwrap_or_else(|| "unknown".into());
+            Err(partial(
+                current,
+                format!(
+                    "{why} while the project stack {stack} was still changing ({status}); the next `pulumi up` waits for it and finishes"
+                ),
+            ))
         }
         Err(other) => Err(other),
     }

@@ -1,6 +1,7 @@
 //! `defang:index:Project`: the shared infrastructure of one project (network, cluster, task
 //! execution role, log group) as one CloudFormation stack.
 
+pub mod auto_ingress;
 pub mod buildspec;
 pub mod check;
 pub mod cidr;

@@ -1,9 +1,10 @@
 //! Project outputs: the inputs plus what the stack made, and the project facts services need.
 
 use super::ingress::outputs as ingress_keys;
-use super::inputs::{ProjectInputs, ResolvedProject, cluster_name, log_group_name, stack_name};
+use super::inputs::{ProjectInputs, ResolvedProject};
 use super::private_dns::outputs as private_keys;
 use super::template::outputs as keys;
+use crate::aws_names;
 use crate::cloud::StackState;
 use pulumi_plugin::value::to_properties;
 use pulumi_plugin::{PropertyMap, Value};
@@ -25,6 +26,9 @@ pub struct ProjectInfo {
     pub private_namespace_id: Option<String>,
     /// Present when the project has a load balancer.
     pub ingress: Option<IngressInfo>,
+    /// `auto`, `always` or `never` (see [`super::inputs::LoadBalancerPolicy`]); `None` for a
+    /// stack made before the policy existed (its load balancer is there or not, for good).
+    pub load_balancer_policy: Option<String>,
 }
 
 /// The project's load balancer, zone and certificate, for services with ingress ports.
@@ -62,6 +66,7 @@ impl ProjectInfo {
             build_project: stack.outputs.get(keys::BUILD_PROJECT).cloned(),
             vpc_id: get(keys::VPC_ID)?,
             private_namespace_id: stack.outputs.get(private_keys::NAMESPACE_ID).cloned(),
+            load_balancer_policy: stack.outputs.get(keys::LOAD_BALANCER_POLICY).cloned(),
             ingress: match stack.outputs.get(ingress_keys::LOAD_BALANCER_ARN) {
                 None => None,
                 Some(_) => Some(IngressInfo {
@@ -99,25 +104,31 @@ pub fn planned_outputs(
 ) -> PropertyMap {
     let mut out = inputs.clone();
     out.insert("name".into(), Value::from(project.name.as_str()));
-    out.insert("stackName".into(), Value::from(stack_name(&project.name)));
+    out.insert(
+        "stackName".into(),
+        Value::from(aws_names::project_stack(&project.name)),
+    );
     out.insert("region".into(), Value::from(region));
     out.insert(
         "clusterName".into(),
-        Value::from(cluster_name(&project.name)),
+        Value::from(aws_names::cluster(&project.name)),
     );
     out.insert(
         "logGroupName".into(),
-        Value::from(log_group_name(&project.name)),
+        Value::from(aws_names::log_group(&project.name)),
     );
     out.insert(
         "privateDomain".into(),
         Value::from(super::inputs::private_domain(&project.name)),
     );
-    if project.load_balancer {
+    // The zone's name is known as soon as ingress may come (with the first ingress service).
+    if project.load_balancer_policy != super::inputs::LoadBalancerPolicy::Never {
         out.insert(
             "publicDomain".into(),
             Value::from(project.public_domain.as_str()),
         );
+    }
+    if project.load_balancer {
         for key in ["nameServers", "loadBalancerDnsName", "certificateArn"] {
             out.entry(key.to_string()).or_insert(Value::Unknown);
         }
@@ -168,6 +179,9 @@ pub fn stack_outputs(inputs: &PropertyMap, stack: &StackState, region: &str) -> 
             Value::from(super::inputs::private_domain(name)),
         );
     }
+    if let Some(v) = text(keys::PUBLIC_DOMAIN) {
+        out.insert("publicDomain".into(), v);
+    }
     for (output, key) in [
         ("publicDomain", ingress_keys::ZONE_NAME),
         ("loadBalancerDnsName", ingress_keys::LOAD_BALANCER_DNS_NAME),
@@ -214,10 +228,16 @@ pub fn inputs_from_stack(stack: &StackState) -> PropertyMap {
         vpc_cidr: if adopted { None } else { get(keys::VPC_CIDR) },
         log_retention_days: get(keys::LOG_RETENTION_DAYS).and_then(|v| v.parse().ok()),
         tags: (!user_tags.is_empty()).then_some(user_tags),
-        load_balancer: stack
-            .outputs
-            .contains_key(ingress_keys::LOAD_BALANCER_ARN)
-            .then_some(true),
+        load_balancer: match get(keys::LOAD_BALANCER_POLICY).as_deref() {
+            Some("auto") => None,
+            Some("never") => Some(false),
+            Some(_) => Some(true),
+            // Made before the policy existed: the load balancer is there or not.
+            None => stack
+                .outputs
+                .contains_key(ingress_keys::LOAD_BALANCER_ARN)
+                .then_some(true),
+        },
         domain: (get(ingress_keys::ZONE_ADOPTED).as_deref() == Some("true"))
             .then(|| get(ingress_keys::ZONE_NAME))
             .flatten(),

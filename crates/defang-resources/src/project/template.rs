@@ -3,7 +3,8 @@
 //! real AWS, and deleting the stack removes everything the project made.
 
 use super::cidr::Cidr;
-use super::inputs::{Network, ResolvedProject, cluster_name, log_group_name};
+use super::inputs::{Network, ResolvedProject};
+use crate::aws_names;
 use crate::cfn::{attr, r};
 use serde_json::{Value, json};
 
@@ -23,6 +24,21 @@ pub mod outputs {
     pub const LOG_RETENTION_DAYS: &str = "LogRetentionDays";
     pub const CONTEXT_BUCKET: &str = "ContextBucket";
     pub const BUILD_PROJECT: &str = "BuildProject";
+    /// `auto`, `always` or `never`: whether a service may turn the ingress resources on.
+    pub const LOAD_BALANCER_POLICY: &str = "LoadBalancerPolicy";
+    /// The zone of the project's ingress domains, known before its load balancer exists.
+    pub const PUBLIC_DOMAIN: &str = "PublicDomain";
+}
+
+/// The template's parameter, and condition, that create the ingress resources (zone,
+/// certificate, load balancer, listeners) when `"true"`. They are always in the template, so
+/// that the first service with an ingress port can turn them on with an update of this one
+/// parameter (the previous template kept), without knowing the project's inputs.
+pub const INGRESS: &str = "Ingress";
+
+/// The stack's parameter values for `project`.
+pub fn parameters(project: &ResolvedProject) -> std::collections::BTreeMap<String, String> {
+    [(INGRESS.to_string(), project.load_balancer.to_string())].into()
 }
 
 /// ECR repositories of a project's services live under this prefix, which is also what the
@@ -80,9 +96,9 @@ pub fn render(project: &ResolvedProject, region: &str) -> Result<String, String>
         json!({
             "Type": "AWS::ECS::Cluster",
             "Properties": {
-                "ClusterName": cluster_name(&project.name),
+                "ClusterName": aws_names::cluster(&project.name),
                 "CapacityProviders": ["FARGATE", "FARGATE_SPOT"],
-                "Tags": tags(project, &cluster_name(&project.name)),
+                "Tags": tags(project, &aws_names::cluster(&project.name)),
             }
         }),
     );
@@ -91,7 +107,7 @@ pub fn render(project: &ResolvedProject, region: &str) -> Result<String, String>
         json!({
             "Type": "AWS::Logs::LogGroup",
             "Properties": {
-                "LogGroupName": log_group_name(&project.name),
+                "LogGroupName": aws_names::log_group(&project.name),
                 "RetentionInDays": project.log_retention_days,
             }
         }),
@@ -150,15 +166,26 @@ pub fn render(project: &ResolvedProject, region: &str) -> Result<String, String>
         &mut resources,
         &mut out,
     );
-    if project.load_balancer {
-        super::ingress::ingress_resources(
-            project,
-            &vpc_id,
-            &subnets,
-            &name_tags,
-            &mut resources,
-            &mut out,
-        );
+    let mut ingress = serde_json::Map::new();
+    let mut ingress_outs = Vec::new();
+    super::ingress::ingress_resources(
+        project,
+        &vpc_id,
+        &subnets,
+        &name_tags,
+        &mut ingress,
+        &mut |key, value| ingress_outs.push((key.to_string(), value)),
+    );
+    for (key, mut resource) in ingress {
+        resource["Condition"] = json!(INGRESS);
+        resources.insert(key, resource);
+    }
+    out(
+        outputs::LOAD_BALANCER_POLICY,
+        json!(project.load_balancer_policy.as_str()),
+    );
+    if project.load_balancer_policy != super::inputs::LoadBalancerPolicy::Never {
+        out(outputs::PUBLIC_DOMAIN, json!(project.public_domain));
     }
     out(outputs::CONTEXT_BUCKET, r("ContextBucket"));
     out(outputs::BUILD_PROJECT, r("BuildProject"));
@@ -186,9 +213,23 @@ pub fn render(project: &ResolvedProject, region: &str) -> Result<String, String>
         json!(project.log_retention_days.to_string()),
     );
 
+    for (key, value) in ingress_outs {
+        outs.insert(key, json!({ "Value": value, "Condition": INGRESS }));
+    }
     let template = json!({
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": format!("Defang project {}: network, cluster, roles and logs shared by its services (managed by Pulumi; do not edit)", project.name),
+        "Parameters": {
+            INGRESS: {
+                "Type": "String",
+                "AllowedValues": ["true", "false"],
+                "Default": project.load_balancer.to_string(),
+                "Description": "Whether the project has its public zone, certificate and HTTPS load balancer (a service with an ingress port turns them on)",
+            }
+        },
+        "Conditions": {
+            INGRESS: { "Fn::Equals": [{ "Ref": INGRESS }, "true"] }
+        },
         "Resources": resources,
         "Outputs": outs,
     });
@@ -535,10 +576,10 @@ mod tests {
                 "Resource": { "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/defang/shop/*" }
             })]
         );
-        // Parameters are named /defang/<project>/<service>/<VAR>.
+        // Parameters are named /defang/<project>/<service>/<VAR>/v<N>: under the granted path.
         assert_eq!(
-            crate::service::secrets::parameter_name("shop", "web", "TOKEN"),
-            "/defang/shop/web/TOKEN"
+            crate::service::secrets::parameter_name("shop", "web", "TOKEN", 1),
+            "/defang/shop/web/TOKEN/v1"
         );
     }
 
@@ -568,9 +609,36 @@ mod tests {
     fn ingress_only_when_asked() {
         let t = parsed(&ProjectInputs::default());
         let res = t["Resources"].as_object().unwrap();
+        // The ingress resources are in the template, created only while `Ingress` is true:
+        // by default (unset) it is off until a service with an ingress port turns it on.
+        assert_eq!(t["Parameters"]["Ingress"]["Default"], "false");
+        assert_eq!(
+            t["Conditions"]["Ingress"],
+            json!({ "Fn::Equals": [{ "Ref": "Ingress" }, "true"] })
+        );
+        for key in ["LoadBalancer", "PublicZone", "Certificate", "HttpsListener"] {
+            assert_eq!(res[key]["Condition"], "Ingress", "{key}");
+        }
+        assert_eq!(t["Outputs"]["LoadBalancerArn"]["Condition"], "Ingress");
+        assert_eq!(t["Outputs"]["LoadBalancerPolicy"]["Value"], "auto");
         assert!(
-            !res.contains_key("LoadBalancer"),
-            "no load balancer by default"
+            res.iter()
+                .filter(|(_, r)| r.get("Condition").is_none())
+                .all(|(_, r)| !serde_json::to_string(r).unwrap().contains("LoadBalancer")),
+            "nothing unconditional refers to the ingress resources"
+        );
+        let params = |inputs: &ProjectInputs| {
+            parameters(&inputs.resolve("shop", "alice", "defang.app"))["Ingress"].clone()
+        };
+        assert_eq!(params(&ProjectInputs::default()), "false");
+        let on = ProjectInputs {
+            load_balancer: Some(true),
+            ..Default::default()
+        };
+        assert_eq!(params(&on), "true");
+        assert_eq!(
+            parsed(&on)["Outputs"]["LoadBalancerPolicy"]["Value"],
+            "always"
         );
         assert!(res.contains_key("PrivateNamespace"));
         assert_eq!(

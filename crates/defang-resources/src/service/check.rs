@@ -14,7 +14,7 @@ use super::domain::check_ingress_label;
 use super::image::parse_image;
 use super::inputs::{HealthCheck, PortMode, ServiceInputs};
 use super::sizing::{fargate_size, parse_memory};
-use crate::names::{validate_dns_label, validate_service_name};
+use crate::names::{validate_project_name, validate_service_name};
 use crate::shape::Shape;
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{CheckFailure, PropertyMap, PropertyPath, Value};
@@ -69,7 +69,7 @@ pub fn check_service(
     let given = |key: &str| news.get(key).is_some_and(|v| *v != Value::Null);
 
     if checked("project")
-        && let Err(reason) = validate_dns_label(&inputs.project)
+        && let Err(reason) = validate_project_name(&inputs.project)
     {
         failures.push(CheckFailure::new("project", reason));
     }

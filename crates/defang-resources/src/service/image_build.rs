@@ -552,7 +552,7 @@ mod tests {
             let stack = env
                 .cloud
                 .stacks
-                .describe_stack(&crate::project::inputs::stack_name("shop"))
+                .describe_stack(&crate::aws_names::project_stack("shop"))
                 .await
                 .unwrap()
                 .unwrap();

@@ -2,22 +2,24 @@
 //! service on Fargate with the circuit breaker on, waited on until the rollout settles.
 
 use super::check::check_service;
+use super::deployed_names;
 use super::image_build::{BuildFailure, build_image, current_build_hash};
 use super::inputs::PortMode;
 use super::inputs::{ResolvedService, ServiceInputs};
 use super::network_stack;
 use super::outputs::{COMPUTED, Deployed, service_outputs};
 use super::rollout::{RolloutEnd, describe_one, wait_for_rollout};
+use super::rule_priorities;
 use super::secrets;
 use super::status::{ServiceStatus, failure_reason, rollout_status};
 use super::task_definition::plan_task_definition;
+use crate::aws_names;
 use crate::cloud::{LoadBalancerTarget, Routing, StackRequest};
-use crate::cloud::{ServiceSpec, ServiceState, ServiceUpdate, TaskDefinitionSpec};
+use crate::cloud::{ServiceSpec, ServiceState, ServiceUpdate};
 use crate::cloud_env::Env;
-use crate::ownership::{OWNER_TAG, client_token, owner_id};
+use crate::ownership::{Claim, OWNER_TAG, client_token, owner_id};
 use crate::project::ProjectInfo;
-use crate::project::inputs::{cluster_name, stack_name};
-use crate::stack_ops::apply_stack;
+use crate::stack_ops::{Applied, apply_stack, ensure_claim};
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{
     CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, Diff, DiffRequest, Error,
@@ -46,7 +48,7 @@ pub async fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
         let project = match env
             .cloud
             .stacks
-            .describe_stack(&stack_name(&svc.project))
+            .describe_stack(&aws_names::project_stack(&svc.project))
             .await
         {
             Ok(Some(stack)) => ProjectInfo::from_stack(&stack).ok(),
@@ -68,19 +70,28 @@ pub async fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
             let reason = reason.strip_prefix("domainName: ").unwrap_or(&reason);
             failures.push(pulumi_plugin::CheckFailure::new("domainName", reason));
         }
-        // Ingress ports need the project's load balancer. A project that exists already can
-        // be asked now (a project created in the same update is checked when the service is).
+        // Ingress ports need the project's load balancer, which the first ingress service
+        // makes unless the project says `loadBalancer: false` (or was made before projects
+        // could). A project that exists already can be asked now; one created in the same
+        // update is checked when the service deploys.
         if let Some(port) = svc.first_ingress_port()
             && let Some(project) = &project
             && project.ingress.is_none()
+            && project.load_balancer_policy.as_deref() != Some("auto")
         {
             let index = svc.ports.iter().position(|p| p == port).unwrap_or_default();
             failures.push(pulumi_plugin::CheckFailure::new(
                 format!("ports[{index}].mode"),
-                format!(
-                    "port {} is an ingress port, but project \"{}\" has no load balancer: set `loadBalancer: true` on the project, or make the port `mode: host` (private)",
-                    port.target, svc.project
-                ),
+                match project.load_balancer_policy.as_deref() {
+                    Some("never") => format!(
+                        "port {} is an ingress port, but project \"{}\" has `loadBalancer: false`: remove that (the project's load balancer is then made for this service), or make the port `mode: host` (private)",
+                        port.target, svc.project
+                    ),
+                    _ => format!(
+                        "port {} is an ingress port, but project \"{}\" has no load balancer and was deployed by an earlier version of the provider: set `loadBalancer: true` on the project, or make the port `mode: host` (private)",
+                        port.target, svc.project
+                    ),
+                },
             ));
         }
     }
@@ -109,6 +120,17 @@ pub async fn diff(req: &DiffRequest) -> Diff {
                 false,
             );
         }
+    }
+    // A variable made secret (or plain) with the same value moves between the task definition
+    // and SSM: a change, though the value compares equal.
+    for var in secrets::secretness_changes(&req.old_inputs, &req.news) {
+        diff.add(
+            &pulumi_plugin::PropertyPath::root()
+                .key("environment")
+                .key(&var),
+            pulumi_plugin::DiffKind::Update,
+            false,
+        );
     }
     // ECS service names are unique per cluster: the old service goes before the new one.
     diff.delete_before_replace = true;
@@ -177,7 +199,7 @@ async fn project_info(env: &Env, project: &str) -> Result<ProjectInfo, Error> {
     let stack = env
         .cloud
         .stacks
-        .describe_stack(&stack_name(project))
+        .describe_stack(&aws_names::project_stack(project))
         .await
         .map_err(|e| Error::Failed(format!("CloudFormation: {e}")))?
         .ok_or_else(|| {
@@ -191,7 +213,12 @@ async fn project_info(env: &Env, project: &str) -> Result<ProjectInfo, Error> {
 
 /// The adopted zone of a project that exists already (best effort: for previews and refresh).
 pub(super) async fn existing_adopted_zone(env: &Env, project: &str) -> Option<String> {
-    match env.cloud.stacks.describe_stack(&stack_name(project)).await {
+    match env
+        .cloud
+        .stacks
+        .describe_stack(&aws_names::project_stack(project))
+        .await
+    {
         Ok(Some(stack)) => ProjectInfo::from_stack(&stack)
             .ok()
             .as_ref()
@@ -221,8 +248,36 @@ pub(super) fn ecs_failed(e: crate::cloud::CloudError) -> Error {
     Error::Failed(format!("ECS: {e}"))
 }
 
+/// What `up` will do that preview cannot show as a resource, said as a warning: the first
+/// ingress service of a project makes the project's load balancer, zone and certificate.
+async fn preview_notes(env: &Env, ctx: &Context, inputs: &PropertyMap, resource_name: &str) {
+    let Ok((_, svc)) = decode(inputs, resource_name) else {
+        return;
+    };
+    let Some(port) = svc.first_ingress_port() else {
+        return;
+    };
+    if let Ok(Some(stack)) = env
+        .cloud
+        .stacks
+        .describe_stack(&aws_names::project_stack(&svc.project))
+        .await
+        && let Ok(project) = ProjectInfo::from_stack(&stack)
+        && project.ingress.is_none()
+        && project.load_balancer_policy.as_deref() == Some("auto")
+    {
+        ctx.log
+            .warn(&format!(
+                "port {} is the first ingress port of project \"{}\": `up` makes the project's HTTPS load balancer, public zone and wildcard certificate (the load balancer is billed by the hour)",
+                port.target, svc.project
+            ))
+            .await;
+    }
+}
+
 pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
     if req.preview {
+        preview_notes(env, &ctx, &req.inputs, &req.name).await;
         let outputs = preview_outputs(env, &req.inputs, &req.name).await;
         return Ok(CreateResponse {
             id: String::new(),
@@ -238,6 +293,7 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
 
 pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
     if req.preview {
+        preview_notes(env, &ctx, &req.news, &req.name).await;
         let mut outputs = preview_outputs(env, &req.news, &req.name).await;
         // The service keeps its ARN; an unchanged build keeps its image.
         if let Some(arn) = req.old_outputs.get("serviceArn") {
@@ -283,11 +339,46 @@ async fn deploy(
     old_inputs: Option<&PropertyMap>,
 ) -> Result<PropertyMap, Error> {
     let project = project_info(env, &svc.project).await?;
-    svc.adopted_zone = adopted_zone(&project);
     let ecs = env.cloud.ecs.as_ref();
     let cluster = project.cluster_name.clone();
     let id = service_id(&svc.project, &svc.name);
     let old_value = |key: &str| old.and_then(|o| o.get(key)).and_then(Value::as_str);
+
+    // Ownership before any side effect. On create, only what this resource made (a Create
+    // retried after a crash) may be taken over; on update, what belongs to this service (the
+    // one in the state, perhaps imported and so tagged by another owner).
+    let claim = Claim::service(&svc.project, &svc.name, old.is_none().then_some(urn));
+    let existing = describe_one(ecs, &cluster, &svc.name)
+        .await?
+        .filter(ServiceState::is_active);
+    if old.is_none()
+        && let Some(existing) = &existing
+        && existing.tag(OWNER_TAG) != Some(owner_id(urn).as_str())
+    {
+        return Err(Error::Failed(format!(
+            "an ECS service named \"{}\" already exists in cluster {cluster}, made by another Pulumi stack or tool, and was left untouched. {}",
+            svc.name, claim.fix
+        )));
+    }
+    let (stack_name, stack) =
+        deployed_names::service_stack(env.cloud.stacks.as_ref(), &svc.project, &svc.name).await?;
+    if let Some(stack) = &stack {
+        ensure_claim(stack, &claim)?;
+    }
+    // The first ingress service of a project makes its load balancer, zone and certificate.
+    let project = match svc.first_ingress_port() {
+        Some(port) => {
+            crate::project::auto_ingress::ensure_ingress(
+                env.cloud.stacks.as_ref(),
+                project,
+                (&svc.name, port.target),
+                ctx,
+            )
+            .await?
+        }
+        None => project,
+    };
+    svc.adopted_zone = adopted_zone(&project);
 
     let mut build_hash = None;
     if svc.build.is_some() {
@@ -300,83 +391,117 @@ async fn deploy(
         }
     }
 
-    let secret_refs = store_secrets(env, urn, &svc, inputs).await?;
-    let spec = plan_task_definition(&svc, &project, &env.cloud.region, &secret_refs);
-    // The task definition references secrets by ARN: a new value changes no revision, but
-    // tasks read it only when they start, so they are replaced.
-    let force_new_deployment = old_inputs.is_some_and(|o| secrets::secrets_changed(o, inputs));
-    // Register a revision only when the task changes, so that replicas-only or
-    // waitForSteadyState-only edits do not restart every task.
-    let td_arn = match old_value("taskDefinitionArn") {
-        Some(arn) if same_task(ecs, arn, &spec).await => arn.to_string(),
-        _ => ecs
-            .register_task_definition(&spec)
-            .await
-            .map_err(ecs_failed)?,
-    };
+    let rollout = async {
+        let deployed = match old_value("taskDefinitionArn") {
+            Some(arn) => ecs.describe_task_definition(arn).await.ok().flatten(),
+            None => None,
+        };
+        let deployed_secrets = deployed
+            .as_ref()
+            .map(|td| td.spec.container.secrets.clone())
+            .unwrap_or_default();
+        let secret_refs =
+            store_secrets(env, urn, &svc, inputs, old_inputs, &deployed_secrets).await?;
+        let mut spec = plan_task_definition(&svc, &project, &env.cloud.region, &secret_refs);
+        spec.family =
+            deployed_names::task_family(&svc.project, &svc.name, old_value("taskDefinitionArn"));
+        // A changed secret is a new parameter, so a new revision: no forced restart is needed.
+        let force_new_deployment = false;
+        // Register a revision only when the task changes, so that replicas-only or
+        // waitForSteadyState-only edits do not restart every task.
+        let td_arn = match &deployed {
+            Some(td) if td.spec == spec => td.arn.clone(),
+            _ => ecs
+                .register_task_definition(&spec)
+                .await
+                .map_err(ecs_failed)?,
+        };
 
-    let (security_group, routing) = match apply_network_stack(env, ctx, urn, &svc, &project).await {
-        Ok(applied) => applied,
-        Err(Error::Interrupted(why)) => {
-            return Err(interrupted_before_rollout(env, inputs, &svc, &id, old, why));
-        }
-        Err(e) => return Err(e),
-    };
-    let network = crate::cloud::NetworkSpec {
-        subnets: project.subnet_ids.clone(),
-        // Membership of the project, and the service's own port rules.
-        security_groups: vec![project.security_group_id.clone(), security_group],
-        assign_public_ip: project.assign_public_ip,
-    };
-    let state = match describe_one(ecs, &cluster, &svc.name).await? {
-        Some(existing) if existing.is_active() => {
-            // On create, only a service this resource made (a Create retried after a crash) may
-            // be taken over; on update it is the one in the state (perhaps imported, untagged).
-            if old.is_none() && existing.tag(OWNER_TAG) != Some(owner_id(urn).as_str()) {
-                let _ = ecs.deregister_task_definition(&td_arn).await;
-                return Err(Error::Failed(format!(
-                    "an ECS service named \"{}\" already exists in cluster {cluster}, made by another Pulumi stack or tool. \
-                     Set `name` to another service name, or adopt it with `pulumi import {TOKEN} <resource name> {id}`",
-                    svc.name
-                )));
+        let (security_group, routing) =
+            match apply_network_stack(env, ctx, urn, (&stack_name, &claim), &svc, &project).await {
+                Ok(applied) => applied,
+                Err(Error::Interrupted(why)) => {
+                    return Err(interrupted_before_rollout(env, inputs, &svc, &id, old, why));
+                }
+                Err(e) => return Err(e),
+            };
+        let network = crate::cloud::NetworkSpec {
+            subnets: project.subnet_ids.clone(),
+            // Membership of the project, and the service's own port rules.
+            security_groups: vec![project.security_group_id.clone(), security_group],
+            assign_public_ip: project.assign_public_ip,
+        };
+        let update = ServiceUpdate {
+            cluster: cluster.clone(),
+            name: svc.name.clone(),
+            task_definition_arn: Some(td_arn.clone()),
+            desired_count: Some(svc.replicas),
+            network: Some(network.clone()),
+            routing: Some(routing.clone()),
+            force_new_deployment,
+        };
+        let state = match existing {
+            Some(_) => {
+                if old.is_none() {
+                    ctx.log.info(&format!("resuming service {id}")).await;
+                }
+                ecs.update_service(&update).await.map_err(ecs_failed)?
             }
-            if old.is_none() {
-                ctx.log.info(&format!("resuming service {id}")).await;
+            // New, or never created because its first build failed.
+            None => {
+                let created = ecs
+                    .create_service(&ServiceSpec {
+                        cluster: cluster.clone(),
+                        name: svc.name.clone(),
+                        task_definition_arn: td_arn.clone(),
+                        desired_count: svc.replicas,
+                        network,
+                        routing,
+                        tags: service_tags(urn, &svc),
+                        client_token: client_token(urn, "create-service", &td_arn),
+                    })
+                    .await;
+                match created {
+                    Ok(state) => state,
+                    // A create whose answer was lost, retried by the SDK: the first try made it.
+                    Err(e) if e.is_already_exists() => {
+                        match describe_one(ecs, &cluster, &svc.name).await? {
+                            Some(made)
+                                if made.is_active()
+                                    && made.tag(OWNER_TAG) == Some(owner_id(urn).as_str()) =>
+                            {
+                                ecs.update_service(&update).await.map_err(ecs_failed)?
+                            }
+                            _ => return Err(ecs_failed(e)),
+                        }
+                    }
+                    Err(e) => return Err(ecs_failed(e)),
+                }
             }
-            ecs.update_service(&ServiceUpdate {
-                cluster: cluster.clone(),
-                name: svc.name.clone(),
-                task_definition_arn: Some(td_arn.clone()),
-                desired_count: Some(svc.replicas),
-                network: Some(network),
-                routing: Some(routing),
-                force_new_deployment,
-            })
-            .await
-            .map_err(ecs_failed)?
+        };
+        let outputs = settle(env, ctx, inputs, &svc, &id, &td_arn, state).await;
+        if let Ok(o) = &outputs
+            && o.get("status").and_then(Value::as_str)
+                == Some(ServiceStatus::ServiceDeploymentCompleted.as_str())
+        {
+            prune_secrets(env, ctx, &svc, &secret_refs).await;
         }
-        // New, or never created because its first build failed.
-        _ => ecs
-            .create_service(&ServiceSpec {
-                cluster: cluster.clone(),
-                name: svc.name.clone(),
-                task_definition_arn: td_arn.clone(),
-                desired_count: svc.replicas,
-                network,
-                routing,
-                tags: service_tags(urn, &svc),
-                client_token: client_token(urn, "create-service", &td_arn),
-            })
-            .await
-            .map_err(ecs_failed)?,
+        outputs
     };
-    let mut outputs = settle(env, ctx, inputs, &svc, &id, &td_arn, state).await;
-    if let Ok(o) = &outputs
-        && o.get("status").and_then(Value::as_str)
-            == Some(ServiceStatus::ServiceDeploymentCompleted.as_str())
-    {
-        prune_secrets(env, ctx, &svc, &secret_refs).await;
-    }
+    let mut outputs = match rollout.await {
+        // A first create that failed after it made something (secrets, a task definition, the
+        // service's stack) keeps the service in the state, so `destroy` removes it all and the
+        // next `up` continues.
+        Err(Error::Failed(reason)) if old.is_none() => Err(build_failed(
+            env,
+            inputs,
+            &svc,
+            &id,
+            old,
+            BuildFailure::Interrupted(reason, ServiceStatus::ServiceDeploymentFailed),
+        )),
+        other => other,
+    };
     if let Some(hash) = build_hash {
         let with_hash = |o: &mut PropertyMap| {
             o.insert(
@@ -393,23 +518,32 @@ async fn deploy(
     outputs
 }
 
-/// Writes the secret environment values to SSM (SecureString, overwritten); returns the
-/// `(variable, parameter ARN)` references for the task definition.
+/// Writes the secret environment values to SSM (SecureString), each value to a parameter of
+/// its own version (see [`secrets`]); returns the `(variable, parameter ARN)` references for
+/// the task definition. `deployed` are the running revision's references, `old_inputs` the
+/// inputs it was made from.
 async fn store_secrets(
     env: &Env,
     urn: &str,
     svc: &ResolvedService,
     inputs: &PropertyMap,
+    old_inputs: Option<&PropertyMap>,
+    deployed: &[(String, String)],
 ) -> Result<Vec<(String, String)>, Error> {
     let tags = service_tags(urn, svc);
+    let new = secrets::secret_environment(inputs);
+    let old = old_inputs
+        .map(secrets::secret_environment)
+        .unwrap_or_default();
     let mut refs = Vec::new();
-    for (var, value) in secrets::secret_environment(inputs) {
-        let name = secrets::parameter_name(&svc.project, &svc.name, &var);
+    for (var, version) in secrets::plan_versions(deployed, &old, &new) {
+        let value = &new[&var];
+        let name = secrets::parameter_name(&svc.project, &svc.name, &var, version);
         // The error names the parameter, never the value.
         let arn = env
             .cloud
             .parameters
-            .put_secure(&name, &value, &tags)
+            .put_secure(&name, value, &tags)
             .await
             .map_err(|e| Error::Failed(format!("SSM Parameter Store: {e}")))?;
         refs.push((var, arn));
@@ -418,17 +552,22 @@ async fn store_secrets(
 }
 
 /// Once a rollout has completed (no task can need them again, not even a rollback), deletes
-/// the service's parameters of variables that are no longer secret or gone. A failure only
-/// warns: the service is deployed, and its delete removes every parameter anyway.
+/// the service's parameters that the deployed revision does not reference: older versions, and
+/// variables no longer secret or gone. A failure only warns: the service is deployed, and its
+/// delete removes every parameter anyway.
 async fn prune_secrets(
     env: &Env,
     ctx: &Context,
     svc: &ResolvedService,
     secret_refs: &[(String, String)],
 ) {
+    // ARNs end with the parameter's name: `arn:…:parameter/defang/…`.
     let keep: Vec<String> = secret_refs
         .iter()
-        .map(|(var, _)| secrets::parameter_name(&svc.project, &svc.name, var))
+        .filter_map(|(_, arn)| {
+            arn.split_once(":parameter")
+                .map(|(_, name)| name.to_string())
+        })
         .collect();
     let prefix = secrets::parameter_prefix(&svc.project, &svc.name);
     match env
@@ -455,6 +594,7 @@ async fn apply_network_stack(
     env: &Env,
     ctx: &Context,
     urn: &str,
+    (stack_name, claim): (&str, &Claim),
     svc: &ResolvedService,
     project: &ProjectInfo,
 ) -> Result<(String, Routing), Error> {
@@ -462,22 +602,46 @@ async fn apply_network_stack(
         Some(domain) => Some(custom_domain_zone(env, domain).await?),
         None => None,
     };
-    let template =
-        network_stack::render(svc, project, custom_zone.as_ref()).map_err(Error::Failed)?;
-    let request = StackRequest {
-        name: network_stack::stack_name(&svc.project, &svc.name),
-        template,
-        tags: [
-            ("defang:project", svc.project.clone()),
-            ("defang:service", svc.name.clone()),
-            (OWNER_TAG, owner_id(urn)),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect(),
-        client_token: String::new(),
+    let hosts = network_stack::rule_hosts(svc, project, custom_zone.is_some());
+    // Services created at the same time may reach for the same free priority: the one whose
+    // stack loses allocates again, from the rules as they are then.
+    let mut attempt = 0;
+    let (request, stack) = loop {
+        attempt += 1;
+        let priorities = match (&project.ingress, hosts.is_empty()) {
+            (Some(ingress), false) => {
+                let rules = env
+                    .cloud
+                    .listeners
+                    .listener_rules(&ingress.https_listener_arn)
+                    .await
+                    .map_err(|e| Error::Failed(format!("Elastic Load Balancing: {e}")))?;
+                rule_priorities::allocate(&hosts, &rules).map_err(Error::Failed)?
+            }
+            _ => rule_priorities::Priorities::new(),
+        };
+        let template = network_stack::render(svc, project, custom_zone.as_ref(), &priorities)
+            .map_err(Error::Failed)?;
+        let request = StackRequest {
+            name: stack_name.to_string(),
+            template,
+            tags: service_tags(urn, svc).into_iter().collect(),
+            parameters: Default::default(),
+            client_token: String::new(),
+        };
+        match apply_stack(env.cloud.stacks.as_ref(), &request, claim, ctx).await? {
+            Applied::Failed { reason, .. }
+                if attempt < 3 && rule_priorities::is_priority_conflict(&reason) =>
+            {
+                ctx.log
+                    .info(&format!(
+                        "a listener rule priority was taken meanwhile; allocating again ({reason})"
+                    ))
+                    .await;
+            }
+            applied => break (request, applied.done()?),
+        }
     };
-    let stack = apply_stack(env.cloud.stacks.as_ref(), &request, urn, ctx).await?;
     let output = |key: &str| {
         stack
             .outputs
@@ -618,7 +782,7 @@ async fn settle(
         let status = rollout_status(&state, deployment.as_deref());
         return Ok(outputs_for(&state, status));
     }
-    let cluster = cluster_name(&svc.project);
+    let cluster = aws_names::cluster(&svc.project);
     let end = wait_for_rollout(
         &env.poller,
         ctx,
@@ -653,8 +817,4 @@ async fn settle(
             })))
         }
     }
-}
-
-async fn same_task(ecs: &dyn crate::cloud::Ecs, arn: &str, spec: &TaskDefinitionSpec) -> bool {
-    matches!(ecs.describe_task_definition(arn).await, Ok(Some(td)) if td.spec == *spec)
 }

@@ -225,7 +225,8 @@ fn with_environment(mut req: CreateRequest, token: &str) -> CreateRequest {
 }
 
 /// Secret environment values go to SSM; the task definition references them, a changed value
-/// rolls the tasks without a new revision, and delete removes the parameters.
+/// is a new parameter version and a new revision (the old version stays for running tasks and
+/// rollbacks until the rollout completes), and delete removes the parameters.
 #[tokio::test(start_paused = true)]
 async fn secret_environment_values_live_in_ssm() {
     use super::lifecycle::update;
@@ -240,7 +241,8 @@ async fn secret_environment_values_live_in_ssm() {
         Arc::new(FakeStacks::with_project("shop")),
         parameters.clone(),
     );
-    let name = "/defang/shop/web/TOKEN";
+    let name = "/defang/shop/web/TOKEN/v1";
+    let name_v2 = "/defang/shop/web/TOKEN/v2";
 
     // Create.
     let req = with_environment(request(), "hunter2");
@@ -273,7 +275,9 @@ async fn secret_environment_values_live_in_ssm() {
         "the output stays secret"
     );
 
-    // Update of only the secret value: new value in SSM, same revision, tasks replaced.
+    // Update of only the secret value: a new version in SSM and a new revision; version 1 is
+    // never overwritten, and goes only once the rollout completed.
+    parameters.calls.lock().unwrap().clear();
     let news = with_environment(request(), "correct-horse").inputs;
     let outputs = update(
         &env,
@@ -297,18 +301,31 @@ async fn secret_environment_values_live_in_ssm() {
             .values
             .lock()
             .unwrap()
-            .get(name)
+            .get(name_v2)
             .map(|v| v.0.as_str()),
         Some("correct-horse")
     );
-    assert_eq!(
-        ecs.task_definitions.lock().unwrap().len(),
-        1,
-        "no new revision"
+    let calls = parameters.calls.lock().unwrap().clone();
+    assert!(
+        !calls.contains(&format!("PutParameter {name}")),
+        "version 1 overwritten: {calls:?}"
     );
+    let put = calls
+        .iter()
+        .position(|c| *c == format!("PutParameter {name_v2}"));
+    let pruned = calls.iter().position(|c| c.starts_with("DeleteByPath"));
+    assert!(put < pruned, "pruned only after the rollout: {calls:?}");
+    assert!(!parameters.values.lock().unwrap().contains_key(name));
+    let tds = ecs.task_definitions.lock().unwrap().clone();
+    assert_eq!(tds.len(), 2, "a new revision");
     let last = ecs.updates.lock().unwrap().last().cloned().unwrap();
-    assert!(last.force_new_deployment, "{last:?}");
-    assert_eq!(last.task_definition_arn.as_deref(), Some(td_arn.as_str()));
+    assert!(!last.force_new_deployment, "{last:?}");
+    assert_ne!(last.task_definition_arn.as_deref(), Some(td_arn.as_str()));
+    let new_spec = &tds[last.task_definition_arn.as_deref().unwrap()];
+    assert_eq!(
+        new_spec.container.secrets,
+        vec![("TOKEN".to_string(), FakeParameters::arn(name_v2))]
+    );
 
     // A secret that is no longer secret: its parameter goes once the rollout completed.
     let mut plain_too = news.clone();
@@ -352,7 +369,7 @@ async fn secret_environment_values_live_in_ssm() {
     let names: Vec<String> = parameters.values.lock().unwrap().keys().cloned().collect();
     assert_eq!(
         names,
-        vec![name.to_string()],
+        vec![name_v2.to_string()],
         "unused parameters are pruned"
     );
     let news = plain_too;

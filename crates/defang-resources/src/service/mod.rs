@@ -12,18 +12,24 @@ pub mod domain;
 pub mod image;
 pub mod image_build;
 pub mod inputs;
+pub mod rule_priorities;
 pub mod sizing;
 pub mod status;
 pub mod task_definition;
 
 // Lifecycle over the cloud traits (not pure): create/read/update/delete and rollout waits.
 #[cfg(test)]
+mod auto_ingress_tests;
+#[cfg(test)]
 mod build_lifecycle_tests;
+mod deployed_names;
 pub mod lifecycle;
 #[cfg(test)]
 mod lifecycle_tests;
 pub mod network_stack;
 pub mod outputs;
+#[cfg(test)]
+mod ownership_tests;
 pub mod refresh;
 pub mod rollout;
 pub mod secrets;

@@ -1,15 +1,15 @@
-//! Each service's own CloudFormation stack `defang-<project>-<service>`: its security group
+//! Each service's own CloudFormation stack `defang-<project>--<service>`: its security group
 //! (ingress ports open to the load balancer only, host ports to the project's services only),
 //! its private name in the project's namespace, and for every ingress port a target group, a
 //! host rule on the HTTPS listener and an alias record `<service>--<port>.<zone>`. Replacing or
 //! deleting the service deletes this stack, and with it exactly these things.
 
 use super::inputs::{AppProtocol, PortMode, Protocol, ResolvedPort, ResolvedService};
+use super::rule_priorities::Priorities;
 use crate::cfn::{attr, r};
 use crate::cloud::HostedZone;
 use crate::project::outputs::{IngressInfo, ProjectInfo};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 pub mod outputs {
     pub const SECURITY_GROUP_ID: &str = "SecurityGroupId";
@@ -18,17 +18,6 @@ pub mod outputs {
     pub fn target_group(port: u16) -> String {
         format!("TargetGroup{port}")
     }
-}
-
-pub fn stack_name(project: &str, service: &str) -> String {
-    format!("defang-{project}-{service}")
-}
-
-/// Listener rule priorities must be unique per listener: derived from the host name, so the
-/// same service always gets the same one and different ones almost never collide.
-pub fn rule_priority(host: &str) -> u32 {
-    let digest = Sha256::digest(host.as_bytes());
-    1 + u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % 49_999
 }
 
 /// The load balancer's health check path: the path of an HTTP URL in the container health
@@ -78,13 +67,46 @@ pub fn ingress_host(svc: &ResolvedService, port: u16, zone: &str) -> String {
     format!("{}--{port}.{zone}", svc.name)
 }
 
+/// The host names the service's listener rules match: one per ingress port, and the custom
+/// domain (routed to the first ingress port) when it has one in `custom_zone`.
+pub fn rule_hosts(svc: &ResolvedService, project: &ProjectInfo, custom: bool) -> Vec<String> {
+    let Some(ingress) = &project.ingress else {
+        return Vec::new();
+    };
+    let ports: Vec<u16> = svc
+        .ports
+        .iter()
+        .filter(|p| p.mode == PortMode::Ingress)
+        .map(|p| p.target)
+        .collect();
+    let mut hosts: Vec<String> = ports
+        .iter()
+        .map(|port| ingress_host(svc, *port, &ingress.zone_name))
+        .collect();
+    if custom
+        && !ports.is_empty()
+        && let Some(domain) = &svc.domain_name
+    {
+        hosts.push(domain.to_ascii_lowercase());
+    }
+    hosts
+}
+
 /// The template; `Err` when the service has ingress ports and the project no load balancer.
-/// `custom_zone` is the user's zone holding the service's `domainName`.
+/// `custom_zone` is the user's zone holding the service's `domainName`; `priorities` has the
+/// priority of every host of [`rule_hosts`].
 pub fn render(
     svc: &ResolvedService,
     project: &ProjectInfo,
     custom_zone: Option<&HostedZone>,
+    priorities: &Priorities,
 ) -> Result<String, String> {
+    let priority = |host: &str| {
+        priorities
+            .get(&host.to_ascii_lowercase())
+            .copied()
+            .ok_or_else(|| format!("no listener rule priority was allocated for {host}"))
+    };
     let ingress_ports: Vec<&ResolvedPort> = svc
         .ports
         .iter()
@@ -101,7 +123,7 @@ pub fn render(
     };
     let mut resources = serde_json::Map::new();
     let mut outs = serde_json::Map::new();
-    let name = format!("defang-{}-{}", project.name, svc.name);
+    let name = crate::aws_names::service_stack(&project.name, &svc.name);
     let tags = json!([
         { "Key": "Name", "Value": name },
         { "Key": "defang:project", "Value": project.name },
@@ -168,11 +190,12 @@ pub fn render(
 
     if let Some(ingress) = ingress {
         for port in &ingress_ports {
+            let host = ingress_host(svc, port.target, &ingress.zone_name);
             target_group_resources(
                 svc,
                 project,
                 ingress,
-                port,
+                (port, priority(&host)?),
                 &tags,
                 &mut resources,
                 &mut outs,
@@ -181,7 +204,14 @@ pub fn render(
         if let (Some(domain), Some(zone), Some(first)) =
             (&svc.domain_name, custom_zone, ingress_ports.first())
         {
-            custom_domain_resources(domain, zone, ingress, first.target, &tags, &mut resources);
+            custom_domain_resources(
+                (domain, priority(domain)?),
+                zone,
+                ingress,
+                first.target,
+                &tags,
+                &mut resources,
+            );
         }
     }
 
@@ -198,7 +228,7 @@ pub fn render(
 /// user's zone), added to the HTTPS listener, a host rule to the same target group, and an
 /// alias record in the user's zone.
 fn custom_domain_resources(
-    domain: &str,
+    (domain, priority): (&str, u32),
     zone: &HostedZone,
     ingress: &IngressInfo,
     port: u16,
@@ -233,7 +263,7 @@ fn custom_domain_resources(
             "Type": "AWS::ElasticLoadBalancingV2::ListenerRule",
             "Properties": {
                 "ListenerArn": ingress.https_listener_arn,
-                "Priority": rule_priority(domain),
+                "Priority": priority,
                 "Conditions": [{ "Field": "host-header", "HostHeaderConfig": { "Values": [domain] } }],
                 "Actions": [{ "Type": "forward", "TargetGroupArn": r(&format!("TargetGroup{port}")) }]
             }
@@ -261,7 +291,7 @@ fn target_group_resources(
     svc: &ResolvedService,
     project: &ProjectInfo,
     ingress: &IngressInfo,
-    port: &ResolvedPort,
+    (port, priority): (&ResolvedPort, u32),
     tags: &Value,
     resources: &mut serde_json::Map<String, Value>,
     outs: &mut serde_json::Map<String, Value>,
@@ -305,7 +335,7 @@ fn target_group_resources(
             "Type": "AWS::ElasticLoadBalancingV2::ListenerRule",
             "Properties": {
                 "ListenerArn": ingress.https_listener_arn,
-                "Priority": rule_priority(&host),
+                "Priority": priority,
                 "Conditions": [{ "Field": "host-header", "HostHeaderConfig": { "Values": [host] } }],
                 "Actions": [{ "Type": "forward", "TargetGroupArn": r(&tg) }]
             }
@@ -334,6 +364,7 @@ fn target_group_resources(
 mod tests {
     use super::*;
     use crate::service::inputs::ServiceInputs;
+    use crate::service::rule_priorities::allocate;
 
     fn service(ports: serde_json::Value, health: Option<serde_json::Value>) -> ResolvedService {
         let mut v =
@@ -358,6 +389,7 @@ mod tests {
             build_project: None,
             vpc_id: "vpc-1".into(),
             private_namespace_id: Some("ns-1".into()),
+            load_balancer_policy: None,
             ingress: with_lb.then(|| IngressInfo {
                 zone_id: "Z1".into(),
                 zone_name: "shop.alice.defang.app".into(),
@@ -371,7 +403,9 @@ mod tests {
     }
 
     fn parsed(svc: &ResolvedService, lb: bool) -> serde_json::Value {
-        serde_json::from_str(&render(svc, &project(lb), None).unwrap()).unwrap()
+        let project = project(lb);
+        let priorities = allocate(&rule_hosts(svc, &project, false), &[]).unwrap();
+        serde_json::from_str(&render(svc, &project, None, &priorities).unwrap()).unwrap()
     }
 
     #[test]
@@ -414,11 +448,11 @@ mod tests {
     #[test]
     fn ingress_without_load_balancer_says_what_to_do() {
         let svc = service(serde_json::json!([{"target": 80}]), None);
-        let err = render(&svc, &project(false), None).unwrap_err();
+        let err = render(&svc, &project(false), None, &Priorities::new()).unwrap_err();
         assert!(err.contains("loadBalancer: true"), "{err}");
         // Host ports alone need no load balancer.
         let svc = service(serde_json::json!([{"target": 80, "mode": "host"}]), None);
-        assert!(render(&svc, &project(false), None).is_ok());
+        assert!(render(&svc, &project(false), None, &Priorities::new()).is_ok());
     }
 
     #[test]
@@ -448,8 +482,14 @@ mod tests {
             id: "ZUSER".into(),
             name: "example.com".into(),
         };
-        let t: serde_json::Value =
-            serde_json::from_str(&render(&svc, &project(true), Some(&zone)).unwrap()).unwrap();
+        let t: serde_json::Value = serde_json::from_str(
+            &render(&svc, &project(true), Some(&zone), &{
+                let project = project(true);
+                allocate(&rule_hosts(&svc, &project, true), &[]).unwrap()
+            })
+            .unwrap(),
+        )
+        .unwrap();
         let res = &t["Resources"];
         assert_eq!(
             res["CustomCertificate"]["Properties"]["DomainName"],
@@ -472,10 +512,27 @@ mod tests {
     }
 
     #[test]
-    fn priorities_are_stable_and_in_range() {
-        let a = rule_priority("web--80.shop.alice.defang.app");
-        assert_eq!(a, rule_priority("web--80.shop.alice.defang.app"));
-        assert!((1..50_000).contains(&a));
-        assert_ne!(a, rule_priority("api--80.shop.alice.defang.app"));
+    fn rules_take_the_allocated_priorities() {
+        let svc = service(json!([{ "target": 80 }, { "target": 8080 }]), None);
+        let project = project(true);
+        let hosts = rule_hosts(&svc, &project, false);
+        assert_eq!(
+            hosts,
+            vec![
+                "web--80.shop.alice.defang.app".to_string(),
+                "web--8080.shop.alice.defang.app".to_string()
+            ]
+        );
+        let priorities: Priorities = [(hosts[0].clone(), 11), (hosts[1].clone(), 12)].into();
+        let res: serde_json::Value =
+            serde_json::from_str(&render(&svc, &project, None, &priorities).unwrap()).unwrap();
+        assert_eq!(res["Resources"]["HostRule80"]["Properties"]["Priority"], 11);
+        assert_eq!(
+            res["Resources"]["HostRule8080"]["Properties"]["Priority"],
+            12
+        );
+        // A host without a priority is a bug, said as such.
+        let err = render(&svc, &project, None, &Priorities::new()).unwrap_err();
+        assert!(err.contains("no listener rule priority"), "{err}");
     }
 }

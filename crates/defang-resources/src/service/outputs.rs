@@ -4,9 +4,9 @@
 use super::domain;
 use super::inputs::ResolvedService;
 use super::status::ServiceStatus;
+use crate::aws_names;
 use crate::cloud::ServiceState;
 use crate::cloud_env::Env;
-use crate::project::inputs::cluster_name;
 use pulumi_plugin::{PropertyMap, Value};
 use std::collections::BTreeSet;
 
@@ -121,7 +121,7 @@ pub fn service_outputs(
         &mut out,
         "clusterName",
         &["project"],
-        Value::from(cluster_name(&svc.project)),
+        Value::from(aws_names::cluster(&svc.project)),
     );
     // A service built from source has its image only once its build is done. A secret
     // `image` stays secret as `deployedImage` (the machinery only carries secretness along the

@@ -8,15 +8,15 @@ use super::rollout::describe_one;
 use super::secrets;
 use super::status::rollout_status;
 use super::task_definition::inputs_from_task_definition;
+use crate::aws_names;
 use crate::cloud_env::Env;
-use crate::project::inputs::cluster_name;
 use pulumi_plugin::value::to_properties;
 use pulumi_plugin::{Context, Error, PropertyMap, ReadRequest, ReadResponse, Value};
 
 pub async fn read(env: &Env, req: ReadRequest, _ctx: Context) -> Result<ReadResponse, Error> {
     let (project, name) = parse_id(&req.id)?;
     let ecs = env.cloud.ecs.as_ref();
-    let Some(state) = describe_one(ecs, &cluster_name(project), name).await? else {
+    let Some(state) = describe_one(ecs, &aws_names::cluster(project), name).await? else {
         return Ok(ReadResponse::gone());
     };
     if !state.is_active() {
@@ -92,7 +92,13 @@ fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &st
         && let Some(image) = &live.image
         && *image != old.image
     {
-        inputs.insert("image".into(), Value::from(image.as_str()));
+        // A secret image reference stays secret (and so does `deployedImage`, made from it).
+        let value = Value::from(image.as_str());
+        let secret = old_inputs.get("image").is_some_and(Value::is_secret);
+        inputs.insert(
+            "image".into(),
+            if secret { value.into_secret() } else { value },
+        );
     }
     // Secret values are referenced from SSM and cannot be read back: only plain values are
     // compared, and the user's secret ones are kept as they are.
@@ -204,5 +210,30 @@ mod drift_tests {
         assert_eq!(inputs["replicas"], Value::Number(3.0));
         assert!(!inputs.contains_key("image"), "{inputs:?}");
         decode(&inputs, "web").expect("refresh's inputs decode");
+    }
+
+    /// An image changed outside Pulumi: a secret image reference stays secret in the inputs
+    /// refresh records (and so in `deployedImage`).
+    #[test]
+    fn a_drifted_secret_image_stays_secret() {
+        let mut old_inputs = PropertyMap::new();
+        for (k, v) in [("project", "shop"), ("name", "web")] {
+            old_inputs.insert(k.into(), Value::from(v));
+        }
+        old_inputs.insert(
+            "image".into(),
+            Value::from("registry.example.com/private/web:1").into_secret(),
+        );
+        let live = ServiceInputs {
+            project: "shop".into(),
+            image: Some("registry.example.com/private/web:2".into()),
+            replicas: Some(1),
+            ..Default::default()
+        };
+        let inputs = with_drift(&old_inputs, &live, "web");
+        assert_eq!(
+            inputs["image"],
+            Value::from("registry.example.com/private/web:2").into_secret()
+        );
     }
 }

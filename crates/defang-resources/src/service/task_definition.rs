@@ -17,8 +17,7 @@ use crate::cloud::{
 use crate::project::ProjectInfo;
 use std::collections::{BTreeMap, BTreeSet};
 
-pub const PROJECT_TAG: &str = "defang:project";
-pub const SERVICE_TAG: &str = "defang:service";
+pub use crate::ownership::{PROJECT_TAG, SERVICE_TAG};
 /// The ingress ports (`80/tcp 443/tcp`), so that refresh and import can tell ingress from host
 /// ports: a task definition alone does not say how a port is exposed.
 pub const INGRESS_PORTS_TAG: &str = "defang:ingress-ports";
@@ -30,11 +29,6 @@ const HEALTH_CHECK_RETRIES: u32 = 3;
 
 /// ECS port mapping names are at most 64 characters.
 const MAX_PORT_NAME_LEN: usize = 64;
-
-/// `<project>-<service>`: one family per service, its revisions the service's history.
-pub fn family(project: &str, service: &str) -> String {
-    format!("{project}-{service}")
-}
 
 /// `<service>-<port>-<protocol>`, unique in the task definition (ports are unique per
 /// protocol); a long service name is cut to fit ECS's 64 characters.
@@ -58,7 +52,7 @@ pub fn plan_task_definition(
     let mut secrets = secrets.to_vec();
     secrets.sort();
     TaskDefinitionSpec {
-        family: family(&service.project, &service.name),
+        family: crate::aws_names::task_family(&service.project, &service.name),
         cpu: service.size.cpu_units,
         memory: service.size.memory_mib,
         cpu_architecture: match service.platform {
@@ -264,6 +258,7 @@ mod tests {
             build_project: None,
             vpc_id: "vpc-1".into(),
             private_namespace_id: None,
+            load_balancer_policy: None,
             ingress: None,
         }
     }
@@ -306,7 +301,7 @@ mod tests {
         }));
         let spec = plan_task_definition(&svc, &project(), "us-east-1", &[]);
         let expected = TaskDefinitionSpec {
-            family: "shop-web".into(),
+            family: "defang-shop-S-web".into(),
             cpu: 1024,
             memory: 3072,
             cpu_architecture: CpuArchitecture::Arm64,

@@ -1,18 +1,19 @@
 //! Delete of a service: the ECS service (scaled down and drained), its secret parameters, its
 //! task definition revisions, its own stack and its image repository.
 
+use super::deployed_names;
 use super::lifecycle::{DEFAULT_TIMEOUT, ecs_failed, parse_id};
-use super::network_stack;
 use super::secrets;
+use crate::aws_names;
 use crate::cloud_env::Env;
-use crate::project::inputs::cluster_name;
+use crate::ownership::{Claim, PROJECT_TAG, SERVICE_TAG};
 use pulumi_plugin::{Context, DeleteRequest, Error};
 
 pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
     let (project, name) = parse_id(&req.id)?;
     let ecs = env.cloud.ecs.as_ref();
-    let cluster = cluster_name(project);
+    let cluster = aws_names::cluster(project);
     ecs.delete_service(&cluster, name)
         .await
         .map_err(ecs_failed)?;
@@ -24,23 +25,60 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
         .delete_by_path(&secrets::parameter_prefix(project, name))
         .await
         .map_err(|e| Error::Failed(format!("SSM Parameter Store: {e}")))?;
-    // Then its security group, private name, target groups, rules and records.
-    crate::stack_ops::delete_and_wait(
-        env.cloud.stacks.as_ref(),
-        &network_stack::stack_name(project, name),
-        &req.urn,
-        &ctx,
-    )
-    .await?;
-    let family = super::task_definition::family(project, name);
-    for arn in ecs
-        .list_task_definitions(&family)
-        .await
-        .map_err(ecs_failed)?
-    {
-        ecs.deregister_task_definition(&arn)
+    // Then its security group, private name, target groups, rules and records: its own stack,
+    // only if its tags say so (the old stack names were ambiguous).
+    let stacks = env.cloud.stacks.as_ref();
+    let (stack_name, stack) = deployed_names::service_stack(stacks, project, name).await?;
+    let claim = Claim::service(project, name, None);
+    match stack {
+        Some(found) if claim.holds(|k| found.tags.get(k).map(String::as_str)) => {
+            crate::stack_ops::delete_and_wait(stacks, &stack_name, &claim, &ctx).await?;
+        }
+        Some(found) => {
+            ctx.log
+                .warn(&format!(
+                    "CloudFormation stack {stack_name} is not this service's (its tags say otherwise): left untouched ({})",
+                    found.status
+                ))
+                .await;
+        }
+        None => {}
+    }
+    let deployed = req
+        .old_outputs
+        .get("taskDefinitionArn")
+        .and_then(pulumi_plugin::Value::as_str);
+    for (family, shared) in deployed_names::task_families(project, name, deployed) {
+        for arn in ecs
+            .list_task_definitions(&family)
             .await
-            .map_err(ecs_failed)?;
+            .map_err(ecs_failed)?
+        {
+            // A family name another service could share: not the revisions tagged as another
+            // service's (untagged ones are what an imported service brought along).
+            if shared {
+                let revision = ecs
+                    .describe_task_definition(&arn)
+                    .await
+                    .map_err(ecs_failed)?;
+                let tag = |key: &str| {
+                    revision.as_ref().and_then(|td| {
+                        td.spec
+                            .tags
+                            .iter()
+                            .find(|(k, _)| k == key)
+                            .map(|(_, v)| v.as_str())
+                    })
+                };
+                let others = |key: &str, ours: &str| tag(key).is_some_and(|v| v != ours);
+                if others(PROJECT_TAG, project) || others(SERVICE_TAG, name) {
+                    continue;
+                }
+            }
+            ecs.deregister_task_definition(&arn)
+                .await
+                .map_err(ecs_failed)?;
+        }
     }
     // Images built for the service go with it (a missing repository is fine).
     env.cloud

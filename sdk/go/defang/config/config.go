@@ -22,7 +22,18 @@ func GetDomainSuffix(ctx *pulumi.Context) string {
 	return value
 }
 
-// The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it replaces every resource of the provider.
+// The most times a throttled or failed AWS call is retried after its first attempt, with exponential backoff and jitter (up to 20 s a wait). Defaults to 25, as pulumi-aws; 0 to 100.
+func GetMaxRetries(ctx *pulumi.Context) int {
+	v, err := config.TryInt(ctx, "defang:maxRetries")
+	if err == nil {
+		return v
+	}
+	var value int
+	value = 25
+	return value
+}
+
+// The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it is an update, not a replacement: the same account may be reached through another profile.
 func GetProfile(ctx *pulumi.Context) string {
 	return config.Get(ctx, "defang:profile")
 }

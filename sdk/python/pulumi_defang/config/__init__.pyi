@@ -19,9 +19,14 @@ domainSuffix: str
 The domain that service domains end in: `<service>--<port>.<project>.<username>.<domainSuffix>`. Defaults to `defang.app`.
 """
 
+maxRetries: int
+"""
+The most times a throttled or failed AWS call is retried after its first attempt, with exponential backoff and jitter (up to 20 s a wait). Defaults to 25, as pulumi-aws; 0 to 100.
+"""
+
 profile: Optional[str]
 """
-The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it replaces every resource of the provider.
+The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it is an update, not a replacement: the same account may be reached through another profile.
 """
 
 region: Optional[str]

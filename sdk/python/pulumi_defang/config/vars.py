@@ -28,9 +28,16 @@ class _ExportableConfig(types.ModuleType):
         return __config__.get('domainSuffix') or 'defang.app'
 
     @_builtins.property
+    def max_retries(self) -> int:
+        """
+        The most times a throttled or failed AWS call is retried after its first attempt, with exponential backoff and jitter (up to 20 s a wait). Defaults to 25, as pulumi-aws; 0 to 100.
+        """
+        return __config__.get_int('maxRetries') or 25
+
+    @_builtins.property
     def profile(self) -> Optional[str]:
         """
-        The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it replaces every resource of the provider.
+        The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When unset, `AWS_PROFILE` or the default profile. Changing it is an update, not a replacement: the same account may be reached through another profile.
         """
         return __config__.get('profile')
 

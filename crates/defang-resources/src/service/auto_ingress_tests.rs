@@ -1,0 +1,149 @@
+//! The first service with an ingress port makes its project's load balancer (issue 9 item 5:
+//! preview never promises what `up` refuses), on scripted fakes.
+
+use super::lifecycle::{check, create};
+use crate::cloud::RolloutState;
+use crate::testing::*;
+use pulumi_plugin::{CheckRequest, CreateRequest, Error, PropertyMap, Value};
+use std::sync::Arc;
+
+fn request(name: &str) -> CreateRequest {
+    let port: PropertyMap = [
+        ("target".to_string(), Value::Number(80.0)),
+        ("mode".to_string(), Value::from("ingress")),
+    ]
+    .into();
+    let inputs: PropertyMap = [
+        ("project", Value::from("shop")),
+        ("name", Value::from(name)),
+        ("image", Value::from("nginx")),
+        ("ports", Value::Array(vec![Value::Object(port)])),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    CreateRequest {
+        urn: format!("urn:pulumi:t::p::defang:index:Service::{name}"),
+        name: name.into(),
+        type_token: super::lifecycle::TOKEN.into(),
+        inputs,
+        timeout: None,
+        preview: false,
+    }
+}
+
+/// A project stack whose load balancer policy is `policy`, without a load balancer.
+fn project(policy: &str) -> Arc<FakeStacks> {
+    let stacks = FakeStacks::with_project("shop");
+    {
+        let mut all = stacks.stacks.lock().unwrap();
+        let s = all.get_mut("defang-shop").unwrap();
+        s.outputs
+            .insert("LoadBalancerPolicy".into(), policy.to_string());
+        s.tags
+            .insert(crate::ownership::PROJECT_TAG.into(), "shop".into());
+    }
+    Arc::new(stacks)
+}
+
+fn completing(names: &[&str]) -> Arc<FakeEcs> {
+    let ecs = Arc::new(FakeEcs::default());
+    for name in names {
+        ecs.scripts.lock().unwrap().insert(
+            name.to_string(),
+            [service_state(
+                name,
+                1,
+                deployment("d-1", RolloutState::Completed, 1, 0, 0),
+                &[],
+            )]
+            .into(),
+        );
+    }
+    ecs
+}
+
+fn count(stacks: &FakeStacks, call: &str) -> usize {
+    stacks
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| *c == call)
+        .count()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_first_ingress_service_makes_the_projects_load_balancer() {
+    let stacks = project("auto");
+    let env = Arc::new(env(completing(&["web", "www"]), stacks.clone()));
+    // Check does not refuse the port: the project makes its load balancer when needed.
+    let checked = check(
+        Some(&env),
+        &CheckRequest {
+            urn: request("web").urn,
+            name: "web".into(),
+            type_token: super::lifecycle::TOKEN.into(),
+            olds: PropertyMap::new(),
+            news: request("web").inputs,
+        },
+    )
+    .await;
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    // Two ingress services at once: both deploy, one turns ingress on.
+    let tasks: Vec<_> = ["web", "www"]
+        .into_iter()
+        .map(|name| {
+            let env = env.clone();
+            tokio::spawn(async move { create(&env, request(name), context(None)).await })
+        })
+        .collect();
+    for t in tasks {
+        let created = t.await.unwrap().expect("create");
+        assert_eq!(
+            created.outputs["status"],
+            Value::from("SERVICE_DEPLOYMENT_COMPLETED")
+        );
+    }
+    assert_eq!(count(&stacks, "UpdateStackParameters"), 1);
+    let all = stacks.stacks.lock().unwrap();
+    assert!(all["defang-shop"].outputs.contains_key("LoadBalancerArn"));
+    assert!(all.contains_key("defang-shop-S-web") && all.contains_key("defang-shop-S-www"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_project_with_load_balancer_false_refuses_ingress_before_anything_is_made() {
+    let stacks = project("never");
+    let ecs = completing(&["web"]);
+    let env = env(ecs.clone(), stacks.clone());
+    let checked = check(
+        Some(&env),
+        &CheckRequest {
+            urn: request("web").urn,
+            name: "web".into(),
+            type_token: super::lifecycle::TOKEN.into(),
+            olds: PropertyMap::new(),
+            news: request("web").inputs,
+        },
+    )
+    .await;
+    assert_eq!(checked.failures.len(), 1, "{:?}", checked.failures);
+    assert_eq!(checked.failures[0].property, "ports[0].mode");
+    assert!(checked.failures[0].reason.contains("`loadBalancer: false`"));
+    let err = create(&env, request("web"), context(None))
+        .await
+        .unwrap_err();
+    let Error::Failed(message) = err else {
+        panic!("{err:?}")
+    };
+    assert!(message.contains("`loadBalancer: false`"), "{message}");
+    assert_eq!(count(&stacks, "UpdateStackParameters"), 0);
+    assert_eq!(count(&stacks, "CreateStack"), 0);
+    assert!(
+        ecs.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|c| !c.starts_with("Register"))
+    );
+}

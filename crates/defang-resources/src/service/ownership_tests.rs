@@ -1,0 +1,192 @@
+//! Names that cannot collide, ownership proven before any side effect, and CloudFormation's
+//! answers (lost responses, states) handled: on scripted fakes.
+
+use super::lifecycle::create;
+use crate::cloud::{RolloutState, StackState};
+use crate::ownership::{OWNER_TAG, PROJECT_TAG, SERVICE_TAG, owner_id};
+use crate::testing::*;
+use pulumi_plugin::{CreateRequest, Error, PropertyMap, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+const URN: &str = "urn:pulumi:t::p::defang:index:Service::web";
+
+fn request() -> CreateRequest {
+    let inputs: PropertyMap = [
+        ("project", Value::from("shop")),
+        ("name", Value::from("web")),
+        ("image", Value::from("nginx")),
+        ("environment", {
+            let env: BTreeMap<String, Value> =
+                BTreeMap::from([("TOKEN".to_string(), Value::from("s3cret").into_secret())]);
+            Value::Object(env.into_iter().collect())
+        }),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    CreateRequest {
+        urn: URN.into(),
+        name: "web".into(),
+        type_token: super::lifecycle::TOKEN.into(),
+        inputs,
+        timeout: None,
+        preview: false,
+    }
+}
+
+fn completing_ecs() -> Arc<FakeEcs> {
+    let ecs = Arc::new(FakeEcs::default());
+    ecs.script.lock().unwrap().extend([service_state(
+        "web",
+        1,
+        deployment("d-1", RolloutState::Completed, 1, 0, 0),
+        &[],
+    )]);
+    ecs
+}
+
+fn stack(name: &str, tags: &[(&str, &str)]) -> StackState {
+    StackState {
+        id: format!("arn:stack/{name}"),
+        name: name.into(),
+        status: "CREATE_COMPLETE".into(),
+        status_reason: None,
+        outputs: BTreeMap::from([("Marker".to_string(), "theirs".to_string())]),
+        tags: tags
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+/// Project `shop-web`'s stack was `defang-shop-web`, the old name of service `web` of project
+/// `shop`: the service used to send it an UpdateStack with its own template.
+#[tokio::test(start_paused = true)]
+async fn another_projects_stack_of_the_old_service_name_is_untouched() {
+    let stacks = Arc::new(FakeStacks::with_project("shop"));
+    let theirs = stack("defang-shop-web", &[(PROJECT_TAG, "shop-web")]);
+    stacks
+        .stacks
+        .lock()
+        .unwrap()
+        .insert(theirs.name.clone(), theirs.clone());
+    let env = env(completing_ecs(), stacks.clone());
+    create(&env, request(), context(None))
+        .await
+        .expect("create");
+    let all = stacks.stacks.lock().unwrap();
+    assert_eq!(all["defang-shop-web"], theirs, "the other project's stack");
+    let ours = &all["defang-shop-S-web"];
+    assert_eq!(ours.tags[SERVICE_TAG], "web");
+    assert_eq!(ours.tags[OWNER_TAG], owner_id(URN));
+}
+
+/// A service deployed with the old names keeps its stack (renaming it would recreate its
+/// security group, routing and DNS).
+#[tokio::test(start_paused = true)]
+async fn a_service_deployed_under_the_old_name_keeps_its_stack() {
+    let stacks = Arc::new(FakeStacks::with_project("shop"));
+    let old = stack(
+        "defang-shop-web",
+        &[
+            (PROJECT_TAG, "shop"),
+            (SERVICE_TAG, "web"),
+            (OWNER_TAG, &owner_id(URN)),
+        ],
+    );
+    stacks.stacks.lock().unwrap().insert(old.name.clone(), old);
+    let env = env(completing_ecs(), stacks.clone());
+    create(&env, request(), context(None))
+        .await
+        .expect("create");
+    let all = stacks.stacks.lock().unwrap();
+    assert!(!all.contains_key("defang-shop-S-web"), "{:?}", all.keys());
+    assert_eq!(all["defang-shop-web"].status, "UPDATE_COMPLETE");
+}
+
+/// A stack of the service's name made by someone else stops the create before anything is
+/// written: no secret, no task definition, no ECS service.
+#[tokio::test(start_paused = true)]
+async fn a_stack_owned_by_someone_else_stops_the_create_before_any_side_effect() {
+    let stacks = Arc::new(FakeStacks::with_project("shop"));
+    let theirs = stack(
+        "defang-shop-S-web",
+        &[
+            (PROJECT_TAG, "shop"),
+            (SERVICE_TAG, "web"),
+            (OWNER_TAG, "someone-else"),
+        ],
+    );
+    stacks
+        .stacks
+        .lock()
+        .unwrap()
+        .insert(theirs.name.clone(), theirs.clone());
+    let ecs = completing_ecs();
+    let parameters = Arc::new(FakeParameters::default());
+    let env = env_with_parameters(ecs.clone(), stacks.clone(), parameters.clone());
+    let err = create(&env, request(), context(None)).await.unwrap_err();
+    let Error::Failed(message) = err else {
+        panic!("{err:?}")
+    };
+    assert!(message.contains("defang-shop-S-web"), "{message}");
+    assert!(message.contains("left untouched"), "{message}");
+    assert!(
+        message.contains("pulumi import defang:index:Service"),
+        "{message}"
+    );
+    assert!(parameters.calls.lock().unwrap().is_empty());
+    let calls = ecs.calls.lock().unwrap();
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.starts_with("RegisterTaskDefinition") || c.starts_with("CreateService")),
+        "{calls:?}"
+    );
+    assert_eq!(stacks.stacks.lock().unwrap()["defang-shop-S-web"], theirs);
+}
+
+/// CreateStack made the stack, its answer was lost, the SDK retried and got AlreadyExists:
+/// the stack is ours (its tags), so the create goes on.
+#[tokio::test(start_paused = true)]
+async fn a_lost_create_stack_response_adopts_our_stack() {
+    let stacks = Arc::new(FakeStacks::with_project("shop"));
+    stacks.faults.lock().unwrap().lose_create_response = true;
+    let env = env(completing_ecs(), stacks.clone());
+    let created = create(&env, request(), context(None))
+        .await
+        .expect("create");
+    assert_eq!(
+        created.outputs["status"],
+        Value::from("SERVICE_DEPLOYMENT_COMPLETED")
+    );
+    assert!(
+        stacks
+            .stacks
+            .lock()
+            .unwrap()
+            .contains_key("defang-shop-S-web")
+    );
+}
+
+/// A first create that fails after it made things (a secret, a task definition, a stack that
+/// rolled back) keeps the service in the state with its id, so `destroy` finds it all.
+#[tokio::test(start_paused = true)]
+async fn a_create_that_fails_after_side_effects_is_a_partial_failure() {
+    let stacks = Arc::new(FakeStacks::with_project("shop"));
+    stacks.faults.lock().unwrap().create_status = Some("ROLLBACK_COMPLETE".into());
+    let env = env(completing_ecs(), stacks.clone());
+    let err = create(&env, request(), context(None)).await.unwrap_err();
+    let Error::ResourceInitFailed(state) = err else {
+        panic!("not a partial failure: {err:?}")
+    };
+    assert_eq!(state.id, "shop/web");
+    assert_eq!(
+        state.outputs["status"],
+        Value::from("SERVICE_DEPLOYMENT_FAILED")
+    );
+    let reason = state.reasons.join(" ");
+    assert!(reason.contains("ROLLBACK_COMPLETE"), "{reason}");
+    assert!(!reason.contains("s3cret"), "{reason}");
+}
