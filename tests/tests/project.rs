@@ -234,7 +234,17 @@ async fn project_with_its_own_domain() {
     let purn = urn(PROJECT, "main");
     let cfn = moto.cloudformation().await;
 
-    // `domain` needs the load balancer.
+    // `domain` needs the load balancer: not with `loadBalancer: false` (unset is fine: the
+    // first ingress service makes it).
+    let (_, failures) = p
+        .check(
+            &purn,
+            &PropertyMap::new(),
+            &props(json!({ "name": name, "domain": "apps.example.com", "loadBalancer": false })),
+        )
+        .await;
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].property, "domain");
     let (_, failures) = p
         .check(
             &purn,
@@ -242,8 +252,7 @@ async fn project_with_its_own_domain() {
             &props(json!({ "name": name, "domain": "apps.example.com" })),
         )
         .await;
-    assert_eq!(failures.len(), 1, "{failures:?}");
-    assert_eq!(failures[0].property, "domain");
+    assert!(failures.is_empty(), "{failures:?}");
 
     let news = props(json!({ "name": name, "loadBalancer": true, "domain": "apps.example.com" }));
     let (inputs, failures) = p.check(&purn, &PropertyMap::new(), &news).await;
