@@ -166,9 +166,19 @@ async fn update_and_wait(
     }
 }
 
-/// Waits for the operation just started and tells how it ended.
+/// Waits for the operation just started and tells how it ended. A stack just created may not
+/// be listed for a moment (DescribeStacks is eventually consistent): it is looked for again
+/// for a few seconds before it counts as gone.
 async fn settled(stacks: &dyn Stacks, name: &str, ctx: &Context) -> Result<Applied, Error> {
-    match wait_for_stack(stacks, name, ctx).await? {
+    let mut waited = wait_for_stack(stacks, name, ctx).await?;
+    for _ in 0..5 {
+        if waited.is_some() {
+            break;
+        }
+        ctx.sleep(Duration::from_secs(2)).await?;
+        waited = wait_for_stack(stacks, name, ctx).await?;
+    }
+    match waited {
         Some(state) if is_success(&state.status) => Ok(Applied::Done(state)),
         Some(state) => Ok(Applied::Failed {
             reason: format!(
@@ -331,6 +341,20 @@ mod tests {
                 "{status}: {calls:?}"
             );
         }
+    }
+
+    /// DescribeStacks right after CreateStack may not list the stack yet.
+    #[tokio::test(start_paused = true)]
+    async fn a_new_stack_not_yet_listed_is_waited_for() {
+        let stacks = FakeStacks::default();
+        stacks.faults.lock().unwrap().invisible_after_create = 2;
+        let claim = Claim::project("shop", Some(URN));
+        let state = apply_stack(&stacks, &request("{}"), &claim, &context(None))
+            .await
+            .unwrap()
+            .done()
+            .expect("created");
+        assert_eq!(state.status, "CREATE_COMPLETE");
     }
 
     #[tokio::test(start_paused = true)]

@@ -22,6 +22,10 @@ pub struct FakeEcs {
     pub calls: Mutex<Vec<String>>,
     /// Every UpdateService request, in order.
     pub updates: Mutex<Vec<ServiceUpdate>>,
+    /// After CreateService, this many DescribeServices calls do not list the new service yet
+    /// (ECS is eventually consistent).
+    pub invisible_after_create: Mutex<usize>,
+    hidden_describes: Mutex<usize>,
 }
 
 impl FakeEcs {
@@ -90,6 +94,7 @@ impl Ecs for FakeEcs {
             .lock()
             .unwrap()
             .insert(spec.name.clone(), state.clone());
+        *self.hidden_describes.lock().unwrap() = *self.invisible_after_create.lock().unwrap();
         Ok(state)
     }
 
@@ -113,6 +118,13 @@ impl Ecs for FakeEcs {
     ) -> CloudResult<Vec<ServiceState>> {
         self.record("DescribeServices");
         self.record(&format!("DescribeServices x{}", names.len()));
+        {
+            let mut hidden = self.hidden_describes.lock().unwrap();
+            if *hidden > 0 {
+                *hidden -= 1;
+                return Ok(Vec::new());
+            }
+        }
         let mut updates = Vec::new();
         {
             let mut scripts = self.scripts.lock().unwrap();
@@ -219,6 +231,9 @@ pub struct StackFaults {
     pub no_changes: bool,
     /// The client tokens of every create, update and delete, in order.
     pub tokens: Vec<String>,
+    /// After CreateStack, this many DescribeStacks calls do not list the new stack yet.
+    pub invisible_after_create: usize,
+    hidden_describes: usize,
 }
 
 impl FakeStacks {
@@ -259,6 +274,13 @@ impl FakeStacks {
 impl Stacks for FakeStacks {
     async fn describe_stack(&self, name: &str) -> CloudResult<Option<StackState>> {
         self.calls.lock().unwrap().push("DescribeStacks".into());
+        {
+            let mut faults = self.faults.lock().unwrap();
+            if faults.hidden_describes > 0 {
+                faults.hidden_describes -= 1;
+                return Ok(None);
+            }
+        }
         Ok(self.stacks.lock().unwrap().get(name).cloned())
     }
     async fn create_stack(&self, request: &StackRequest) -> CloudResult<String> {
@@ -276,6 +298,7 @@ impl Stacks for FakeStacks {
             )));
         }
         stacks.insert(request.name.clone(), stack);
+        faults.hidden_describes = faults.invisible_after_create;
         if faults.lose_create_response {
             faults.lose_create_response = false;
             return Err(CloudError::AlreadyExists(format!(

@@ -33,9 +33,116 @@ impl Backoff {
     }
 }
 
+/// Errors AWS clears by itself a little later, which the SDK does not retry: a resource it has
+/// not finished wiring (a target group whose listener rule CloudFormation just made, an IAM
+/// role not yet assumable everywhere), and limits that free up (CodeBuild's concurrent builds,
+/// concurrent revisions of one task family). Throttling and 5xx are the SDK's to retry: after
+/// its 25 retries they are an outage, not something to wait out for half an hour.
+const SETTLING: &[&str] = &[
+    "does not have an associated load balancer",
+    "unable to assume the role",
+    "unable to assume role",
+    "not authorized to perform: sts:assumerole",
+    "role is not valid",
+    "accountlimitexceeded",
+    "too many concurrent attempts",
+];
+
+/// Whether `err` is one AWS clears by itself (see [`SETTLING`]).
+pub fn is_settling(err: &crate::cloud::CloudError) -> bool {
+    let text = err.to_string().to_ascii_lowercase();
+    SETTLING.iter().any(|p| text.contains(p))
+}
+
+/// Runs `op` until it succeeds, fails for good, or the context's deadline or Cancel ends the
+/// wait, retrying errors AWS clears by itself with backoff (2 s up to 30 s), and saying so in
+/// the resource's status. The last error is returned when the wait ends.
+pub async fn retry_settling<T, F, Fut>(
+    ctx: &pulumi_plugin::Context,
+    what: &str,
+    mut op: F,
+) -> Result<T, crate::cloud::CloudError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::cloud::CloudError>>,
+{
+    let mut backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(30));
+    loop {
+        match op().await {
+            Err(err) if is_settling(&err) => {
+                ctx.log
+                    .status(&format!("{what}: AWS is not ready yet, retrying ({err})"))
+                    .await;
+                if ctx.sleep(backoff.next_delay()).await.is_err() {
+                    return Err(err);
+                }
+            }
+            done => return done,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cloud::CloudError;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test(start_paused = true)]
+    async fn settling_errors_are_retried_until_they_clear_and_others_are_not() {
+        let ctx = crate::testing::context(None);
+        let calls = AtomicUsize::new(0);
+        let got = retry_settling(&ctx, "create service", || async {
+            match calls.fetch_add(1, Ordering::SeqCst) {
+                0 => Err(CloudError::Invalid(
+                    "create ECS service: InvalidParameterException: The target group with targetGroupArn arn:tg does not have an associated load balancer.".into(),
+                )),
+                1 => Err(CloudError::Invalid(
+                    "start CodeBuild build: InvalidInputException: CodeBuild is not authorized to perform: sts:AssumeRole on arn:role".into(),
+                )),
+                2 => Err(CloudError::Transient("AccountLimitExceededException".into())),
+                _ => Ok(7),
+            }
+        })
+        .await;
+        assert_eq!(got.unwrap(), 7);
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+
+        let calls = AtomicUsize::new(0);
+        let got: Result<(), _> = retry_settling(&ctx, "x", || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(CloudError::Invalid("ValidationError: bad template".into()))
+        })
+        .await;
+        assert!(got.is_err());
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "a real error is not retried"
+        );
+        let got: Result<(), _> = retry_settling(&ctx, "x", || async {
+            Err(CloudError::Transient("HTTP 503 after 26 attempts".into()))
+        })
+        .await;
+        assert!(
+            got.is_err(),
+            "an outage outlasting the SDK's retries is not waited out"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_deadline_ends_the_retries_with_the_last_error() {
+        let ctx = crate::testing::context(Some(Duration::from_secs(60)));
+        let started = tokio::time::Instant::now();
+        let got: Result<(), _> = retry_settling(&ctx, "x", || async {
+            Err(CloudError::Transient(
+                "start CodeBuild build: AccountLimitExceededException: Cannot have more than 20 active builds".into(),
+            ))
+        })
+        .await;
+        assert!(got.unwrap_err().to_string().contains("more than 20"));
+        assert!(started.elapsed() <= Duration::from_secs(61));
+    }
 
     #[test]
     fn grows_to_max_and_resets() {

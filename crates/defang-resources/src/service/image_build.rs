@@ -11,7 +11,6 @@ use crate::build::{
 };
 use crate::cloud::{BuildRequest, BuildState, BuildStatus};
 use crate::cloud_env::Env;
-use crate::ownership::client_token;
 use crate::project::ProjectInfo;
 use crate::project::template::repository_prefix;
 use pulumi_plugin::{Context, Error};
@@ -148,7 +147,6 @@ fn failed(what: &str, err: impl std::fmt::Display) -> Error {
 pub async fn build_image(
     env: &Env,
     ctx: &Context,
-    urn: &str,
     svc: &ResolvedService,
     project: &ProjectInfo,
 ) -> Result<BuiltImage, BuildFailure> {
@@ -279,14 +277,16 @@ pub async fn build_image(
         // Unique per attempt: CodeBuild answers a repeated token with the earlier build (for
         // minutes), so a retry after a failed build must not reuse it; the SDK's own retries
         // of this one call keep it.
-        idempotency_token: client_token(urn, "build", &format!("{hash}/{}", attempt_nonce())),
+        idempotency_token: crate::ownership::attempt_token("start-build"),
         log_stream_prefix: format!("builds/{}", svc.name),
     };
-    let build_id = cloud
-        .builds
-        .start_build(&request)
-        .await
-        .map_err(|e| failed("CodeBuild", e))?;
+    // The build role may not be assumable yet (a project just made), or the account's
+    // concurrent builds all taken: both clear by themselves.
+    let build_id = crate::wait::retry_settling(ctx, "start CodeBuild build", || {
+        cloud.builds.start_build(&request)
+    })
+    .await
+    .map_err(|e| failed("CodeBuild", e))?;
     ctx.log
         .info(&format!(
             "building {repository}{} (CodeBuild {build_id})",
@@ -369,20 +369,6 @@ async fn follow_build(
             }
         }
     }
-}
-
-/// Different for every build started by this process and across processes.
-fn attempt_nonce() -> String {
-    static STARTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!(
-        "{}-{nanos}-{}",
-        std::process::id(),
-        STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    )
 }
 
 fn short(hash: &str) -> &str {
@@ -557,7 +543,7 @@ mod tests {
                 .unwrap()
                 .unwrap();
             let project = ProjectInfo::from_stack(&stack).unwrap();
-            let built = build_image(&env, &ctx, "urn:r", &svc, &project)
+            let built = build_image(&env, &ctx, &svc, &project)
                 .await
                 .map_err(|e| format!("{e:?}"))
                 .unwrap();

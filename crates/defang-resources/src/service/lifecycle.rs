@@ -20,6 +20,7 @@ use crate::cloud_env::Env;
 use crate::ownership::{Claim, OWNER_TAG, client_token, owner_id};
 use crate::project::ProjectInfo;
 use crate::stack_ops::{Applied, apply_stack, ensure_claim};
+use crate::wait::retry_settling;
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{
     CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, Diff, DiffRequest, Error,
@@ -382,7 +383,7 @@ async fn deploy(
 
     let mut build_hash = None;
     if svc.build.is_some() {
-        match build_image(env, ctx, urn, &svc, &project).await {
+        match build_image(env, ctx, &svc, &project).await {
             Ok(built) => {
                 svc.image = built.image;
                 build_hash = Some(built.build_hash);
@@ -411,10 +412,11 @@ async fn deploy(
         // waitForSteadyState-only edits do not restart every task.
         let td_arn = match &deployed {
             Some(td) if td.spec == spec => td.arn.clone(),
-            _ => ecs
-                .register_task_definition(&spec)
-                .await
-                .map_err(ecs_failed)?,
+            _ => retry_settling(ctx, "register task definition", || {
+                ecs.register_task_definition(&spec)
+            })
+            .await
+            .map_err(ecs_failed)?,
         };
 
         let (security_group, routing) =
@@ -445,22 +447,25 @@ async fn deploy(
                 if old.is_none() {
                     ctx.log.info(&format!("resuming service {id}")).await;
                 }
-                ecs.update_service(&update).await.map_err(ecs_failed)?
+                retry_settling(ctx, "update ECS service", || ecs.update_service(&update))
+                    .await
+                    .map_err(ecs_failed)?
             }
             // New, or never created because its first build failed.
             None => {
-                let created = ecs
-                    .create_service(&ServiceSpec {
-                        cluster: cluster.clone(),
-                        name: svc.name.clone(),
-                        task_definition_arn: td_arn.clone(),
-                        desired_count: svc.replicas,
-                        network,
-                        routing,
-                        tags: service_tags(urn, &svc),
-                        client_token: client_token(urn, "create-service", &td_arn),
-                    })
-                    .await;
+                let spec = ServiceSpec {
+                    cluster: cluster.clone(),
+                    name: svc.name.clone(),
+                    task_definition_arn: td_arn.clone(),
+                    desired_count: svc.replicas,
+                    network,
+                    routing,
+                    tags: service_tags(urn, &svc),
+                    client_token: client_token(urn, "create-service", &td_arn),
+                };
+                // A target group CloudFormation just attached may not be usable yet.
+                let created =
+                    retry_settling(ctx, "create ECS service", || ecs.create_service(&spec)).await;
                 match created {
                     Ok(state) => state,
                     // A create whose answer was lost, retried by the SDK: the first try made it.
@@ -470,7 +475,11 @@ async fn deploy(
                                 if made.is_active()
                                     && made.tag(OWNER_TAG) == Some(owner_id(urn).as_str()) =>
                             {
-                                ecs.update_service(&update).await.map_err(ecs_failed)?
+                                retry_settling(ctx, "update ECS service", || {
+                                    ecs.update_service(&update)
+                                })
+                                .await
+                                .map_err(ecs_failed)?
                             }
                             _ => return Err(ecs_failed(e)),
                         }

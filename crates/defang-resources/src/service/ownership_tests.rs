@@ -190,3 +190,19 @@ async fn a_create_that_fails_after_side_effects_is_a_partial_failure() {
     assert!(reason.contains("ROLLBACK_COMPLETE"), "{reason}");
     assert!(!reason.contains("s3cret"), "{reason}");
 }
+
+/// Right after CreateService, DescribeServices may not list the service yet: the rollout wait
+/// keeps looking instead of calling it deleted.
+#[tokio::test(start_paused = true)]
+async fn a_new_service_not_yet_listed_is_waited_for() {
+    let ecs = completing_ecs();
+    *ecs.invisible_after_create.lock().unwrap() = 3;
+    let env = env(ecs.clone(), Arc::new(FakeStacks::with_project("shop")));
+    let created = create(&env, request(), context(None))
+        .await
+        .expect("create");
+    assert_eq!(
+        created.outputs["status"],
+        Value::from("SERVICE_DEPLOYMENT_COMPLETED")
+    );
+}

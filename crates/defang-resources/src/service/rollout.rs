@@ -6,6 +6,9 @@ use crate::poller::Poller;
 use pulumi_plugin::{Context, Error};
 use std::sync::Arc;
 
+/// How long a service may be missing from DescribeServices before it counts as deleted.
+pub const MISSING_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Where a wait ended.
 pub enum RolloutEnd {
     /// COMPLETED or FAILED.
@@ -48,6 +51,9 @@ pub async fn wait_for_rollout(
 ) -> Result<RolloutEnd, Error> {
     let mut updates = poller.watch_service(cluster, name);
     let mut shown = String::new();
+    // Right after CreateService, DescribeServices may not list the service yet (ECS is
+    // eventually consistent): only a service missing for this long is gone.
+    let mut missing_since: Option<tokio::time::Instant> = None;
     loop {
         let status = rollout_status(&state, deployment_id);
         let line = status_line(&state, status);
@@ -66,11 +72,17 @@ pub async fn wait_for_rollout(
                 }
                 let observed = updates.borrow_and_update().clone();
                 match observed {
-                    Some(Ok(Some(next))) => state = next,
+                    Some(Ok(Some(next))) => {
+                        missing_since = None;
+                        state = next;
+                    }
                     Some(Ok(None)) => {
-                        return Err(Error::Failed(format!(
-                            "ECS service {name} disappeared from cluster {cluster} during its rollout"
-                        )))
+                        let since = *missing_since.get_or_insert_with(tokio::time::Instant::now);
+                        if since.elapsed() >= MISSING_GRACE {
+                            return Err(Error::Failed(format!(
+                                "ECS service {name} disappeared from cluster {cluster} during its rollout"
+                            )));
+                        }
                     }
                     // A failed poll (after the SDK's retries) is not the rollout failing:
                     // keep waiting; the deadline still bounds it.
