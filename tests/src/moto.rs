@@ -107,6 +107,22 @@ impl Moto {
         aws_sdk_cloudformation::Client::new(&self.sdk_config().await)
     }
 
+    /// The logical ids of a stack's resources (one page: our stacks have fewer than 100).
+    pub async fn stack_resource_ids(&self, stack: &str) -> Vec<String> {
+        let out = self
+            .cloudformation()
+            .await
+            .list_stack_resources()
+            .stack_name(stack)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("list_stack_resources {stack}: {e:?}"));
+        out.stack_resource_summaries()
+            .iter()
+            .filter_map(|r| r.logical_resource_id().map(str::to_string))
+            .collect()
+    }
+
     pub async fn ssm(&self) -> aws_sdk_ssm::Client {
         aws_sdk_ssm::Client::new(&self.sdk_config().await)
     }

@@ -683,3 +683,42 @@ impl Parameters for FakeParameters {
         Ok((before - values.len()) as u64)
     }
 }
+
+/// A Create request for service `name` of project `shop` running `nginx`, with `extra` inputs
+/// on top; its URN is `urn:pulumi:t::p::defang:index:Service::<name>`.
+pub fn service_create(
+    name: &str,
+    extra: Vec<(&str, pulumi_plugin::Value)>,
+) -> pulumi_plugin::CreateRequest {
+    use pulumi_plugin::Value;
+    let mut inputs = pulumi_plugin::PropertyMap::new();
+    for (k, v) in [
+        ("project", Value::from("shop")),
+        ("name", Value::from(name)),
+        ("image", Value::from("nginx")),
+    ]
+    .into_iter()
+    .chain(extra)
+    {
+        inputs.insert(k.to_string(), v);
+    }
+    pulumi_plugin::CreateRequest {
+        urn: format!("urn:pulumi:t::p::defang:index:Service::{name}"),
+        name: name.into(),
+        type_token: crate::service::lifecycle::TOKEN.into(),
+        inputs,
+        timeout: None,
+        preview: false,
+    }
+}
+
+/// The Check request of the same service.
+pub fn service_check(create: &pulumi_plugin::CreateRequest) -> pulumi_plugin::CheckRequest {
+    pulumi_plugin::CheckRequest {
+        urn: create.urn.clone(),
+        name: create.name.clone(),
+        type_token: create.type_token.clone(),
+        olds: pulumi_plugin::PropertyMap::new(),
+        news: create.inputs.clone(),
+    }
+}

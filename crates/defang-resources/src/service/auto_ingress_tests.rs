@@ -4,7 +4,7 @@
 use super::lifecycle::{check, create};
 use crate::cloud::RolloutState;
 use crate::testing::*;
-use pulumi_plugin::{CheckRequest, CreateRequest, Error, PropertyMap, Value};
+use pulumi_plugin::{CreateRequest, Error, PropertyMap, Value};
 use std::sync::Arc;
 
 fn request(name: &str) -> CreateRequest {
@@ -13,23 +13,10 @@ fn request(name: &str) -> CreateRequest {
         ("mode".to_string(), Value::from("ingress")),
     ]
     .into();
-    let inputs: PropertyMap = [
-        ("project", Value::from("shop")),
-        ("name", Value::from(name)),
-        ("image", Value::from("nginx")),
-        ("ports", Value::Array(vec![Value::Object(port)])),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    CreateRequest {
-        urn: format!("urn:pulumi:t::p::defang:index:Service::{name}"),
-        name: name.into(),
-        type_token: super::lifecycle::TOKEN.into(),
-        inputs,
-        timeout: None,
-        preview: false,
-    }
+    service_create(
+        name,
+        vec![("ports", Value::Array(vec![Value::Object(port)]))],
+    )
 }
 
 /// A project stack whose load balancer policy is `policy`, without a load balancer.
@@ -78,17 +65,7 @@ async fn the_first_ingress_service_makes_the_projects_load_balancer() {
     let stacks = project("auto");
     let env = Arc::new(env(completing(&["web", "www"]), stacks.clone()));
     // Check does not refuse the port: the project makes its load balancer when needed.
-    let checked = check(
-        Some(&env),
-        &CheckRequest {
-            urn: request("web").urn,
-            name: "web".into(),
-            type_token: super::lifecycle::TOKEN.into(),
-            olds: PropertyMap::new(),
-            news: request("web").inputs,
-        },
-    )
-    .await;
+    let checked = check(Some(&env), &service_check(&request("web"))).await;
     assert!(checked.failures.is_empty(), "{:?}", checked.failures);
     // Two ingress services at once: both deploy, one turns ingress on.
     let tasks: Vec<_> = ["web", "www"]
@@ -116,17 +93,7 @@ async fn a_project_with_load_balancer_false_refuses_ingress_before_anything_is_m
     let stacks = project("never");
     let ecs = completing(&["web"]);
     let env = env(ecs.clone(), stacks.clone());
-    let checked = check(
-        Some(&env),
-        &CheckRequest {
-            urn: request("web").urn,
-            name: "web".into(),
-            type_token: super::lifecycle::TOKEN.into(),
-            olds: PropertyMap::new(),
-            news: request("web").inputs,
-        },
-    )
-    .await;
+    let checked = check(Some(&env), &service_check(&request("web"))).await;
     assert_eq!(checked.failures.len(), 1, "{:?}", checked.failures);
     assert_eq!(checked.failures[0].property, "ports[0].mode");
     assert!(checked.failures[0].reason.contains("`loadBalancer: false`"));

@@ -10,22 +10,7 @@ use std::time::Duration;
 const URN: &str = "urn:pulumi:t::p::defang:index:Service::web";
 
 fn request() -> CreateRequest {
-    let inputs: PropertyMap = [
-        ("project", Value::from("shop")),
-        ("name", Value::from("web")),
-        ("image", Value::from("nginx")),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    CreateRequest {
-        urn: URN.into(),
-        name: "web".into(),
-        type_token: super::lifecycle::TOKEN.into(),
-        inputs,
-        timeout: None,
-        preview: false,
-    }
+    service_create("web", vec![])
 }
 
 #[tokio::test(start_paused = true)]

@@ -5,34 +5,19 @@ use super::lifecycle::create;
 use crate::cloud::{RolloutState, StackState};
 use crate::ownership::{OWNER_TAG, PROJECT_TAG, SERVICE_TAG, owner_id};
 use crate::testing::*;
-use pulumi_plugin::{CreateRequest, Error, PropertyMap, Value};
+use pulumi_plugin::{CreateRequest, Error, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 const URN: &str = "urn:pulumi:t::p::defang:index:Service::web";
 
 fn request() -> CreateRequest {
-    let inputs: PropertyMap = [
-        ("project", Value::from("shop")),
-        ("name", Value::from("web")),
-        ("image", Value::from("nginx")),
-        ("environment", {
-            let env: BTreeMap<String, Value> =
-                BTreeMap::from([("TOKEN".to_string(), Value::from("s3cret").into_secret())]);
-            Value::Object(env.into_iter().collect())
-        }),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
-    CreateRequest {
-        urn: URN.into(),
-        name: "web".into(),
-        type_token: super::lifecycle::TOKEN.into(),
-        inputs,
-        timeout: None,
-        preview: false,
-    }
+    let env: BTreeMap<String, Value> =
+        BTreeMap::from([("TOKEN".to_string(), Value::from("s3cret").into_secret())]);
+    service_create(
+        "web",
+        vec![("environment", Value::Object(env.into_iter().collect()))],
+    )
 }
 
 fn completing_ecs() -> Arc<FakeEcs> {
@@ -44,6 +29,15 @@ fn completing_ecs() -> Arc<FakeEcs> {
         &[],
     )]);
     ecs
+}
+
+/// Puts `stack` into the fake, as if someone had made it.
+fn insert(stacks: &FakeStacks, stack: &StackState) {
+    stacks
+        .stacks
+        .lock()
+        .unwrap()
+        .insert(stack.name.clone(), stack.clone());
 }
 
 fn stack(name: &str, tags: &[(&str, &str)]) -> StackState {
@@ -66,11 +60,7 @@ fn stack(name: &str, tags: &[(&str, &str)]) -> StackState {
 async fn another_projects_stack_of_the_old_service_name_is_untouched() {
     let stacks = Arc::new(FakeStacks::with_project("shop"));
     let theirs = stack("defang-shop-web", &[(PROJECT_TAG, "shop-web")]);
-    stacks
-        .stacks
-        .lock()
-        .unwrap()
-        .insert(theirs.name.clone(), theirs.clone());
+    insert(&stacks, &theirs);
     let env = env(completing_ecs(), stacks.clone());
     create(&env, request(), context(None))
         .await
@@ -95,7 +85,7 @@ async fn a_service_deployed_under_the_old_name_keeps_its_stack() {
             (OWNER_TAG, &owner_id(URN)),
         ],
     );
-    stacks.stacks.lock().unwrap().insert(old.name.clone(), old);
+    insert(&stacks, &old);
     let env = env(completing_ecs(), stacks.clone());
     create(&env, request(), context(None))
         .await
@@ -118,11 +108,7 @@ async fn a_stack_owned_by_someone_else_stops_the_create_before_any_side_effect()
             (OWNER_TAG, "someone-else"),
         ],
     );
-    stacks
-        .stacks
-        .lock()
-        .unwrap()
-        .insert(theirs.name.clone(), theirs.clone());
+    insert(&stacks, &theirs);
     let ecs = completing_ecs();
     let parameters = Arc::new(FakeParameters::default());
     let env = env_with_parameters(ecs.clone(), stacks.clone(), parameters.clone());
