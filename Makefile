@@ -20,3 +20,9 @@ lint:
 # drift test fails when sdk/ and schema.json disagree).
 sdk:
 	bash scripts/gen-sdk.sh
+
+# The fault-injection suite, full profile: 20 services through a proxy that throttles, fails and
+# loses responses, the provider killed mid-create, Ctrl-C during a rollout; prints the figures.
+.PHONY: faults
+faults:
+	bash scripts/faults.sh

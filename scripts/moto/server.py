@@ -201,7 +201,7 @@ def apply_patches() -> list:
 
 
 # Outcomes a test can script for an emulated build (see _patch_codebuild).
-BUILD_RESULTS = ("SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT")
+BUILD_RESULTS = ("SUCCEEDED", "FAILED", "FAULT", "TIMED_OUT", "RUNNING")
 BUILD_RESULT_NAME = "DEFANG_EMULATOR_BUILD_RESULT"
 
 
@@ -226,7 +226,8 @@ def _patch_codebuild(applied):
     - scripts the outcome for failure tests: the build argument (BUILD_ARG_<n> =
       "DEFANG_EMULATOR_BUILD_RESULT=FAILED") or an override DEFANG_EMULATOR_BUILD_RESULT,
       else MOTO_CODEBUILD_RESULT in the server's environment, else SUCCEEDED; one of
-      SUCCEEDED, FAILED, FAULT, TIMED_OUT. A failed build pushes nothing;
+      SUCCEEDED, FAILED, FAULT, TIMED_OUT, or RUNNING: a build that stays IN_PROGRESS in its
+      BUILD phase until StopBuild (for Ctrl-C tests). A failed build pushes nothing;
     - reports the overrides back (source, environment type/image/privileged mode and
       variables, logs) as AWS does, writes a few emulator lines into the build's log stream,
       returns the same build for a repeated idempotency token, and StopBuild stops a build
@@ -470,7 +471,16 @@ def _patch_codebuild(applied):
                 for build in history:
                     if build["id"] in ids:
                         if not build.get("buildComplete"):
-                            complete(build)
+                            plan = plans.get(build["id"]) or {}
+                            if plan.get("result") == "RUNNING":
+                                build.update(
+                                    phases=[phase(k, "SUCCEEDED") for k in ("SUBMITTED", "QUEUED", "PROVISIONING", "DOWNLOAD_SOURCE", "INSTALL", "PRE_BUILD")]
+                                    + [phase("BUILD")],
+                                    currentPhase="BUILD",
+                                    buildStatus="IN_PROGRESS",
+                                )
+                            else:
+                                complete(build)
                         found.append(build)
         return found
 

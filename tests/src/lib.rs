@@ -2,6 +2,7 @@
 //! launches it, a recording Engine for its log messages, and a gRPC client.
 
 pub mod engine;
+pub mod faults;
 pub mod inventory;
 pub mod languages;
 pub mod moto;
