@@ -140,12 +140,16 @@ async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .build()
 }
 
-// The endpoint is set on the shared config after loading: that overrides
-// AWS_ENDPOINT_URL[_<SERVICE>], which the moto tests may have in the environment. The clients
-// are the provider's own (its retry partition included).
+// The endpoint is set on the client's own config: that overrides AWS_ENDPOINT_URL[_<SERVICE>],
+// which the moto tests may have in the environment (set on the shared config, it would not:
+// the environment's service config wins there). The retry partition is the provider's own.
 
 async fn stacks_at(endpoint: &str) -> StackAdapter {
-    StackAdapter::new(config::cloudformation_client(&sdk_config(endpoint).await))
+    let config = aws_sdk_cloudformation::config::Builder::from(&sdk_config(endpoint).await)
+        .endpoint_url(endpoint)
+        .retry_partition(config::retry_partition())
+        .build();
+    StackAdapter::new(aws_sdk_cloudformation::Client::from_conf(config))
 }
 
 async fn stacks(stub: &Stub) -> StackAdapter {
@@ -153,7 +157,11 @@ async fn stacks(stub: &Stub) -> StackAdapter {
 }
 
 async fn ecs(stub: &Stub) -> EcsAdapter {
-    EcsAdapter::new(config::ecs_client(&sdk_config(&stub.endpoint).await))
+    let config = aws_sdk_ecs::config::Builder::from(&sdk_config(&stub.endpoint).await)
+        .endpoint_url(&stub.endpoint)
+        .retry_partition(config::retry_partition())
+        .build();
+    EcsAdapter::new(aws_sdk_ecs::Client::from_conf(config))
 }
 
 const SECRET_IN_TEMPLATE: &str = "do-not-echo-request-bodies";

@@ -558,7 +558,8 @@ async fn stack_errors_are_classified() {
     assert!(message.contains("ValidationError"), "{message}");
     assert!(message.contains("Resources"), "{message}");
 
-    // Creating an existing stack again (with a new token) is a conflict, not a retry.
+    // Creating an existing stack again (with a new token) is AlreadyExists: the caller decides
+    // by the stack's tags whether it is its own (a lost response) or someone else's.
     let name = unique("twice");
     let mut request = StackRequest {
         name: name.clone(),
@@ -571,7 +572,7 @@ async fn stack_errors_are_classified() {
     request.client_token = unique("second");
     let err = moto.stacks.create_stack(&request).await.unwrap_err();
     assert!(
-        matches!(err, CloudError::Invalid(ref m) if m.contains("AlreadyExists")),
+        matches!(err, CloudError::AlreadyExists(ref m) if m.contains("AlreadyExistsException")),
         "{err:?}"
     );
     moto.stacks
