@@ -26,3 +26,9 @@ sdk:
 .PHONY: faults
 faults:
 	bash scripts/faults.sh
+
+# Upgrading from 0.1: deploy with the 0.1 provider (built from git), update with this one,
+# check that nothing is renamed or recreated and destroy leaves nothing.
+.PHONY: upgrade-check
+upgrade-check:
+	bash scripts/upgrade-check.sh
