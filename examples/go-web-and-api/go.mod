@@ -4,7 +4,7 @@ module github.com/defang-io/pulumi-defang/examples/go-web-and-api
 go 1.26.6
 
 require (
-	github.com/defang-io/pulumi-defang/sdk/go v0.1.0
+	github.com/defang-io/pulumi-defang/sdk/go v0.2.0
 	github.com/pulumi/pulumi/sdk/v3 v3.274.1
 )
 
