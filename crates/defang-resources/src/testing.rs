@@ -339,23 +339,31 @@ impl Stacks for FakeStacks {
         let stack = stacks
             .get_mut(name)
             .ok_or_else(|| CloudError::NotFound(format!("stack {name}")))?;
-        if parameters.get("Ingress").map(String::as_str) != Some("true")
-            || stack.outputs.contains_key("LoadBalancerArn")
+        if parameters
+            .get(crate::project::template::INGRESS)
+            .map(String::as_str)
+            != Some("true")
+            || stack
+                .outputs
+                .contains_key(crate::project::ingress::outputs::LOAD_BALANCER_ARN)
         {
             return Ok(UpdateOutcome::NoChanges);
         }
+        use crate::project::ingress::outputs as ingress;
         for key in [
-            "ZoneId",
-            "ZoneName",
-            "CertificateArn",
-            "LoadBalancerArn",
-            "LoadBalancerDnsName",
-            "LoadBalancerZoneId",
-            "LoadBalancerSecurityGroupId",
-            "HttpsListenerArn",
+            ingress::ZONE_ID,
+            ingress::ZONE_NAME,
+            ingress::CERTIFICATE_ARN,
+            ingress::LOAD_BALANCER_ARN,
+            ingress::LOAD_BALANCER_DNS_NAME,
+            ingress::LOAD_BALANCER_ZONE_ID,
+            ingress::LOAD_BALANCER_SECURITY_GROUP_ID,
+            ingress::HTTPS_LISTENER_ARN,
         ] {
             let value = match key {
-                "ZoneName" => format!("{}.alice.defang.app", stack.outputs["ProjectName"]),
+                ingress::ZONE_NAME => {
+                    format!("{}.alice.defang.app", stack.outputs["ProjectName"])
+                }
                 _ => format!("fake:{name}:{key}"),
             };
             stack.outputs.insert(key.to_string(), value);

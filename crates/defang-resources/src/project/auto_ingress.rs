@@ -12,6 +12,23 @@ use crate::ownership::{Claim, attempt_token};
 use crate::stack_ops::{cloud_failed, ensure_claim, failure_reasons, is_success, wait_for_stack};
 use pulumi_plugin::{Context, Error};
 
+/// Why `project` (which has no load balancer) cannot serve an ingress port, with the fix;
+/// `None` when its first ingress service may make the load balancer. Check says it at the
+/// port's path, `ensure_ingress` before anything is deployed.
+pub fn refusal(project: &ProjectInfo) -> Option<String> {
+    match project.load_balancer_policy.as_deref() {
+        Some("auto") => None,
+        Some("never") => Some(format!(
+            "is an ingress port, but project \"{}\" has `loadBalancer: false`: remove that (the project's load balancer is then made for this service), or make the port `mode: host` (private)",
+            project.name
+        )),
+        _ => Some(format!(
+            "is an ingress port, but project \"{}\" has no load balancer and was deployed by an earlier version of the provider: set `loadBalancer: true` on the project, or make the port `mode: host` (private)",
+            project.name
+        )),
+    }
+}
+
 /// What a service with an ingress port needs of `project`: its ingress, made now if the
 /// project's policy allows; `Err` says what to change when it does not. `port` and `service`
 /// are for messages.
@@ -24,20 +41,10 @@ pub async fn ensure_ingress(
     if project.ingress.is_some() {
         return Ok(project);
     }
-    match project.load_balancer_policy.as_deref() {
-        Some("auto") => {}
-        Some("never") => {
-            return Err(Error::Failed(format!(
-                "port {port} of service \"{service}\" is an ingress port, but project \"{}\" has `loadBalancer: false`: remove that (the project's load balancer is then made for this service), or make the port `mode: host` (private)",
-                project.name
-            )));
-        }
-        _ => {
-            return Err(Error::Failed(format!(
-                "port {port} of service \"{service}\" is an ingress port, but project \"{}\" has no load balancer and was deployed by an earlier version of the provider: set `loadBalancer: true` on the project, or make the port `mode: host` (private)",
-                project.name
-            )));
-        }
+    if let Some(reason) = refusal(&project) {
+        return Err(Error::Failed(format!(
+            "port {port} of service \"{service}\" {reason}"
+        )));
     }
     let name = aws_names::project_stack(&project.name);
     let claim = Claim::project(&project.name, None);

@@ -78,21 +78,12 @@ pub async fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
         if let Some(port) = svc.first_ingress_port()
             && let Some(project) = &project
             && project.ingress.is_none()
-            && project.load_balancer_policy.as_deref() != Some("auto")
+            && let Some(reason) = crate::project::auto_ingress::refusal(project)
         {
             let index = svc.ports.iter().position(|p| p == port).unwrap_or_default();
             failures.push(pulumi_plugin::CheckFailure::new(
                 format!("ports[{index}].mode"),
-                match project.load_balancer_policy.as_deref() {
-                    Some("never") => format!(
-                        "port {} is an ingress port, but project \"{}\" has `loadBalancer: false`: remove that (the project's load balancer is then made for this service), or make the port `mode: host` (private)",
-                        port.target, svc.project
-                    ),
-                    _ => format!(
-                        "port {} is an ingress port, but project \"{}\" has no load balancer and was deployed by an earlier version of the provider: set `loadBalancer: true` on the project, or make the port `mode: host` (private)",
-                        port.target, svc.project
-                    ),
-                },
+                format!("port {} {reason}", port.target),
             ));
         }
     }
