@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus, Tag};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use defang_resources::cloud::{
-    CloudError, CloudResult, StackEvent, StackRequest, StackState, Stacks, UpdateOutcome,
+    CloudError, CloudResult, IN_PROGRESS_STATUSES, StackEvent, StackRequest, StackState, Stacks,
+    UpdateOutcome,
 };
 use std::collections::BTreeMap;
 
@@ -244,5 +245,28 @@ impl Stacks for StackAdapter {
         }
         events.truncate(limit);
         Ok(events)
+    }
+
+    async fn list_in_progress(&self) -> CloudResult<BTreeMap<String, String>> {
+        let filter: Vec<StackStatus> = IN_PROGRESS_STATUSES
+            .iter()
+            .map(|s| StackStatus::from(*s))
+            .collect();
+        let mut found = BTreeMap::new();
+        let mut pages = self
+            .client
+            .list_stacks()
+            .set_stack_status_filter(Some(filter))
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| classify("list CloudFormation stacks", &e))?;
+            for summary in page.stack_summaries() {
+                if let (Some(name), Some(status)) = (summary.stack_name(), summary.stack_status()) {
+                    found.insert(name.to_owned(), status.as_str().to_owned());
+                }
+            }
+        }
+        Ok(found)
     }
 }

@@ -479,3 +479,60 @@ async fn deregister_refused_for_an_inactive_revision_is_done() {
         "{err:?}"
     );
 }
+
+fn xml_reply(body: &str) -> Reply {
+    Reply {
+        status: 200,
+        content_type: "text/xml",
+        body: body.to_owned(),
+    }
+}
+
+/// The stacks in progress come from every ListStacks page, each with its status.
+#[tokio::test]
+async fn stacks_in_progress_are_read_from_every_page() {
+    let page = |stacks: &[(&str, &str)], next: Option<&str>| {
+        let members: String = stacks
+            .iter()
+            .map(|(name, status)| {
+                format!(
+                    "<member><StackId>arn:aws:cloudformation:us-east-1:1:stack/{name}/x</StackId>\
+                     <StackName>{name}</StackName><StackStatus>{status}</StackStatus>\
+                     <CreationTime>2026-12-01T00:00:00Z</CreationTime></member>"
+                )
+            })
+            .collect();
+        let next = next
+            .map(|t| format!("<NextToken>{t}</NextToken>"))
+            .unwrap_or_default();
+        xml_reply(&format!(
+            "<ListStacksResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">\
+             <ListStacksResult><StackSummaries>{members}</StackSummaries>{next}</ListStacksResult>\
+             <ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></ListStacksResponse>"
+        ))
+    };
+    let stub = stub(vec![
+        page(
+            &[
+                ("defang-shop", "UPDATE_IN_PROGRESS"),
+                ("defang-shop-S-web", "CREATE_IN_PROGRESS"),
+            ],
+            Some("page-2"),
+        ),
+        page(&[("someone-else", "DELETE_IN_PROGRESS")], None),
+    ])
+    .await;
+    let listed = stacks(&stub).await.list_in_progress().await.unwrap();
+    assert_eq!(stub.requests.load(Ordering::SeqCst), 2, "both pages read");
+    assert_eq!(
+        listed,
+        BTreeMap::from(
+            [
+                ("defang-shop", "UPDATE_IN_PROGRESS"),
+                ("defang-shop-S-web", "CREATE_IN_PROGRESS"),
+                ("someone-else", "DELETE_IN_PROGRESS"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+        )
+    );
+}

@@ -493,6 +493,9 @@ async fn stacks_create_update_delete() {
     assert_eq!(state.tags, tags);
     assert_eq!(state.outputs["ClusterName"], name);
     assert_eq!(state.outputs["LogGroup"], format!("/defang/{name}"));
+    // ListStacks takes the filter of statuses in progress (moto's stacks settle at once).
+    let in_progress = moto.stacks.list_in_progress().await.unwrap();
+    assert!(!in_progress.contains_key(&name), "{in_progress:?}");
     assert!(
         state.outputs["ClusterArn"].ends_with(&format!(":cluster/{name}")),
         "{state:?}"

@@ -35,15 +35,22 @@ pub struct Env {
     pub config: ProviderConfig,
     /// The one poller of this provider process.
     pub poller: Arc<crate::poller::Poller>,
+    /// The project stacks Check has read lately.
+    pub project_lookups: Arc<crate::project::lookups::ProjectLookups>,
 }
 
 impl Env {
     pub fn new(cloud: Cloud, config: ProviderConfig) -> Env {
-        let poller = crate::poller::Poller::new(cloud.ecs.clone(), Some(cloud.builds.clone()));
+        let poller = crate::poller::Poller::new(
+            cloud.ecs.clone(),
+            Some(cloud.builds.clone()),
+            Some(cloud.stacks.clone()),
+        );
         Env {
             cloud,
             config,
             poller,
+            project_lookups: Default::default(),
         }
     }
 }

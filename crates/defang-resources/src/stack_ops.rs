@@ -5,9 +5,27 @@
 
 use crate::cloud::{CloudError, StackRequest, StackState, Stacks, UpdateOutcome};
 use crate::ownership::{Claim, attempt_token};
-use crate::wait::Backoff;
+use crate::poller::{Poller, StackProgress};
 use pulumi_plugin::{Context, Error};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// CloudFormation as the stack operations use it: the client, and the shared poller their
+/// waits go through.
+#[derive(Clone, Copy)]
+pub(crate) struct Cfn<'a> {
+    pub(crate) stacks: &'a dyn Stacks,
+    pub(crate) poller: &'a Arc<Poller>,
+}
+
+impl<'a> Cfn<'a> {
+    pub(crate) fn of(env: &'a crate::cloud_env::Env) -> Self {
+        Cfn {
+            stacks: env.cloud.stacks.as_ref(),
+            poller: &env.poller,
+        }
+    }
+}
 
 /// How an apply ended, when CloudFormation was reached and the stack was ours.
 #[derive(Debug)]
@@ -35,18 +53,23 @@ impl Applied {
 /// Creates the stack, or updates it if it exists and `claim` holds (a failed first create, or
 /// a stack whose delete failed, is deleted and made again), and waits until it settles.
 pub(crate) async fn apply_stack(
-    stacks: &dyn Stacks,
+    cfn: &Cfn<'_>,
     request: &StackRequest,
     claim: &Claim,
     ctx: &Context,
 ) -> Result<Applied, Error> {
     let name = &request.name;
-    let Some(found) = stacks.describe_stack(name).await.map_err(cloud_failed)? else {
-        return create_and_wait(stacks, request, claim, ctx).await;
+    let Some(found) = cfn
+        .stacks
+        .describe_stack(name)
+        .await
+        .map_err(cloud_failed)?
+    else {
+        return create_and_wait(cfn, request, claim, ctx).await;
     };
     ensure_claim(&found, claim)?;
-    match wait_for_stack(stacks, name, ctx).await? {
-        None => create_and_wait(stacks, request, claim, ctx).await,
+    match wait_for_stack(cfn, name, ctx).await? {
+        None => create_and_wait(cfn, request, claim, ctx).await,
         Some(s) if must_be_made_again(&s.status) => {
             ctx.log
                 .info(&format!(
@@ -54,16 +77,16 @@ pub(crate) async fn apply_stack(
                     s.status
                 ))
                 .await;
-            delete_and_wait(stacks, name, claim, ctx).await?;
-            create_and_wait(stacks, request, claim, ctx).await
+            delete_and_wait(cfn, name, claim, ctx).await?;
+            create_and_wait(cfn, request, claim, ctx).await
         }
         Some(s) if s.status == "UPDATE_ROLLBACK_FAILED" => Err(Error::Failed(format!(
             "stack {name} is UPDATE_ROLLBACK_FAILED: CloudFormation could not roll back an earlier update ({}). \
              Finish the rollback with `aws cloudformation continue-update-rollback --stack-name {name}` \
              (skipping the resources it names with --resources-to-skip if they cannot be restored), then run `pulumi up` again",
-            failure_reasons(stacks, name).await
+            failure_reasons(cfn.stacks, name).await
         ))),
-        Some(_) => update_and_wait(stacks, request, ctx).await,
+        Some(_) => update_and_wait(cfn, request, ctx).await,
     }
 }
 
@@ -114,20 +137,21 @@ pub(crate) fn ensure_claim(stack: &StackState, claim: &Claim) -> Result<(), Erro
 }
 
 async fn create_and_wait(
-    stacks: &dyn Stacks,
+    cfn: &Cfn<'_>,
     request: &StackRequest,
     claim: &Claim,
     ctx: &Context,
 ) -> Result<Applied, Error> {
     let mut request = request.clone();
     request.client_token = attempt_token("create-stack");
-    match stacks.create_stack(&request).await {
+    match cfn.stacks.create_stack(&request).await {
         Ok(_) => {}
         // The SDK retried a create whose answer was lost, and the first try made the stack
         // (AWS honours the token; emulators and older endpoints may not): if its tags are ours,
         // it is the one we asked for.
         Err(e) if e.is_already_exists() => {
-            let found = stacks
+            let found = cfn
+                .stacks
                 .describe_stack(&request.name)
                 .await
                 .map_err(cloud_failed)?
@@ -136,11 +160,11 @@ async fn create_and_wait(
         }
         Err(e) => return Err(cloud_failed(e)),
     }
-    settled(stacks, &request.name, ctx).await
+    settled(cfn, &request.name, ctx).await
 }
 
 async fn update_and_wait(
-    stacks: &dyn Stacks,
+    cfn: &Cfn<'_>,
     request: &StackRequest,
     ctx: &Context,
 ) -> Result<Applied, Error> {
@@ -148,10 +172,16 @@ async fn update_and_wait(
     // A token per attempt: CloudFormation refuses a token it has seen before, so a token made
     // from the template would fail an A -> B -> A change.
     request.client_token = attempt_token("update-stack");
-    match stacks.update_stack(&request).await.map_err(cloud_failed)? {
+    match cfn
+        .stacks
+        .update_stack(&request)
+        .await
+        .map_err(cloud_failed)?
+    {
         // Already as requested, whatever the last operation was (after a rollback of another
         // change, UPDATE_ROLLBACK_COMPLETE with this template is success).
-        UpdateOutcome::NoChanges => match stacks
+        UpdateOutcome::NoChanges => match cfn
+            .stacks
             .describe_stack(&request.name)
             .await
             .map_err(cloud_failed)?
@@ -162,21 +192,21 @@ async fn update_and_wait(
                 reason: format!("stack {} disappeared while it was updated", request.name),
             }),
         },
-        UpdateOutcome::Started => settled(stacks, &request.name, ctx).await,
+        UpdateOutcome::Started => settled(cfn, &request.name, ctx).await,
     }
 }
 
 /// Waits for the operation just started and tells how it ended. A stack just created may not
 /// be listed for a moment (DescribeStacks is eventually consistent): it is looked for again
 /// for a few seconds before it counts as gone.
-async fn settled(stacks: &dyn Stacks, name: &str, ctx: &Context) -> Result<Applied, Error> {
-    let mut waited = wait_for_stack(stacks, name, ctx).await?;
+async fn settled(cfn: &Cfn<'_>, name: &str, ctx: &Context) -> Result<Applied, Error> {
+    let mut waited = wait_for_stack(cfn, name, ctx).await?;
     for _ in 0..5 {
         if waited.is_some() {
             break;
         }
         ctx.sleep(Duration::from_secs(2)).await?;
-        waited = wait_for_stack(stacks, name, ctx).await?;
+        waited = wait_for_stack(cfn, name, ctx).await?;
     }
     match waited {
         Some(state) if is_success(&state.status) => Ok(Applied::Done(state)),
@@ -184,7 +214,7 @@ async fn settled(stacks: &dyn Stacks, name: &str, ctx: &Context) -> Result<Appli
             reason: format!(
                 "stack {name} ({}): {}",
                 state.status,
-                failure_reasons(stacks, name).await
+                failure_reasons(cfn.stacks, name).await
             ),
             state: Some(state),
         }),
@@ -198,62 +228,90 @@ async fn settled(stacks: &dyn Stacks, name: &str, ctx: &Context) -> Result<Appli
 /// Deletes the stack if it exists and `claim` holds, and waits until it is gone. A stack that
 /// is not ours is refused; a missing one is success.
 pub(crate) async fn delete_and_wait(
-    stacks: &dyn Stacks,
+    cfn: &Cfn<'_>,
     name: &str,
     claim: &Claim,
     ctx: &Context,
 ) -> Result<(), Error> {
-    let Some(found) = stacks.describe_stack(name).await.map_err(cloud_failed)? else {
+    let Some(found) = cfn
+        .stacks
+        .describe_stack(name)
+        .await
+        .map_err(cloud_failed)?
+    else {
         return Ok(());
     };
     ensure_claim(&found, claim)?;
     // An operation still running must settle before CloudFormation accepts the delete.
-    wait_for_stack(stacks, name, ctx).await?;
+    wait_for_stack(cfn, name, ctx).await?;
     // A token per attempt, so that deleting a DELETE_FAILED stack again really runs again.
-    stacks
+    cfn.stacks
         .delete_stack(name, &attempt_token("delete-stack"))
         .await
         .map_err(cloud_failed)?;
-    match wait_for_stack(stacks, name, ctx).await? {
+    match wait_for_stack(cfn, name, ctx).await? {
         None => Ok(()),
         Some(s) if s.status == "DELETE_COMPLETE" => Ok(()),
         Some(s) => Err(Error::Failed(format!(
             "deleting stack {name} failed ({}): {}. Resources that still use it (services, tasks, network interfaces) must go first; then run `pulumi destroy` again",
             s.status,
-            failure_reasons(stacks, name).await
+            failure_reasons(cfn.stacks, name).await
         ))),
     }
 }
 
-/// Polls until the stack is not in progress, showing each change as a status message.
-/// Returns the settled stack, `None` if it does not exist (any more).
+/// Waits until the stack is not in progress, through the shared poller (see
+/// [`crate::poller`]), showing each change as a status message. Returns the settled stack,
+/// `None` if it does not exist (any more).
 pub(crate) async fn wait_for_stack(
-    stacks: &dyn Stacks,
+    cfn: &Cfn<'_>,
     name: &str,
     ctx: &Context,
 ) -> Result<Option<StackState>, Error> {
-    let mut backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(15));
-    let mut last_shown = String::new();
+    // The state right now first: most waits are over before they begin (an update with no
+    // changes, an operation another command already waited for).
+    let Some(state) = cfn
+        .stacks
+        .describe_stack(name)
+        .await
+        .map_err(cloud_failed)?
+    else {
+        return Ok(None);
+    };
+    if !state.is_in_progress() {
+        return Ok(Some(state));
+    }
+    let mut last_shown = state.status.clone();
+    ctx.log.status(&last_shown).await;
+    let mut updates = cfn.poller.watch_stack(name);
     loop {
-        let state = stacks.describe_stack(name).await.map_err(cloud_failed)?;
-        let Some(state) = state else { return Ok(None) };
-        if !state.is_in_progress() {
-            return Ok(Some(state));
+        tokio::select! {
+            _ = ctx.interrupted() => {
+                ctx.check()?;
+                return Err(Error::Interrupted("the operation was interrupted".into()));
+            }
+            changed = updates.changed() => {
+                if changed.is_err() {
+                    return Err(Error::Internal("the status poller stopped".into()));
+                }
+                let observed = updates.borrow_and_update().clone();
+                match observed {
+                    Some(Ok(Some(StackProgress::Settled(state)))) => return Ok(state),
+                    Some(Ok(Some(StackProgress::Running { status, latest }))) => {
+                        let message = match latest {
+                            Some(latest) => format!("{status}: {latest}"),
+                            None => status,
+                        };
+                        if message != last_shown {
+                            ctx.log.status(&message).await;
+                            last_shown = message;
+                        }
+                    }
+                    Some(Err(err)) => return Err(cloud_failed(err)),
+                    Some(Ok(None)) | None => {}
+                }
+            }
         }
-        let latest = stacks
-            .stack_events(name, 1)
-            .await
-            .ok()
-            .and_then(|events| events.into_iter().next())
-            .map(|e| format!(": {} {}", e.logical_id, e.status))
-            .unwrap_or_default();
-        let message = format!("{}{latest}", state.status);
-        if message != last_shown {
-            ctx.log.status(&message).await;
-            last_shown = message;
-            backoff.reset();
-        }
-        ctx.sleep(backoff.next_delay()).await?;
     }
 }
 
@@ -299,6 +357,16 @@ mod tests {
         }
     }
 
+    /// The stack operations over `stacks`, with a poller of their own (leaked: a test's).
+    fn cfn(stacks: &FakeStacks) -> Cfn<'_> {
+        let poller = Box::leak(Box::new(Poller::new(
+            std::sync::Arc::new(crate::testing::FakeEcs::default()),
+            None,
+            None,
+        )));
+        Cfn { stacks, poller }
+    }
+
     fn with_status(stacks: &FakeStacks, status: &str) {
         let mut all = stacks.stacks.lock().unwrap();
         let s = all.get_mut("defang-shop").unwrap();
@@ -312,7 +380,7 @@ mod tests {
         with_status(&stacks, "UPDATE_ROLLBACK_COMPLETE");
         stacks.faults.lock().unwrap().no_changes = true;
         let claim = Claim::project("shop", Some(URN));
-        let applied = apply_stack(&stacks, &request("{}"), &claim, &context(None))
+        let applied = apply_stack(&cfn(&stacks), &request("{}"), &claim, &context(None))
             .await
             .unwrap();
         let state = applied.done().expect("done");
@@ -325,7 +393,7 @@ mod tests {
             let stacks = FakeStacks::with_project("shop");
             with_status(&stacks, status);
             let claim = Claim::project("shop", Some(URN));
-            let state = apply_stack(&stacks, &request("{}"), &claim, &context(None))
+            let state = apply_stack(&cfn(&stacks), &request("{}"), &claim, &context(None))
                 .await
                 .unwrap()
                 .done()
@@ -349,7 +417,7 @@ mod tests {
         let stacks = FakeStacks::default();
         stacks.faults.lock().unwrap().invisible_after_create = 2;
         let claim = Claim::project("shop", Some(URN));
-        let state = apply_stack(&stacks, &request("{}"), &claim, &context(None))
+        let state = apply_stack(&cfn(&stacks), &request("{}"), &claim, &context(None))
             .await
             .unwrap()
             .done()
@@ -362,7 +430,7 @@ mod tests {
         let stacks = FakeStacks::with_project("shop");
         with_status(&stacks, "UPDATE_ROLLBACK_FAILED");
         let claim = Claim::project("shop", Some(URN));
-        let err = apply_stack(&stacks, &request("{}"), &claim, &context(None))
+        let err = apply_stack(&cfn(&stacks), &request("{}"), &claim, &context(None))
             .await
             .unwrap_err();
         assert!(
@@ -386,13 +454,13 @@ mod tests {
         with_status(&stacks, "CREATE_COMPLETE");
         let claim = Claim::project("shop", Some(URN));
         for template in ["{}", "{\"Outputs\":{}}", "{}"] {
-            apply_stack(&stacks, &request(template), &claim, &context(None))
+            apply_stack(&cfn(&stacks), &request(template), &claim, &context(None))
                 .await
                 .unwrap()
                 .done()
                 .unwrap();
         }
-        delete_and_wait(&stacks, "defang-shop", &claim, &context(None))
+        delete_and_wait(&cfn(&stacks), "defang-shop", &claim, &context(None))
             .await
             .unwrap();
         let tokens = stacks.faults.lock().unwrap().tokens.clone();
@@ -406,11 +474,11 @@ mod tests {
         let stacks = FakeStacks::with_project("shop");
         // Untagged: not made by Defang at all.
         let claim = Claim::project("shop", Some(URN));
-        let err = apply_stack(&stacks, &request("{}"), &claim, &context(None))
+        let err = apply_stack(&cfn(&stacks), &request("{}"), &claim, &context(None))
             .await
             .unwrap_err();
         assert!(err.to_string().contains("not a Defang stack"), "{err}");
-        let err = delete_and_wait(&stacks, "defang-shop", &claim, &context(None))
+        let err = delete_and_wait(&cfn(&stacks), "defang-shop", &claim, &context(None))
             .await
             .unwrap_err();
         assert!(err.to_string().contains("left untouched"), "{err}");

@@ -380,6 +380,17 @@ impl Stacks for FakeStacks {
     async fn stack_events(&self, _: &str, _: usize) -> CloudResult<Vec<StackEvent>> {
         Ok(vec![])
     }
+    async fn list_in_progress(&self) -> CloudResult<BTreeMap<String, String>> {
+        self.calls.lock().unwrap().push("ListStacks".into());
+        Ok(self
+            .stacks
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|s| s.is_in_progress())
+            .map(|s| (s.name.clone(), s.status.clone()))
+            .collect())
+    }
 }
 
 /// A stack as CloudFormation would leave it: every output of the template gets a fake value.

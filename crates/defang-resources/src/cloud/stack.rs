@@ -70,4 +70,21 @@ pub trait Stacks: Send + Sync {
     async fn delete_stack(&self, name: &str, client_token: &str) -> CloudResult<()>;
     /// Newest first; at most `limit` events.
     async fn stack_events(&self, name: &str, limit: usize) -> CloudResult<Vec<StackEvent>>;
+    /// Every stack of the region whose status is one of [`IN_PROGRESS_STATUSES`], by name,
+    /// with that status (ListStacks, all pages): one call answers for all the stacks waited on.
+    async fn list_in_progress(&self) -> CloudResult<BTreeMap<String, String>>;
 }
+
+/// The statuses of an operation that settles by itself (not REVIEW_IN_PROGRESS: see
+/// [`StackState::is_in_progress`]).
+pub const IN_PROGRESS_STATUSES: &[&str] = &[
+    "CREATE_IN_PROGRESS",
+    "ROLLBACK_IN_PROGRESS",
+    "DELETE_IN_PROGRESS",
+    "UPDATE_IN_PROGRESS",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+    "UPDATE_ROLLBACK_IN_PROGRESS",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+    "IMPORT_IN_PROGRESS",
+    "IMPORT_ROLLBACK_IN_PROGRESS",
+];

@@ -7,9 +7,10 @@ use super::ingress::outputs::LOAD_BALANCER_ARN;
 use super::outputs::ProjectInfo;
 use super::template::INGRESS;
 use crate::aws_names;
-use crate::cloud::Stacks;
 use crate::ownership::{Claim, attempt_token};
-use crate::stack_ops::{cloud_failed, ensure_claim, failure_reasons, is_success, wait_for_stack};
+use crate::stack_ops::{
+    Cfn, cloud_failed, ensure_claim, failure_reasons, is_success, wait_for_stack,
+};
 use pulumi_plugin::{Context, Error};
 
 /// Why `project` (which has no load balancer) cannot serve an ingress port, with the fix;
@@ -32,8 +33,8 @@ pub fn refusal(project: &ProjectInfo) -> Option<String> {
 /// What a service with an ingress port needs of `project`: its ingress, made now if the
 /// project's policy allows; `Err` says what to change when it does not. `port` and `service`
 /// are for messages.
-pub async fn ensure_ingress(
-    stacks: &dyn Stacks,
+pub(crate) async fn ensure_ingress(
+    cfn: Cfn<'_>,
     project: ProjectInfo,
     (service, port): (&str, u16),
     ctx: &Context,
@@ -52,13 +53,14 @@ pub async fn ensure_ingress(
     // Services deploying at once may all find no load balancer: one update runs, the others
     // find the stack busy, wait for it, and find the load balancer made.
     for _ in 0..20 {
-        let found = stacks
+        let found = cfn
+            .stacks
             .describe_stack(&name)
             .await
             .map_err(cloud_failed)?
             .ok_or_else(|| gone(&project.name))?;
         ensure_claim(&found, &claim)?;
-        let settled = wait_for_stack(stacks, &name, ctx)
+        let settled = wait_for_stack(&cfn, &name, ctx)
             .await?
             .ok_or_else(|| gone(&project.name))?;
         if settled.outputs.contains_key(LOAD_BALANCER_ARN) {
@@ -74,12 +76,13 @@ pub async fn ensure_ingress(
             announced = true;
         }
         let on = [(INGRESS.to_string(), "true".to_string())].into();
-        match stacks
+        match cfn
+            .stacks
             .update_parameters(&name, &on, &attempt_token("ingress-on"))
             .await
         {
             Ok(_) => {
-                let after = wait_for_stack(stacks, &name, ctx)
+                let after = wait_for_stack(&cfn, &name, ctx)
                     .await?
                     .ok_or_else(|| gone(&project.name))?;
                 if !is_success(&after.status) || !after.outputs.contains_key(LOAD_BALANCER_ARN) {
@@ -87,7 +90,7 @@ pub async fn ensure_ingress(
                         "making project \"{}\"'s load balancer failed (stack {name} is {}): {}",
                         project.name,
                         after.status,
-                        failure_reasons(stacks, &name).await
+                        failure_reasons(cfn.stacks, &name).await
                     )));
                 }
                 return ProjectInfo::from_stack(&after).map_err(Error::Failed);

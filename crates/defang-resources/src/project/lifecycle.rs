@@ -10,7 +10,7 @@ use crate::cloud::{StackRequest, StackState, Stacks};
 use crate::cloud_env::Env;
 use crate::ownership::Claim;
 use crate::ownership::{OWNER_TAG, owner_id};
-use crate::stack_ops::{Applied, apply_stack, cloud_failed, delete_and_wait};
+use crate::stack_ops::{Applied, Cfn, apply_stack, cloud_failed, delete_and_wait};
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{
     CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
@@ -73,6 +73,7 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
         &env.config.domain_suffix,
     );
     let stack = aws_names::project_stack(&project.name);
+    let _changing = env.project_lookups.changing(&stack);
     if req.preview {
         return Ok(CreateResponse {
             id: stack,
@@ -95,7 +96,7 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
     };
     // Only a stack this resource made (a Create retried after a crash or timeout) is resumed.
     let claim = Claim::project(&project.name, Some(&req.urn));
-    let applied = apply_stack(stacks, &request, &claim, &ctx).await;
+    let applied = apply_stack(&Cfn::of(env), &request, &claim, &ctx).await;
     let state = finish(env, &req.inputs, &stack, applied, &ctx, stacks, "create").await?;
     Ok(CreateResponse {
         id: stack,
@@ -129,6 +130,7 @@ pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<Prope
     let stacks = env.cloud.stacks.as_ref();
     let mut project = with_adopted_zone(env, project).await?;
     let stack = req.id.clone();
+    let _changing = env.project_lookups.changing(&stack);
     // What is deployed, not what the state says: a service may have turned ingress on since.
     let deployed = stacks.describe_stack(&stack).await.map_err(cloud_failed)?;
     project.keep_deployed_ingress(deployed.as_ref());
@@ -150,7 +152,7 @@ pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<Prope
     };
     // The stack in the state (perhaps imported: then not tagged with this resource's URN).
     let claim = Claim::project(&project.name, None);
-    let applied = apply_stack(stacks, &request, &claim, &ctx).await;
+    let applied = apply_stack(&Cfn::of(env), &request, &claim, &ctx).await;
     let state = finish(env, &req.news, &stack, applied, &ctx, stacks, "update").await?;
     Ok(stack_outputs(&req.news, &state, &env.cloud.region))
 }
@@ -213,6 +215,7 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
         .unwrap_or_default()
         .to_string();
     let claim = Claim::project(&project, None);
+    let _changing = env.project_lookups.changing(&req.id);
     // CloudFormation only deletes an empty bucket: the uploaded build contexts go first.
     if let Some(stack) = stacks.describe_stack(&req.id).await.map_err(cloud_failed)?
         && let Some(bucket) = stack.outputs.get(super::template::outputs::CONTEXT_BUCKET)
@@ -238,7 +241,7 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
     );
     let give_up = tokio::time::Instant::now() + std::time::Duration::from_secs(600);
     loop {
-        match delete_and_wait(stacks, &req.id, &claim, &ctx).await {
+        match delete_and_wait(&Cfn::of(env), &req.id, &claim, &ctx).await {
             Err(Error::Failed(reason))
                 if still_in_use(&reason) && tokio::time::Instant::now() < give_up =>
             {

@@ -8,6 +8,7 @@ pub mod cidr;
 pub mod ingress;
 pub mod inputs;
 pub mod lifecycle;
+pub mod lookups;
 pub mod outputs;
 pub mod private_dns;
 pub mod template;

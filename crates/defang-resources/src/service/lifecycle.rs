@@ -47,9 +47,11 @@ pub async fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
         && let Ok(svc) = parsed.resolved(&req.name)
     {
         let project = match env
-            .cloud
-            .stacks
-            .describe_stack(&aws_names::project_stack(&svc.project))
+            .project_lookups
+            .get(
+                env.cloud.stacks.as_ref(),
+                &aws_names::project_stack(&svc.project),
+            )
             .await
         {
             Ok(Some(stack)) => ProjectInfo::from_stack(&stack).ok(),
@@ -203,12 +205,15 @@ async fn project_info(env: &Env, project: &str) -> Result<ProjectInfo, Error> {
     ProjectInfo::from_stack(&stack).map_err(Error::Failed)
 }
 
-/// The adopted zone of a project that exists already (best effort: for previews and refresh).
+/// The adopted zone of a project that exists already (best effort, from what Check read
+/// lately: for previews and refresh).
 pub(super) async fn existing_adopted_zone(env: &Env, project: &str) -> Option<String> {
     match env
-        .cloud
-        .stacks
-        .describe_stack(&aws_names::project_stack(project))
+        .project_lookups
+        .get(
+            env.cloud.stacks.as_ref(),
+            &aws_names::project_stack(project),
+        )
         .await
     {
         Ok(Some(stack)) => ProjectInfo::from_stack(&stack)
@@ -250,9 +255,11 @@ async fn preview_notes(env: &Env, ctx: &Context, inputs: &PropertyMap, resource_
         return;
     };
     if let Ok(Some(stack)) = env
-        .cloud
-        .stacks
-        .describe_stack(&aws_names::project_stack(&svc.project))
+        .project_lookups
+        .get(
+            env.cloud.stacks.as_ref(),
+            &aws_names::project_stack(&svc.project),
+        )
         .await
         && let Ok(project) = ProjectInfo::from_stack(&stack)
         && project.ingress.is_none()
@@ -360,8 +367,12 @@ async fn deploy(
     // The first ingress service of a project makes its load balancer, zone and certificate.
     let project = match svc.first_ingress_port() {
         Some(port) => {
+            // It may turn the project's ingress on: Check must read the project again.
+            let _changing = env
+                .project_lookups
+                .changing(&aws_names::project_stack(&svc.project));
             crate::project::auto_ingress::ensure_ingress(
-                env.cloud.stacks.as_ref(),
+                crate::stack_ops::Cfn::of(env),
                 project,
                 (&svc.name, port.target),
                 ctx,
@@ -629,7 +640,7 @@ async fn apply_network_stack(
             parameters: Default::default(),
             client_token: String::new(),
         };
-        match apply_stack(env.cloud.stacks.as_ref(), &request, claim, ctx).await? {
+        match apply_stack(&crate::stack_ops::Cfn::of(env), &request, claim, ctx).await? {
             Applied::Failed { reason, .. }
                 if attempt < 3 && rule_priorities::is_priority_conflict(&reason) =>
             {

@@ -115,7 +115,7 @@ async fn timeout_bounds_the_wait() {
         state.outputs["status"],
         Value::from("SERVICE_DEPLOYMENT_PENDING")
     );
-    // Backoff: far fewer polls than one every 3 s.
+    // One poll a tick while the wait is young, then one a slow tick: never more.
     let polls = ecs
         .calls
         .lock()
@@ -123,7 +123,14 @@ async fn timeout_bounds_the_wait() {
         .iter()
         .filter(|c| *c == "DescribeServices")
         .count();
-    assert!(polls < 60, "{polls} polls in 10 minutes");
+    let c = crate::poller::cadence::Cadence::default();
+    let expected = (c.slow_after.as_secs_f64() / c.tick.as_secs_f64()
+        + (600.0 - c.slow_after.as_secs_f64()) / c.slow_tick.as_secs_f64())
+        as usize;
+    assert!(
+        polls <= expected + 3 && polls + 5 >= expected,
+        "{polls} polls in 10 minutes, expected about {expected}"
+    );
 }
 
 /// Twenty services deploying at once share the poller: DescribeServices is called once per
@@ -416,4 +423,56 @@ async fn secret_environment_values_live_in_ssm() {
             .unwrap()
             .contains(&"DeleteByPath /defang/shop/web/".to_string())
     );
+}
+
+/// A preview of many services of one project reads the project stack once (it used to be
+/// once in Check and once or twice more in the planned outputs, per service).
+#[tokio::test(start_paused = true)]
+async fn a_preview_of_many_services_reads_the_project_once() {
+    let stacks = Arc::new(FakeStacks::with_project("shop"));
+    // A project of this version, without a load balancer yet: the first ingress port is a
+    // warning in preview, which reads the project too.
+    stacks
+        .stacks
+        .lock()
+        .unwrap()
+        .get_mut("defang-shop")
+        .unwrap()
+        .outputs
+        .insert(
+            crate::project::template::outputs::LOAD_BALANCER_POLICY.into(),
+            "auto".into(),
+        );
+    let env = Arc::new(env(Arc::new(FakeEcs::default()), stacks.clone()));
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let env = env.clone();
+            tokio::spawn(async move {
+                let mut req = service_create(
+                    &format!("svc{i}"),
+                    vec![(
+                        "ports",
+                        pulumi_plugin::value::from_json(serde_json::json!([{"target": 80}])),
+                    )],
+                );
+                let checked = super::lifecycle::check(Some(&env), &service_check(&req)).await;
+                assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+                req.preview = true;
+                req.inputs = checked.inputs;
+                create(&env, req, context(None)).await.expect("preview")
+            })
+        })
+        .collect();
+    for t in tasks {
+        let planned = t.await.unwrap();
+        assert!(planned.outputs.contains_key("domain"));
+    }
+    let describes = stacks
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| *c == "DescribeStacks")
+        .count();
+    assert_eq!(describes, 1, "one project lookup for 50 services");
 }

@@ -17,76 +17,92 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
     ecs.delete_service(&cluster, name)
         .await
         .map_err(ecs_failed)?;
-    // The project (cluster) can only go once its services are gone: wait for the drain.
-    wait_for_drain(env, &ctx, &cluster, name).await?;
-    // No task can read the service's secret values any more.
-    env.cloud
-        .parameters
-        .delete_by_path(&secrets::parameter_prefix(project, name))
-        .await
-        .map_err(|e| Error::Failed(format!("SSM Parameter Store: {e}")))?;
-    // Then its security group, private name, target groups, rules and records: its own stack,
-    // only if its tags say so (the old stack names were ambiguous).
-    let stacks = env.cloud.stacks.as_ref();
-    let (stack_name, stack) = deployed_names::service_stack(stacks, project, name).await?;
-    let claim = Claim::service(project, name, None);
-    match stack {
-        Some(found) if claim.holds(|k| found.tags.get(k).map(String::as_str)) => {
-            crate::stack_ops::delete_and_wait(stacks, &stack_name, &claim, &ctx).await?;
+    // What must wait for the drain (its own stack: the security group and target groups the
+    // tasks use until they stop; and the project's cluster, after this returns) and what need
+    // not (its secrets, task definition revisions and images: stopping tasks have what they
+    // need) run side by side, so a delete takes the drain and little more.
+    let after_drain = async {
+        wait_for_drain(env, &ctx, &cluster, name).await?;
+        // Its security group, private name, target groups, rules and records: its own stack,
+        // only if its tags say so (the old stack names were ambiguous).
+        let stacks = env.cloud.stacks.as_ref();
+        let (stack_name, stack) = deployed_names::service_stack(stacks, project, name).await?;
+        let claim = Claim::service(project, name, None);
+        match stack {
+            Some(found) if claim.holds(|k| found.tags.get(k).map(String::as_str)) => {
+                crate::stack_ops::delete_and_wait(
+                    &crate::stack_ops::Cfn::of(env),
+                    &stack_name,
+                    &claim,
+                    &ctx,
+                )
+                .await?;
+            }
+            Some(found) => {
+                ctx.log
+                    .warn(&format!(
+                        "CloudFormation stack {stack_name} is not this service's (its tags say otherwise): left untouched ({})",
+                        found.status
+                    ))
+                    .await;
+            }
+            None => {}
         }
-        Some(found) => {
-            ctx.log
-                .warn(&format!(
-                    "CloudFormation stack {stack_name} is not this service's (its tags say otherwise): left untouched ({})",
-                    found.status
-                ))
-                .await;
-        }
-        None => {}
-    }
-    let deployed = req
-        .old_outputs
-        .get("taskDefinitionArn")
-        .and_then(pulumi_plugin::Value::as_str);
-    for (family, shared) in deployed_names::task_families(project, name, deployed) {
-        for arn in ecs
-            .list_task_definitions(&family)
+        Ok::<(), Error>(())
+    };
+    let meanwhile = async {
+        // No new task starts: nothing reads the service's secret values any more.
+        env.cloud
+            .parameters
+            .delete_by_path(&secrets::parameter_prefix(project, name))
             .await
-            .map_err(ecs_failed)?
-        {
-            // A family name another service could share: not the revisions tagged as another
-            // service's (untagged ones are what an imported service brought along).
-            if shared {
-                let revision = ecs
-                    .describe_task_definition(&arn)
+            .map_err(|e| Error::Failed(format!("SSM Parameter Store: {e}")))?;
+        let deployed = req
+            .old_outputs
+            .get("taskDefinitionArn")
+            .and_then(pulumi_plugin::Value::as_str);
+        for (family, shared) in deployed_names::task_families(project, name, deployed) {
+            for arn in ecs
+                .list_task_definitions(&family)
+                .await
+                .map_err(ecs_failed)?
+            {
+                // A family name another service could share: not the revisions tagged as another
+                // service's (untagged ones are what an imported service brought along).
+                if shared {
+                    let revision = ecs
+                        .describe_task_definition(&arn)
+                        .await
+                        .map_err(ecs_failed)?;
+                    let tag = |key: &str| {
+                        revision.as_ref().and_then(|td| {
+                            td.spec
+                                .tags
+                                .iter()
+                                .find(|(k, _)| k == key)
+                                .map(|(_, v)| v.as_str())
+                        })
+                    };
+                    let others = |key: &str, ours: &str| tag(key).is_some_and(|v| v != ours);
+                    if others(PROJECT_TAG, project) || others(SERVICE_TAG, name) {
+                        continue;
+                    }
+                }
+                ecs.deregister_task_definition(&arn)
                     .await
                     .map_err(ecs_failed)?;
-                let tag = |key: &str| {
-                    revision.as_ref().and_then(|td| {
-                        td.spec
-                            .tags
-                            .iter()
-                            .find(|(k, _)| k == key)
-                            .map(|(_, v)| v.as_str())
-                    })
-                };
-                let others = |key: &str, ours: &str| tag(key).is_some_and(|v| v != ours);
-                if others(PROJECT_TAG, project) || others(SERVICE_TAG, name) {
-                    continue;
-                }
             }
-            ecs.deregister_task_definition(&arn)
-                .await
-                .map_err(ecs_failed)?;
         }
-    }
-    // Images built for the service go with it (a missing repository is fine).
-    env.cloud
-        .registry
-        .delete_repository(&super::image_build::repository_name(project, name))
-        .await
-        .map_err(|e| Error::Failed(format!("ECR: {e}")))?;
-    Ok(())
+        // Images built for the service go with it (a missing repository is fine).
+        env.cloud
+            .registry
+            .delete_repository(&super::image_build::repository_name(project, name))
+            .await
+            .map_err(|e| Error::Failed(format!("ECR: {e}")))?;
+        Ok::<(), Error>(())
+    };
+    let (drained, cleaned) = tokio::join!(after_drain, meanwhile);
+    drained.and(cleaned)
 }
 
 /// Waits (through the shared poller) until a deleted service has stopped its tasks.
