@@ -5,6 +5,11 @@ use defang_resources::cloud_env::{Cloud, CloudConnector};
 use defang_resources::config::ProviderConfig;
 use defang_resources::provider::DefangProvider;
 
+/// Property maps, protobuf messages and SDK requests are many small allocations: mimalloc
+/// serves them with about half the instructions of glibc's malloc (README, Performance).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Connects to AWS through the standard credential, region and endpoint settings.
 struct AwsConnector;
 

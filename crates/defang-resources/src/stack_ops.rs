@@ -58,13 +58,26 @@ pub(crate) async fn apply_stack(
     claim: &Claim,
     ctx: &Context,
 ) -> Result<Applied, Error> {
-    let name = &request.name;
-    let Some(found) = cfn
+    let found = cfn
         .stacks
-        .describe_stack(name)
+        .describe_stack(&request.name)
         .await
-        .map_err(cloud_failed)?
-    else {
+        .map_err(cloud_failed)?;
+    apply_stack_from(cfn, request, claim, found, ctx).await
+}
+
+/// [`apply_stack`] for a caller that has just described the stack (`found`): one call fewer.
+/// A stack made meanwhile is found by the create (AlreadyExists, adopted if ours); one that
+/// changed meanwhile is described again before anything is done to it.
+pub(crate) async fn apply_stack_from(
+    cfn: &Cfn<'_>,
+    request: &StackRequest,
+    claim: &Claim,
+    found: Option<StackState>,
+    ctx: &Context,
+) -> Result<Applied, Error> {
+    let name = &request.name;
+    let Some(found) = found else {
         return create_and_wait(cfn, request, claim, ctx).await;
     };
     ensure_claim(&found, claim)?;

@@ -14,12 +14,12 @@ use super::secrets;
 use super::status::{ServiceStatus, failure_reason, rollout_status};
 use super::task_definition::plan_task_definition;
 use crate::aws_names;
-use crate::cloud::{LoadBalancerTarget, Routing, StackRequest};
+use crate::cloud::{LoadBalancerTarget, Routing, StackRequest, StackState};
 use crate::cloud::{ServiceSpec, ServiceState, ServiceUpdate};
 use crate::cloud_env::Env;
 use crate::ownership::{Claim, OWNER_TAG, client_token, owner_id};
 use crate::project::ProjectInfo;
-use crate::stack_ops::{Applied, apply_stack, ensure_claim};
+use crate::stack_ops::{Applied, apply_stack, apply_stack_from, ensure_claim};
 use crate::wait::retry_settling;
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{
@@ -158,25 +158,37 @@ pub(super) fn decode(
     Ok((parsed, resolved))
 }
 
-/// Planned outputs for a preview. Required inputs that are not known yet get a stand-in so
-/// the rest can be planned; every output that depends on them is unknown (see
-/// [`service_outputs`]).
-async fn preview_outputs(env: &Env, inputs: &PropertyMap, resource_name: &str) -> PropertyMap {
+/// Planned outputs for a preview, and what `up` will do that preview cannot show as a resource,
+/// said as a warning (see [`preview_notes`]). Required inputs that are not known yet get a
+/// stand-in so the rest can be planned; every output that depends on them is unknown (see
+/// [`service_outputs`]). The inputs are decoded once, the project read once (and shared by
+/// the Checks and previews of its other services, see [`crate::project::lookups`]).
+async fn preview(
+    env: &Env,
+    ctx: &Context,
+    inputs: &PropertyMap,
+    resource_name: &str,
+) -> PropertyMap {
     // A project that exists already may have its own domain; a new one is planned with the
     // default pattern (its domain is known once it exists).
-    let adopted = match inputs.get("project").and_then(Value::as_str) {
-        Some(project) => existing_adopted_zone(env, project).await,
+    let project = match inputs.get("project").and_then(Value::as_str) {
+        Some(project) => existing_project(env, project).await,
         None => None,
     };
     let mut stand_in = inputs.clone();
+    let mut stood_in = false;
     for (key, value) in [("project", "preview"), ("image", "preview")] {
         if stand_in.get(key).is_some_and(Value::is_unknown) {
             stand_in.insert(key.into(), Value::from(value));
+            stood_in = true;
         }
     }
     match decode(&stand_in, resource_name) {
         Ok((_, mut svc)) => {
-            svc.adopted_zone = adopted;
+            if !stood_in {
+                preview_notes(ctx, &svc, project.as_ref()).await;
+            }
+            svc.adopted_zone = project.as_ref().and_then(adopted_zone);
             service_outputs(inputs, &svc, env, Deployed::default())
         }
         Err(_) => {
@@ -205,9 +217,9 @@ async fn project_info(env: &Env, project: &str) -> Result<ProjectInfo, Error> {
     ProjectInfo::from_stack(&stack).map_err(Error::Failed)
 }
 
-/// The adopted zone of a project that exists already (best effort, from what Check read
-/// lately: for previews and refresh).
-pub(super) async fn existing_adopted_zone(env: &Env, project: &str) -> Option<String> {
+/// A project that exists already (best effort, from what Check read lately: for previews and
+/// refresh).
+async fn existing_project(env: &Env, project: &str) -> Option<ProjectInfo> {
     match env
         .project_lookups
         .get(
@@ -216,12 +228,17 @@ pub(super) async fn existing_adopted_zone(env: &Env, project: &str) -> Option<St
         )
         .await
     {
-        Ok(Some(stack)) => ProjectInfo::from_stack(&stack)
-            .ok()
-            .as_ref()
-            .and_then(adopted_zone),
+        Ok(Some(stack)) => ProjectInfo::from_stack(&stack).ok(),
         _ => None,
     }
+}
+
+/// The adopted zone of a project that exists already (see [`existing_project`]).
+pub(super) async fn existing_adopted_zone(env: &Env, project: &str) -> Option<String> {
+    existing_project(env, project)
+        .await
+        .as_ref()
+        .and_then(adopted_zone)
 }
 
 /// The project's zone when it adopted one of the user's (not `<project>.<username>.<suffix>`).
@@ -247,21 +264,11 @@ pub(super) fn ecs_failed(e: crate::cloud::CloudError) -> Error {
 
 /// What `up` will do that preview cannot show as a resource, said as a warning: the first
 /// ingress service of a project makes the project's load balancer, zone and certificate.
-async fn preview_notes(env: &Env, ctx: &Context, inputs: &PropertyMap, resource_name: &str) {
-    let Ok((_, svc)) = decode(inputs, resource_name) else {
-        return;
-    };
+async fn preview_notes(ctx: &Context, svc: &ResolvedService, project: Option<&ProjectInfo>) {
     let Some(port) = svc.first_ingress_port() else {
         return;
     };
-    if let Ok(Some(stack)) = env
-        .project_lookups
-        .get(
-            env.cloud.stacks.as_ref(),
-            &aws_names::project_stack(&svc.project),
-        )
-        .await
-        && let Ok(project) = ProjectInfo::from_stack(&stack)
+    if let Some(project) = project
         && project.ingress.is_none()
         && project.load_balancer_policy.as_deref() == Some("auto")
     {
@@ -276,8 +283,7 @@ async fn preview_notes(env: &Env, ctx: &Context, inputs: &PropertyMap, resource_
 
 pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
     if req.preview {
-        preview_notes(env, &ctx, &req.inputs, &req.name).await;
-        let outputs = preview_outputs(env, &req.inputs, &req.name).await;
+        let outputs = preview(env, &ctx, &req.inputs, &req.name).await;
         return Ok(CreateResponse {
             id: String::new(),
             outputs,
@@ -292,8 +298,7 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
 
 pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
     if req.preview {
-        preview_notes(env, &ctx, &req.news, &req.name).await;
-        let mut outputs = preview_outputs(env, &req.news, &req.name).await;
+        let mut outputs = preview(env, &ctx, &req.news, &req.name).await;
         // The service keeps its ARN; an unchanged build keeps its image.
         if let Some(arn) = req.old_outputs.get("serviceArn") {
             outputs.insert("serviceArn".into(), arn.clone());
@@ -422,7 +427,9 @@ async fn deploy(
         };
 
         let (security_group, routing) =
-            match apply_network_stack(env, ctx, urn, (&stack_name, &claim), &svc, &project).await {
+            match apply_network_stack(env, ctx, urn, (&stack_name, &claim, stack), &svc, &project)
+                .await
+            {
                 Ok(applied) => applied,
                 Err(Error::Interrupted(why)) => {
                     return Err(interrupted_before_rollout(env, inputs, &svc, &id, old, why));
@@ -605,7 +612,7 @@ async fn apply_network_stack(
     env: &Env,
     ctx: &Context,
     urn: &str,
-    (stack_name, claim): (&str, &Claim),
+    (stack_name, claim, mut found): (&str, &Claim, Option<StackState>),
     svc: &ResolvedService,
     project: &ProjectInfo,
 ) -> Result<(String, Routing), Error> {
@@ -640,7 +647,14 @@ async fn apply_network_stack(
             parameters: Default::default(),
             client_token: String::new(),
         };
-        match apply_stack(&crate::stack_ops::Cfn::of(env), &request, claim, ctx).await? {
+        let cfn = crate::stack_ops::Cfn::of(env);
+        // The first attempt starts from the stack as the deploy found it (one call fewer);
+        // another, after a priority conflict, describes it again.
+        let applied = match (attempt, found.take()) {
+            (1, found) => apply_stack_from(&cfn, &request, claim, found, ctx).await?,
+            _ => apply_stack(&cfn, &request, claim, ctx).await?,
+        };
+        match applied {
             Applied::Failed { reason, .. }
                 if attempt < 3 && rule_priorities::is_priority_conflict(&reason) =>
             {

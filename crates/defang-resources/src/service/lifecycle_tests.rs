@@ -476,3 +476,25 @@ async fn a_preview_of_many_services_reads_the_project_once() {
         .count();
     assert_eq!(describes, 1, "one project lookup for 50 services");
 }
+
+/// Creating a service describes CloudFormation stacks four times: the project, the service's
+/// stack under its name and its 0.1 name (both missing), and once after CreateStack. The
+/// deploy's own lookup is reused by the apply (it used to describe the missing stack again).
+#[tokio::test(start_paused = true)]
+async fn a_create_describes_stacks_four_times() {
+    let ecs = Arc::new(FakeEcs::default());
+    ecs.script.lock().unwrap().extend([service_state(
+        "web",
+        1,
+        deployment("d-1", RolloutState::Completed, 1, 0, 0),
+        &[],
+    )]);
+    let stacks = Arc::new(FakeStacks::with_project("shop"));
+    let env = env(ecs, stacks.clone());
+    create(&env, request(), context(None))
+        .await
+        .expect("create");
+    let calls = stacks.calls.lock().unwrap().clone();
+    let describes = calls.iter().filter(|c| *c == "DescribeStacks").count();
+    assert_eq!(describes, 4, "{calls:?}");
+}
