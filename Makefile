@@ -32,3 +32,11 @@ faults:
 .PHONY: upgrade-check
 upgrade-check:
 	bash scripts/upgrade-check.sh
+
+# The benchmark: cold start and RSS, Check reply sizes, criterion benches of the hot paths,
+# preview/up/no-op/refresh/destroy of 10, 100 and 1,000 services on moto (provider CPU, RSS,
+# AWS calls per service), detection latency of rollouts and drains, destroy with slow drains.
+# Prints tables; not a test (about 20 minutes on 2 cores; BENCH_SERVICES=10,100 is quicker).
+.PHONY: bench
+bench:
+	bash scripts/bench.sh

@@ -40,6 +40,9 @@ cargo build --workspace --all-targets
 step "clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "moto patch 18 (ECS rollouts and drains that take time, for the benchmark)"
+"$DEFANG_CACHE_DIR/moto-venv/bin/python" scripts/moto/probe_ecs_timing.py >/dev/null
+
 step "tests"
 # One shared emulator for the AWS adapter tests (they read the standard AWS_ENDPOINT_URL);
 # the provider's integration and end-to-end tests start their own, one per test.

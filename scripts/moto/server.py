@@ -20,12 +20,14 @@ import os
 import signal
 import sys
 import threading
+import time
 
 # moto reads its settings from the environment; set them before importing it.
 # Needed so IAM roles can attach AWS-managed policies such as
 # arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy.
 os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-# MOTO_ECS_SERVICE_RUNNING is passed through unchanged when the caller sets it.
+# MOTO_ECS_SERVICE_RUNNING is passed through unchanged when the caller sets it;
+# MOTO_ECS_ROLLOUT_SECONDS, MOTO_ECS_DRAIN_SECONDS and MOTO_ECS_ROLLOUT_SEED are read by patch 18.
 
 
 def _add_method(cls, name, fn, applied):
@@ -185,6 +187,7 @@ def apply_patches() -> list:
     applied.append("LogGroup.update_from_cloudformation_json")
 
     _patch_codebuild(applied)
+    _patch_ecs_timing(applied)
 
     # Patches 7-16: CloudFormation resource types of the project and service network stacks
     # (certificate, Cloud Map, DHCP options, CodeBuild project; Route 53, ELBv2, security
@@ -512,6 +515,278 @@ def _patch_codebuild(applied):
     applied.append("codebuild.emulated_builds")
 
 
+# Settings of patch 18 (read once, at server start).
+ROLLOUT_ENV = "MOTO_ECS_ROLLOUT_SECONDS"
+DRAIN_ENV = "MOTO_ECS_DRAIN_SECONDS"
+SEED_ENV = "MOTO_ECS_ROLLOUT_SEED"
+TIMELINE_PATH = "/moto-api/defang/ecs-timeline"
+
+# Every rollout and drain patch 18 scheduled, in order: what GET TIMELINE_PATH returns.
+_timeline = []
+_timeline_lock = threading.Lock()
+
+
+def seconds_range(name):
+    """(min, max) seconds from `N` or `MIN-MAX` in the environment variable, or None if unset."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    low, _, high = value.partition("-")
+    try:
+        lo = float(low)
+        hi = float(high) if high else lo
+    except ValueError:
+        lo = hi = -1.0
+    if not (0 <= lo <= hi) or hi != hi or hi == float("inf"):
+        raise SystemExit(f"{name}={value!r}: expected SECONDS or MIN-MAX (0 <= MIN <= MAX), e.g. 3-30")
+    return lo, hi
+
+
+def ecs_timeline():
+    with _timeline_lock:
+        return [dict(e) for e in _timeline]
+
+
+def _patch_ecs_timing(applied):
+    """-- emulator gap, test setup only: (18) ECS rollouts and drains that take time.
+
+    moto settles an ECS service at once: CreateService returns a deployment already
+    COMPLETED (with MOTO_ECS_SERVICE_RUNNING >= desired), an UpdateService never starts a new
+    deployment (a new task definition keeps the old deployment and its id; forceNewDeployment
+    only renews the id) and DeleteService makes the service INACTIVE at once. So nothing can
+    measure how soon a wait notices a rollout's end or a drain's. With MOTO_ECS_ROLLOUT_SECONDS
+    and/or MOTO_ECS_DRAIN_SECONDS set (`N` or `MIN-MAX` seconds, floats allowed) at server start:
+
+    - each new deployment (CreateService; an UpdateService with forceNewDeployment or another
+      task definition, which then gets a new deployment id and its taskDefinition) gets a delay
+      drawn uniformly from the rollout range by a seeded RNG (MOTO_ECS_ROLLOUT_SEED, default 1;
+      draws in the order of the calls). Until createdAt + delay the PRIMARY deployment is
+      IN_PROGRESS with runningCount 0 and pendingCount = desired, and so is the service; from
+      then on it is COMPLETED with runningCount = desiredCount, pendingCount 0, as AWS reports;
+    - DeleteService (after moto's own checks) leaves the service DRAINING, with the running
+      count it had, for a delay drawn from the drain range (its own stream of the same seed);
+      then it is INACTIVE with runningCount 0 (moto's INACTIVE keeps the old count);
+    - each such moment is computed once, when the deployment or the delete happens, and listed
+      by GET /moto-api/defang/ecs-timeline: JSON [{account, region, cluster, service,
+      deployment_id, kind: "rollout"|"drain", started_at, completes_at}], epoch seconds (this
+      machine's clock). The states change when an ECS call (DescribeServices, UpdateService,
+      DeleteService) looks at the service at or after completes_at.
+
+    With neither variable set nothing is wrapped and moto behaves exactly as before (the
+    endpoint then lists nothing). The old PRIMARY deployment of an update is not kept as an
+    ACTIVE one while the new one rolls out (moto has a single deployment per service).
+    """
+    import datetime
+    import inspect
+    import random
+
+    from moto.ecs.models import EC2ContainerServiceBackend, Service
+    from moto.moto_api._internal import mock_random
+
+    # What the wrappers assume moto still does; re-check on upgrade.
+    assert 'service.status = "INACTIVE"' in inspect.getsource(EC2ContainerServiceBackend.delete_service), (
+        "moto's ECS delete_service changed; re-check patch 18"
+    )
+    assert '"rolloutState": rollout_state' in inspect.getsource(Service.__init__), (
+        "moto's ECS deployments changed; re-check patch 18"
+    )
+    assert not hasattr(Service, "_defang_timing"), "re-check patch 18"
+
+    rollout = seconds_range(ROLLOUT_ENV)
+    drain = seconds_range(DRAIN_ENV)
+    if rollout is None and drain is None:
+        return
+    seed = os.environ.get(SEED_ENV, "1").strip() or "1"
+    rngs = {"rollout": random.Random(f"rollout:{seed}"), "drain": random.Random(f"drain:{seed}")}
+    ranges = {"rollout": rollout, "drain": drain}
+    lock = threading.RLock()
+
+    def as_datetime(epoch):  # moto's naive UTC datetimes
+        return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).replace(tzinfo=None)
+
+    def timing(service):
+        if not hasattr(service, "_defang_timing"):
+            service._defang_timing = {"rollout": None, "drain": None}  # kind -> [entry, done]
+        return service._defang_timing
+
+    def schedule(backend, service, kind, deployment_id):
+        lo, hi = ranges[kind]
+        now = time.time()
+        entry = {
+            "account": backend.account_id,
+            "region": backend.region_name,
+            "cluster": service.cluster_name,
+            "service": service.name,
+            "deployment_id": deployment_id,
+            "kind": kind,
+            "started_at": now,
+            "completes_at": now + rngs[kind].uniform(lo, hi),
+        }
+        with _timeline_lock:
+            _timeline.append(entry)
+        timing(service)[kind] = [entry, False]
+        return entry
+
+    def primary(service):
+        return next((d for d in service.deployments if d.get("status") == "PRIMARY"), None)
+
+    def set_counts(backend, service, running, pending):
+        """The service's counts, keeping moto's cluster task counters in step while ACTIVE."""
+        cluster = backend.clusters.get(service.cluster_name)
+        if cluster is not None and service.status == "ACTIVE":
+            backend.update_cluster_resources(cluster, running - service.running_count, task_state="RUNNING")
+            backend.update_cluster_resources(cluster, pending - service.pending_count, task_state="PENDING")
+        service.running_count = running
+        service.pending_count = pending
+
+    def show_in_progress(backend, service):
+        d = primary(service)
+        if d is not None:
+            d.update(
+                rolloutState="IN_PROGRESS",
+                rolloutStateReason=f"ECS deployment {d['id']} in progress.",
+                desiredCount=service.desired_count,
+                runningCount=0,
+                pendingCount=service.desired_count,
+            )
+        set_counts(backend, service, 0, service.desired_count)
+
+    def start_rollout(backend, service):
+        d = primary(service)
+        if rollout is None or d is None:
+            return
+        entry = schedule(backend, service, "rollout", d["id"])
+        d["createdAt"] = d["updatedAt"] = as_datetime(entry["started_at"])
+        show_in_progress(backend, service)
+        advance(backend, service)  # a zero delay completes at once
+
+    def advance(backend, service):
+        """Applies the rollout's and the drain's end once their moment has come."""
+        now = time.time()
+        t = timing(service)
+        if t["rollout"] and not t["rollout"][1]:
+            entry = t["rollout"][0]
+            d = primary(service)
+            if d is None or d["id"] != entry["deployment_id"] or service.status != "ACTIVE":
+                t["rollout"][1] = True  # superseded or deleted: never completes
+            elif now >= entry["completes_at"]:
+                d.update(
+                    rolloutState="COMPLETED",
+                    rolloutStateReason=f"ECS deployment {d['id']} completed.",
+                    desiredCount=service.desired_count,
+                    runningCount=service.desired_count,
+                    pendingCount=0,
+                    updatedAt=as_datetime(entry["completes_at"]),
+                )
+                set_counts(backend, service, service.desired_count, 0)
+                t["rollout"][1] = True
+        if t["drain"] and not t["drain"][1] and now >= t["drain"][0]["completes_at"]:
+            service.status = "INACTIVE"
+            service.running_count = 0
+            service.pending_count = 0
+            t["drain"][1] = True
+
+    def in_progress(service):
+        r = timing(service)["rollout"]
+        return r is not None and not r[1]
+
+    def task_definition_arn(backend, name_or_arn):
+        try:
+            return backend.describe_task_definition(name_or_arn).arn
+        except Exception:
+            return name_or_arn
+
+    orig_create = EC2ContainerServiceBackend.create_service
+    orig_update = EC2ContainerServiceBackend.update_service
+    orig_delete = EC2ContainerServiceBackend.delete_service
+    orig_describe = EC2ContainerServiceBackend.describe_services
+
+    def create_service(self, *args, **kwargs):
+        with lock:
+            service = orig_create(self, *args, **kwargs)
+            service._defang_timing = {"rollout": None, "drain": None}  # a re-created name starts afresh
+            start_rollout(self, service)
+            return service
+
+    def update_service(self, service_properties):
+        with lock:
+            try:
+                service = self._get_service(
+                    service_properties.get("cluster", "default"), service_properties["service"].split("/")[-1]
+                )
+            except Exception:
+                service = None
+            if service is None:
+                return orig_update(self, service_properties)  # moto's own error
+            advance(self, service)
+            old_td = task_definition_arn(self, service.task_definition) if service.task_definition else None
+            new_td = service_properties.get("task_definition")
+            new_td = task_definition_arn(self, new_td) if new_td else None
+            force = bool(service_properties.get("force_new_deployment"))
+            service = orig_update(self, service_properties)
+            d = primary(service)
+            if rollout is not None and d is not None and (force or (new_td and new_td != old_td)):
+                if not force:  # moto renews the id only when forced
+                    d["id"] = f"ecs-svc/{mock_random.randint(0, 32**12)}"
+                if new_td:
+                    d["taskDefinition"] = new_td
+                start_rollout(self, service)
+            elif in_progress(service):
+                show_in_progress(self, service)  # a new desired count while rolling out
+            return service
+
+    def delete_service(self, cluster_name, service_name, force):
+        with lock:
+            service = self._get_service(cluster_name, service_name)
+            advance(self, service)
+            status = service.status
+            drain_pending = timing(service)["drain"] is not None and not timing(service)["drain"][1]
+            service = orig_delete(self, cluster_name, service_name, force)
+            if drain is not None and (status == "ACTIVE" or drain_pending):
+                service.status = "DRAINING"
+                if status == "ACTIVE":
+                    d = primary(service)
+                    schedule(self, service, "drain", d["id"] if d else None)
+                advance(self, service)  # a zero delay drains at once
+            return service
+
+    def describe_services(self, cluster_str, service_names_or_arns):
+        with lock:
+            services, failures = orig_describe(self, cluster_str, service_names_or_arns)
+            for service in services:
+                advance(self, service)
+            return services, failures
+
+    EC2ContainerServiceBackend.create_service = create_service
+    EC2ContainerServiceBackend.update_service = update_service
+    EC2ContainerServiceBackend.delete_service = delete_service
+    EC2ContainerServiceBackend.describe_services = describe_services
+    applied.append("ecs.rollout_and_drain_timing")
+
+
+def with_defang_api(app):
+    """Our own endpoints in front of moto's app (patch 18): GET TIMELINE_PATH; POST
+    /moto-api/reset also forgets the timeline."""
+
+    def wsgi(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == TIMELINE_PATH:
+            if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+                start_response("405 Method Not Allowed", [("Allow", "GET"), ("Content-Length", "0")])
+                return [b""]
+            import json
+
+            body = json.dumps(ecs_timeline()).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body] if environ.get("REQUEST_METHOD") == "GET" else [b""]
+        if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
+            with _timeline_lock:
+                _timeline.clear()
+        return app(environ, start_response)
+
+    return wsgi
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="port to bind on 127.0.0.1 (0 = pick a free one)")
@@ -529,7 +804,7 @@ def main() -> int:
     )
     from werkzeug.serving import make_server
 
-    app = DomainDispatcherApplication(create_backend_app)
+    app = with_defang_api(DomainDispatcherApplication(create_backend_app))
     server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=MotoRequestHandler)
     host, port = server.server_address[:2]
     # Some moto responses embed the server's own URL; tell moto the real port.
@@ -549,7 +824,10 @@ def main() -> int:
         f"moto {moto.__version__} listening on http://{host}:{port} pid={os.getpid()} "
         f"patches={','.join(applied)} "
         f"MOTO_ECS_SERVICE_RUNNING={os.environ.get('MOTO_ECS_SERVICE_RUNNING', '<unset>')} "
-        f"MOTO_CODEBUILD_RESULT={os.environ.get('MOTO_CODEBUILD_RESULT', '<unset>')}",
+        f"MOTO_CODEBUILD_RESULT={os.environ.get('MOTO_CODEBUILD_RESULT', '<unset>')}"
+        + "".join(
+            f" {name}={os.environ[name]}" for name in (ROLLOUT_ENV, DRAIN_ENV, SEED_ENV) if os.environ.get(name)
+        ),
         flush=True,
     )
 

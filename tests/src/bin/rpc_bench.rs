@@ -1,0 +1,419 @@
+//! RPC micro-benchmark of the provider binary, launched as the engine launches it.
+//!
+//! 1. Cold start: time from spawn to the port line on stdout over `--runs` launches (median,
+//!    min, max), and the resident memory (VmRSS) right after the port line and after a
+//!    Handshake + GetSchema.
+//! 2. Nagle check: on one connection, Check calls of a `defang:index:Service` whose reply is
+//!    about 100 bytes and about 2 KB (no Configure: such a Check makes no cloud calls). A reply
+//!    larger than one segment that waited for a delayed ACK would show as ~40 ms.
+//!
+//! ```sh
+//! cargo build --release -p pulumi-resource-defang
+//! cargo build --release -p defang-tests --bin rpc_bench
+//! $CARGO_TARGET_DIR/release/rpc_bench [--provider PATH] [--runs 20] [--calls 20] [--json]
+//! ```
+//!
+//! The table goes to stdout; with `--json` stdout has one JSON object per figure instead and
+//! the table goes to stderr.
+
+use defang_tests::RecordingEngine;
+use prost::Message;
+use pulumi_plugin::rpc;
+use pulumi_plugin::rpc::resource_provider_client::ResourceProviderClient;
+use pulumi_plugin::value::{from_json, properties_to_struct};
+use pulumi_plugin::{PropertyMap, Value};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tonic::transport::Channel;
+
+const SERVICE: &str = "defang:index:Service";
+const WARM_UP_CALLS: usize = 5;
+
+struct Args {
+    provider: PathBuf,
+    runs: usize,
+    calls: usize,
+    json: bool,
+}
+
+fn usage() -> ! {
+    eprintln!("usage: rpc_bench [--provider PATH] [--runs N] [--calls N] [--json]");
+    std::process::exit(2)
+}
+
+fn parse_args() -> Args {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| defang_tests::repo_root().join("target"));
+    let mut args = Args {
+        provider: target.join("release/pulumi-resource-defang"),
+        runs: 20,
+        calls: 20,
+        json: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| usage());
+        let count = |v: String| match v.parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => usage(),
+        };
+        match arg.as_str() {
+            "--provider" => args.provider = PathBuf::from(value()),
+            "--runs" => args.runs = count(value()),
+            "--calls" => args.calls = count(value()),
+            "--json" => args.json = true,
+            _ => usage(),
+        }
+    }
+    if !args.provider.exists() {
+        eprintln!(
+            "rpc_bench: {} is missing: run `cargo build --release -p pulumi-resource-defang` or pass --provider",
+            args.provider.display()
+        );
+        std::process::exit(1);
+    }
+    args
+}
+
+/// A launched provider: the process and the port it printed.
+struct Launched {
+    child: Child,
+    port: u16,
+    /// Spawn to port line.
+    start: Duration,
+}
+
+/// Launches the provider as the engine does (engine address as the last argument) and reads the
+/// port line. The AWS settings point nowhere: nothing here may reach a cloud.
+fn launch(provider: &PathBuf, engine_address: &str) -> Launched {
+    let started = Instant::now();
+    let mut child = Command::new(provider)
+        .arg(engine_address)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("launch {}: {e}", provider.display()));
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("port line");
+    let start = started.elapsed();
+    let port = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("not a port line: {line:?}"));
+    Launched { child, port, start }
+}
+
+impl Launched {
+    /// VmRSS in KiB.
+    fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find(|l| l.starts_with("VmRSS:"))?
+                    .split_whitespace()
+                    .nth(1)?
+                    .parse()
+                    .ok()
+            })
+            .expect("VmRSS of the provider")
+    }
+
+    async fn client(&self) -> ResourceProviderClient<Channel> {
+        let channel = Channel::from_shared(format!("http://127.0.0.1:{}", self.port))
+            .expect("endpoint")
+            .connect()
+            .await
+            .expect("connect");
+        ResourceProviderClient::new(channel).max_decoding_message_size(400 * 1024 * 1024)
+    }
+
+    /// Ends the process as the engine does: SIGINT, then wait.
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn median(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// One figure: printed as a table row, or as a JSON object.
+struct Figure {
+    id: String,
+    value: f64,
+    unit: &'static str,
+    note: String,
+}
+
+fn figure(id: &str, value: f64, unit: &'static str, note: impl Into<String>) -> Figure {
+    Figure {
+        id: id.to_string(),
+        value,
+        unit,
+        note: note.into(),
+    }
+}
+
+fn props(json: serde_json::Value) -> PropertyMap {
+    match from_json(json) {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other:?}"),
+    }
+}
+
+fn check_request(news: &PropertyMap) -> rpc::CheckRequest {
+    rpc::CheckRequest {
+        urn: format!("urn:pulumi:bench::rpcbench::{SERVICE}::web"),
+        name: "web".into(),
+        r#type: SERVICE.into(),
+        olds: Some(properties_to_struct(&PropertyMap::new())),
+        news: Some(properties_to_struct(news)),
+        random_seed: vec![0; 32],
+        autonaming: None,
+    }
+}
+
+/// Check latencies (ms, sorted) of `calls` calls after a warm-up, and the encoded reply size.
+async fn time_checks(
+    client: &mut ResourceProviderClient<Channel>,
+    news: &PropertyMap,
+    calls: usize,
+) -> (Vec<f64>, usize) {
+    let request = check_request(news);
+    let mut size = 0;
+    for _ in 0..WARM_UP_CALLS {
+        let reply = client
+            .check(request.clone())
+            .await
+            .expect("check")
+            .into_inner();
+        assert!(
+            reply.failures.is_empty(),
+            "the benchmark's service fails Check: {:?}",
+            reply.failures
+        );
+        size = reply.encoded_len();
+    }
+    let mut times = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let request = request.clone();
+        let started = Instant::now();
+        let reply = client.check(request).await.expect("check");
+        times.push(ms(started.elapsed()));
+        drop(reply);
+    }
+    (sorted(times), size)
+}
+
+async fn run(args: &Args) -> Vec<Figure> {
+    let engine = RecordingEngine::default();
+    let engine_address = engine.serve().await;
+    let mut figures = Vec::new();
+
+    // 1. Cold start and memory.
+    let mut starts = Vec::new();
+    let mut rss_port = Vec::new();
+    let mut rss_schema = Vec::new();
+    let mut schema_bytes = 0;
+    for _ in 0..args.runs {
+        let provider = args.provider.clone();
+        let address = engine_address.clone();
+        // Blocking spawn and read, off the runtime that serves the engine.
+        let p = tokio::task::spawn_blocking(move || launch(&provider, &address))
+            .await
+            .expect("launch");
+        starts.push(ms(p.start));
+        rss_port.push(p.rss_kib() as f64);
+        let mut client = p.client().await;
+        client
+            .handshake(rpc::ProviderHandshakeRequest {
+                engine_address: engine_address.clone(),
+                ..Default::default()
+            })
+            .await
+            .expect("handshake");
+        let schema = client
+            .get_schema(rpc::GetSchemaRequest::default())
+            .await
+            .expect("get schema")
+            .into_inner();
+        schema_bytes = schema.schema.len();
+        rss_schema.push(p.rss_kib() as f64);
+        drop(client);
+        tokio::task::spawn_blocking(move || p.stop())
+            .await
+            .expect("stop");
+    }
+    let starts = sorted(starts);
+    let runs = format!("{} runs", args.runs);
+    figures.push(figure("cold_start.median", median(&starts), "ms", &runs));
+    figures.push(figure("cold_start.min", starts[0], "ms", &runs));
+    figures.push(figure(
+        "cold_start.max",
+        starts[starts.len() - 1],
+        "ms",
+        &runs,
+    ));
+    figures.push(figure(
+        "rss.after_port_line.median",
+        median(&sorted(rss_port)) / 1024.0,
+        "MiB",
+        "VmRSS",
+    ));
+    figures.push(figure(
+        "rss.after_get_schema.median",
+        median(&sorted(rss_schema)) / 1024.0,
+        "MiB",
+        format!("VmRSS, after Handshake + GetSchema ({schema_bytes} B schema)"),
+    ));
+
+    // 2. Small and large Check replies on one connection.
+    let provider = args.provider.clone();
+    let address = engine_address.clone();
+    let p = tokio::task::spawn_blocking(move || launch(&provider, &address))
+        .await
+        .expect("launch");
+    let mut client = p.client().await;
+    client
+        .handshake(rpc::ProviderHandshakeRequest {
+            engine_address: engine_address.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("handshake");
+    let small = props(serde_json::json!({
+        "project": "shop",
+        "name": "web",
+        "image": "public.ecr.aws/docker/library/nginx:1.27-alpine",
+    }));
+    let environment: serde_json::Map<String, serde_json::Value> = (0..50)
+        .map(|i| {
+            (
+                format!("SETTING_{i:02}"),
+                serde_json::json!(format!("value-{i:02}-of-a-setting")),
+            )
+        })
+        .collect();
+    let large = props(serde_json::json!({
+        "project": "shop",
+        "name": "web",
+        "image": "nginx:1.27-alpine",
+        "environment": environment,
+    }));
+    for (label, news) in [("small", &small), ("large", &large)] {
+        let (times, size) = time_checks(&mut client, news, args.calls).await;
+        let note = format!("{} calls, reply {size} B", args.calls);
+        figures.push(figure(
+            &format!("check.{label}.median"),
+            median(&times),
+            "ms",
+            &note,
+        ));
+        figures.push(figure(
+            &format!("check.{label}.p90"),
+            percentile(&times, 90.0),
+            "ms",
+            &note,
+        ));
+        figures.push(figure(
+            &format!("check.{label}.reply_bytes"),
+            size as f64,
+            "B",
+            "prost encoded_len of the CheckResponse",
+        ));
+    }
+    drop(client);
+    tokio::task::spawn_blocking(move || p.stop())
+        .await
+        .expect("stop");
+    figures
+}
+
+fn table(figures: &[Figure]) -> String {
+    let value = |f: &Figure| match f.unit {
+        "B" => format!("{:.0} {}", f.value, f.unit),
+        _ => format!("{:.2} {}", f.value, f.unit),
+    };
+    let w_id = figures.iter().map(|f| f.id.len()).max().unwrap_or(0);
+    let w_value = figures.iter().map(|f| value(f).len()).max().unwrap_or(0);
+    figures
+        .iter()
+        .map(|f| {
+            format!("{:<w_id$}  {:>w_value$}  {}", f.id, value(f), f.note)
+                .trim_end()
+                .to_string()
+                + "\n"
+        })
+        .collect()
+}
+
+fn main() {
+    let args = parse_args();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let figures = runtime.block_on(run(&args));
+    let text = format!("provider: {}\n{}", args.provider.display(), table(&figures));
+    if args.json {
+        eprint!("{text}");
+        for f in &figures {
+            let value = (f.value * 1000.0).round() / 1000.0;
+            println!(
+                "{}",
+                serde_json::json!({"figure": f.id, "value": value, "unit": f.unit, "note": f.note})
+            );
+        }
+    } else {
+        print!("{text}");
+    }
+}
