@@ -4,6 +4,7 @@
 //!
 //! It knows nothing of any cloud: a provider implements [`Provider`] and calls [`serve`].
 
+pub mod component;
 pub mod context;
 pub mod diff;
 pub mod engine_log;
@@ -14,6 +15,9 @@ pub mod serve;
 pub mod server;
 pub mod value;
 
+pub use component::{
+    Child, ChildOptions, ComponentScope, ConstructRequest, CustomTimeouts, Registered,
+};
 pub use context::Context;
 pub use diff::{Diff, DiffKind, PropertyDiff, diff_properties};
 pub use engine_log::{EngineLog, LogRecord, ResourceLog, Severity};

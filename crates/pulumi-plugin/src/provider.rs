@@ -150,4 +150,19 @@ pub trait Provider: Send + Sync + 'static {
     async fn read(&self, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error>;
     async fn update(&self, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error>;
     async fn delete(&self, req: DeleteRequest, ctx: Context) -> Result<(), Error>;
+
+    /// Builds a component resource: registers its children through `scope` and returns the
+    /// component's outputs. The machinery has already registered the component itself, and
+    /// registers these outputs.
+    async fn construct(
+        &self,
+        req: crate::component::ConstructRequest,
+        scope: &crate::component::ComponentScope,
+    ) -> Result<PropertyMap, Error> {
+        let _ = scope;
+        Err(Error::InvalidArgument(format!(
+            "{} is not a component resource of this provider",
+            req.type_token
+        )))
+    }
 }

@@ -6,6 +6,7 @@
 //! the operation's [`Context`], with the secret values of the request (its new and old inputs
 //! and old outputs) and of the provider's configuration.
 
+use crate::component;
 use crate::context::Context;
 use crate::diff::{Diff, DiffKind};
 use crate::engine_log::EngineLog;
@@ -449,11 +450,21 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
 
     async fn construct(
         &self,
-        _: Request<rpc::ConstructRequest>,
+        request: Request<rpc::ConstructRequest>,
     ) -> Result<Response<rpc::ConstructResponse>, Status> {
-        Err(Status::unimplemented(
-            "this provider has no component resources",
-        ))
+        let r = request.into_inner();
+        let req = component::construct_request(&r);
+        let mask = self.mask([&req.inputs]);
+        let built = async {
+            let scope = component::open_scope(&r, crate::serve::MAX_MESSAGE_BYTES).await?;
+            let outputs = self.provider.construct(req, &scope).await?;
+            component::finish(scope, &outputs).await
+        };
+        let response = self
+            .unless_cancelled(built)
+            .await
+            .map_err(|e| mask.error(e))?;
+        Ok(Response::new(response))
     }
 
     async fn cancel(&self, _: Request<()>) -> Result<Response<()>, Status> {
