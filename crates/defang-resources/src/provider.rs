@@ -1,11 +1,12 @@
-//! The Defang provider: configuration, and dispatch of each operation to its resource.
+//! The Defang provider: configuration, and the resources it serves (dispatched by token).
 
 use crate::cloud_env::{CloudConnector, Env};
 use crate::config::{self, ProviderConfig};
-use crate::{project, service};
+use crate::project::resource::ProjectResource;
+use crate::service::resource::ServiceResource;
 use pulumi_plugin::{
     CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
-    DiffRequest, Error, PropertyMap, ReadRequest, ReadResponse, UpdateRequest,
+    DiffRequest, Error, PropertyMap, ReadRequest, ReadResponse, Resources, UpdateRequest,
 };
 use tokio::sync::OnceCell;
 
@@ -15,6 +16,7 @@ pub const SCHEMA: &str = include_str!("../../../schema.json");
 pub struct DefangProvider {
     connector: Box<dyn CloudConnector>,
     env: OnceCell<Env>,
+    resources: Resources<Env>,
 }
 
 impl DefangProvider {
@@ -22,6 +24,9 @@ impl DefangProvider {
         DefangProvider {
             connector: Box::new(connector),
             env: OnceCell::new(),
+            resources: Resources::default()
+                .raw(ProjectResource)
+                .raw(ServiceResource),
         }
     }
 
@@ -33,10 +38,6 @@ impl DefangProvider {
             )
         })
     }
-}
-
-fn unknown_type(token: &str) -> Error {
-    Error::InvalidArgument(format!("unknown resource type {token}"))
 }
 
 #[async_trait::async_trait]
@@ -76,54 +77,31 @@ impl pulumi_plugin::Provider for DefangProvider {
     }
 
     async fn check(&self, req: CheckRequest) -> Result<CheckResponse, Error> {
-        match req.type_token.as_str() {
-            project::lifecycle::TOKEN => Ok(project::lifecycle::check(&req)),
-            service::lifecycle::TOKEN => Ok(service::lifecycle::check(self.env.get(), &req).await),
-            other => Err(unknown_type(other)),
-        }
+        let resource = self.resources.get(&req.type_token)?;
+        resource.check(self.env.get(), req).await
     }
 
     async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
-        match req.type_token.as_str() {
-            project::lifecycle::TOKEN => Ok(project::lifecycle::diff(&req)),
-            service::lifecycle::TOKEN => Ok(service::lifecycle::diff(&req).await),
-            other => Err(unknown_type(other)),
-        }
+        self.resources.get(&req.type_token)?.diff(req).await
     }
 
     async fn create(&self, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
-        let env = self.env()?;
-        match req.type_token.as_str() {
-            project::lifecycle::TOKEN => project::lifecycle::create(env, req, ctx).await,
-            service::lifecycle::TOKEN => service::lifecycle::create(env, req, ctx).await,
-            other => Err(unknown_type(other)),
-        }
+        let resource = self.resources.get(&req.type_token)?;
+        resource.create(self.env()?, req, ctx).await
     }
 
     async fn read(&self, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error> {
-        let env = self.env()?;
-        match req.type_token.as_str() {
-            project::lifecycle::TOKEN => project::lifecycle::read(env, req).await,
-            service::lifecycle::TOKEN => service::refresh::read(env, req, ctx).await,
-            other => Err(unknown_type(other)),
-        }
+        let resource = self.resources.get(&req.type_token)?;
+        resource.read(self.env()?, req, ctx).await
     }
 
     async fn update(&self, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
-        let env = self.env()?;
-        match req.type_token.as_str() {
-            project::lifecycle::TOKEN => project::lifecycle::update(env, req, ctx).await,
-            service::lifecycle::TOKEN => service::lifecycle::update(env, req, ctx).await,
-            other => Err(unknown_type(other)),
-        }
+        let resource = self.resources.get(&req.type_token)?;
+        resource.update(self.env()?, req, ctx).await
     }
 
     async fn delete(&self, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
-        let env = self.env()?;
-        match req.type_token.as_str() {
-            project::lifecycle::TOKEN => project::lifecycle::delete(env, req, ctx).await,
-            service::lifecycle::TOKEN => service::teardown::delete(env, req, ctx).await,
-            other => Err(unknown_type(other)),
-        }
+        let resource = self.resources.get(&req.type_token)?;
+        resource.delete(self.env()?, req, ctx).await
     }
 }

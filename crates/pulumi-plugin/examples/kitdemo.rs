@@ -1,5 +1,5 @@
 //! A provider written with the kit, small enough to read in one sitting: `kitdemo:index:Note`
-//! (a custom resource that keeps a text and its length in state) and `kitdemo:index:Pair` (a
+//! (a typed custom resource that keeps a text and its length in state) and `kitdemo:index:Pair` (a
 //! component that registers two notes, the second after the first).
 //!
 //! `cargo run -p pulumi-plugin --example kitdemo` prints a port and serves the provider the
@@ -7,10 +7,11 @@
 //! `plugins.providers: [{name: kitdemo, path: <dir holding pulumi-resource-kitdemo>}]`.
 
 use pulumi_plugin::{
-    CheckFailure, CheckRequest, CheckResponse, Child, ChildOptions, ComponentScope,
-    ConstructRequest, Context, CreateRequest, CreateResponse, DeleteRequest, Diff, DiffRequest,
-    Error, PropertyMap, ReadRequest, ReadResponse, UpdateRequest, Value, diff_properties,
+    CheckRequest, CheckResponse, Child, ChildOptions, ComponentScope, ConstructRequest, Context,
+    Create, CreateRequest, CreateResponse, DeleteRequest, Diff, DiffRequest, Error, PropertyMap,
+    ReadRequest, ReadResponse, Resource, Resources, Update, UpdateRequest, Value,
 };
+use serde::{Deserialize, Serialize};
 
 const NOTE: &str = "kitdemo:index:Note";
 const PAIR: &str = "kitdemo:index:Pair";
@@ -44,19 +45,61 @@ const SCHEMA: &str = r#"{
   }
 }"#;
 
-struct KitDemo;
+/// What a note takes.
+#[derive(Serialize, Deserialize)]
+struct NoteInputs {
+    text: String,
+}
 
-/// The outputs of a note: its text and length (unknown while the text is, secret when it is).
-fn note_outputs(inputs: &PropertyMap) -> PropertyMap {
-    let text = inputs.get("text").cloned().unwrap_or(Value::Null);
-    let mut length = match text.unwrap_secrets() {
-        Value::String(s) => Value::Number(s.chars().count() as f64),
-        _ => Value::Unknown,
-    };
-    if text.contains_secrets() {
-        length = length.into_secret();
+/// What a note gives: its text and length (secret when the text is, unknown while it is).
+#[derive(Serialize, Deserialize)]
+struct NoteOutputs {
+    text: String,
+    length: usize,
+}
+
+/// A typed resource: only create and update are written; check (from the types), diff (from
+/// the inputs), read (the state) and delete (nothing to do) are the kit's defaults.
+struct Note;
+
+#[async_trait::async_trait]
+impl Resource<()> for Note {
+    const TOKEN: &'static str = NOTE;
+    type Inputs = NoteInputs;
+    type Outputs = NoteOutputs;
+    const UPDATES_IN_PLACE: bool = true;
+    const OUTPUT_SOURCES: &'static [(&'static str, &'static [&'static str])] =
+        &[("length", &["text"])];
+
+    async fn create(
+        &self,
+        _: &(),
+        req: Create<NoteInputs>,
+        _: Context,
+    ) -> Result<(String, NoteOutputs), Error> {
+        let id = if req.preview {
+            String::new()
+        } else {
+            format!("note-{}", req.name)
+        };
+        Ok((id, note(req.inputs)))
     }
-    PropertyMap::from([("text".into(), text), ("length".into(), length)])
+
+    async fn update(
+        &self,
+        _: &(),
+        req: Update<NoteInputs, NoteOutputs>,
+        _: Context,
+    ) -> Result<NoteOutputs, Error> {
+        Ok(note(req.news))
+    }
+}
+
+fn note(inputs: NoteInputs) -> NoteOutputs {
+    NoteOutputs {
+        length: inputs.text.chars().count(),
+        text: inputs.text,
+    }
 }
 
 /// `<prefix>-first`, secret when the prefix is, unknown while it is.
@@ -71,6 +114,10 @@ fn first_text(prefix: &Value) -> Result<Value, Error> {
     }
 }
 
+struct KitDemo {
+    resources: Resources<()>,
+}
+
 #[async_trait::async_trait]
 impl pulumi_plugin::Provider for KitDemo {
     fn schema(&self) -> &str {
@@ -82,51 +129,39 @@ impl pulumi_plugin::Provider for KitDemo {
     }
 
     async fn check(&self, req: CheckRequest) -> Result<CheckResponse, Error> {
-        let mut failures = Vec::new();
-        if !matches!(
-            req.news.get("text").map(Value::unwrap_secrets),
-            Some(Value::String(_) | Value::Unknown)
-        ) {
-            failures.push(CheckFailure::new(
-                "text",
-                "required, a string: set `text` to the note's text",
-            ));
-        }
-        Ok(CheckResponse {
-            inputs: req.news,
-            failures,
-        })
+        self.resources.get(&req.type_token)?.check(None, req).await
     }
 
     async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
-        Ok(diff_properties(&req.old_inputs, &req.news, &[]))
+        self.resources.get(&req.type_token)?.diff(req).await
     }
 
-    async fn create(&self, req: CreateRequest, _: Context) -> Result<CreateResponse, Error> {
-        Ok(CreateResponse {
-            id: if req.preview {
-                String::new()
-            } else {
-                format!("note-{}", req.name)
-            },
-            outputs: note_outputs(&req.inputs),
-        })
+    async fn create(&self, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
+        self.resources
+            .get(&req.type_token)?
+            .create(&(), req, ctx)
+            .await
     }
 
-    async fn read(&self, req: ReadRequest, _: Context) -> Result<ReadResponse, Error> {
-        Ok(ReadResponse {
-            id: Some(req.id),
-            outputs: req.old_outputs,
-            inputs: req.old_inputs,
-        })
+    async fn read(&self, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error> {
+        self.resources
+            .get(&req.type_token)?
+            .read(&(), req, ctx)
+            .await
     }
 
-    async fn update(&self, req: UpdateRequest, _: Context) -> Result<PropertyMap, Error> {
-        Ok(note_outputs(&req.news))
+    async fn update(&self, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
+        self.resources
+            .get(&req.type_token)?
+            .update(&(), req, ctx)
+            .await
     }
 
-    async fn delete(&self, _: DeleteRequest, _: Context) -> Result<(), Error> {
-        Ok(())
+    async fn delete(&self, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
+        self.resources
+            .get(&req.type_token)?
+            .delete(&(), req, ctx)
+            .await
     }
 
     async fn construct(
@@ -180,5 +215,8 @@ impl pulumi_plugin::Provider for KitDemo {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    pulumi_plugin::serve("kitdemo", "0.1.0", KitDemo).await
+    let provider = KitDemo {
+        resources: Resources::default().typed(Note),
+    };
+    pulumi_plugin::serve("kitdemo", "0.1.0", provider).await
 }

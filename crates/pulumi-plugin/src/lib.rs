@@ -11,6 +11,7 @@ pub mod engine_log;
 pub mod error;
 pub mod mask;
 pub mod provider;
+pub mod resource;
 pub mod serve;
 pub mod server;
 pub mod value;
@@ -24,6 +25,7 @@ pub use engine_log::{EngineLog, LogRecord, ResourceLog, Severity};
 pub use error::{Error, PartialState};
 pub use mask::Mask;
 pub use provider::*;
+pub use resource::{Create, RawResource, Resource, Resources, Update};
 pub use serve::serve;
 pub use value::{PropertyMap, PropertyPath, Value};
 

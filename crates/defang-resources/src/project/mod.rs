@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod lookups;
 pub mod outputs;
 pub mod private_dns;
+pub mod resource;
 pub mod template;
 
 pub use inputs::ProjectInputs;

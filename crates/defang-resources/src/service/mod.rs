@@ -31,6 +31,7 @@ pub mod outputs;
 #[cfg(test)]
 mod ownership_tests;
 pub mod refresh;
+pub mod resource;
 pub mod rollout;
 pub mod secrets;
 pub mod teardown;

@@ -1,0 +1,46 @@
+//! `defang:index:Service` as the kit serves it: check, diff, create and update in
+//! [`super::lifecycle`], read in [`super::refresh`], delete in [`super::teardown`].
+
+use super::{lifecycle, refresh, teardown};
+use crate::cloud_env::Env;
+use pulumi_plugin::{
+    CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
+    DiffRequest, Error, PropertyMap, RawResource, ReadRequest, ReadResponse, UpdateRequest,
+};
+
+pub struct ServiceResource;
+
+#[async_trait::async_trait]
+impl RawResource<Env> for ServiceResource {
+    fn token(&self) -> &'static str {
+        lifecycle::TOKEN
+    }
+    async fn check(&self, env: Option<&Env>, req: CheckRequest) -> Result<CheckResponse, Error> {
+        Ok(lifecycle::check(env, &req).await)
+    }
+    async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
+        Ok(lifecycle::diff(&req).await)
+    }
+    async fn create(
+        &self,
+        env: &Env,
+        req: CreateRequest,
+        ctx: Context,
+    ) -> Result<CreateResponse, Error> {
+        lifecycle::create(env, req, ctx).await
+    }
+    async fn read(&self, env: &Env, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error> {
+        refresh::read(env, req, ctx).await
+    }
+    async fn update(
+        &self,
+        env: &Env,
+        req: UpdateRequest,
+        ctx: Context,
+    ) -> Result<PropertyMap, Error> {
+        lifecycle::update(env, req, ctx).await
+    }
+    async fn delete(&self, env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
+        teardown::delete(env, req, ctx).await
+    }
+}

@@ -1,0 +1,510 @@
+//! Resources served by type token: a [`Resources`] registry of [`RawResource`]s (property-map
+//! level), and the typed [`Resource`] trait whose check, diff, read and delete have defaults
+//! driven by its `Inputs` and `Outputs` types.
+//!
+//! `S` is what the provider's `configure` produced (clients, settings): every operation but
+//! Check and Diff gets it; Check may run before Configure, so it gets an `Option`.
+
+use crate::context::Context;
+use crate::diff::{Diff, diff_properties};
+use crate::error::Error;
+use crate::provider::{
+    CheckFailure, CheckRequest, CheckResponse, CreateRequest, CreateResponse, DeleteRequest,
+    DiffRequest, ReadRequest, ReadResponse, UpdateRequest,
+};
+use crate::value::{PropertyMap, Value, from_properties, to_properties};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+
+/// One resource type at the level of property maps: what the engine sends, unchanged.
+#[async_trait::async_trait]
+pub trait RawResource<S: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The type token, `<package>:<module>:<Type>`.
+    fn token(&self) -> &'static str;
+    async fn check(&self, state: Option<&S>, req: CheckRequest) -> Result<CheckResponse, Error>;
+    async fn diff(&self, req: DiffRequest) -> Result<Diff, Error>;
+    async fn create(
+        &self,
+        state: &S,
+        req: CreateRequest,
+        ctx: Context,
+    ) -> Result<CreateResponse, Error>;
+    async fn read(&self, state: &S, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error>;
+    async fn update(
+        &self,
+        state: &S,
+        req: UpdateRequest,
+        ctx: Context,
+    ) -> Result<PropertyMap, Error>;
+    async fn delete(&self, state: &S, req: DeleteRequest, ctx: Context) -> Result<(), Error>;
+}
+
+/// The resources a provider serves, by type token.
+pub struct Resources<S> {
+    by_token: BTreeMap<&'static str, Box<dyn RawResource<S>>>,
+}
+
+impl<S: Send + Sync + 'static> Default for Resources<S> {
+    fn default() -> Self {
+        Resources {
+            by_token: BTreeMap::new(),
+        }
+    }
+}
+
+impl<S: Send + Sync + 'static> Resources<S> {
+    /// Adds a resource at the property-map level.
+    pub fn raw(mut self, resource: impl RawResource<S>) -> Self {
+        let token = resource.token();
+        let previous = self.by_token.insert(token, Box::new(resource));
+        assert!(previous.is_none(), "{token} is registered twice");
+        self
+    }
+
+    /// Adds a typed resource.
+    pub fn typed<R: Resource<S>>(self, resource: R) -> Self {
+        self.raw(Typed(resource))
+    }
+
+    /// The resource of `token`, or an error that names it.
+    pub fn get(&self, token: &str) -> Result<&dyn RawResource<S>, Error> {
+        self.by_token
+            .get(token)
+            .map(|r| r.as_ref())
+            .ok_or_else(|| Error::InvalidArgument(format!("unknown resource type {token}")))
+    }
+
+    pub fn tokens(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.by_token.keys().copied()
+    }
+}
+
+/// A create (or its preview) with decoded inputs.
+#[derive(Clone, Debug)]
+pub struct Create<I> {
+    pub name: String,
+    pub urn: String,
+    pub inputs: I,
+    /// Only plan: compute the outputs, touch nothing.
+    pub preview: bool,
+}
+
+/// An update (or its preview) with decoded inputs and the last outputs.
+#[derive(Clone, Debug)]
+pub struct Update<I, O> {
+    pub id: String,
+    pub urn: String,
+    pub olds: O,
+    pub news: I,
+    pub preview: bool,
+}
+
+/// A resource type with typed inputs and outputs (serde). Only `create` is required:
+/// - check decodes the inputs (every failure at its property path), then [`Resource::validate`];
+/// - diff compares inputs; a change replaces the resource unless it updates in place
+///   ([`Resource::UPDATES_IN_PLACE`]) and the property is not in
+///   [`Resource::REPLACE_ON_CHANGES`];
+/// - read returns the state as it is; delete does nothing.
+///
+/// Outputs named like an input are secret when that input is; [`Resource::OUTPUT_SOURCES`]
+/// names the inputs other outputs come from, so they are secret when one of those is, and
+/// unknown in preview when one of those is.
+#[async_trait::async_trait]
+pub trait Resource<S: Send + Sync + 'static>: Send + Sync + 'static {
+    const TOKEN: &'static str;
+    type Inputs: DeserializeOwned + Serialize + Send + Sync;
+    type Outputs: DeserializeOwned + Serialize + Send + Sync;
+    /// Input properties whose change replaces the resource.
+    const REPLACE_ON_CHANGES: &'static [&'static str] = &[];
+    /// Whether [`Resource::update`] is implemented; without it every change replaces.
+    const UPDATES_IN_PLACE: bool = false;
+    /// `(output, inputs it is computed from)` for outputs not named like an input.
+    const OUTPUT_SOURCES: &'static [(&'static str, &'static [&'static str])] = &[];
+
+    /// Checks beyond the types (ranges, formats, combinations).
+    fn validate(&self, inputs: &Self::Inputs) -> Vec<CheckFailure> {
+        let _ = inputs;
+        Vec::new()
+    }
+
+    /// Creates the resource (or, when `req.preview`, only computes its outputs): its id and
+    /// outputs.
+    async fn create(
+        &self,
+        state: &S,
+        req: Create<Self::Inputs>,
+        ctx: Context,
+    ) -> Result<(String, Self::Outputs), Error>;
+
+    async fn update(
+        &self,
+        state: &S,
+        req: Update<Self::Inputs, Self::Outputs>,
+        ctx: Context,
+    ) -> Result<Self::Outputs, Error> {
+        let _ = (state, req, ctx);
+        Err(Error::Internal(format!(
+            "{} does not update in place; its diff should have replaced it",
+            Self::TOKEN
+        )))
+    }
+
+    /// The live inputs and outputs, or `None` when the resource is gone.
+    async fn read(
+        &self,
+        state: &S,
+        id: &str,
+        inputs: Self::Inputs,
+        outputs: Self::Outputs,
+        ctx: Context,
+    ) -> Result<Option<(Self::Inputs, Self::Outputs)>, Error> {
+        let _ = (state, id, ctx);
+        Ok(Some((inputs, outputs)))
+    }
+
+    async fn delete(
+        &self,
+        state: &S,
+        id: &str,
+        outputs: Self::Outputs,
+        ctx: Context,
+    ) -> Result<(), Error> {
+        let _ = (state, id, outputs, ctx);
+        Ok(())
+    }
+}
+
+/// A typed resource served at the property-map level.
+struct Typed<R>(R);
+
+fn decode<T: DeserializeOwned>(what: &str, props: &PropertyMap) -> Result<T, Error> {
+    from_properties(props).map_err(|e| Error::InvalidArgument(format!("{what}: {e}")))
+}
+
+/// Marks the declared outputs secret where one of their inputs is (named-alike outputs are
+/// handled by the machinery for every resource).
+fn derived_secrets(sources: &[(&str, &[&str])], inputs: &PropertyMap, outputs: &mut PropertyMap) {
+    for (output, from) in sources {
+        let secret = from
+            .iter()
+            .any(|i| inputs.get(*i).is_some_and(Value::contains_secrets));
+        if let Some(value) = outputs.get_mut(*output)
+            && secret
+            && !value.is_secret()
+        {
+            let plain = std::mem::replace(value, Value::Null);
+            *value = plain.into_secret();
+        }
+    }
+}
+
+/// The outputs of a preview whose inputs are not all known: the inputs as they are, and every
+/// declared output unknown (it cannot be computed from values that are not there yet).
+fn unknown_outputs(sources: &[(&str, &[&str])], inputs: &PropertyMap) -> PropertyMap {
+    let mut outputs = inputs.clone();
+    for (output, _) in sources {
+        outputs.insert(output.to_string(), Value::Unknown);
+    }
+    outputs
+}
+
+/// A decoding failure as a check failure; a missing field is named as the property it is.
+fn decode_failure(e: crate::value::DecodeError) -> CheckFailure {
+    let missing = e
+        .message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match missing {
+        Some(field) => {
+            let property = if e.path.is_empty() {
+                field.to_string()
+            } else {
+                format!("{}.{field}", e.path)
+            };
+            CheckFailure::new(property, format!("required: set `{field}`"))
+        }
+        None => CheckFailure::new(e.path, e.message),
+    }
+}
+
+fn contains_unknowns(props: &PropertyMap) -> bool {
+    props.values().any(Value::contains_unknowns)
+}
+
+#[async_trait::async_trait]
+impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
+    fn token(&self) -> &'static str {
+        R::TOKEN
+    }
+
+    async fn check(&self, _: Option<&S>, req: CheckRequest) -> Result<CheckResponse, Error> {
+        let failures = match from_properties::<R::Inputs>(&req.news) {
+            Ok(inputs) => self.0.validate(&inputs),
+            // A value that is not known yet may be what is missing: the check of `up`, with
+            // every value known, decides.
+            Err(_) if contains_unknowns(&req.news) => Vec::new(),
+            Err(e) => vec![decode_failure(e)],
+        };
+        Ok(CheckResponse {
+            inputs: req.news,
+            failures,
+        })
+    }
+
+    async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
+        let every_key: Vec<&str>;
+        let replace: &[&str] = if R::UPDATES_IN_PLACE {
+            R::REPLACE_ON_CHANGES
+        } else {
+            every_key = req
+                .old_inputs
+                .keys()
+                .chain(req.news.keys())
+                .map(String::as_str)
+                .collect();
+            &every_key
+        };
+        Ok(diff_properties(&req.old_inputs, &req.news, replace))
+    }
+
+    async fn create(
+        &self,
+        state: &S,
+        req: CreateRequest,
+        ctx: Context,
+    ) -> Result<CreateResponse, Error> {
+        if req.preview && contains_unknowns(&req.inputs) {
+            return Ok(CreateResponse {
+                id: String::new(),
+                outputs: unknown_outputs(R::OUTPUT_SOURCES, &req.inputs),
+            });
+        }
+        let inputs = decode(R::TOKEN, &req.inputs)?;
+        let create = Create {
+            name: req.name,
+            urn: req.urn,
+            inputs,
+            preview: req.preview,
+        };
+        let (id, outputs) = self.0.create(state, create, ctx).await?;
+        let mut outputs = to_properties(&outputs);
+        derived_secrets(R::OUTPUT_SOURCES, &req.inputs, &mut outputs);
+        Ok(CreateResponse { id, outputs })
+    }
+
+    async fn read(&self, state: &S, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error> {
+        let inputs = decode(R::TOKEN, &req.old_inputs)?;
+        let outputs = decode(R::TOKEN, &req.old_outputs)?;
+        match self.0.read(state, &req.id, inputs, outputs, ctx).await? {
+            None => Ok(ReadResponse::gone()),
+            Some((inputs, outputs)) => {
+                let inputs = to_properties(&inputs);
+                let mut outputs = to_properties(&outputs);
+                derived_secrets(R::OUTPUT_SOURCES, &req.old_inputs, &mut outputs);
+                Ok(ReadResponse {
+                    id: Some(req.id),
+                    outputs,
+                    inputs,
+                })
+            }
+        }
+    }
+
+    async fn update(
+        &self,
+        state: &S,
+        req: UpdateRequest,
+        ctx: Context,
+    ) -> Result<PropertyMap, Error> {
+        if req.preview && contains_unknowns(&req.news) {
+            return Ok(unknown_outputs(R::OUTPUT_SOURCES, &req.news));
+        }
+        let update = Update {
+            id: req.id,
+            urn: req.urn,
+            olds: decode(R::TOKEN, &req.old_outputs)?,
+            news: decode(R::TOKEN, &req.news)?,
+            preview: req.preview,
+        };
+        let outputs = self.0.update(state, update, ctx).await?;
+        let mut outputs = to_properties(&outputs);
+        derived_secrets(R::OUTPUT_SOURCES, &req.news, &mut outputs);
+        Ok(outputs)
+    }
+
+    async fn delete(&self, state: &S, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
+        let outputs = decode(R::TOKEN, &req.old_outputs)?;
+        self.0.delete(state, &req.id, outputs, ctx).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine_log::EngineLog;
+    use serde::Deserialize;
+
+    #[derive(Serialize, Deserialize)]
+    struct NoteInputs {
+        text: String,
+        #[serde(default)]
+        shelf: Option<String>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct NoteOutputs {
+        text: String,
+        length: usize,
+    }
+
+    struct Note;
+
+    #[async_trait::async_trait]
+    impl Resource<()> for Note {
+        const TOKEN: &'static str = "t:index:Note";
+        type Inputs = NoteInputs;
+        type Outputs = NoteOutputs;
+        const UPDATES_IN_PLACE: bool = true;
+        const REPLACE_ON_CHANGES: &'static [&'static str] = &["shelf"];
+        const OUTPUT_SOURCES: &'static [(&'static str, &'static [&'static str])] =
+            &[("length", &["text"])];
+
+        fn validate(&self, inputs: &NoteInputs) -> Vec<CheckFailure> {
+            if inputs.text.is_empty() {
+                vec![CheckFailure::new(
+                    "text",
+                    "must not be empty: write something",
+                )]
+            } else {
+                Vec::new()
+            }
+        }
+
+        async fn create(
+            &self,
+            _: &(),
+            req: Create<NoteInputs>,
+            _: Context,
+        ) -> Result<(String, NoteOutputs), Error> {
+            let length = req.inputs.text.chars().count();
+            Ok((
+                format!("note-{}", req.name),
+                NoteOutputs {
+                    text: req.inputs.text,
+                    length,
+                },
+            ))
+        }
+    }
+
+    fn registry() -> Resources<()> {
+        Resources::default().typed(Note)
+    }
+
+    fn ctx() -> Context {
+        Context::new(
+            EngineLog::default().for_resource("urn"),
+            tokio_util::sync::CancellationToken::new(),
+            None,
+        )
+    }
+
+    fn check(news: PropertyMap) -> CheckResponse {
+        futures::executor::block_on(registry().get("t:index:Note").unwrap().check(
+            None,
+            CheckRequest {
+                urn: "urn".into(),
+                name: "n".into(),
+                type_token: "t:index:Note".into(),
+                olds: PropertyMap::new(),
+                news,
+            },
+        ))
+        .unwrap()
+    }
+
+    fn create(inputs: PropertyMap, preview: bool) -> CreateResponse {
+        futures::executor::block_on(registry().get("t:index:Note").unwrap().create(
+            &(),
+            CreateRequest {
+                urn: "urn".into(),
+                name: "n".into(),
+                type_token: "t:index:Note".into(),
+                inputs,
+                timeout: None,
+                preview,
+            },
+            ctx(),
+        ))
+        .unwrap()
+    }
+
+    fn text(v: Value) -> PropertyMap {
+        PropertyMap::from([("text".into(), v)])
+    }
+
+    #[test]
+    fn an_unknown_token_is_an_error_that_names_it() {
+        let err = registry().get("t:index:Nope").err().unwrap();
+        assert!(err.to_string().contains("t:index:Nope"), "{err}");
+    }
+
+    #[test]
+    fn check_reports_type_errors_at_their_path_then_validates() {
+        let wrong = check(text(Value::Number(3.0)));
+        assert_eq!(wrong.failures.len(), 1);
+        assert_eq!(wrong.failures[0].property, "text");
+        let empty = check(text(Value::from("")));
+        assert_eq!(empty.failures[0].property, "text");
+        assert!(empty.failures[0].reason.contains("must not be empty"));
+        assert!(check(text(Value::from("hi"))).failures.is_empty());
+        let missing = check(PropertyMap::new());
+        assert_eq!(missing.failures[0].property, "text");
+        assert_eq!(missing.failures[0].reason, "required: set `text`");
+        // Not known yet: nothing to say until up.
+        assert!(
+            check(PropertyMap::from([("shelf".into(), Value::Unknown)]))
+                .failures
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn diff_updates_in_place_except_declared_replacements() {
+        let diff = |olds: PropertyMap, news: PropertyMap| {
+            futures::executor::block_on(registry().get("t:index:Note").unwrap().diff(DiffRequest {
+                id: "id".into(),
+                urn: "urn".into(),
+                name: "n".into(),
+                type_token: "t:index:Note".into(),
+                old_outputs: PropertyMap::new(),
+                old_inputs: olds,
+                news,
+                ignore_changes: Vec::new(),
+            }))
+            .unwrap()
+        };
+        let edit = diff(text(Value::from("a")), text(Value::from("b")));
+        assert!(edit.has_changes() && edit.replaces().is_empty());
+        let mut moved = text(Value::from("a"));
+        moved.insert("shelf".into(), Value::from("top"));
+        assert_eq!(
+            diff(text(Value::from("a")), moved).replaces(),
+            vec!["shelf"]
+        );
+        assert!(!diff(text(Value::from("a")), text(Value::from("a"))).has_changes());
+    }
+
+    #[test]
+    fn declared_outputs_follow_their_inputs_secrets_and_unknowns() {
+        let created = create(text(Value::from("hello").into_secret()), false);
+        assert_eq!(created.id, "note-n");
+        assert_eq!(created.outputs["length"], Value::Number(5.0).into_secret());
+        let plain = create(text(Value::from("hello")), false);
+        assert_eq!(plain.outputs["length"], Value::Number(5.0));
+        let planned = create(text(Value::Unknown), true);
+        assert_eq!(planned.outputs["length"], Value::Unknown);
+        assert_eq!(planned.outputs["text"], Value::Unknown);
+    }
+}
