@@ -6,7 +6,7 @@
 use crate::cloud::{CloudError, StackRequest, StackState, Stacks, UpdateOutcome};
 use crate::ownership::{Claim, attempt_token};
 use crate::poller::{Poller, StackProgress};
-use pulumi_plugin::{Context, Error};
+use pulumi_plugin::{Context, Error, Verdict, Waited, await_condition};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -294,36 +294,33 @@ pub(crate) async fn wait_for_stack(
     if !state.is_in_progress() {
         return Ok(Some(state));
     }
-    let mut last_shown = state.status.clone();
-    ctx.log.status(&last_shown).await;
+    ctx.log.status(&state.status).await;
     let mut updates = cfn.poller.watch_stack(name);
-    loop {
-        tokio::select! {
-            _ = ctx.interrupted() => {
-                ctx.check()?;
-                return Err(Error::Interrupted("the operation was interrupted".into()));
-            }
-            changed = updates.changed() => {
-                if changed.is_err() {
-                    return Err(Error::Internal("the status poller stopped".into()));
+    let waited =
+        await_condition(
+            ctx,
+            &mut updates,
+            None,
+            Some(state.status),
+            |observed| match observed {
+                Some(Ok(Some(StackProgress::Settled(state)))) => (None, Verdict::Done(state)),
+                Some(Ok(Some(StackProgress::Running { status, latest }))) => {
+                    let message = match latest {
+                        Some(latest) => format!("{status}: {latest}"),
+                        None => status,
+                    };
+                    (Some(message), Verdict::Wait)
                 }
-                let observed = updates.borrow_and_update().clone();
-                match observed {
-                    Some(Ok(Some(StackProgress::Settled(state)))) => return Ok(state),
-                    Some(Ok(Some(StackProgress::Running { status, latest }))) => {
-                        let message = match latest {
-                            Some(latest) => format!("{status}: {latest}"),
-                            None => status,
-                        };
-                        if message != last_shown {
-                            ctx.log.status(&message).await;
-                            last_shown = message;
-                        }
-                    }
-                    Some(Err(err)) => return Err(cloud_failed(err)),
-                    Some(Ok(None)) | None => {}
-                }
-            }
+                Some(Err(err)) => (None, Verdict::Fail(cloud_failed(err))),
+                Some(Ok(None)) | None => (None, Verdict::Wait),
+            },
+        )
+        .await?;
+    match waited {
+        Waited::Done(state) => Ok(state),
+        Waited::Interrupted(_) => {
+            ctx.check()?;
+            Err(Error::Interrupted("the operation was interrupted".into()))
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod resource;
 pub mod serve;
 pub mod server;
 pub mod value;
+pub mod wait;
 
 pub use component::{
     Child, ChildOptions, ComponentScope, ConstructRequest, CustomTimeouts, Registered,
@@ -28,6 +29,7 @@ pub use provider::*;
 pub use resource::{Create, RawResource, Resource, Resources, Update};
 pub use serve::serve;
 pub use value::{PropertyMap, PropertyPath, Value};
+pub use wait::{Verdict, Waited, await_condition};
 
 /// The generated protocol bindings, for clients and tests.
 pub use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;

@@ -13,7 +13,7 @@ use crate::cloud::{BuildRequest, BuildState, BuildStatus};
 use crate::cloud_env::Env;
 use crate::project::ProjectInfo;
 use crate::project::template::repository_prefix;
-use pulumi_plugin::{Context, Error};
+use pulumi_plugin::{Context, Error, Verdict, Waited, await_condition};
 use std::path::{Path, PathBuf};
 
 /// An image ready to deploy.
@@ -336,37 +336,42 @@ async fn follow_build(
     let mut updates = env.poller.watch_build(build_id);
     let mut progress = BuildProgress::default();
     let mut shown = ServiceStatus::BuildQueued;
-    loop {
-        tokio::select! {
-            why = ctx.interrupted() => {
-                if let Err(e) = env.cloud.builds.stop_build(build_id).await {
-                    tracing::warn!("stopping build {build_id}: {e}");
-                }
-                return Err(BuildFailure::Interrupted(format!("{why}; build {build_id} was stopped"), shown));
+    let waited = await_condition(ctx, &mut updates, None, None, |observed| match observed {
+        Some(Ok(Some(state))) => {
+            let status = progress.observe(&state);
+            let ended = state.status != BuildStatus::InProgress;
+            let line = (status != shown || ended)
+                .then(|| format!("{} ({})", status.as_str(), state.current_phase));
+            shown = status;
+            if ended {
+                (line, Verdict::Done(state))
+            } else {
+                (line, Verdict::Wait)
             }
-            changed = updates.changed() => {
-                if changed.is_err() {
-                    return Err(Error::Internal("the status poller stopped".into()).into());
-                }
-                let observed = updates.borrow_and_update().clone();
-                match observed {
-                    Some(Ok(Some(state))) => {
-                        let status = progress.observe(&state);
-                        if status != shown || state.status != BuildStatus::InProgress {
-                            ctx.log.status(&format!("{} ({})", status.as_str(), state.current_phase)).await;
-                            shown = status;
-                        }
-                        if state.status != BuildStatus::InProgress {
-                            return Ok(state);
-                        }
-                    }
-                    Some(Ok(None)) => {
-                        return Err(Error::Failed(format!("CodeBuild does not know build {build_id}")).into())
-                    }
-                    Some(Err(err)) => tracing::warn!("polling build {build_id}: {err}"),
-                    None => {}
-                }
+        }
+        Some(Ok(None)) => (
+            None,
+            Verdict::Fail(BuildFailure::Error(Error::Failed(format!(
+                "CodeBuild does not know build {build_id}"
+            )))),
+        ),
+        Some(Err(err)) => {
+            tracing::warn!("polling build {build_id}: {err}");
+            (None, Verdict::Wait)
+        }
+        None => (None, Verdict::Wait),
+    })
+    .await?;
+    match waited {
+        Waited::Done(state) => Ok(state),
+        Waited::Interrupted(why) => {
+            if let Err(e) = env.cloud.builds.stop_build(build_id).await {
+                tracing::warn!("stopping build {build_id}: {e}");
             }
+            Err(BuildFailure::Interrupted(
+                format!("{why}; build {build_id} was stopped"),
+                shown,
+            ))
         }
     }
 }

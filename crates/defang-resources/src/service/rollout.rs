@@ -3,7 +3,7 @@
 use super::status::{ServiceStatus, rollout_status};
 use crate::cloud::{Ecs, ServiceState};
 use crate::poller::Poller;
-use pulumi_plugin::{Context, Error};
+use pulumi_plugin::{Context, Error, Verdict, Waited, await_condition};
 use std::sync::Arc;
 
 /// How long a service may be missing from DescribeServices before it counts as deleted.
@@ -47,49 +47,53 @@ pub async fn wait_for_rollout(
     cluster: &str,
     name: &str,
     deployment_id: Option<&str>,
-    mut state: ServiceState,
+    state: ServiceState,
 ) -> Result<RolloutEnd, Error> {
     let mut updates = poller.watch_service(cluster, name);
-    let mut shown = String::new();
     // Right after CreateService, DescribeServices may not list the service yet (ECS is
     // eventually consistent): only a service missing for this long is gone.
     let mut missing_since: Option<tokio::time::Instant> = None;
-    loop {
-        let status = rollout_status(&state, deployment_id);
-        let line = status_line(&state, status);
-        if line != shown {
-            ctx.log.status(&line).await;
-            shown = line;
-        }
-        if status.is_terminal() {
-            return Ok(RolloutEnd::Settled(state, status));
-        }
-        tokio::select! {
-            why = ctx.interrupted() => return Ok(RolloutEnd::Interrupted(state, status, why)),
-            changed = updates.changed() => {
-                if changed.is_err() {
-                    return Err(Error::Internal("the status poller stopped".into()));
-                }
-                let observed = updates.borrow_and_update().clone();
-                match observed {
-                    Some(Ok(Some(next))) => {
-                        missing_since = None;
-                        state = next;
-                    }
-                    Some(Ok(None)) => {
-                        let since = *missing_since.get_or_insert_with(tokio::time::Instant::now);
-                        if since.elapsed() >= MISSING_GRACE {
-                            return Err(Error::Failed(format!(
-                                "ECS service {name} disappeared from cluster {cluster} during its rollout"
-                            )));
-                        }
-                    }
-                    // A failed poll (after the SDK's retries) is not the rollout failing:
-                    // keep waiting; the deadline still bounds it.
-                    Some(Err(err)) => tracing::warn!("polling ECS service {name}: {err}"),
-                    None => {}
+    let mut last = (state.clone(), rollout_status(&state, deployment_id));
+    let waited = await_condition(
+        ctx,
+        &mut updates,
+        Some(Some(Ok(Some(state)))),
+        None,
+        |observed| match observed {
+            Some(Ok(Some(next))) => {
+                missing_since = None;
+                let status = rollout_status(&next, deployment_id);
+                let line = status_line(&next, status);
+                last = (next, status);
+                if status.is_terminal() {
+                    (Some(line), Verdict::Done(()))
+                } else {
+                    (Some(line), Verdict::Wait)
                 }
             }
-        }
-    }
+            Some(Ok(None)) => {
+                let since = *missing_since.get_or_insert_with(tokio::time::Instant::now);
+                if since.elapsed() >= MISSING_GRACE {
+                    (None, Verdict::Fail(Error::Failed(format!(
+                        "ECS service {name} disappeared from cluster {cluster} during its rollout"
+                    ))))
+                } else {
+                    (None, Verdict::Wait)
+                }
+            }
+            // A failed poll (after the SDK's retries) is not the rollout failing: keep
+            // waiting; the deadline still bounds it.
+            Some(Err(err)) => {
+                tracing::warn!("polling ECS service {name}: {err}");
+                (None, Verdict::Wait)
+            }
+            None => (None, Verdict::Wait),
+        },
+    )
+    .await?;
+    let (state, status) = last;
+    Ok(match waited {
+        Waited::Done(()) => RolloutEnd::Settled(state, status),
+        Waited::Interrupted(why) => RolloutEnd::Interrupted(state, status, why),
+    })
 }

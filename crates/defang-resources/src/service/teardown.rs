@@ -7,7 +7,7 @@ use super::secrets;
 use crate::aws_names;
 use crate::cloud_env::Env;
 use crate::ownership::{Claim, PROJECT_TAG, SERVICE_TAG};
-use pulumi_plugin::{Context, DeleteRequest, Error};
+use pulumi_plugin::{Context, DeleteRequest, Error, Verdict, Waited, await_condition};
 
 pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
@@ -108,25 +108,21 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
 /// Waits (through the shared poller) until a deleted service has stopped its tasks.
 async fn wait_for_drain(env: &Env, ctx: &Context, cluster: &str, name: &str) -> Result<(), Error> {
     let mut updates = env.poller.watch_service(cluster, name);
-    loop {
-        let current = updates.borrow_and_update().clone();
-        match current {
+    let current = updates.borrow_and_update().clone();
+    let waited = await_condition(ctx, &mut updates, Some(current), None, |observed| {
+        match observed {
             // Not polled yet, or a failed poll: wait for the next round.
-            None | Some(Err(_)) => {}
-            Some(Ok(Some(s))) if s.status == "DRAINING" => {
-                ctx.log
-                    .status(&format!("draining ({} tasks running)", s.running_count))
-                    .await;
-            }
-            Some(Ok(_)) => return Ok(()),
+            None | Some(Err(_)) => (None, Verdict::Wait),
+            Some(Ok(Some(s))) if s.status == "DRAINING" => (
+                Some(format!("draining ({} tasks running)", s.running_count)),
+                Verdict::Wait,
+            ),
+            Some(Ok(_)) => (None, Verdict::<(), Error>::Done(())),
         }
-        tokio::select! {
-            why = ctx.interrupted() => return Err(Error::Interrupted(why)),
-            changed = updates.changed() => {
-                if changed.is_err() {
-                    return Err(Error::Internal("the status poller stopped".into()));
-                }
-            }
-        }
+    })
+    .await?;
+    match waited {
+        Waited::Done(()) => Ok(()),
+        Waited::Interrupted(why) => Err(Error::Interrupted(why)),
     }
 }
