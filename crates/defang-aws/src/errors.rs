@@ -72,9 +72,26 @@ const TRANSIENT_CODES: &[&str] = &[
     "PriorRequestNotComplete",
     // S3: a conflicting operation on the same bucket or object is still running.
     "OperationAbortedException",
-    // CodeBuild: the account's concurrent-build limit; a later StartBuild can succeed.
-    "AccountLimitExceededException",
 ];
+
+/// Limits that free up by themselves: CodeBuild's concurrent builds per account.
+const SETTLING_CODES: &[&str] = &["AccountLimitExceededException"];
+/// What AWS says (in generic codes: ECS `InvalidParameterException`/`ClientException`,
+/// CodeBuild `InvalidInputException`) while it finishes wiring what a request depends on:
+/// a target group whose listener rule CloudFormation just made, an IAM role not yet
+/// assumable everywhere; and ECS's `Too many concurrent attempts to create a new revision of
+/// the specified family`, a conflict that passes.
+const SETTLING_PHRASES: &[&str] = &[
+    "does not have an associated load balancer",
+    "unable to assume the role",
+    "unable to assume role",
+    "not authorized to perform: sts:assumerole",
+    "role is not valid",
+    "too many concurrent attempts",
+];
+/// CloudFormation `ValidationError: Stack:… is in UPDATE_IN_PROGRESS state and can not be
+/// updated.`: another operation on the stack is running.
+const BUSY_PHRASES: &[&str] = &["_in_progress state"];
 
 const INVALID_CODES: &[&str] = &[
     "InvalidParameterException",
@@ -106,9 +123,6 @@ const ALREADY_EXISTS_CODES: &[&str] = &[
 /// ECS `InvalidParameterException: Creation of service was not idempotent.`: a service of that
 /// name exists (a CreateService retried with another token, or someone else's).
 const ALREADY_EXISTS_PHRASES: &[&str] = &["was not idempotent"];
-/// ECS `ClientException: Too many concurrent attempts to create a new revision of the
-/// specified family.`: a conflict that passes, which the SDK does not retry.
-const TRANSIENT_PHRASES: &[&str] = &["too many concurrent attempts"];
 
 const CREDENTIALS_HINT: &str = "check the AWS credentials (AWS_PROFILE, `aws sso login`, \
      AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)";
@@ -180,11 +194,12 @@ pub(crate) fn classify_code(
             .any(|p| lower_message.contains(p))
     {
         CloudError::AlreadyExists(detail)
-    } else if code_is(TRANSIENT_CODES)
-        || status >= 500
-        || status == 429
-        || TRANSIENT_PHRASES.iter().any(|p| lower_message.contains(p))
+    } else if code_is(SETTLING_CODES) || SETTLING_PHRASES.iter().any(|p| lower_message.contains(p))
     {
+        CloudError::Settling(detail)
+    } else if BUSY_PHRASES.iter().any(|p| lower_message.contains(p)) {
+        CloudError::Busy(detail)
+    } else if code_is(TRANSIENT_CODES) || status >= 500 || status == 429 {
         CloudError::Transient(detail)
     } else if code_is(INVALID_CODES) || (400..500).contains(&status) {
         CloudError::Invalid(detail)
@@ -301,8 +316,41 @@ mod tests {
                 "Too many concurrent attempts to create a new revision of the specified family.",
                 400
             ),
-            CloudError::Transient(_)
+            CloudError::Settling(_)
         ));
+    }
+
+    #[test]
+    fn settling_and_busy() {
+        for (code, message) in [
+            (
+                "InvalidParameterException",
+                "The target group with targetGroupArn arn:tg does not have an associated load balancer.",
+            ),
+            (
+                "InvalidInputException",
+                "CodeBuild is not authorized to perform: sts:AssumeRole on arn:aws:iam::1:role/b",
+            ),
+            (
+                "InvalidParameterException",
+                "ECS was unable to assume the role 'arn:r'",
+            ),
+            (
+                "AccountLimitExceededException",
+                "Cannot have more than 20 active builds",
+            ),
+        ] {
+            assert!(kind(code, message, 400).is_settling(), "{code}: {message}");
+        }
+        let busy = kind(
+            "ValidationError",
+            "Stack:arn:aws:cloudformation:us-east-1:1:stack/defang-shop/x is in UPDATE_IN_PROGRESS state and can not be updated.",
+            400,
+        );
+        assert!(busy.is_busy(), "{busy:?}");
+        // A real validation error is neither.
+        let invalid = kind("ValidationError", "Template format error", 400);
+        assert!(matches!(invalid, CloudError::Invalid(_)), "{invalid:?}");
     }
 
     #[test]
@@ -377,12 +425,18 @@ mod tests {
             assert!(kind(code, "x", 400).is_not_found(), "{code}");
         }
         assert!(classify_code("head S3 object", None, None, 404).is_not_found());
-        for code in ["AccountLimitExceededException", "OperationAbortedException"] {
-            assert!(
-                matches!(kind(code, "x", 400), CloudError::Transient(_)),
-                "{code}"
-            );
-        }
+        assert!(matches!(
+            kind("OperationAbortedException", "x", 409),
+            CloudError::Transient(_)
+        ));
+        assert!(
+            kind(
+                "AccountLimitExceededException",
+                "Cannot have more than 20 active builds",
+                400
+            )
+            .is_settling()
+        );
         for code in ["InvalidInputException", "RepositoryNotEmptyException"] {
             assert!(
                 matches!(kind(code, "x", 400), CloudError::Invalid(_)),

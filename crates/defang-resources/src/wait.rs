@@ -33,29 +33,9 @@ impl Backoff {
     }
 }
 
-/// Errors AWS clears by itself a little later, which the SDK does not retry: a resource it has
-/// not finished wiring (a target group whose listener rule CloudFormation just made, an IAM
-/// role not yet assumable everywhere), and limits that free up (CodeBuild's concurrent builds,
-/// concurrent revisions of one task family). Throttling and 5xx are the SDK's to retry: after
-/// its 25 retries they are an outage, not something to wait out for half an hour.
-const SETTLING: &[&str] = &[
-    "does not have an associated load balancer",
-    "unable to assume the role",
-    "unable to assume role",
-    "not authorized to perform: sts:assumerole",
-    "role is not valid",
-    "accountlimitexceeded",
-    "too many concurrent attempts",
-];
-
-/// Whether `err` is one AWS clears by itself (see [`SETTLING`]).
-pub fn is_settling(err: &crate::cloud::CloudError) -> bool {
-    let text = err.to_string().to_ascii_lowercase();
-    SETTLING.iter().any(|p| text.contains(p))
-}
-
 /// Runs `op` until it succeeds, fails for good, or the context's deadline or Cancel ends the
-/// wait, retrying errors AWS clears by itself with backoff (2 s up to 30 s), and saying so in
+/// wait, retrying errors AWS clears by itself ([`crate::cloud::CloudError::Settling`]; throttling
+/// and 5xx are the SDK's to retry, and after its retries an outage) with backoff (2 s up to 30 s), and saying so in
 /// the resource's status. The last error is returned when the wait ends.
 pub async fn retry_settling<T, F, Fut>(
     ctx: &pulumi_plugin::Context,
@@ -69,7 +49,7 @@ where
     let mut backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(30));
     loop {
         match op().await {
-            Err(err) if is_settling(&err) => {
+            Err(err) if err.is_settling() => {
                 ctx.log
                     .status(&format!("{what}: AWS is not ready yet, retrying ({err})"))
                     .await;
@@ -94,13 +74,13 @@ mod tests {
         let calls = AtomicUsize::new(0);
         let got = retry_settling(&ctx, "create service", || async {
             match calls.fetch_add(1, Ordering::SeqCst) {
-                0 => Err(CloudError::Invalid(
+                0 => Err(CloudError::Settling(
                     "create ECS service: InvalidParameterException: The target group with targetGroupArn arn:tg does not have an associated load balancer.".into(),
                 )),
-                1 => Err(CloudError::Invalid(
+                1 => Err(CloudError::Settling(
                     "start CodeBuild build: InvalidInputException: CodeBuild is not authorized to perform: sts:AssumeRole on arn:role".into(),
                 )),
-                2 => Err(CloudError::Transient("AccountLimitExceededException".into())),
+                2 => Err(CloudError::Settling("AccountLimitExceededException".into())),
                 _ => Ok(7),
             }
         })
@@ -135,7 +115,7 @@ mod tests {
         let ctx = crate::testing::context(Some(Duration::from_secs(60)));
         let started = tokio::time::Instant::now();
         let got: Result<(), _> = retry_settling(&ctx, "x", || async {
-            Err(CloudError::Transient(
+            Err(CloudError::Settling(
                 "start CodeBuild build: AccountLimitExceededException: Cannot have more than 20 active builds".into(),
             ))
         })

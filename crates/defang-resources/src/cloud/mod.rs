@@ -31,6 +31,16 @@ pub enum CloudError {
     /// Missing permissions for the calling identity.
     #[error("access denied: {0}")]
     AccessDenied(String),
+    /// Something AWS clears by itself a little later, which the SDK does not retry: a resource
+    /// it has not finished wiring (a target group whose listener rule was just made, an IAM
+    /// role not yet assumable everywhere), a limit that frees up (concurrent builds, concurrent
+    /// revisions of one task family). Worth waiting out within the operation's deadline.
+    #[error("{0}")]
+    Settling(String),
+    /// The resource is in the middle of another operation (a stack update in progress): try
+    /// again once that ends.
+    #[error("{0}")]
+    Busy(String),
     /// Rate limits or transient service trouble that outlasted the SDK's retries.
     #[error("AWS is throttling or unavailable: {0}")]
     Transient(String),
@@ -46,6 +56,14 @@ impl CloudError {
 
     pub fn is_already_exists(&self) -> bool {
         matches!(self, CloudError::AlreadyExists(_))
+    }
+
+    pub fn is_settling(&self) -> bool {
+        matches!(self, CloudError::Settling(_))
+    }
+
+    pub fn is_busy(&self) -> bool {
+        matches!(self, CloudError::Busy(_))
     }
 }
 

@@ -96,7 +96,7 @@ pub(crate) async fn ensure_ingress(
                 return ProjectInfo::from_stack(&after).map_err(Error::Failed);
             }
             // Another service (or the project) is updating the stack: wait, and look again.
-            Err(e) if e.to_string().contains("_IN_PROGRESS state") => continue,
+            Err(e) if e.is_busy() => continue,
             Err(e) => return Err(cloud_failed(e)),
         }
     }
