@@ -14,6 +14,7 @@ pub mod provider;
 pub mod resource;
 pub mod serve;
 pub mod server;
+pub mod testing;
 pub mod value;
 pub mod wait;
 

@@ -387,10 +387,9 @@ mod tests {
     use crate::cloud_env::{Cloud, CloudConnector};
     use crate::config::ProviderConfig;
     use crate::testing::*;
-    use pulumi_plugin::rpc::resource_provider_server::ResourceProvider;
-    use pulumi_plugin::server::PluginService;
-    use pulumi_plugin::value::{from_properties, properties_to_struct};
-    use pulumi_plugin::{EngineLog, Mask, PropertyMap, Value, rpc, tonic};
+    use pulumi_plugin::testing::Driver;
+    use pulumi_plugin::value::from_properties;
+    use pulumi_plugin::{EngineLog, Mask, PropertyMap, Value};
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
@@ -467,32 +466,17 @@ mod tests {
             Arc::new(FakeStacks::with_project("shop")),
             builds,
         );
-        let engine = EngineLog::recording();
-        let service = PluginService::new(
+        let driver = Driver::new(
             "defang",
-            "0.0.0",
             crate::provider::DefangProvider::new(Fakes(env.cloud.clone())),
-            engine.clone(),
         );
         let config = PropertyMap::from([
             ("username".to_string(), Value::from("alice")),
             ("region".to_string(), Value::from("us-east-1")),
         ]);
-        service
-            .configure(tonic::Request::new(rpc::ConfigureRequest {
-                args: Some(properties_to_struct(&config)),
-                ..Default::default()
-            }))
-            .await
-            .expect("configure");
-        let status = service
-            .create(tonic::Request::new(rpc::CreateRequest {
-                urn: "urn:pulumi:t::p::defang:index:Service::web".into(),
-                name: "web".into(),
-                r#type: super::super::lifecycle::TOKEN.into(),
-                properties: Some(properties_to_struct(&inputs(dir.path()))),
-                ..Default::default()
-            }))
+        driver.configure(config).await.expect("configure");
+        let status = driver
+            .create(super::super::lifecycle::TOKEN, "web", &inputs(dir.path()))
             .await
             .expect_err("the build failed");
         let detail = pulumi_plugin::error::resource_init_failed(&status).expect("partial state");
@@ -505,7 +489,7 @@ mod tests {
             );
             assert!(text.contains("token: [secret]"), "{text}");
         }
-        let logs = engine.records();
+        let logs = driver.engine().records();
         assert!(!logs.is_empty());
         for record in logs {
             assert!(!record.message.contains(TOKEN), "{}", record.message);

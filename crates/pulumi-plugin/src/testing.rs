@@ -1,0 +1,486 @@
+//! An in-process driver for a provider's tests: the steps the engine takes (check, then create;
+//! check, diff, then update or replace; read; delete), sent through the same gRPC service the
+//! binary serves (secrets, masking, errors and all) but without a process or a socket.
+//!
+//! It is no substitute for a test through the real `pulumi` CLI: it is for the many cases
+//! (scripted clouds, failures, secrets) that would be slow or impossible there.
+
+use crate::engine_log::EngineLog;
+use crate::provider::Provider;
+use crate::server::PluginService;
+use crate::value::{PropertyMap, properties_from_struct, properties_to_struct};
+use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
+use rpc::resource_provider_server::ResourceProvider;
+use tonic::{Request, Status};
+
+/// A resource as the engine would keep it in state.
+#[derive(Clone, Debug)]
+pub struct Deployed {
+    pub urn: String,
+    pub type_token: String,
+    pub name: String,
+    pub id: String,
+    /// The checked inputs.
+    pub inputs: PropertyMap,
+    pub outputs: PropertyMap,
+}
+
+/// Drives one provider in process. Every message the provider logs to the engine is recorded
+/// ([`Driver::engine`]).
+pub struct Driver<P: Provider> {
+    service: PluginService<P>,
+    engine: EngineLog,
+}
+
+/// The URN the driver gives a resource: `urn:pulumi:test::test::<type>::<name>`.
+pub fn urn(type_token: &str, name: &str) -> String {
+    format!("urn:pulumi:test::test::{type_token}::{name}")
+}
+
+fn failures_status(failures: &[rpc::CheckFailure]) -> Status {
+    let text: Vec<String> = failures
+        .iter()
+        .map(|f| format!("{}: {}", f.property, f.reason))
+        .collect();
+    Status::invalid_argument(format!("check failed: {}", text.join("; ")))
+}
+
+impl<P: Provider> Driver<P> {
+    pub fn new(package: &str, provider: P) -> Self {
+        let engine = EngineLog::recording();
+        Driver {
+            service: PluginService::new(package, "0.0.0-test", provider, engine.clone()),
+            engine,
+        }
+    }
+
+    /// What the provider logged to the engine so far.
+    pub fn engine(&self) -> &EngineLog {
+        &self.engine
+    }
+
+    pub async fn configure(&self, config: PropertyMap) -> Result<(), Status> {
+        self.service
+            .configure(Request::new(rpc::ConfigureRequest {
+                args: Some(properties_to_struct(&config)),
+                ..Default::default()
+            }))
+            .await
+            .map(|_| ())
+    }
+
+    /// Check, as the engine sends it: the checked inputs, or the failures.
+    pub async fn check(
+        &self,
+        type_token: &str,
+        name: &str,
+        olds: &PropertyMap,
+        news: &PropertyMap,
+    ) -> Result<rpc::CheckResponse, Status> {
+        self.service
+            .check(Request::new(rpc::CheckRequest {
+                urn: urn(type_token, name),
+                name: name.to_string(),
+                r#type: type_token.to_string(),
+                olds: Some(properties_to_struct(olds)),
+                news: Some(properties_to_struct(news)),
+                ..Default::default()
+            }))
+            .await
+            .map(|r| r.into_inner())
+    }
+
+    async fn checked(
+        &self,
+        type_token: &str,
+        name: &str,
+        olds: &PropertyMap,
+        news: &PropertyMap,
+    ) -> Result<PropertyMap, Status> {
+        let checked = self.check(type_token, name, olds, news).await?;
+        if !checked.failures.is_empty() {
+            return Err(failures_status(&checked.failures));
+        }
+        Ok(properties_from_struct(checked.inputs.as_ref()))
+    }
+
+    async fn create_checked(
+        &self,
+        type_token: &str,
+        name: &str,
+        inputs: PropertyMap,
+        preview: bool,
+    ) -> Result<Deployed, Status> {
+        let created = self
+            .service
+            .create(Request::new(rpc::CreateRequest {
+                urn: urn(type_token, name),
+                name: name.to_string(),
+                r#type: type_token.to_string(),
+                properties: Some(properties_to_struct(&inputs)),
+                preview,
+                ..Default::default()
+            }))
+            .await?
+            .into_inner();
+        Ok(Deployed {
+            urn: urn(type_token, name),
+            type_token: type_token.to_string(),
+            name: name.to_string(),
+            id: created.id,
+            inputs,
+            outputs: properties_from_struct(created.properties.as_ref()),
+        })
+    }
+
+    /// `pulumi up` of a new resource: check, then create.
+    pub async fn create(
+        &self,
+        type_token: &str,
+        name: &str,
+        inputs: &PropertyMap,
+    ) -> Result<Deployed, Status> {
+        let checked = self
+            .checked(type_token, name, &PropertyMap::new(), inputs)
+            .await?;
+        self.create_checked(type_token, name, checked, false).await
+    }
+
+    /// `pulumi preview` of a new resource: check, then a create with `preview` set.
+    pub async fn preview_create(
+        &self,
+        type_token: &str,
+        name: &str,
+        inputs: &PropertyMap,
+    ) -> Result<Deployed, Status> {
+        let checked = self
+            .checked(type_token, name, &PropertyMap::new(), inputs)
+            .await?;
+        self.create_checked(type_token, name, checked, true).await
+    }
+
+    /// Diff of a deployed resource against new (checked) inputs.
+    pub async fn diff(
+        &self,
+        deployed: &Deployed,
+        news: &PropertyMap,
+    ) -> Result<rpc::DiffResponse, Status> {
+        self.service
+            .diff(Request::new(rpc::DiffRequest {
+                id: deployed.id.clone(),
+                urn: deployed.urn.clone(),
+                name: deployed.name.clone(),
+                r#type: deployed.type_token.clone(),
+                olds: Some(properties_to_struct(&deployed.outputs)),
+                old_inputs: Some(properties_to_struct(&deployed.inputs)),
+                news: Some(properties_to_struct(news)),
+                ..Default::default()
+            }))
+            .await
+            .map(|r| r.into_inner())
+    }
+
+    /// `pulumi up` of new inputs for a deployed resource: check, diff, then nothing, an
+    /// update, or a replacement (create the new one, then delete the old one, unless the diff
+    /// asks to delete first).
+    pub async fn update(
+        &self,
+        deployed: &Deployed,
+        news: &PropertyMap,
+    ) -> Result<Deployed, Status> {
+        let checked = self
+            .checked(&deployed.type_token, &deployed.name, &deployed.inputs, news)
+            .await?;
+        let diff = self.diff(deployed, &checked).await?;
+        if diff.changes != rpc::diff_response::DiffChanges::DiffSome as i32 {
+            return Ok(deployed.clone());
+        }
+        if !diff.replaces.is_empty() {
+            if diff.delete_before_replace {
+                self.delete(deployed).await?;
+                return self
+                    .create_checked(&deployed.type_token, &deployed.name, checked, false)
+                    .await;
+            }
+            let replacement = self
+                .create_checked(&deployed.type_token, &deployed.name, checked, false)
+                .await?;
+            self.delete(deployed).await?;
+            return Ok(replacement);
+        }
+        let updated = self
+            .service
+            .update(Request::new(rpc::UpdateRequest {
+                id: deployed.id.clone(),
+                urn: deployed.urn.clone(),
+                name: deployed.name.clone(),
+                r#type: deployed.type_token.clone(),
+                olds: Some(properties_to_struct(&deployed.outputs)),
+                old_inputs: Some(properties_to_struct(&deployed.inputs)),
+                news: Some(properties_to_struct(&checked)),
+                ..Default::default()
+            }))
+            .await?
+            .into_inner();
+        Ok(Deployed {
+            inputs: checked,
+            outputs: properties_from_struct(updated.properties.as_ref()),
+            ..deployed.clone()
+        })
+    }
+
+    /// `pulumi refresh`: the live resource, or `None` when it is gone.
+    pub async fn refresh(&self, deployed: &Deployed) -> Result<Option<Deployed>, Status> {
+        let read = self
+            .service
+            .read(Request::new(rpc::ReadRequest {
+                id: deployed.id.clone(),
+                urn: deployed.urn.clone(),
+                name: deployed.name.clone(),
+                r#type: deployed.type_token.clone(),
+                properties: Some(properties_to_struct(&deployed.outputs)),
+                inputs: Some(properties_to_struct(&deployed.inputs)),
+                ..Default::default()
+            }))
+            .await?
+            .into_inner();
+        if read.id.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Deployed {
+            id: read.id,
+            inputs: properties_from_struct(read.inputs.as_ref()),
+            outputs: properties_from_struct(read.properties.as_ref()),
+            ..deployed.clone()
+        }))
+    }
+
+    pub async fn delete(&self, deployed: &Deployed) -> Result<(), Status> {
+        self.service
+            .delete(Request::new(rpc::DeleteRequest {
+                id: deployed.id.clone(),
+                urn: deployed.urn.clone(),
+                name: deployed.name.clone(),
+                r#type: deployed.type_token.clone(),
+                properties: Some(properties_to_struct(&deployed.outputs)),
+                old_inputs: Some(properties_to_struct(&deployed.inputs)),
+                ..Default::default()
+            }))
+            .await
+            .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::{Create, Resource, Resources, Update};
+    use crate::{
+        CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
+        DiffRequest, Error, ReadRequest, ReadResponse, UpdateRequest, Value,
+    };
+    use serde::{Deserialize, Serialize};
+    use std::sync::Mutex;
+
+    #[derive(Serialize, Deserialize)]
+    struct Inputs {
+        text: String,
+        #[serde(default)]
+        shelf: Option<String>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct Outputs {
+        text: String,
+        length: usize,
+        #[serde(default)]
+        shelf: Option<String>,
+    }
+
+    /// Notes kept in memory, by id; a shelf change replaces a note.
+    #[derive(Default)]
+    struct Shelf {
+        live: Mutex<Vec<String>>,
+    }
+
+    struct NoteResource;
+
+    #[async_trait::async_trait]
+    impl Resource<Shelf> for NoteResource {
+        const TOKEN: &'static str = "t:index:Note";
+        type Inputs = Inputs;
+        type Outputs = Outputs;
+        const UPDATES_IN_PLACE: bool = true;
+        const REPLACE_ON_CHANGES: &'static [&'static str] = &["shelf"];
+        const OUTPUT_SOURCES: &'static [(&'static str, &'static [&'static str])] =
+            &[("length", &["text"])];
+
+        async fn create(
+            &self,
+            shelf: &Shelf,
+            req: Create<Inputs>,
+            _: Context,
+        ) -> Result<(String, Outputs), Error> {
+            let mut live = shelf.live.lock().unwrap();
+            let id = format!("{}-{}", req.name, live.len());
+            if !req.preview {
+                live.push(id.clone());
+            }
+            Ok((id, outputs(req.inputs)))
+        }
+
+        async fn update(
+            &self,
+            _: &Shelf,
+            req: Update<Inputs, Outputs>,
+            _: Context,
+        ) -> Result<Outputs, Error> {
+            Ok(outputs(req.news))
+        }
+
+        async fn read(
+            &self,
+            shelf: &Shelf,
+            id: &str,
+            inputs: Inputs,
+            outputs: Outputs,
+            _: Context,
+        ) -> Result<Option<(Inputs, Outputs)>, Error> {
+            let live = shelf.live.lock().unwrap().iter().any(|l| l == id);
+            Ok(live.then_some((inputs, outputs)))
+        }
+
+        async fn delete(
+            &self,
+            shelf: &Shelf,
+            id: &str,
+            _: Outputs,
+            _: Context,
+        ) -> Result<(), Error> {
+            shelf.live.lock().unwrap().retain(|l| l != id);
+            Ok(())
+        }
+    }
+
+    fn outputs(inputs: Inputs) -> Outputs {
+        Outputs {
+            length: inputs.text.chars().count(),
+            text: inputs.text,
+            shelf: inputs.shelf,
+        }
+    }
+
+    struct Notes {
+        shelf: Shelf,
+        resources: Resources<Shelf>,
+    }
+
+    #[async_trait::async_trait]
+    impl Provider for Notes {
+        fn schema(&self) -> &str {
+            "{}"
+        }
+        async fn configure(&self, _: PropertyMap) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn check(&self, req: CheckRequest) -> Result<CheckResponse, Error> {
+            let shelf = Some(&self.shelf);
+            self.resources.get(&req.type_token)?.check(shelf, req).await
+        }
+        async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
+            self.resources.get(&req.type_token)?.diff(req).await
+        }
+        async fn create(&self, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
+            let resource = self.resources.get(&req.type_token)?;
+            resource.create(&self.shelf, req, ctx).await
+        }
+        async fn read(&self, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error> {
+            self.resources
+                .get(&req.type_token)?
+                .read(&self.shelf, req, ctx)
+                .await
+        }
+        async fn update(&self, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
+            let resource = self.resources.get(&req.type_token)?;
+            resource.update(&self.shelf, req, ctx).await
+        }
+        async fn delete(&self, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
+            let resource = self.resources.get(&req.type_token)?;
+            resource.delete(&self.shelf, req, ctx).await
+        }
+    }
+
+    fn driver() -> Driver<Notes> {
+        Driver::new(
+            "t",
+            Notes {
+                shelf: Shelf::default(),
+                resources: Resources::default().typed(NoteResource),
+            },
+        )
+    }
+
+    fn note(text: Value, shelf: Option<&str>) -> PropertyMap {
+        let mut inputs = PropertyMap::from([("text".into(), text)]);
+        if let Some(shelf) = shelf {
+            inputs.insert("shelf".into(), Value::from(shelf));
+        }
+        inputs
+    }
+
+    #[tokio::test]
+    async fn a_note_through_create_update_replace_refresh_and_delete() {
+        let driver = driver();
+        driver.configure(PropertyMap::new()).await.unwrap();
+        let token = "t:index:Note";
+
+        let planned = driver
+            .preview_create(token, "a", &note(Value::Unknown, None))
+            .await
+            .unwrap();
+        assert_eq!(planned.outputs["length"], Value::Unknown);
+
+        let refused = driver
+            .create(token, "a", &PropertyMap::new())
+            .await
+            .unwrap_err();
+        assert!(refused.message().contains("text: required"), "{refused:?}");
+
+        let secret = Value::from("hello").into_secret();
+        let a = driver
+            .create(token, "a", &note(secret, None))
+            .await
+            .unwrap();
+        assert_eq!(a.id, "a-0");
+        assert_eq!(a.outputs["length"], Value::Number(5.0).into_secret());
+        assert_eq!(a.outputs["text"], Value::from("hello").into_secret());
+
+        let same = driver
+            .update(&a, &note(Value::from("hello").into_secret(), None))
+            .await
+            .unwrap();
+        assert_eq!(same.id, a.id);
+
+        let edited = driver
+            .update(&a, &note(Value::from("hi"), None))
+            .await
+            .unwrap();
+        assert_eq!(edited.id, "a-0", "a text change updates in place");
+        assert_eq!(edited.outputs["length"], Value::Number(2.0));
+
+        let moved = driver
+            .update(&edited, &note(Value::from("hi"), Some("top")))
+            .await
+            .unwrap();
+        assert_eq!(moved.id, "a-1", "a shelf change replaces");
+        assert!(
+            driver.refresh(&edited).await.unwrap().is_none(),
+            "the old one is gone"
+        );
+        let live = driver.refresh(&moved).await.unwrap().unwrap();
+        assert_eq!(live.outputs["shelf"], Value::from("top"));
+
+        driver.delete(&moved).await.unwrap();
+        assert!(driver.refresh(&moved).await.unwrap().is_none());
+    }
+}
