@@ -77,31 +77,26 @@ impl pulumi_plugin::Provider for DefangProvider {
     }
 
     async fn check(&self, req: CheckRequest) -> Result<CheckResponse, Error> {
-        let resource = self.resources.get(&req.type_token)?;
-        resource.check(self.env.get(), req).await
+        self.resources.check(self.env.get(), req).await
     }
 
     async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
-        self.resources.get(&req.type_token)?.diff(req).await
+        self.resources.diff(req).await
     }
 
     async fn create(&self, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
-        let resource = self.resources.get(&req.type_token)?;
-        resource.create(self.env()?, req, ctx).await
+        self.resources.create(self.env()?, req, ctx).await
     }
 
     async fn read(&self, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error> {
-        let resource = self.resources.get(&req.type_token)?;
-        resource.read(self.env()?, req, ctx).await
+        self.resources.read(self.env()?, req, ctx).await
     }
 
     async fn update(&self, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
-        let resource = self.resources.get(&req.type_token)?;
-        resource.update(self.env()?, req, ctx).await
+        self.resources.update(self.env()?, req, ctx).await
     }
 
     async fn delete(&self, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
-        let resource = self.resources.get(&req.type_token)?;
-        resource.delete(self.env()?, req, ctx).await
+        self.resources.delete(self.env()?, req, ctx).await
     }
 }

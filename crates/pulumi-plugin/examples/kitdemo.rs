@@ -129,11 +129,11 @@ impl pulumi_plugin::Provider for KitDemo {
     }
 
     async fn check(&self, req: CheckRequest) -> Result<CheckResponse, Error> {
-        self.resources.get(&req.type_token)?.check(None, req).await
+        self.resources.check(None, req).await
     }
 
     async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
-        self.resources.get(&req.type_token)?.diff(req).await
+        self.resources.diff(req).await
     }
 
     async fn create(&self, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {

@@ -78,6 +78,52 @@ impl<S: Send + Sync + 'static> Resources<S> {
     pub fn tokens(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.by_token.keys().copied()
     }
+
+    // Each operation, sent to the resource of the request's type: a provider's `Provider`
+    // methods are one line each.
+
+    pub async fn check(
+        &self,
+        state: Option<&S>,
+        req: CheckRequest,
+    ) -> Result<CheckResponse, Error> {
+        self.get(&req.type_token)?.check(state, req).await
+    }
+
+    pub async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
+        self.get(&req.type_token)?.diff(req).await
+    }
+
+    pub async fn create(
+        &self,
+        state: &S,
+        req: CreateRequest,
+        ctx: Context,
+    ) -> Result<CreateResponse, Error> {
+        self.get(&req.type_token)?.create(state, req, ctx).await
+    }
+
+    pub async fn read(
+        &self,
+        state: &S,
+        req: ReadRequest,
+        ctx: Context,
+    ) -> Result<ReadResponse, Error> {
+        self.get(&req.type_token)?.read(state, req, ctx).await
+    }
+
+    pub async fn update(
+        &self,
+        state: &S,
+        req: UpdateRequest,
+        ctx: Context,
+    ) -> Result<PropertyMap, Error> {
+        self.get(&req.type_token)?.update(state, req, ctx).await
+    }
+
+    pub async fn delete(&self, state: &S, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
+        self.get(&req.type_token)?.delete(state, req, ctx).await
+    }
 }
 
 /// A create (or its preview) with decoded inputs.

@@ -385,14 +385,13 @@ mod tests {
         }
         async fn check(&self, req: CheckRequest) -> Result<CheckResponse, Error> {
             let shelf = Some(&self.shelf);
-            self.resources.get(&req.type_token)?.check(shelf, req).await
+            self.resources.check(shelf, req).await
         }
         async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
-            self.resources.get(&req.type_token)?.diff(req).await
+            self.resources.diff(req).await
         }
         async fn create(&self, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
-            let resource = self.resources.get(&req.type_token)?;
-            resource.create(&self.shelf, req, ctx).await
+            self.resources.create(&self.shelf, req, ctx).await
         }
         async fn read(&self, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error> {
             self.resources
@@ -401,12 +400,10 @@ mod tests {
                 .await
         }
         async fn update(&self, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
-            let resource = self.resources.get(&req.type_token)?;
-            resource.update(&self.shelf, req, ctx).await
+            self.resources.update(&self.shelf, req, ctx).await
         }
         async fn delete(&self, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
-            let resource = self.resources.get(&req.type_token)?;
-            resource.delete(&self.shelf, req, ctx).await
+            self.resources.delete(&self.shelf, req, ctx).await
         }
     }
 
