@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Everything is installed by the scripts.
-.PHONY: demo test build lint sdk
+.PHONY: demo test build lint schema sdk
 
 # The main job: a real `pulumi up` of an example against the local AWS emulator.
 demo:
@@ -15,6 +15,11 @@ build:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# schema.json, generated from the Rust types and their doc comments (commit the result; a test
+# fails when it and the types disagree). Then `make sdk`.
+schema:
+	cargo run -q -p defang-resources --bin write-schema
 
 # The TypeScript, Python and Go SDKs in sdk/, generated from schema.json (commit the result; the
 # drift test fails when sdk/ and schema.json disagree).

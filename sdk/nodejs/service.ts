@@ -108,7 +108,7 @@ export class Service extends pulumi.CustomResource {
      */
     declare public readonly healthCheck: pulumi.Output<outputs.HealthCheck | undefined>;
     /**
-     * The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. Required (building from source is not supported yet). A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
+     * The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
      */
     declare public readonly image: pulumi.Output<string | undefined>;
     /**
@@ -144,18 +144,7 @@ export class Service extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly serviceArn: pulumi.Output<string>;
     /**
-     * Where the service's rollout is, as of the last create, update or refresh. A rollout moves from `UPDATE_QUEUED` to `SERVICE_DEPLOYMENT_PENDING`, then ends in `SERVICE_DEPLOYMENT_COMPLETED` or `SERVICE_DEPLOYMENT_FAILED`; the `BUILD_*` values belong to building images from source. The values:
-     * - `BUILD_QUEUED`: The service update has been received and is now in the queue for its image to be built.
-     * - `BUILD_PROVISIONING`: The container orchestrator is provisioning the necessary resources for building your service's image.
-     * - `BUILD_PENDING`: The necessary resources to build your service have been provisioned but the build has not yet been initiated.
-     * - `BUILD_ACTIVATING`: The container orchestrator is pulling the build container's image and creating the build container.
-     * - `BUILD_RUNNING`: The container which builds your service's image is successfully running.
-     * - `BUILD_STOPPING`: The container orchestrator has sent a termination signal to the build container and is waiting for the build process to stop.
-     * - `BUILD_FAILED`: The build container exited with a non-zero status code.
-     * - `UPDATE_QUEUED`: The service update has been received and is now in the queue.
-     * - `SERVICE_DEPLOYMENT_PENDING`: The necessary resources to run your service have been provisioned but the service has not yet been initiated.
-     * - `SERVICE_DEPLOYMENT_COMPLETED`: Your service has been deployed and is healthy.
-     * - `SERVICE_DEPLOYMENT_FAILED`: Your service could not be deployed.
+     * Where the service's rollout is, as of the last create, update or refresh. A rollout moves from `UPDATE_QUEUED` to `SERVICE_DEPLOYMENT_PENDING`, then ends in `SERVICE_DEPLOYMENT_COMPLETED` or `SERVICE_DEPLOYMENT_FAILED`; the `BUILD_*` values belong to building images from source.
      */
     declare public /*out*/ readonly status: pulumi.Output<enums.ServiceStatus>;
     /**
@@ -275,7 +264,7 @@ export interface ServiceArgs {
      */
     healthCheck?: pulumi.Input<inputs.HealthCheckArgs | undefined>;
     /**
-     * The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. Required (building from source is not supported yet). A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
+     * The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
      */
     image?: pulumi.Input<string | undefined>;
     /**

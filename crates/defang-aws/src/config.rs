@@ -15,7 +15,8 @@ use std::time::Duration;
 /// Retries per call after the first attempt, unless `defang:maxRetries` says otherwise: as
 /// pulumi-aws and Terraform's AWS provider (25). ECS and CloudFormation throttle bursts readily;
 /// with the SDK's default of 3 attempts, one `up` of 20 services at 30 % throttling failed.
-pub const DEFAULT_MAX_RETRIES: u32 = 25;
+/// (Declared with the configuration, whose schema states it.)
+pub use defang_resources::config::DEFAULT_MAX_RETRIES;
 /// How long to wait for a TCP/TLS connection to an AWS endpoint.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a single attempt (request and response) may take before it is retried.

@@ -1,6 +1,8 @@
 //! Provider configuration (`defang:*` stack config). Values from stack config arrive as strings.
 
 use pulumi_plugin::{CheckFailure, PropertyMap, Value};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_DOMAIN_SUFFIX: &str = "defang.app";
 
@@ -16,6 +18,46 @@ pub struct ProviderConfig {
     /// Retries of a throttled or failed AWS call after its first attempt; None: the default.
     pub max_retries: Option<u32>,
 }
+
+/// The provider of the defang package. Resources use the stack configuration (`defang:region`,
+/// `defang:username`, `defang:profile`, `defang:domainSuffix`) unless given an explicit provider
+/// with its own settings.
+//
+// This is the configuration as the schema declares it; `ProviderConfig::parse` reads it (stack
+// config values arrive as strings, so it is not decoded with serde).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigInputs {
+    /// The AWS region to deploy to, e.g. `us-east-1`. When unset, the standard AWS chain decides:
+    /// `AWS_REGION`, `AWS_DEFAULT_REGION`, then the region of the AWS profile. Changing it
+    /// replaces every resource of the provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Your Defang username, a DNS label. It is the label before the domain suffix in every
+    /// service domain: `<service>--<port>.<project>.<username>.defang.app`. Required: set it with
+    /// `pulumi config set defang:username <name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The AWS shared-config profile to use (from `~/.aws/config` and `~/.aws/credentials`). When
+    /// unset, `AWS_PROFILE` or the default profile. Changing it is an update, not a replacement:
+    /// the same account may be reached through another profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// The domain that service domains end in:
+    /// `<service>--<port>.<project>.<username>.<domainSuffix>`. Defaults to `defang.app`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = DEFAULT_DOMAIN_SUFFIX))]
+    pub domain_suffix: Option<String>,
+    /// The most times a throttled or failed AWS call is retried after its first attempt, with
+    /// exponential backoff and jitter (up to 20 s a wait). Defaults to 25, as pulumi-aws; 0 to
+    /// 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = DEFAULT_MAX_RETRIES))]
+    pub max_retries: Option<u32>,
+}
+
+/// `defang:maxRetries` when unset: as pulumi-aws and Terraform's AWS provider.
+pub const DEFAULT_MAX_RETRIES: u32 = 25;
 
 /// The most `defang:maxRetries` may be: backoff waits up to 20 s a retry, so more would let
 /// one call take over half an hour.

@@ -12,8 +12,8 @@ pub mod ownership;
 pub mod poller;
 pub mod project;
 pub mod provider;
+pub mod schema;
 pub mod service;
-pub mod shape;
 pub mod stack_ops;
 #[cfg(test)]
 pub mod testing;

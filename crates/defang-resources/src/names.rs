@@ -124,16 +124,7 @@ fn with_suggestion(reason: &str, value: &str) -> String {
     format!("{reason} — try \"{}\"", suggest_label(value))
 }
 
-/// `value` quoted for a message, shortened when it is long (the message must stay readable).
-pub(crate) fn quoted(value: &str) -> String {
-    const MAX: usize = 80;
-    if value.chars().count() <= MAX {
-        format!("{value:?}")
-    } else {
-        let head: String = value.chars().take(MAX).collect();
-        format!("{:?}…", head)
-    }
-}
+pub(crate) use pulumi_plugin::error::quoted;
 
 #[cfg(test)]
 mod tests {

@@ -741,3 +741,34 @@ pub fn service_check(create: &pulumi_plugin::CreateRequest) -> pulumi_plugin::Ch
         news: create.inputs.clone(),
     }
 }
+
+/// Panics unless `outputs` are what the schema declares for a resource of inputs `I` and
+/// outputs `O`: every key is a property of one of them, and (when nothing is unknown) the map
+/// decodes into `O`, so each declared output is there with its declared type.
+pub fn assert_outputs_declared<I, O>(outputs: &pulumi_plugin::PropertyMap)
+where
+    I: schemars::JsonSchema,
+    O: schemars::JsonSchema + serde::de::DeserializeOwned,
+{
+    let properties = |schema: serde_json::Value| -> Vec<String> {
+        schema["properties"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let mut declared = properties(schemars::schema_for!(I).to_value());
+    declared.extend(properties(schemars::schema_for!(O).to_value()));
+    for key in outputs.keys() {
+        assert!(
+            declared.contains(key),
+            "output {key} is not in the schema (declared: {declared:?})"
+        );
+    }
+    if !outputs
+        .values()
+        .any(pulumi_plugin::Value::contains_unknowns)
+        && let Err(err) = pulumi_plugin::value::from_properties::<O>(outputs)
+    {
+        panic!("the outputs do not decode into their declared type: {err}");
+    }
+}

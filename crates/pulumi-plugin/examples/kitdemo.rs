@@ -6,56 +6,57 @@
 //! way the engine launches it; a Pulumi program names it with
 //! `plugins.providers: [{name: kitdemo, path: <dir holding pulumi-resource-kitdemo>}]`.
 
+use pulumi_plugin::PackageSchema;
 use pulumi_plugin::{
     CheckRequest, CheckResponse, Child, ChildOptions, ComponentScope, ConstructRequest, Context,
     Create, CreateRequest, CreateResponse, DeleteRequest, Diff, DiffRequest, Error, PropertyMap,
     ReadRequest, ReadResponse, Resource, Resources, Update, UpdateRequest, Value,
 };
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 const NOTE: &str = "kitdemo:index:Note";
 const PAIR: &str = "kitdemo:index:Pair";
 
-const SCHEMA: &str = r#"{
-  "name": "kitdemo",
-  "version": "0.1.0",
-  "resources": {
-    "kitdemo:index:Note": {
-      "description": "A text kept in state, and its length.",
-      "inputProperties": {"text": {"type": "string"}},
-      "requiredInputs": ["text"],
-      "properties": {"text": {"type": "string"}, "length": {"type": "number"}},
-      "required": ["text", "length"]
-    },
-    "kitdemo:index:Pair": {
-      "description": "Two notes: `<prefix>-first`, then the secret.",
-      "isComponent": true,
-      "inputProperties": {
-        "prefix": {"type": "string"},
-        "secret": {"type": "string", "secret": true}
-      },
-      "requiredInputs": ["prefix"],
-      "properties": {
-        "firstUrn": {"type": "string"},
-        "firstLength": {"type": "number"},
-        "secondLength": {"type": "number"}
-      },
-      "required": ["firstUrn", "firstLength", "secondLength"]
-    }
-  }
-}"#;
-
-/// What a note takes.
-#[derive(Serialize, Deserialize)]
+/// A text kept in state, and its length.
+#[derive(Serialize, Deserialize, JsonSchema)]
 struct NoteInputs {
+    /// The text to keep.
     text: String,
 }
 
-/// What a note gives: its text and length (secret when the text is, unknown while it is).
-#[derive(Serialize, Deserialize)]
+/// What a note gives beyond its text: the length (secret when the text is, unknown while it
+/// is).
+#[derive(Serialize, Deserialize, JsonSchema)]
 struct NoteOutputs {
+    /// The text kept.
     text: String,
+    /// The text's length in characters.
     length: usize,
+}
+
+/// Two notes: `<prefix>-first`, then the secret.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct PairInputs {
+    /// The first note's text is `<prefix>-first`.
+    prefix: String,
+    /// The second note's text, kept secret.
+    #[schemars(extend("secret" = true))]
+    secret: Option<String>,
+}
+
+/// What a pair gives.
+#[derive(JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)]
+struct PairOutputs {
+    /// The URN of the first note.
+    first_urn: String,
+    /// The length of the first note's text.
+    first_length: f64,
+    /// The length of the second note's text.
+    second_length: f64,
 }
 
 /// A typed resource: only create and update are written; check (from the types), diff (from
@@ -116,12 +117,14 @@ fn first_text(prefix: &Value) -> Result<Value, Error> {
 
 struct KitDemo {
     resources: Resources<()>,
+    /// Generated from the types at start: small enough that it costs nothing to notice.
+    schema: String,
 }
 
 #[async_trait::async_trait]
 impl pulumi_plugin::Provider for KitDemo {
     fn schema(&self) -> &str {
-        SCHEMA
+        &self.schema
     }
 
     async fn configure(&self, _: PropertyMap) -> Result<(), Error> {
@@ -137,31 +140,19 @@ impl pulumi_plugin::Provider for KitDemo {
     }
 
     async fn create(&self, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
-        self.resources
-            .get(&req.type_token)?
-            .create(&(), req, ctx)
-            .await
+        self.resources.create(&(), req, ctx).await
     }
 
     async fn read(&self, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error> {
-        self.resources
-            .get(&req.type_token)?
-            .read(&(), req, ctx)
-            .await
+        self.resources.read(&(), req, ctx).await
     }
 
     async fn update(&self, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
-        self.resources
-            .get(&req.type_token)?
-            .update(&(), req, ctx)
-            .await
+        self.resources.update(&(), req, ctx).await
     }
 
     async fn delete(&self, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
-        self.resources
-            .get(&req.type_token)?
-            .delete(&(), req, ctx)
-            .await
+        self.resources.delete(&(), req, ctx).await
     }
 
     async fn construct(
@@ -215,8 +206,13 @@ impl pulumi_plugin::Provider for KitDemo {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let schema = PackageSchema::new(serde_json::json!({"name": "kitdemo", "version": "0.1.0"}))
+        .typed::<(), Note>()
+        .component::<PairInputs, PairOutputs>(PAIR)
+        .to_pretty_string();
     let provider = KitDemo {
         resources: Resources::default().typed(Note),
+        schema,
     };
     pulumi_plugin::serve("kitdemo", "0.1.0", provider).await
 }

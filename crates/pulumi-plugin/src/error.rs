@@ -130,6 +130,17 @@ pub fn resource_init_failed(status: &tonic::Status) -> Option<ErrorResourceInitF
         .and_then(|d| ErrorResourceInitFailed::decode(d.value.as_slice()).ok())
 }
 
+/// `value` quoted for a message, shortened when it is long (the message must stay readable).
+pub fn quoted(value: &str) -> String {
+    const MAX: usize = 80;
+    if value.chars().count() <= MAX {
+        format!("{value:?}")
+    } else {
+        let head: String = value.chars().take(MAX).collect();
+        format!("{:?}…", head)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

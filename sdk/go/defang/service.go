@@ -46,7 +46,7 @@ type Service struct {
 	Environment pulumi.StringMapOutput `pulumi:"environment"`
 	// The container health check, in Compose form. Without one, a task counts as healthy once its container runs.
 	HealthCheck HealthCheckPtrOutput `pulumi:"healthCheck"`
-	// The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. Required (building from source is not supported yet). A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
+	// The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
 	Image pulumi.StringPtrOutput `pulumi:"image"`
 	// Memory per task: a number with a unit, all binary (`M`, `MB`, `Mi` and `MiB` mean MiB; `G`, `GB`, `Gi` and `GiB` mean GiB; 1G = 1024M), e.g. "512Mi", "1Gi" or "1.5G"; a bare number is MiB. At most 120 GiB. Defaults to the least memory Fargate allows for the CPU size. Rounded up to a Fargate size (see `deployedMemory`).
 	Memory pulumi.StringPtrOutput `pulumi:"memory"`
@@ -64,18 +64,7 @@ type Service struct {
 	RunningCount pulumi.IntOutput `pulumi:"runningCount"`
 	// The ARN of the ECS service.
 	ServiceArn pulumi.StringOutput `pulumi:"serviceArn"`
-	// Where the service's rollout is, as of the last create, update or refresh. A rollout moves from `UPDATE_QUEUED` to `SERVICE_DEPLOYMENT_PENDING`, then ends in `SERVICE_DEPLOYMENT_COMPLETED` or `SERVICE_DEPLOYMENT_FAILED`; the `BUILD_*` values belong to building images from source. The values:
-	// - `BUILD_QUEUED`: The service update has been received and is now in the queue for its image to be built.
-	// - `BUILD_PROVISIONING`: The container orchestrator is provisioning the necessary resources for building your service's image.
-	// - `BUILD_PENDING`: The necessary resources to build your service have been provisioned but the build has not yet been initiated.
-	// - `BUILD_ACTIVATING`: The container orchestrator is pulling the build container's image and creating the build container.
-	// - `BUILD_RUNNING`: The container which builds your service's image is successfully running.
-	// - `BUILD_STOPPING`: The container orchestrator has sent a termination signal to the build container and is waiting for the build process to stop.
-	// - `BUILD_FAILED`: The build container exited with a non-zero status code.
-	// - `UPDATE_QUEUED`: The service update has been received and is now in the queue.
-	// - `SERVICE_DEPLOYMENT_PENDING`: The necessary resources to run your service have been provisioned but the service has not yet been initiated.
-	// - `SERVICE_DEPLOYMENT_COMPLETED`: Your service has been deployed and is healthy.
-	// - `SERVICE_DEPLOYMENT_FAILED`: Your service could not be deployed.
+	// Where the service's rollout is, as of the last create, update or refresh. A rollout moves from `UPDATE_QUEUED` to `SERVICE_DEPLOYMENT_PENDING`, then ends in `SERVICE_DEPLOYMENT_COMPLETED` or `SERVICE_DEPLOYMENT_FAILED`; the `BUILD_*` values belong to building images from source.
 	Status ServiceStatusOutput `pulumi:"status"`
 	// The ARN of the task definition revision the service runs.
 	TaskDefinitionArn pulumi.StringOutput `pulumi:"taskDefinitionArn"`
@@ -146,7 +135,7 @@ type serviceArgs struct {
 	Environment map[string]string `pulumi:"environment"`
 	// The container health check, in Compose form. Without one, a task counts as healthy once its container runs.
 	HealthCheck *HealthCheck `pulumi:"healthCheck"`
-	// The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. Required (building from source is not supported yet). A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
+	// The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
 	Image *string `pulumi:"image"`
 	// Memory per task: a number with a unit, all binary (`M`, `MB`, `Mi` and `MiB` mean MiB; `G`, `GB`, `Gi` and `GiB` mean GiB; 1G = 1024M), e.g. "512Mi", "1Gi" or "1.5G"; a bare number is MiB. At most 120 GiB. Defaults to the least memory Fargate allows for the CPU size. Rounded up to a Fargate size (see `deployedMemory`).
 	Memory *string `pulumi:"memory"`
@@ -180,7 +169,7 @@ type ServiceArgs struct {
 	Environment pulumi.StringMapInput
 	// The container health check, in Compose form. Without one, a task counts as healthy once its container runs.
 	HealthCheck HealthCheckPtrInput
-	// The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. Required (building from source is not supported yet). A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
+	// The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
 	Image pulumi.StringPtrInput
 	// Memory per task: a number with a unit, all binary (`M`, `MB`, `Mi` and `MiB` mean MiB; `G`, `GB`, `Gi` and `GiB` mean GiB; 1G = 1024M), e.g. "512Mi", "1Gi" or "1.5G"; a bare number is MiB. At most 120 GiB. Defaults to the least memory Fargate allows for the CPU size. Rounded up to a Fargate size (see `deployedMemory`).
 	Memory pulumi.StringPtrInput
@@ -360,7 +349,7 @@ func (o ServiceOutput) HealthCheck() HealthCheckPtrOutput {
 	return o.ApplyT(func(v *Service) HealthCheckPtrOutput { return v.HealthCheck }).(HealthCheckPtrOutput)
 }
 
-// The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. Required (building from source is not supported yet). A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
+// The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
 func (o ServiceOutput) Image() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Service) pulumi.StringPtrOutput { return v.Image }).(pulumi.StringPtrOutput)
 }
@@ -405,18 +394,7 @@ func (o ServiceOutput) ServiceArn() pulumi.StringOutput {
 	return o.ApplyT(func(v *Service) pulumi.StringOutput { return v.ServiceArn }).(pulumi.StringOutput)
 }
 
-// Where the service's rollout is, as of the last create, update or refresh. A rollout moves from `UPDATE_QUEUED` to `SERVICE_DEPLOYMENT_PENDING`, then ends in `SERVICE_DEPLOYMENT_COMPLETED` or `SERVICE_DEPLOYMENT_FAILED`; the `BUILD_*` values belong to building images from source. The values:
-// - `BUILD_QUEUED`: The service update has been received and is now in the queue for its image to be built.
-// - `BUILD_PROVISIONING`: The container orchestrator is provisioning the necessary resources for building your service's image.
-// - `BUILD_PENDING`: The necessary resources to build your service have been provisioned but the build has not yet been initiated.
-// - `BUILD_ACTIVATING`: The container orchestrator is pulling the build container's image and creating the build container.
-// - `BUILD_RUNNING`: The container which builds your service's image is successfully running.
-// - `BUILD_STOPPING`: The container orchestrator has sent a termination signal to the build container and is waiting for the build process to stop.
-// - `BUILD_FAILED`: The build container exited with a non-zero status code.
-// - `UPDATE_QUEUED`: The service update has been received and is now in the queue.
-// - `SERVICE_DEPLOYMENT_PENDING`: The necessary resources to run your service have been provisioned but the service has not yet been initiated.
-// - `SERVICE_DEPLOYMENT_COMPLETED`: Your service has been deployed and is healthy.
-// - `SERVICE_DEPLOYMENT_FAILED`: Your service could not be deployed.
+// Where the service's rollout is, as of the last create, update or refresh. A rollout moves from `UPDATE_QUEUED` to `SERVICE_DEPLOYMENT_PENDING`, then ends in `SERVICE_DEPLOYMENT_COMPLETED` or `SERVICE_DEPLOYMENT_FAILED`; the `BUILD_*` values belong to building images from source.
 func (o ServiceOutput) Status() ServiceStatusOutput {
 	return o.ApplyT(func(v *Service) ServiceStatusOutput { return v.Status }).(ServiceStatusOutput)
 }

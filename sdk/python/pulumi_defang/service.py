@@ -48,7 +48,7 @@ class ServiceArgs:
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] entrypoint: Overrides the image's entrypoint (Docker `ENTRYPOINT`), as a list. Must not be empty; leave it out to keep the image's.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] environment: Environment variables of the container, by name (`[A-Za-z_][A-Za-z0-9_]*`). Values may be Pulumi secrets: they stay secret in Pulumi state and outputs and never appear in messages (secret values are stored in SSM Parameter Store as SecureString parameters `/defang/<project>/<service>/<NAME>` and referenced from the task definition, which never holds them).
         :param pulumi.Input['HealthCheckArgs'] health_check: The container health check, in Compose form. Without one, a task counts as healthy once its container runs.
-        :param pulumi.Input[_builtins.str] image: The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. Required (building from source is not supported yet). A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
+        :param pulumi.Input[_builtins.str] image: The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
         :param pulumi.Input[_builtins.str] memory: Memory per task: a number with a unit, all binary (`M`, `MB`, `Mi` and `MiB` mean MiB; `G`, `GB`, `Gi` and `GiB` mean GiB; 1G = 1024M), e.g. "512Mi", "1Gi" or "1.5G"; a bare number is MiB. At most 120 GiB. Defaults to the least memory Fargate allows for the CPU size. Rounded up to a Fargate size (see `deployedMemory`).
         :param pulumi.Input[_builtins.str] name: The service name: a DNS label without `--` (lowercase letters, digits and '-', starting with a letter), and the first label of its domains. Defaults to the Pulumi resource name. Changing it replaces the service.
         :param pulumi.Input['Platform'] platform: The operating system and CPU architecture the image is built for: `linux/amd64` (the default) or `linux/arm64` (AWS Graviton, the same sizes). A mismatch makes tasks fail with "exec format error".
@@ -186,7 +186,7 @@ class ServiceArgs:
     @pulumi.getter
     def image(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. Required (building from source is not supported yet). A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
+        The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
         """
         return pulumi.get(self, "image")
 
@@ -301,7 +301,7 @@ class Service(pulumi.CustomResource):
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] entrypoint: Overrides the image's entrypoint (Docker `ENTRYPOINT`), as a list. Must not be empty; leave it out to keep the image's.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] environment: Environment variables of the container, by name (`[A-Za-z_][A-Za-z0-9_]*`). Values may be Pulumi secrets: they stay secret in Pulumi state and outputs and never appear in messages (secret values are stored in SSM Parameter Store as SecureString parameters `/defang/<project>/<service>/<NAME>` and referenced from the task definition, which never holds them).
         :param pulumi.Input[Union['HealthCheckArgs', 'HealthCheckArgsDict', 'outputs.HealthCheck']] health_check: The container health check, in Compose form. Without one, a task counts as healthy once its container runs.
-        :param pulumi.Input[_builtins.str] image: The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. Required (building from source is not supported yet). A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
+        :param pulumi.Input[_builtins.str] image: The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
         :param pulumi.Input[_builtins.str] memory: Memory per task: a number with a unit, all binary (`M`, `MB`, `Mi` and `MiB` mean MiB; `G`, `GB`, `Gi` and `GiB` mean GiB; 1G = 1024M), e.g. "512Mi", "1Gi" or "1.5G"; a bare number is MiB. At most 120 GiB. Defaults to the least memory Fargate allows for the CPU size. Rounded up to a Fargate size (see `deployedMemory`).
         :param pulumi.Input[_builtins.str] name: The service name: a DNS label without `--` (lowercase letters, digits and '-', starting with a letter), and the first label of its domains. Defaults to the Pulumi resource name. Changing it replaces the service.
         :param pulumi.Input['Platform'] platform: The operating system and CPU architecture the image is built for: `linux/amd64` (the default) or `linux/arm64` (AWS Graviton, the same sizes). A mismatch makes tasks fail with "exec format error".
@@ -568,7 +568,7 @@ class Service(pulumi.CustomResource):
     @pulumi.getter
     def image(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. Required (building from source is not supported yet). A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
+        The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
         """
         return pulumi.get(self, "image")
 
@@ -640,18 +640,7 @@ class Service(pulumi.CustomResource):
     @pulumi.getter
     def status(self) -> pulumi.Output['ServiceStatus']:
         """
-        Where the service's rollout is, as of the last create, update or refresh. A rollout moves from `UPDATE_QUEUED` to `SERVICE_DEPLOYMENT_PENDING`, then ends in `SERVICE_DEPLOYMENT_COMPLETED` or `SERVICE_DEPLOYMENT_FAILED`; the `BUILD_*` values belong to building images from source. The values:
-        - `BUILD_QUEUED`: The service update has been received and is now in the queue for its image to be built.
-        - `BUILD_PROVISIONING`: The container orchestrator is provisioning the necessary resources for building your service's image.
-        - `BUILD_PENDING`: The necessary resources to build your service have been provisioned but the build has not yet been initiated.
-        - `BUILD_ACTIVATING`: The container orchestrator is pulling the build container's image and creating the build container.
-        - `BUILD_RUNNING`: The container which builds your service's image is successfully running.
-        - `BUILD_STOPPING`: The container orchestrator has sent a termination signal to the build container and is waiting for the build process to stop.
-        - `BUILD_FAILED`: The build container exited with a non-zero status code.
-        - `UPDATE_QUEUED`: The service update has been received and is now in the queue.
-        - `SERVICE_DEPLOYMENT_PENDING`: The necessary resources to run your service have been provisioned but the service has not yet been initiated.
-        - `SERVICE_DEPLOYMENT_COMPLETED`: Your service has been deployed and is healthy.
-        - `SERVICE_DEPLOYMENT_FAILED`: Your service could not be deployed.
+        Where the service's rollout is, as of the last create, update or refresh. A rollout moves from `UPDATE_QUEUED` to `SERVICE_DEPLOYMENT_PENDING`, then ends in `SERVICE_DEPLOYMENT_COMPLETED` or `SERVICE_DEPLOYMENT_FAILED`; the `BUILD_*` values belong to building images from source.
         """
         return pulumi.get(self, "status")
 

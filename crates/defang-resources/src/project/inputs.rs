@@ -7,40 +7,53 @@ use std::collections::BTreeMap;
 pub const DEFAULT_VPC_CIDR: &str = "10.0.0.0/16";
 pub const DEFAULT_LOG_RETENTION_DAYS: u32 = 30;
 
+/// The shared infrastructure of one Defang project in your AWS account, as one CloudFormation
+/// stack: a VPC with public subnets (or your own VPC), an ECS cluster, a security group, the task
+/// execution role and a CloudWatch Logs group. Services join it with `project: myProject.name`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProjectInputs {
-    /// Project name (a DNS label); defaults to the Pulumi project name.
+    /// The project name: a DNS label (lowercase letters, digits and '-', starting with a letter, at
+    /// most 63 characters) and the label after the service in every domain. Defaults to the Pulumi
+    /// project name. Changing it replaces the project.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Adopt this existing VPC instead of creating one (requires `subnetIds`).
+    /// Adopt this existing VPC (`vpc-…`) instead of creating one; requires `subnetIds`. Changing it
+    /// replaces the project.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_id: Option<String>,
-    /// Subnets of the adopted VPC that tasks run in.
+    /// The subnets (`subnet-…`) of the adopted VPC that tasks run in; at least two, in different
+    /// availability zones, are recommended. Only with `vpcId`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnet_ids: Option<Vec<String>>,
-    /// Give tasks public IPs (default true).
+    /// Give tasks public IP addresses. Defaults to true. Tasks without one (in private subnets)
+    /// need a NAT gateway or VPC endpoints to pull images and write logs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assign_public_ip: Option<bool>,
-    /// CIDR of the created VPC (default 10.0.0.0/16).
+    /// The IPv4 CIDR block of the VPC the project creates, /16 to /24. Defaults to `10.0.0.0/16`.
+    /// Only when no `vpcId` is given; changing it replaces the project.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_cidr: Option<String>,
-    /// Days to keep logs (default 30).
+    /// Days CloudWatch Logs keeps the services' logs: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180,
+    /// 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653. Defaults to 30.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_retention_days: Option<u32>,
-    /// Tags for every AWS resource of the project.
+    /// Tags for every AWS resource of the project: at most 40, and keys may not start with `aws:`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
-    /// Serve the services' ingress ports: a public DNS zone, a wildcard certificate and an
-    /// internet-facing HTTPS load balancer. Unset: made when the first service with an
-    /// ingress port deploys (a project without ingress services pays for no load balancer),
-    /// then kept. `true`: made with the project. `false`: never (ingress ports are refused).
+    /// Serve the services' ingress ports: a public DNS zone `<project>.<username>.<domainSuffix>`,
+    /// a wildcard TLS certificate for it (validated through the zone) and an internet-facing
+    /// application load balancer with HTTPS on 443 and HTTP on 80 redirecting to HTTPS. Unset (the
+    /// default): they are made when the first service with an ingress port deploys, then kept, so a
+    /// project without ingress services pays for none (the project's `nameServers` and
+    /// `loadBalancerDnsName` then appear on its next refresh, e.g. `pulumi up --refresh`). `true`:
+    /// made with the project. `false`: never; services with ingress ports are refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer: Option<bool>,
-    /// Serve ingress domains from your own public Route 53 zone of this name (e.g.
-    /// `apps.example.com`, which must exist in the account) instead of creating
-    /// `<project>.<username>.<suffix>`; services are then `<service>--<port>.<domain>`.
-    /// Not with `loadBalancer: false`.
+    /// Serve the project's ingress domains from your own public Route 53 zone of this name (for
+    /// example `apps.example.com`; it must exist in the account) instead of creating
+    /// `<project>.<username>.<domainSuffix>`: services are then `<service>--<port>.<domain>`, and
+    /// the wildcard certificate is validated in your zone. Not with `loadBalancer: false`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
 }

@@ -28,7 +28,8 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// Changing these makes a new stack (name) or a new network, which services cannot move into
 /// in place.
-const REPLACE_KEYS: [&str; 3] = ["name", "vpcId", "vpcCidr"];
+/// Inputs whose change replaces the resource (the diff, and the schema's `willReplaceOnChanges`).
+pub const REPLACE_ON_CHANGES: &[&str] = &["name", "vpcId", "vpcCidr"];
 
 pub fn check(req: &CheckRequest) -> CheckResponse {
     let (inputs, failures) = check_project(&req.urn, &req.olds, &req.news);
@@ -36,7 +37,7 @@ pub fn check(req: &CheckRequest) -> CheckResponse {
 }
 
 pub fn diff(req: &DiffRequest) -> Diff {
-    let mut diff = diff_properties(&req.old_inputs, &req.news, &REPLACE_KEYS);
+    let mut diff = diff_properties(&req.old_inputs, &req.news, REPLACE_ON_CHANGES);
     // Same name means the same stack name: the old one must go before the new one is made.
     diff.delete_before_replace = !diff.replaces().iter().any(|k| k == "name");
     diff

@@ -8,6 +8,57 @@ use crate::aws_names;
 use crate::cloud::StackState;
 use pulumi_plugin::value::to_properties;
 use pulumi_plugin::{PropertyMap, Value};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The outputs of `defang:index:Project` beyond its inputs (which it echoes), as the schema
+/// declares them; `name`, `vpcId` and `subnetIds` are here because the outputs always have them.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectOutputs {
+    /// The project name.
+    pub name: String,
+    /// The VPC the project's tasks run in: the adopted one, or the one the project created.
+    pub vpc_id: String,
+    /// The subnets the project's tasks run in.
+    pub subnet_ids: Vec<String>,
+    /// The name of the project's CloudFormation stack.
+    pub stack_name: String,
+    /// The ID (ARN) of the project's CloudFormation stack.
+    pub stack_id: String,
+    /// The AWS region the project is in.
+    pub region: String,
+    /// The name of the project's ECS cluster, where its services run.
+    pub cluster_name: String,
+    /// The ARN of the project's ECS cluster.
+    pub cluster_arn: String,
+    /// The security group of the project's tasks.
+    pub security_group_id: String,
+    /// The IAM role ECS uses to pull images and write logs for the project's tasks.
+    pub execution_role_arn: String,
+    /// The CloudWatch Logs group of the project's services; each task writes a stream prefixed
+    /// with its service name.
+    pub log_group_name: String,
+    /// The project's public zone, `<project>.<username>.<domainSuffix>` or its `domain` (unless
+    /// `loadBalancer` is false). Ingress domains are `<service>--<port>.<publicDomain>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_domain: Option<String>,
+    /// Name servers of the public zone (with `loadBalancer`): delegate the zone to them from its
+    /// parent (an NS record set) so that its domains resolve and its certificate can be issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_servers: Option<Vec<String>>,
+    /// DNS name of the project's load balancer (with `loadBalancer`); service domains are
+    /// aliases of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_dns_name: Option<String>,
+    /// ARN of the wildcard certificate of the public zone (with `loadBalancer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    /// The project's private DNS namespace, `<project>.internal`: services with host ports are
+    /// reachable at `<service>.<project>.internal`, and by their short name in a VPC the project
+    /// created.
+    pub private_domain: String,
+}
 
 /// What a service needs of its project (read from the project's stack outputs).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -243,4 +294,55 @@ pub fn inputs_from_stack(stack: &StackState) -> PropertyMap {
             .flatten(),
     };
     to_properties(&inputs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{FakeStacks, assert_outputs_declared};
+
+    /// What the project sets is what the schema declares: in preview, and for a finished stack
+    /// with the load balancer (every output there).
+    #[test]
+    fn outputs_are_the_declared_ones() {
+        let inputs = PropertyMap::from([("loadBalancer".to_string(), Value::from(true))]);
+        let project = ProjectInputs {
+            load_balancer: Some(true),
+            ..ProjectInputs::default()
+        }
+        .resolve("shop", "alice", "defang.app");
+        let planned = planned_outputs(&inputs, &project, "us-east-1");
+        assert_outputs_declared::<ProjectInputs, ProjectOutputs>(&planned);
+
+        let fake = FakeStacks::with_project("shop");
+        let mut stack = fake.stacks.lock().unwrap()["defang-shop"].clone();
+        for (key, value) in [
+            (
+                keys::CLUSTER_ARN,
+                "arn:aws:ecs:us-east-1:1:cluster/defang-shop",
+            ),
+            (ingress_keys::ZONE_ID, "Z1"),
+            (ingress_keys::ZONE_NAME, "shop.alice.defang.app"),
+            (ingress_keys::NAME_SERVERS, "ns-1.example,ns-2.example"),
+            (
+                ingress_keys::CERTIFICATE_ARN,
+                "arn:aws:acm:us-east-1:1:certificate/c",
+            ),
+            (
+                ingress_keys::LOAD_BALANCER_ARN,
+                "arn:aws:elasticloadbalancing:lb",
+            ),
+            (
+                ingress_keys::LOAD_BALANCER_DNS_NAME,
+                "lb-1.elb.amazonaws.com",
+            ),
+            (private_keys::PRIVATE_DOMAIN, "shop.internal"),
+        ] {
+            stack.outputs.insert(key.to_string(), value.to_string());
+        }
+        let finished = stack_outputs(&inputs, &stack, "us-east-1");
+        assert_outputs_declared::<ProjectInputs, ProjectOutputs>(&finished);
+        let typed: ProjectOutputs = pulumi_plugin::value::from_properties(&finished).unwrap();
+        assert_eq!(typed.name_servers.map(|n| n.len()), Some(2));
+    }
 }

@@ -15,7 +15,7 @@ use super::image::parse_image;
 use super::inputs::{HealthCheck, PortMode, ServiceInputs};
 use super::sizing::{fargate_size, parse_memory};
 use crate::names::{validate_project_name, validate_service_name};
-use crate::shape::Shape;
+use pulumi_plugin::Shape;
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{CheckFailure, PropertyMap, PropertyPath, Value};
 use std::collections::{BTreeMap, BTreeSet};

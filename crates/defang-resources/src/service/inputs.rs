@@ -1,8 +1,8 @@
 //! The inputs of `defang:index:Service`, and how their defaults resolve into what is deployed.
 //!
-//! The serde names are the schema's property names (camelCase); the doc comments become the
-//! descriptions of the JSON schema that `check` validates against, and `tests/schema.rs` makes
-//! sure `schema.json` declares exactly these properties.
+//! The serde names are the schema's property names (camelCase), and the doc comments their
+//! descriptions: `schema.json` is generated from these types (`crate::schema`), and `check`
+//! validates against their JSON schema.
 
 use super::sizing::{FargateSize, fargate_size, parse_memory};
 use pulumi_plugin::CheckFailure;
@@ -13,75 +13,99 @@ use std::collections::BTreeMap;
 /// Number of tasks when `replicas` is not set.
 pub const DEFAULT_REPLICAS: u32 = 1;
 
-/// A container service running on ECS Fargate in the project's cluster.
+/// A container service on ECS Fargate in a Defang project, with Defang's domains and statuses.
+/// `pulumi up` waits until the rollout completes, or fails with the reason ECS gave, unless
+/// `waitForSteadyState` is false.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceInputs {
-    /// The name of the Defang project the service belongs to, normally `myProject.name` (which
-    /// also makes Pulumi create the project first).
+    /// The name of the Defang project the service belongs to, normally `myProject.name`, which also
+    /// makes Pulumi create the project first. Changing it replaces the service.
     pub project: String,
-    /// The service name, a DNS label (lowercase letters, digits and '-', starting with a letter,
-    /// no "--"). Defaults to the Pulumi resource name.
+    /// The service name: a DNS label without `--` (lowercase letters, digits and '-', starting with
+    /// a letter), and the first label of its domains. Defaults to the Pulumi resource name.
+    /// Changing it replaces the service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// The container image reference, e.g. `nginx:1.27` or
-    /// `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. Set this or `build`.
+    /// The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g.
+    /// `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins
+    /// the exact image; a tag is looked up whenever a task starts. Set this or `build`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// Build the image from source with AWS CodeBuild in your account, for the service's
     /// `platform`, and deploy it pinned by digest. Set this or `image`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build: Option<Build>,
-    /// The ports the container listens on.
+    /// The ports the container listens on, in order. The first `ingress` port gives the service its
+    /// `domain`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<Port>,
-    /// Environment variables; values may be secrets.
+    /// Environment variables of the container, by name (`[A-Za-z_][A-Za-z0-9_]*`). Values may be
+    /// Pulumi secrets: they stay secret in Pulumi state and outputs and never appear in messages
+    /// (secret values are stored in SSM Parameter Store as SecureString parameters
+    /// `/defang/<project>/<service>/<NAME>` and referenced from the task definition, which never
+    /// holds them).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub environment: BTreeMap<String, String>,
-    /// Overrides the image's command (Docker `CMD`).
+    /// Overrides the image's command (Docker `CMD`), as a list, e.g. `["npm", "start"]`. Must not
+    /// be empty; leave it out to keep the image's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
-    /// Overrides the image's entrypoint (Docker `ENTRYPOINT`).
+    /// Overrides the image's entrypoint (Docker `ENTRYPOINT`), as a list. Must not be empty; leave
+    /// it out to keep the image's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entrypoint: Option<Vec<String>>,
-    /// Number of tasks to run; 0 scales the service to zero. Defaults to 1.
+    /// The number of tasks to run. Defaults to 1; 0 scales the service to zero.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
-    /// vCPU per task, rounded up to a Fargate size. Defaults to 0.25.
+    /// vCPU per task, e.g. 0.25, 0.5, 1 or 2; more than 0 and at most 16. Defaults to 0.25. Rounded
+    /// up, together with `memory`, to the smallest Fargate size that has both (see `deployedCpus`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpus: Option<f64>,
-    /// Memory per task with a binary unit ("512Mi", "1Gi", "1.5G"; a bare number is MiB),
-    /// rounded up to a Fargate size. Defaults to the least memory for the CPU size.
+    /// Memory per task: a number with a unit, all binary (`M`, `MB`, `Mi` and `MiB` mean MiB; `G`,
+    /// `GB`, `Gi` and `GiB` mean GiB; 1G = 1024M), e.g. "512Mi", "1Gi" or "1.5G"; a bare number is
+    /// MiB. At most 120 GiB. Defaults to the least memory Fargate allows for the CPU size. Rounded
+    /// up to a Fargate size (see `deployedMemory`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<String>,
-    /// The CPU architecture the image is built for. Defaults to linux/amd64.
+    /// The operating system and CPU architecture the image is built for: `linux/amd64` (the
+    /// default) or `linux/arm64` (AWS Graviton, the same sizes). A mismatch makes tasks fail with
+    /// "exec format error".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
-    /// The container health check, in Compose form.
+    /// The container health check, in Compose form. Without one, a task counts as healthy once its
+    /// container runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check: Option<HealthCheck>,
     /// A domain of your own for the service's first ingress port, e.g. `www.example.com`. The
-    /// account must hold a public Route 53 zone for it (or a parent); the service gets a
-    /// certificate for it and an alias record in that zone.
+    /// account must hold a public Route 53 zone for it or a parent domain (Check says so
+    /// otherwise); the service gets a DNS-validated certificate for it on the project's HTTPS
+    /// listener, a host rule and an alias record in that zone, and `https://<domainName>` is added
+    /// to `endpoints`. Needs the project's `loadBalancer`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain_name: Option<String>,
-    /// Wait until the rollout completes (or fails). Defaults to true.
+    /// Wait until the rollout completes: the tasks run and stay healthy, or the rollout fails and
+    /// says why. Defaults to true. When false, `pulumi up` returns once ECS has accepted the
+    /// update, and `status` shows where the rollout was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_for_steady_state: Option<bool>,
 }
 
-/// How to build the service's image from source.
+/// How to build the service's image from source: AWS CodeBuild in your account builds the context
+/// for the service's platform, pushes it to the service's ECR repository tagged with the build
+/// hash, and the service runs it pinned by digest. An unchanged context, Dockerfile, arguments,
+/// target and platform (the same build hash) starts no build.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Build {
-    /// The folder to build (the Docker build context), relative to the Pulumi program's
-    /// directory. `.dockerignore` in it is honoured.
+    /// The folder to build (the Docker build context), relative to the Pulumi program's directory.
+    /// `.dockerignore` in it is honoured with Docker's rules.
     pub context: String,
     /// The Dockerfile, relative to the context. Defaults to `Dockerfile`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dockerfile: Option<String>,
-    /// Build arguments (`--build-arg`); values may be secrets (they are never logged, but a
-    /// Dockerfile can bake them into the image).
+    /// Build arguments (`--build-arg`). Values may be secrets: they are never logged, but a
+    /// Dockerfile can bake them into the image.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub args: BTreeMap<String, String>,
     /// The stage of a multi-stage Dockerfile to build (`--target`).
@@ -95,20 +119,23 @@ impl Build {
     }
 }
 
-/// A port the container listens on.
+/// A port the container listens on, and how it is exposed.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Port {
-    /// The port number in the container, 1–65535.
+    /// The port number the container listens on, 1–65535.
     #[schemars(range(min = 1, max = 65535))]
     pub target: u16,
-    /// `ingress` (public, with a domain) or `host` (private). Defaults to ingress.
+    /// How the port is exposed: `ingress` (the default) makes it public at
+    /// `<service>--<port>.<project>.<username>.defang.app`; `host` keeps it private to the project
+    /// at `<service>.<project>.internal:<port>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<PortMode>,
-    /// `tcp` or `udp`. Defaults to tcp.
+    /// The transport protocol: `tcp` (the default) or `udp`. A target may be listed once per
+    /// protocol.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<Protocol>,
-    /// The application protocol of a tcp port.
+    /// The application protocol spoken on the port: `http`, `http2` or `grpc`. Only for tcp ports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_protocol: Option<AppProtocol>,
 }
@@ -120,7 +147,7 @@ pub enum PortMode {
     /// Public, at `<service>--<port>.<project>.<username>.defang.app`.
     #[default]
     Ingress,
-    /// Private, at `<service>.<project>.internal:<port>`.
+    /// Private to the project, at `<service>.<project>.internal:<port>`.
     Host,
 }
 
@@ -141,52 +168,60 @@ pub enum PortMode {
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
+    /// TCP, what most services speak.
     #[default]
     Tcp,
+    /// UDP, e.g. for DNS or media streams.
     Udp,
 }
 
-/// The application protocol of a tcp port.
+/// The application protocol spoken on a tcp port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AppProtocol {
+    /// HTTP/1.1 (and HTTP/2 negotiated by the client).
     Http,
+    /// HTTP/2 only, e.g. for servers that require it end to end.
     Http2,
+    /// gRPC, over HTTP/2.
     Grpc,
 }
 
-/// The operating system and CPU architecture of the image.
+/// The operating system and CPU architecture of a container image.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
 pub enum Platform {
-    /// x86-64.
+    /// Linux on x86-64 (Intel and AMD).
     #[default]
     #[serde(rename = "linux/amd64")]
     LinuxAmd64,
-    /// ARM64 (AWS Graviton).
+    /// Linux on ARM64 (AWS Graviton). Images built on Apple silicon are usually linux/arm64.
     #[serde(rename = "linux/arm64")]
     LinuxArm64,
 }
 
-/// A container health check in Compose form.
+/// A container health check, in Compose form. ECS replaces a task whose container becomes
+/// unhealthy, and a rollout whose tasks never become healthy fails.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HealthCheck {
-    /// `["CMD", "curl", "-f", "http://localhost/"]`, `["CMD-SHELL", "curl -f http://localhost/ ||
-    /// exit 1"]` or `["NONE"]`.
+    /// The check, as a list: `["CMD", "curl", "-f", "http://localhost/"]` runs a program with
+    /// arguments, `["CMD-SHELL", "curl -f http://localhost/ || exit 1"]` runs one shell command,
+    /// and `["NONE"]` means no health check. Exit code 0 means healthy.
     pub test: Vec<String>,
-    /// Seconds between checks, 5–300 (ECS default 30).
+    /// Seconds between checks, 5–300. Defaults to 30.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 5, max = 300))]
     pub interval_seconds: Option<u32>,
-    /// Seconds before a check counts as failed, 2–60 (ECS default 5).
+    /// Seconds a check may take before it counts as failed, 2–60. Defaults to 5.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 2, max = 60))]
     pub timeout_seconds: Option<u32>,
-    /// Consecutive failures before the container is unhealthy, 1–10 (ECS default 3).
+    /// Consecutive failed checks before the container is unhealthy, 1–10. Defaults to 3.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 10))]
     pub retries: Option<u32>,
-    /// Seconds after start during which failures do not count, 0–300.
+    /// Seconds after the container starts during which failed checks do not count, 0–300, for
+    /// services that start slowly. Defaults to 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 300))]
     pub start_period_seconds: Option<u32>,

@@ -31,7 +31,8 @@ use std::time::Duration;
 pub const TOKEN: &str = "defang:index:Service";
 
 /// Identity: another project or name is another ECS service.
-const REPLACE_KEYS: [&str; 2] = ["project", "name"];
+/// Inputs whose change replaces the resource (the diff, and the schema's `willReplaceOnChanges`).
+pub const REPLACE_ON_CHANGES: &[&str] = &["project", "name"];
 
 /// Rollouts behind health checks can take a while; users can set customTimeouts.
 pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -93,7 +94,7 @@ pub async fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
 }
 
 pub async fn diff(req: &DiffRequest) -> Diff {
-    let mut diff = diff_properties(&req.old_inputs, &req.news, &REPLACE_KEYS);
+    let mut diff = diff_properties(&req.old_inputs, &req.news, REPLACE_ON_CHANGES);
     // Sources are not inputs: a changed file changes the build hash, which is an update (a
     // rebuild). A build that failed last time is retried.
     if let Ok((_, svc)) = decode(&req.news, &req.name)

@@ -8,7 +8,53 @@ use crate::aws_names;
 use crate::cloud::ServiceState;
 use crate::cloud_env::Env;
 use pulumi_plugin::{PropertyMap, Value};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+
+/// The outputs of `defang:index:Service` beyond its inputs (which it echoes), as the schema
+/// declares them; `name` is here because the output always has one (the default applied).
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceOutputs {
+    /// The service name: a DNS label without `--` (lowercase letters, digits and '-', starting with
+    /// a letter), and the first label of its domains. Defaults to the Pulumi resource name.
+    /// Changing it replaces the service.
+    pub name: String,
+    /// Where the service's rollout is, as of the last create, update or refresh. A rollout moves
+    /// from `UPDATE_QUEUED` to `SERVICE_DEPLOYMENT_PENDING`, then ends in
+    /// `SERVICE_DEPLOYMENT_COMPLETED` or `SERVICE_DEPLOYMENT_FAILED`; the `BUILD_*` values belong
+    /// to building images from source.
+    pub status: ServiceStatus,
+    /// The public domain of the service's first ingress port,
+    /// `<service>--<port>.<project>.<username>.defang.app` (the suffix is `defang:domainSuffix`).
+    /// Absent when the service has no ingress port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// One endpoint per port, in the order of `ports`: the public domain of an ingress port, or
+    /// `<service>.<project>.internal:<port>` for a host port.
+    pub endpoints: Vec<String>,
+    /// The ARN of the ECS service.
+    pub service_arn: String,
+    /// The ARN of the task definition revision the service runs.
+    pub task_definition_arn: String,
+    /// The image of the task definition the service runs.
+    pub deployed_image: String,
+    /// vCPU per task, after rounding `cpus` and `memory` up to a Fargate size.
+    pub deployed_cpus: f64,
+    /// Memory per task in MiB, after rounding `cpus` and `memory` up to a Fargate size.
+    pub deployed_memory: u32,
+    /// The number of tasks ECS keeps running.
+    pub desired_count: u32,
+    /// The number of tasks that were running at the last create, update or refresh.
+    pub running_count: u32,
+    /// The ECS cluster the service runs in: its project's.
+    pub cluster_name: String,
+    /// For a service built from source: the hash of its context, Dockerfile, arguments, target and
+    /// platform; the image tag in the service's ECR repository. The same hash means no new build.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_hash: Option<String>,
+}
 
 /// What is known about the deployment behind the outputs.
 #[derive(Default)]
@@ -245,5 +291,40 @@ mod tests {
             build_hash_output(&build(Value::from("4711")), "abc"),
             Value::from("abc")
         );
+    }
+
+    /// What the service sets is what the schema declares (for a running service, with every
+    /// output there), so the generated schema and SDKs cannot promise an output it never sets.
+    #[test]
+    fn outputs_are_the_declared_ones() {
+        use super::super::inputs::ServiceInputs;
+        use crate::cloud::RolloutState;
+        use crate::testing::{assert_outputs_declared, deployment, service_state};
+        let ports = Value::Array(vec![Value::Object(PropertyMap::from([(
+            "target".to_string(),
+            Value::from(80.0),
+        )]))]);
+        let mut inputs = with_image(Value::from("nginx:1.27"));
+        inputs.insert("ports".into(), ports);
+        let (_, svc) = super::super::lifecycle::decode(&inputs, "web").unwrap();
+        let env = env(
+            Arc::new(FakeEcs::default()),
+            Arc::new(FakeStacks::with_project("shop")),
+        );
+        let state = service_state(
+            "web",
+            1,
+            deployment("d-1", RolloutState::Completed, 1, 0, 0),
+            &[],
+        );
+        let deployed = Deployed {
+            state: Some(&state),
+            task_definition_arn: Some("arn:aws:ecs:us-east-1:1:task-definition/shop-web:1"),
+            status: Some(ServiceStatus::ServiceDeploymentCompleted),
+        };
+        let out = service_outputs(&inputs, &svc, &env, deployed);
+        assert_outputs_declared::<ServiceInputs, ServiceOutputs>(&out);
+        // And in preview, before anything exists.
+        assert_outputs_declared::<ServiceInputs, ServiceOutputs>(&outputs_of(&inputs));
     }
 }

@@ -7,24 +7,43 @@
 //! before the tasks run.
 
 use crate::cloud::{Deployment, RolloutState, ServiceState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Every status of a Defang service (the `status` output). The BUILD_* values belong to image
-/// builds from source.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+/// Where a service's deployment is, with the values and meanings of Defang's service status. A
+/// rollout moves from `UPDATE_QUEUED` to `SERVICE_DEPLOYMENT_PENDING`, then ends in
+/// `SERVICE_DEPLOYMENT_COMPLETED` or `SERVICE_DEPLOYMENT_FAILED`; a service built from source goes
+/// through the `BUILD_*` values first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ServiceStatus {
+    /// The service update has been received and is now in the queue for its image to be built.
     BuildQueued,
+    /// The container orchestrator is provisioning the necessary resources for building your
+    /// service's image.
     BuildProvisioning,
+    /// The necessary resources to build your service have been provisioned but the build has not
+    /// yet been initiated.
     BuildPending,
+    /// The container orchestrator is pulling the build container's image and creating the build
+    /// container.
     BuildActivating,
+    /// The container which builds your service's image is successfully running.
     BuildRunning,
+    /// The container orchestrator has sent a termination signal to the build container and is
+    /// waiting for the build process to stop.
     BuildStopping,
+    /// The build container exited with a non-zero status code.
     BuildFailed,
+    /// The service update has been received and is now in the queue.
     UpdateQueued,
+    /// The necessary resources to run your service have been provisioned but the service has not
+    /// yet been initiated.
     ServiceDeploymentPending,
+    /// Your service has been deployed and is healthy.
     ServiceDeploymentCompleted,
+    /// Your service could not be deployed.
     ServiceDeploymentFailed,
 }
 

@@ -9,8 +9,9 @@
 //! - `null` in an object counts as absent;
 //! - secrets are checked like their plaintext, but their values are never quoted in a reason.
 
-use crate::names::quoted;
-use pulumi_plugin::{CheckFailure, PropertyMap, PropertyPath, Value};
+use crate::error::quoted;
+use crate::provider::CheckFailure;
+use crate::value::{PropertyMap, PropertyPath, Value};
 use schemars::JsonSchema;
 use serde_json::Value as Json;
 
@@ -249,7 +250,7 @@ impl<'s> Walker<'s> {
         path: &PropertyPath,
         secret: bool,
     ) {
-        let json = pulumi_plugin::value::to_json(value);
+        let json = crate::value::to_json(value);
         if allowed.contains(&&json) {
             return;
         }
@@ -667,13 +668,14 @@ mod tests {
 
     #[test]
     fn unknown_properties_without_a_close_match_list_the_known_ones() {
+        // In the order of the type's fields, as the schema and the SDKs show them.
         let got = failures(obj(vec![
             ("name", Value::from("x")),
             ("zzz", Value::Bool(true)),
         ]));
         assert_eq!(
             got[0].1,
-            "unknown property `zzz`; the known properties here are `kind`, `labels`, `name`, `ports`, `replicas`, `size`"
+            "unknown property `zzz`; the known properties here are `name`, `replicas`, `ports`, `labels`, `kind`, `size`"
         );
     }
 
