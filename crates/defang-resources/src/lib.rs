@@ -6,6 +6,7 @@ pub mod build;
 pub mod cfn;
 pub mod cloud;
 pub mod cloud_env;
+pub mod compose;
 pub mod config;
 pub mod names;
 pub mod ownership;
