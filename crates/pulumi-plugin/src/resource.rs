@@ -12,7 +12,9 @@ use crate::provider::{
     CheckFailure, CheckRequest, CheckResponse, CreateRequest, CreateResponse, DeleteRequest,
     DiffRequest, ReadRequest, ReadResponse, UpdateRequest,
 };
+use crate::schema::Shape;
 use crate::value::{PropertyMap, Value, from_properties, to_properties};
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -64,7 +66,10 @@ impl<S: Send + Sync + 'static> Resources<S> {
 
     /// Adds a typed resource.
     pub fn typed<R: Resource<S>>(self, resource: R) -> Self {
-        self.raw(Typed(resource))
+        self.raw(Typed {
+            resource,
+            shape: Shape::of::<R::Inputs>(),
+        })
     }
 
     /// The resource of `token`, or an error that names it.
@@ -146,8 +151,11 @@ pub struct Update<I, O> {
     pub preview: bool,
 }
 
-/// A resource type with typed inputs and outputs (serde). Only `create` is required:
-/// - check decodes the inputs (every failure at its property path), then [`Resource::validate`];
+/// A resource type with typed inputs and outputs (serde, and schemars for the schema and the
+/// check). Only `create` is required:
+/// - check holds the inputs to their type's JSON schema (every failure at once, each at its
+///   property path, an unknown property with the closest known name), then decodes them and
+///   calls [`Resource::validate`];
 /// - diff compares inputs; a change replaces the resource unless it updates in place
 ///   ([`Resource::UPDATES_IN_PLACE`]) and the property is not in
 ///   [`Resource::REPLACE_ON_CHANGES`];
@@ -159,8 +167,8 @@ pub struct Update<I, O> {
 #[async_trait::async_trait]
 pub trait Resource<S: Send + Sync + 'static>: Send + Sync + 'static {
     const TOKEN: &'static str;
-    type Inputs: DeserializeOwned + Serialize + Send + Sync;
-    type Outputs: DeserializeOwned + Serialize + Send + Sync;
+    type Inputs: DeserializeOwned + Serialize + JsonSchema + Send + Sync;
+    type Outputs: DeserializeOwned + Serialize + JsonSchema + Send + Sync;
     /// Input properties whose change replaces the resource.
     const REPLACE_ON_CHANGES: &'static [&'static str] = &[];
     /// Whether [`Resource::update`] is implemented; without it every change replaces.
@@ -221,8 +229,12 @@ pub trait Resource<S: Send + Sync + 'static>: Send + Sync + 'static {
     }
 }
 
-/// A typed resource served at the property-map level.
-struct Typed<R>(R);
+/// A typed resource served at the property-map level, with the shape of its inputs (derived
+/// once).
+struct Typed<R> {
+    resource: R,
+    shape: Shape,
+}
 
 fn decode<T: DeserializeOwned>(what: &str, props: &PropertyMap) -> Result<T, Error> {
     from_properties(props).map_err(|e| Error::InvalidArgument(format!("{what}: {e}")))
@@ -285,12 +297,18 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
     }
 
     async fn check(&self, _: Option<&S>, req: CheckRequest) -> Result<CheckResponse, Error> {
-        let failures = match from_properties::<R::Inputs>(&req.news) {
-            Ok(inputs) => self.0.validate(&inputs),
-            // A value that is not known yet may be what is missing: the check of `up`, with
-            // every value known, decides.
-            Err(_) if contains_unknowns(&req.news) => Vec::new(),
-            Err(e) => vec![decode_failure(e)],
+        let shape_failures = self.shape.check(&req.news);
+        let failures = if !shape_failures.is_empty() {
+            shape_failures.into_iter().map(CheckFailure::from).collect()
+        } else {
+            match from_properties::<R::Inputs>(&req.news) {
+                Ok(inputs) => self.resource.validate(&inputs),
+                // A value that is not known yet may be what is missing: the check of `up`,
+                // with every value known, decides.
+                Err(_) if contains_unknowns(&req.news) => Vec::new(),
+                // What the schema cannot say (a serde rule of the type's own).
+                Err(e) => vec![decode_failure(e)],
+            }
         };
         Ok(CheckResponse {
             inputs: req.news,
@@ -333,7 +351,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
             inputs,
             preview: req.preview,
         };
-        let (id, outputs) = self.0.create(state, create, ctx).await?;
+        let (id, outputs) = self.resource.create(state, create, ctx).await?;
         let mut outputs = to_properties(&outputs);
         derived_secrets(R::OUTPUT_SOURCES, &req.inputs, &mut outputs);
         Ok(CreateResponse { id, outputs })
@@ -342,7 +360,11 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
     async fn read(&self, state: &S, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error> {
         let inputs = decode(R::TOKEN, &req.old_inputs)?;
         let outputs = decode(R::TOKEN, &req.old_outputs)?;
-        match self.0.read(state, &req.id, inputs, outputs, ctx).await? {
+        match self
+            .resource
+            .read(state, &req.id, inputs, outputs, ctx)
+            .await?
+        {
             None => Ok(ReadResponse::gone()),
             Some((inputs, outputs)) => {
                 let inputs = to_properties(&inputs);
@@ -373,7 +395,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
             news: decode(R::TOKEN, &req.news)?,
             preview: req.preview,
         };
-        let outputs = self.0.update(state, update, ctx).await?;
+        let outputs = self.resource.update(state, update, ctx).await?;
         let mut outputs = to_properties(&outputs);
         derived_secrets(R::OUTPUT_SOURCES, &req.news, &mut outputs);
         Ok(outputs)
@@ -381,7 +403,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
 
     async fn delete(&self, state: &S, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
         let outputs = decode(R::TOKEN, &req.old_outputs)?;
-        self.0.delete(state, &req.id, outputs, ctx).await
+        self.resource.delete(state, &req.id, outputs, ctx).await
     }
 }
 
@@ -391,14 +413,15 @@ mod tests {
     use crate::engine_log::EngineLog;
     use serde::Deserialize;
 
-    #[derive(Serialize, Deserialize)]
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
     struct NoteInputs {
         text: String,
         #[serde(default)]
         shelf: Option<String>,
     }
 
-    #[derive(Serialize, Deserialize)]
+    #[derive(Serialize, Deserialize, JsonSchema)]
     struct NoteOutputs {
         text: String,
         length: usize,
@@ -507,13 +530,27 @@ mod tests {
         assert!(check(text(Value::from("hi"))).failures.is_empty());
         let missing = check(PropertyMap::new());
         assert_eq!(missing.failures[0].property, "text");
-        assert_eq!(missing.failures[0].reason, "required: set `text`");
-        // Not known yet: nothing to say until up.
+        assert_eq!(missing.failures[0].reason, "is required");
+        // Every problem at once, not the first one serde meets.
+        let two = check(PropertyMap::from([
+            ("text".into(), Value::Number(3.0)),
+            ("shelf".into(), Value::Bool(true)),
+        ]));
+        assert_eq!(two.failures.len(), 2, "{:?}", two.failures);
+        let typo = check(PropertyMap::from([("txt".into(), Value::from("hi"))]));
         assert!(
-            check(PropertyMap::from([("shelf".into(), Value::Unknown)]))
-                .failures
-                .is_empty()
+            typo.failures
+                .iter()
+                .any(|f| f.reason.contains("did you mean `text`")),
+            "{:?}",
+            typo.failures
         );
+        // Not known yet: nothing to say until up; but a property that is not there at all is
+        // missing in preview as in up.
+        assert!(check(text(Value::Unknown)).failures.is_empty());
+        let unknown_shelf = check(PropertyMap::from([("shelf".into(), Value::Unknown)]));
+        assert_eq!(unknown_shelf.failures.len(), 1);
+        assert_eq!(unknown_shelf.failures[0].property, "text");
     }
 
     #[test]

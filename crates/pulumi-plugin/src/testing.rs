@@ -282,14 +282,14 @@ mod tests {
     use serde::{Deserialize, Serialize};
     use std::sync::Mutex;
 
-    #[derive(Serialize, Deserialize)]
+    #[derive(Serialize, Deserialize, schemars::JsonSchema)]
     struct Inputs {
         text: String,
         #[serde(default)]
         shelf: Option<String>,
     }
 
-    #[derive(Serialize, Deserialize)]
+    #[derive(Serialize, Deserialize, schemars::JsonSchema)]
     struct Outputs {
         text: String,
         length: usize,
@@ -441,7 +441,10 @@ mod tests {
             .create(token, "a", &PropertyMap::new())
             .await
             .unwrap_err();
-        assert!(refused.message().contains("text: required"), "{refused:?}");
+        assert!(
+            refused.message().contains("text: is required"),
+            "{refused:?}"
+        );
 
         let secret = Value::from("hello").into_secret();
         let a = driver

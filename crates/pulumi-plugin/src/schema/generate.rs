@@ -122,13 +122,7 @@ impl PackageSchema {
     }
 
     /// A typed resource: its token, inputs, outputs and replace-on-change properties.
-    pub fn typed<S, R>(self) -> Self
-    where
-        S: Send + Sync + 'static,
-        R: crate::resource::Resource<S>,
-        R::Inputs: JsonSchema,
-        R::Outputs: JsonSchema,
-    {
+    pub fn typed<S: Send + Sync + 'static, R: crate::resource::Resource<S>>(self) -> Self {
         self.resource::<R::Inputs, R::Outputs>(R::TOKEN, R::REPLACE_ON_CHANGES)
     }
 
