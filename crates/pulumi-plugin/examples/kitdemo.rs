@@ -177,7 +177,13 @@ impl pulumi_plugin::Provider for KitDemo {
             .await?;
         let secret = match req.inputs.get("secret") {
             Some(v @ Value::Secret(_)) => v.clone(),
-            Some(Value::Null) | None => Value::from("none").into_secret(),
+            Some(Value::Null) | None => {
+                scope
+                    .log()
+                    .warn("no `secret` given: the second note keeps \"none\"")
+                    .await;
+                Value::from("none").into_secret()
+            }
             // A plain value from a program that forgot to mark it: secret all the same.
             Some(v) => v.clone().into_secret(),
         };

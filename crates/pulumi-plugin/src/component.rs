@@ -8,7 +8,9 @@
 //! resources inherit (`protect`, `customTimeouts`, `deleteBeforeReplace`, `retainOnDelete`,
 //! `deletedWith`, the component's dependencies and its providers) unless they set their own.
 
+use crate::engine_log::{EngineLog, ResourceLog};
 use crate::error::Error;
+use crate::mask::Mask;
 use crate::value::{PropertyMap, properties_from_struct, properties_to_struct};
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
 use rpc::resource_monitor_client::ResourceMonitorClient;
@@ -115,6 +117,7 @@ struct Inherited {
 pub struct ComponentScope {
     monitor: ResourceMonitorClient<Channel>,
     urn: String,
+    log: ResourceLog,
     dry_run: bool,
     inherited: Inherited,
     children: Mutex<BTreeSet<String>>,
@@ -128,6 +131,12 @@ impl ComponentScope {
 
     pub fn dry_run(&self) -> bool {
         self.dry_run
+    }
+
+    /// Messages shown against the component in `pulumi preview` and `up` (warnings about its
+    /// inputs, progress), masked of the secret values of its inputs.
+    pub fn log(&self) -> &ResourceLog {
+        &self.log
     }
 
     /// Registers a child under the component and waits for the engine to create, update or
@@ -264,6 +273,8 @@ pub(crate) fn construct_request(r: &rpc::ConstructRequest) -> ConstructRequest {
 pub(crate) async fn open_scope(
     r: &rpc::ConstructRequest,
     max_message_bytes: usize,
+    log: &EngineLog,
+    mask: &Mask,
 ) -> Result<ComponentScope, Error> {
     let endpoint = format!("http://{}", r.monitor_endpoint);
     let channel = Channel::from_shared(endpoint)
@@ -335,6 +346,7 @@ pub(crate) async fn open_scope(
         .into_inner();
     Ok(ComponentScope {
         monitor,
+        log: log.for_resource(&registered.urn).with_mask(mask),
         urn: registered.urn,
         dry_run: r.dry_run,
         inherited: Inherited {
@@ -394,6 +406,7 @@ mod tests {
         let channel = Channel::from_static("http://127.0.0.1:1").connect_lazy();
         ComponentScope {
             monitor: ResourceMonitorClient::new(channel),
+            log: EngineLog::recording().for_resource("urn:pulumi:dev::p::t:index:Pair::pair"),
             urn: "urn:pulumi:dev::p::t:index:Pair::pair".into(),
             dry_run: false,
             inherited,

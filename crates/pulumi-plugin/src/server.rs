@@ -456,7 +456,9 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         let req = component::construct_request(&r);
         let mask = self.mask([&req.inputs]);
         let built = async {
-            let scope = component::open_scope(&r, crate::serve::MAX_MESSAGE_BYTES).await?;
+            let scope =
+                component::open_scope(&r, crate::serve::MAX_MESSAGE_BYTES, &self.engine, &mask)
+                    .await?;
             let outputs = self.provider.construct(req, &scope).await?;
             component::finish(scope, &outputs).await
         };

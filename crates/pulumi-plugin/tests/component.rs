@@ -72,6 +72,15 @@ impl Workspace {
     }
 
     fn write_program(&self, prefix: &str, protect: bool) {
+        self.write_program_with(prefix, protect, &format!("fn::secret: {SECRET}"));
+    }
+
+    /// The program, with `secret` set to `secret` (YAML after `secret:`; empty: not set).
+    fn write_program_with(&self, prefix: &str, protect: bool, secret: &str) {
+        let secret = match secret {
+            "" => String::new(),
+            value => format!("      secret:\n        {value}\n"),
+        };
         let program = format!(
             r#"name: kit-component
 runtime: yaml
@@ -84,9 +93,7 @@ resources:
     type: kitdemo:index:Pair
     properties:
       prefix: {prefix}
-      secret:
-        fn::secret: {SECRET}
-    options:
+{secret}    options:
       protect: {protect}
       customTimeouts:
         create: 2m
@@ -260,6 +267,17 @@ fn a_component_registers_its_children_through_the_engine() {
     ws.ok(&["up", "--yes", "--skip-preview"]);
     let outputs = ws.json(&["stack", "output", "--json"]);
     assert_eq!(outputs["firstLength"], 8.0, "{outputs}");
+
+    // What the component says about its inputs reaches the user (the CLI prints a
+    // component's diagnostics after the preview, on stderr).
+    ws.write_program_with("hi", false, "");
+    let (previewed, stdout, stderr) = ws.run(&["preview", "--diff"]);
+    assert!(previewed, "{stdout}\n{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("warning: no `secret` given"),
+        "the component's warning is not in the preview:\n{stdout}\n{stderr}"
+    );
+    ws.write_program("hi", false);
 
     // Unprotected now: destroy removes the component and its children.
     ws.ok(&["destroy", "--yes", "--skip-preview"]);
