@@ -8,9 +8,9 @@
 
 use pulumi_plugin::PackageSchema;
 use pulumi_plugin::{
-    CheckRequest, CheckResponse, Child, ChildOptions, ComponentScope, ConstructRequest, Context,
-    Create, CreateRequest, CreateResponse, DeleteRequest, Diff, DiffRequest, Error, PropertyMap,
-    ReadRequest, ReadResponse, Resource, Resources, Update, UpdateRequest, Value,
+    CheckRequest, CheckResponse, Child, ChildOptions, Component, ComponentScope, ConstructRequest,
+    Context, Create, CreateRequest, CreateResponse, DeleteRequest, Diff, DiffRequest, Error,
+    PropertyMap, ReadRequest, ReadResponse, Resource, Resources, Update, UpdateRequest, Value,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -115,6 +115,65 @@ fn first_text(prefix: &Value) -> Result<Value, Error> {
     }
 }
 
+/// A component: two notes, the second after the first.
+struct Pair;
+
+#[async_trait::async_trait]
+impl Component<()> for Pair {
+    fn token(&self) -> &'static str {
+        PAIR
+    }
+
+    async fn construct(
+        &self,
+        _: Option<&()>,
+        req: ConstructRequest,
+        scope: &ComponentScope,
+    ) -> Result<PropertyMap, Error> {
+        let prefix = req.inputs.get("prefix").cloned().unwrap_or(Value::Null);
+        let first_inputs = PropertyMap::from([("text".into(), first_text(&prefix)?)]);
+        let first = scope
+            .register(Child::custom(
+                NOTE,
+                &format!("{}-first", req.name),
+                first_inputs,
+            ))
+            .await?;
+        let secret = match req.inputs.get("secret") {
+            Some(v @ Value::Secret(_)) => v.clone(),
+            Some(Value::Null) | None => {
+                scope
+                    .log()
+                    .warn("no `secret` given: the second note keeps \"none\"")
+                    .await;
+                Value::from("none").into_secret()
+            }
+            // A plain value from a program that forgot to mark it: secret all the same.
+            Some(v) => v.clone().into_secret(),
+        };
+        let second = scope
+            .register(
+                Child::custom(
+                    NOTE,
+                    &format!("{}-second", req.name),
+                    PropertyMap::from([("text".into(), secret)]),
+                )
+                .with_options(ChildOptions {
+                    depends_on: vec![first.urn.clone()],
+                    ..Default::default()
+                }),
+            )
+            .await?;
+        let length =
+            |outputs: &PropertyMap| outputs.get("length").cloned().unwrap_or(Value::Unknown);
+        Ok(PropertyMap::from([
+            ("firstUrn".into(), Value::from(first.urn.clone())),
+            ("firstLength".into(), length(&first.outputs)),
+            ("secondLength".into(), length(&second.outputs)),
+        ]))
+    }
+}
+
 struct KitDemo {
     resources: Resources<()>,
     /// Generated from the types at start: small enough that it costs nothing to notice.
@@ -160,53 +219,7 @@ impl pulumi_plugin::Provider for KitDemo {
         req: ConstructRequest,
         scope: &ComponentScope,
     ) -> Result<PropertyMap, Error> {
-        if req.type_token != PAIR {
-            return Err(Error::InvalidArgument(format!(
-                "unknown component {}",
-                req.type_token
-            )));
-        }
-        let prefix = req.inputs.get("prefix").cloned().unwrap_or(Value::Null);
-        let first_inputs = PropertyMap::from([("text".into(), first_text(&prefix)?)]);
-        let first = scope
-            .register(Child::custom(
-                NOTE,
-                &format!("{}-first", req.name),
-                first_inputs,
-            ))
-            .await?;
-        let secret = match req.inputs.get("secret") {
-            Some(v @ Value::Secret(_)) => v.clone(),
-            Some(Value::Null) | None => {
-                scope
-                    .log()
-                    .warn("no `secret` given: the second note keeps \"none\"")
-                    .await;
-                Value::from("none").into_secret()
-            }
-            // A plain value from a program that forgot to mark it: secret all the same.
-            Some(v) => v.clone().into_secret(),
-        };
-        let second = scope
-            .register(
-                Child::custom(
-                    NOTE,
-                    &format!("{}-second", req.name),
-                    PropertyMap::from([("text".into(), secret)]),
-                )
-                .with_options(ChildOptions {
-                    depends_on: vec![first.urn.clone()],
-                    ..Default::default()
-                }),
-            )
-            .await?;
-        let length =
-            |outputs: &PropertyMap| outputs.get("length").cloned().unwrap_or(Value::Unknown);
-        Ok(PropertyMap::from([
-            ("firstUrn".into(), Value::from(first.urn.clone())),
-            ("firstLength".into(), length(&first.outputs)),
-            ("secondLength".into(), length(&second.outputs)),
-        ]))
+        self.resources.construct(None, req, scope).await
     }
 }
 
@@ -217,7 +230,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .component::<PairInputs, PairOutputs>(PAIR)
         .to_pretty_string();
     let provider = KitDemo {
-        resources: Resources::default().typed(Note),
+        resources: Resources::default().typed(Note).component(Pair),
         schema,
     };
     pulumi_plugin::serve("kitdemo", "0.1.0", provider).await

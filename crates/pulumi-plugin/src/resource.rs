@@ -5,6 +5,7 @@
 //! `S` is what the provider's `configure` produced (clients, settings): every operation but
 //! Check and Diff gets it; Check may run before Configure, so it gets an `Option`.
 
+use crate::component::{ComponentScope, ConstructRequest};
 use crate::context::Context;
 use crate::diff::{Diff, diff_properties};
 use crate::error::Error;
@@ -42,15 +43,32 @@ pub trait RawResource<S: Send + Sync + 'static>: Send + Sync + 'static {
     async fn delete(&self, state: &S, req: DeleteRequest, ctx: Context) -> Result<(), Error>;
 }
 
+/// A component resource type: its implementation registers child resources (see
+/// [`crate::component`]). `state` is what Configure made, when it has run.
+#[async_trait::async_trait]
+pub trait Component<S: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The type token, `<package>:<module>:<Type>`.
+    fn token(&self) -> &'static str;
+    /// Registers the children through `scope` and returns the component's outputs.
+    async fn construct(
+        &self,
+        state: Option<&S>,
+        req: ConstructRequest,
+        scope: &ComponentScope,
+    ) -> Result<PropertyMap, Error>;
+}
+
 /// The resources a provider serves, by type token.
 pub struct Resources<S> {
     by_token: BTreeMap<&'static str, Box<dyn RawResource<S>>>,
+    components: BTreeMap<&'static str, Box<dyn Component<S>>>,
 }
 
 impl<S: Send + Sync + 'static> Default for Resources<S> {
     fn default() -> Self {
         Resources {
             by_token: BTreeMap::new(),
+            components: BTreeMap::new(),
         }
     }
 }
@@ -59,6 +77,10 @@ impl<S: Send + Sync + 'static> Resources<S> {
     /// Adds a resource at the property-map level.
     pub fn raw(mut self, resource: impl RawResource<S>) -> Self {
         let token = resource.token();
+        assert!(
+            !self.components.contains_key(token),
+            "{token} is registered twice"
+        );
         let previous = self.by_token.insert(token, Box::new(resource));
         assert!(previous.is_none(), "{token} is registered twice");
         self
@@ -72,6 +94,37 @@ impl<S: Send + Sync + 'static> Resources<S> {
         })
     }
 
+    /// Adds a component resource.
+    pub fn component(mut self, component: impl Component<S>) -> Self {
+        let token = component.token();
+        assert!(
+            !self.by_token.contains_key(token),
+            "{token} is registered twice"
+        );
+        let previous = self.components.insert(token, Box::new(component));
+        assert!(previous.is_none(), "{token} is registered twice");
+        self
+    }
+
+    /// Builds the component of the request's type.
+    pub async fn construct(
+        &self,
+        state: Option<&S>,
+        req: ConstructRequest,
+        scope: &ComponentScope,
+    ) -> Result<PropertyMap, Error> {
+        let component = self
+            .components
+            .get(req.type_token.as_str())
+            .ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "{} is not a component resource of this provider",
+                    req.type_token
+                ))
+            })?;
+        component.construct(state, req, scope).await
+    }
+
     /// The resource of `token`, or an error that names it.
     pub fn get(&self, token: &str) -> Result<&dyn RawResource<S>, Error> {
         self.by_token
@@ -80,8 +133,9 @@ impl<S: Send + Sync + 'static> Resources<S> {
             .ok_or_else(|| Error::InvalidArgument(format!("unknown resource type {token}")))
     }
 
+    /// Every type token served: custom resources, then components.
     pub fn tokens(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.by_token.keys().copied()
+        self.by_token.keys().chain(self.components.keys()).copied()
     }
 
     // Each operation, sent to the resource of the request's type: a provider's `Provider`
