@@ -7,10 +7,12 @@ mod state;
 pub use buildspec::BUILDSPEC;
 pub use request::{ARM_IMAGE, X86_IMAGE};
 
-use crate::errors::classify;
+use crate::errors::{CODEBUILD, classify};
 use async_trait::async_trait;
 use aws_sdk_codebuild::types::LogsConfigStatusType;
-use defang_resources::cloud::{BuildRequest, BuildStatus, Builds, CloudError, CloudResult};
+use defang_resources::cloud::{
+    BuildRequest, BuildStatus, Builds, CloudError, CloudErrorKind, CloudResult,
+};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -45,15 +47,23 @@ impl CodeBuildAdapter {
             .names(project)
             .send()
             .await
-            .map_err(|e| classify("describe CodeBuild project", &e))?;
+            .map_err(|e| {
+                classify(
+                    CODEBUILD,
+                    "BatchGetProjects",
+                    "describe CodeBuild project",
+                    &e,
+                )
+            })?;
         let Some(found) = out
             .projects()
             .iter()
             .find(|p| p.name() == Some(project) || p.arn() == Some(project))
         else {
-            return Err(CloudError::NotFound(format!(
+            return Err(CloudError::not_found(format!(
                 "start CodeBuild build: the CodeBuild project `{project}` does not exist"
-            )));
+            ))
+            .in_call(CODEBUILD, "BatchGetProjects"));
         };
         let group = found
             .logs_config()
@@ -94,9 +104,10 @@ impl Builds for CodeBuildAdapter {
             .set_logs_config_override(logs)
             .send_with(&self.client)
             .await
-            .map_err(|e| classify("start CodeBuild build", &e))?;
+            .map_err(|e| classify(CODEBUILD, "StartBuild", "start CodeBuild build", &e))?;
         let id = out.build_value().and_then(|b| b.id()).ok_or_else(|| {
-            CloudError::Other("start CodeBuild build: no build id in the response".into())
+            CloudError::other("start CodeBuild build: no build id in the response")
+                .in_call(CODEBUILD, "StartBuild")
         })?;
         tracing::debug!(project = %request.codebuild_project, %id, tag = %request.image_tag, "started build");
         Ok(id.to_owned())
@@ -114,7 +125,7 @@ impl Builds for CodeBuildAdapter {
                 .set_ids(Some(chunk.to_vec()))
                 .send()
                 .await
-                .map_err(|e| classify("get CodeBuild builds", &e))?;
+                .map_err(|e| classify(CODEBUILD, "BatchGetBuilds", "get CodeBuild builds", &e))?;
             // `buildsNotFound` are simply left out, as the trait says.
             states.extend(out.builds().iter().map(state::build_state));
         }
@@ -127,21 +138,21 @@ impl Builds for CodeBuildAdapter {
                 tracing::debug!(%id, "stopping build");
                 return Ok(());
             }
-            Err(err) => classify("stop CodeBuild build", &err),
+            Err(err) => classify(CODEBUILD, "StopBuild", "stop CodeBuild build", &err),
         };
-        match err {
+        match err.kind() {
             // Nothing to stop.
-            CloudError::NotFound(_) => Ok(()),
+            CloudErrorKind::NotFound => Ok(()),
             // StopBuild refuses builds that are not running; which message it uses is not
             // documented, so ask the build itself whether it is over.
-            CloudError::Invalid(_) => {
+            CloudErrorKind::Invalid => {
                 match self.batch_get_builds(&[id.to_owned()]).await?.first() {
                     None => Ok(()),
                     Some(build) if build.status != BuildStatus::InProgress => Ok(()),
                     Some(_) => Err(err),
                 }
             }
-            other => Err(other),
+            _ => Err(err),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! [`Registry`] over the AWS SDK: one ECR repository per service.
 
-use crate::errors::{classify, is_already_exists};
+use crate::errors::{ECR, classify, is_already_exists};
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{ImageIdentifier, ImageScanningConfiguration, ImageTagMutability, Tag};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -22,14 +22,15 @@ impl EcrAdapter {
             .repository_names(name)
             .send()
             .await
-            .map_err(|e| classify("describe ECR repository", &e))?;
+            .map_err(|e| classify(ECR, "DescribeRepositories", "describe ECR repository", &e))?;
         out.repositories()
             .iter()
             .find(|r| r.repository_name() == Some(name))
             .and_then(|r| r.repository_uri())
             .map(str::to_owned)
             .ok_or_else(|| {
-                CloudError::Other(format!("describe ECR repository: no URI for `{name}`"))
+                CloudError::other(format!("describe ECR repository: no URI for `{name}`"))
+                    .in_call(ECR, "DescribeRepositories")
             })
     }
 }
@@ -57,7 +58,7 @@ impl Registry for EcrAdapter {
                     .key(key)
                     .value(value)
                     .build()
-                    .map_err(|e| CloudError::Other(format!("create ECR repository: {e}")))
+                    .map_err(|e| CloudError::other(format!("create ECR repository: {e}")))
             })
             .collect::<CloudResult<Vec<_>>>()?;
         let created = self
@@ -85,7 +86,12 @@ impl Registry for EcrAdapter {
             // Already there (created earlier, or by a concurrent operation): same answer.
             // Its settings and tags are left as they are.
             Err(err) if is_already_exists(err.code()) => self.repository_uri(name).await,
-            Err(err) => Err(classify("create ECR repository", &err)),
+            Err(err) => Err(classify(
+                ECR,
+                "CreateRepository",
+                "create ECR repository",
+                &err,
+            )),
         }
     }
 
@@ -101,8 +107,8 @@ impl Registry for EcrAdapter {
             Ok(out) => out,
             // ImageNotFoundException, RepositoryNotFoundException.
             Err(err) => {
-                return match classify("describe ECR image", &err) {
-                    CloudError::NotFound(_) => Ok(None),
+                return match classify(ECR, "DescribeImages", "describe ECR image", &err) {
+                    err if err.is_not_found() => Ok(None),
                     other => Err(other),
                 };
             }
@@ -130,8 +136,8 @@ impl Registry for EcrAdapter {
                 tracing::debug!(%name, "deleted repository");
                 Ok(())
             }
-            Err(err) => match classify("delete ECR repository", &err) {
-                CloudError::NotFound(_) => Ok(()),
+            Err(err) => match classify(ECR, "DeleteRepository", "delete ECR repository", &err) {
+                err if err.is_not_found() => Ok(()),
                 other => Err(other),
             },
         }

@@ -3,14 +3,14 @@
 mod service;
 mod task_definition;
 
-use crate::errors::classify;
+use crate::errors::{ECS, classify};
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
     LaunchType, PropagateTags, ServiceField, TaskDefinitionField, TaskDefinitionStatus,
 };
 use defang_resources::cloud::{
-    CloudError, CloudResult, Ecs, ServiceSpec, ServiceState, ServiceUpdate, TaskDefinition,
-    TaskDefinitionSpec,
+    CloudError, CloudErrorKind, CloudResult, Ecs, ServiceSpec, ServiceState, ServiceUpdate,
+    TaskDefinition, TaskDefinitionSpec,
 };
 
 /// DescribeServices accepts at most this many names per call.
@@ -37,8 +37,13 @@ impl EcsAdapter {
             .await
         {
             Ok(out) => Ok(out.task_definition().and_then(|t| t.status().cloned())),
-            Err(err) => match classify("describe ECS task definition", &err) {
-                CloudError::NotFound(_) => Ok(None),
+            Err(err) => match classify(
+                ECS,
+                "DescribeTaskDefinition",
+                "describe ECS task definition",
+                &err,
+            ) {
+                err if err.is_not_found() => Ok(None),
                 other => Err(other),
             },
         }
@@ -50,15 +55,20 @@ impl Ecs for EcsAdapter {
     async fn register_task_definition(&self, spec: &TaskDefinitionSpec) -> CloudResult<String> {
         let request =
             task_definition::register_request(self.client.register_task_definition(), spec)?;
-        let out = request
-            .send()
-            .await
-            .map_err(|e| classify("register ECS task definition", &e))?;
+        let out = request.send().await.map_err(|e| {
+            classify(
+                ECS,
+                "RegisterTaskDefinition",
+                "register ECS task definition",
+                &e,
+            )
+        })?;
         let arn = out
             .task_definition()
             .and_then(|t| t.task_definition_arn())
             .ok_or_else(|| {
-                CloudError::Other("register ECS task definition: no ARN in the response".into())
+                CloudError::other("register ECS task definition: no ARN in the response")
+                    .in_call(ECS, "RegisterTaskDefinition")
             })?;
         tracing::debug!(family = %spec.family, %arn, "registered task definition");
         Ok(arn.to_owned())
@@ -75,8 +85,13 @@ impl Ecs for EcsAdapter {
         {
             Ok(out) => out,
             Err(err) => {
-                return match classify("describe ECS task definition", &err) {
-                    CloudError::NotFound(_) => Ok(None),
+                return match classify(
+                    ECS,
+                    "DescribeTaskDefinition",
+                    "describe ECS task definition",
+                    &err,
+                ) {
+                    err if err.is_not_found() => Ok(None),
                     other => Err(other),
                 };
             }
@@ -97,7 +112,9 @@ impl Ecs for EcsAdapter {
             .send();
         let mut arns = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify("list ECS task definitions", &e))?;
+            let page = page.map_err(|e| {
+                classify(ECS, "ListTaskDefinitions", "list ECS task definitions", &e)
+            })?;
             // `familyPrefix` is an exact family on AWS, but do not rely on it for prefixes
             // like `web` vs `web-api`.
             arns.extend(
@@ -122,17 +139,22 @@ impl Ecs for EcsAdapter {
                 tracing::debug!(%arn, "deregistered task definition");
                 return Ok(());
             }
-            Err(err) => classify("deregister ECS task definition", &err),
+            Err(err) => classify(
+                ECS,
+                "DeregisterTaskDefinition",
+                "deregister ECS task definition",
+                &err,
+            ),
         };
-        match err {
-            CloudError::NotFound(_) => Ok(()),
+        match err.kind() {
+            CloudErrorKind::NotFound => Ok(()),
             // Some refusals are about the revision being inactive already; only the current
             // status can tell those apart from real problems.
-            CloudError::Invalid(_) => match self.describe_task_definition_status(arn).await? {
+            CloudErrorKind::Invalid => match self.describe_task_definition_status(arn).await? {
                 None | Some(TaskDefinitionStatus::Inactive) => Ok(()),
                 Some(_) => Err(err),
             },
-            other => Err(other),
+            _ => Err(err),
         }
     }
 
@@ -157,9 +179,10 @@ impl Ecs for EcsAdapter {
             .client_token(&spec.client_token)
             .send()
             .await
-            .map_err(|e| classify("create ECS service", &e))?;
+            .map_err(|e| classify(ECS, "CreateService", "create ECS service", &e))?;
         let service = out.service().ok_or_else(|| {
-            CloudError::Other("create ECS service: no service in the response".into())
+            CloudError::other("create ECS service: no service in the response")
+                .in_call(ECS, "CreateService")
         })?;
         let mut state = service::service_state(service);
         // The response may leave tags out; they are what we just asked for.
@@ -197,9 +220,10 @@ impl Ecs for EcsAdapter {
             .deployment_configuration(service::deployment_configuration())
             .send()
             .await
-            .map_err(|e| classify("update ECS service", &e))?;
+            .map_err(|e| classify(ECS, "UpdateService", "update ECS service", &e))?;
         let service = out.service().ok_or_else(|| {
-            CloudError::Other("update ECS service: no service in the response".into())
+            CloudError::other("update ECS service: no service in the response")
+                .in_call(ECS, "UpdateService")
         })?;
         let mut state = service::service_state(service);
         // UpdateService does not return tags; without them callers would think they are gone.
@@ -210,7 +234,7 @@ impl Ecs for EcsAdapter {
                 .resource_arn(&state.arn)
                 .send()
                 .await
-                .map_err(|e| classify("list ECS service tags", &e))?;
+                .map_err(|e| classify(ECS, "ListTagsForResource", "list ECS service tags", &e))?;
             state.tags = task_definition::from_tags(tags.tags());
         }
         tracing::debug!(cluster = %update.cluster, name = %update.name, "updated service");
@@ -235,9 +259,9 @@ impl Ecs for EcsAdapter {
             {
                 Ok(out) => out,
                 Err(err) => {
-                    return match classify("describe ECS services", &err) {
+                    return match classify(ECS, "DescribeServices", "describe ECS services", &err) {
                         // No cluster, no services: the same answer as for missing services.
-                        CloudError::NotFound(_) => Ok(Vec::new()),
+                        err if err.is_not_found() => Ok(Vec::new()),
                         other => Err(other),
                     };
                 }
@@ -248,7 +272,7 @@ impl Ecs for EcsAdapter {
                 .iter()
                 .find(|f| f.reason() != Some("MISSING"))
             {
-                return Err(CloudError::Other(format!(
+                return Err(CloudError::other(format!(
                     "describe ECS services: {}: {}{}",
                     failure.arn().unwrap_or(cluster),
                     failure.reason().unwrap_or("unknown failure"),
@@ -256,7 +280,8 @@ impl Ecs for EcsAdapter {
                         .detail()
                         .map(|d| format!(" ({d})"))
                         .unwrap_or_default(),
-                )));
+                ))
+                .in_call(ECS, "DescribeServices"));
             }
             states.extend(out.services().iter().map(service::service_state));
         }
@@ -277,9 +302,9 @@ impl Ecs for EcsAdapter {
             .send()
             .await;
         if let Err(err) = scaled {
-            return match classify("scale ECS service to zero", &err) {
+            return match classify(ECS, "UpdateService", "scale ECS service to zero", &err) {
                 // Missing cluster, missing service, or already deleted (INACTIVE).
-                CloudError::NotFound(_) => Ok(()),
+                err if err.is_not_found() => Ok(()),
                 other => Err(other),
             };
         }
@@ -295,8 +320,8 @@ impl Ecs for EcsAdapter {
                 tracing::debug!(%cluster, %name, "deleted service");
                 Ok(())
             }
-            Err(err) => match classify("delete ECS service", &err) {
-                CloudError::NotFound(_) => Ok(()),
+            Err(err) => match classify(ECS, "DeleteService", "delete ECS service", &err) {
+                err if err.is_not_found() => Ok(()),
                 other => Err(other),
             },
         }

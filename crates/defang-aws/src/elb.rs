@@ -1,6 +1,6 @@
 //! Elastic Load Balancing: the rules of a project's HTTPS listener.
 
-use crate::errors::classify;
+use crate::errors::{ELB, classify};
 use defang_resources::cloud::{CloudResult, ListenerRule, Listeners};
 
 pub struct ElbAdapter {
@@ -29,7 +29,14 @@ impl Listeners for ElbAdapter {
                 .set_marker(marker.take())
                 .send()
                 .await
-                .map_err(|e| classify("describe load balancer listener rules", &e))?;
+                .map_err(|e| {
+                    classify(
+                        ELB,
+                        "DescribeRules",
+                        "describe load balancer listener rules",
+                        &e,
+                    )
+                })?;
             for rule in out.rules() {
                 // The default rule's priority is "default".
                 let Some(priority) = rule.priority().and_then(|p| p.parse::<u32>().ok()) else {

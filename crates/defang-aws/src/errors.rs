@@ -3,13 +3,43 @@
 //!
 //! Classification is by the service's error code (`ProvideErrorMetadata::code()`), never by
 //! Rust error types: codes the SDK does not model arrive as "unhandled" errors but still carry
-//! their code. Messages are `<action>: <code>: <message>`; request bodies are never included.
+//! their code. Every error carries the service, the operation (as AWS names it) and the code,
+//! so that callers decide on those and on the kind, never on the text. Messages are
+//! `<action>: <code>: <message>`; request bodies are never included.
+//!
+//! This module is the one place where AWS's *words* are read: some answers come under a
+//! generic code (`ClientException`, `ValidationError`, `InvalidParameterException`…) whose
+//! message alone tells what happened, and AWS documents no finer code for them. Those phrases
+//! are listed below ([`NOT_FOUND_PHRASES`], [`ALREADY_EXISTS_PHRASES`], [`SETTLING_PHRASES`],
+//! [`BUSY_PHRASES`], and [`is_no_updates`]), each with the answer it recognises; everything
+//! outside this module decides on [`CloudErrorKind`], codes and operations.
 
+use aws_credential_types::provider::error::{CredentialsError, TokenError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use defang_resources::cloud::CloudError;
+use defang_resources::cloud::{CloudError, CloudErrorKind};
+
+// The services, as errors name them (`CloudError::service`).
+/// Amazon Elastic Container Service.
+pub(crate) const ECS: &str = "ECS";
+/// AWS CloudFormation.
+pub(crate) const CLOUDFORMATION: &str = "CloudFormation";
+/// AWS CodeBuild.
+pub(crate) const CODEBUILD: &str = "CodeBuild";
+/// Amazon S3.
+pub(crate) const S3: &str = "S3";
+/// Amazon Elastic Container Registry.
+pub(crate) const ECR: &str = "ECR";
+/// Amazon CloudWatch Logs.
+pub(crate) const LOGS: &str = "CloudWatch Logs";
+/// Amazon Route 53.
+pub(crate) const ROUTE53: &str = "Route 53";
+/// AWS Systems Manager (Parameter Store).
+pub(crate) const SSM: &str = "SSM";
+/// Elastic Load Balancing v2 (application load balancers).
+pub(crate) const ELB: &str = "ELBv2";
 
 /// Codes that mean "the thing does not exist" whatever the message says.
 const NOT_FOUND_CODES: &[&str] = &[
@@ -127,17 +157,26 @@ const ALREADY_EXISTS_PHRASES: &[&str] = &["was not idempotent"];
 const CREDENTIALS_HINT: &str = "check the AWS credentials (AWS_PROFILE, `aws sso login`, \
      AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)";
 
-/// Classifies a failed SDK call. `action` says what we were doing, e.g. "describe ECS services".
-pub(crate) fn classify<E>(action: &str, err: &SdkError<E, HttpResponse>) -> CloudError
+/// Classifies a failed SDK call of `service`'s `operation` (as AWS names it, e.g.
+/// "DescribeServices"). `action` says what we were doing, e.g. "describe ECS services": it
+/// starts the message.
+pub(crate) fn classify<E>(
+    service: &'static str,
+    operation: &'static str,
+    action: &str,
+    err: &SdkError<E, HttpResponse>,
+) -> CloudError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     match err {
-        SdkError::ServiceError(service) => classify_code(
+        SdkError::ServiceError(response) => classify_code(
+            service,
+            operation,
             action,
-            service.err().code(),
-            service.err().message(),
-            service.raw().status().as_u16(),
+            response.err().code(),
+            response.err().message(),
+            response.raw().status().as_u16(),
         ),
         // A response whose body could not be parsed (an HTML error page from a proxy or an
         // emulator): all we know is the status. Only the Display chain, because
@@ -148,63 +187,76 @@ where
                 "{action}: HTTP {status} with an unreadable response: {}",
                 display_chain(err)
             );
-            if status >= 500 || status == 429 {
-                CloudError::Transient(detail)
+            let kind = if status >= 500 || status == 429 {
+                CloudErrorKind::Transient
             } else {
-                CloudError::Other(detail)
-            }
+                CloudErrorKind::Other
+            };
+            CloudError::new(kind, detail).in_call(service, operation)
         }
         // Construction, dispatch (network, DNS, TLS, credentials) and timeout failures: the
         // whole source chain is the useful part ("dispatch failure" alone says nothing).
         _ => {
             let chain = DisplayErrorContext(err).to_string();
-            let hint = if mentions_credentials(&chain) {
+            let hint = if credentials_failed(err) {
                 format!(" ({CREDENTIALS_HINT})")
             } else {
                 String::new()
             };
-            CloudError::Other(format!("{action}: {chain}{hint}"))
+            CloudError::other(format!("{action}: {chain}{hint}")).in_call(service, operation)
         }
     }
 }
 
 /// The pure part of [`classify`]: from an error code, message and HTTP status.
 pub(crate) fn classify_code(
+    service: &'static str,
+    operation: &'static str,
     action: &str,
     code: Option<&str>,
     message: Option<&str>,
     status: u16,
 ) -> CloudError {
-    let detail = describe(action, code, message, status);
+    let mut detail = describe(action, code, message, status);
+    let code_is = |codes: &[&str]| code.is_some_and(|c| codes.contains(&c));
+    if code_is(CREDENTIAL_CODES) {
+        detail.push_str(&format!(" ({CREDENTIALS_HINT})"));
+    }
+    let error = CloudError::new(kind_of(code, message, status), detail).in_call(service, operation);
+    match code {
+        Some(code) => error.with_code(code),
+        None => error,
+    }
+}
+
+/// The kind of an AWS answer: by its code, and for the generic codes listed at the top of
+/// this module, by its words.
+fn kind_of(code: Option<&str>, message: Option<&str>, status: u16) -> CloudErrorKind {
     let code_is = |codes: &[&str]| code.is_some_and(|c| codes.contains(&c));
     let lower_message = message.unwrap_or_default().to_ascii_lowercase();
+    let says = |phrases: &[&str]| phrases.iter().any(|p| lower_message.contains(p));
 
     if code_is(NOT_FOUND_CODES)
-        || (code_is(GENERIC_CODES) && NOT_FOUND_PHRASES.iter().any(|p| lower_message.contains(p)))
+        || (code_is(GENERIC_CODES) && says(NOT_FOUND_PHRASES))
         || (code.is_none() && status == 404)
     {
-        CloudError::NotFound(detail)
+        CloudErrorKind::NotFound
     } else if code_is(ACCESS_DENIED_CODES) || (code.is_none() && status == 403) {
-        CloudError::AccessDenied(detail)
+        CloudErrorKind::AccessDenied
     } else if code_is(CREDENTIAL_CODES) {
-        CloudError::Other(format!("{detail} ({CREDENTIALS_HINT})"))
-    } else if code_is(ALREADY_EXISTS_CODES)
-        || ALREADY_EXISTS_PHRASES
-            .iter()
-            .any(|p| lower_message.contains(p))
-    {
-        CloudError::AlreadyExists(detail)
-    } else if code_is(SETTLING_CODES) || SETTLING_PHRASES.iter().any(|p| lower_message.contains(p))
-    {
-        CloudError::Settling(detail)
-    } else if BUSY_PHRASES.iter().any(|p| lower_message.contains(p)) {
-        CloudError::Busy(detail)
+        CloudErrorKind::Other
+    } else if code_is(ALREADY_EXISTS_CODES) || says(ALREADY_EXISTS_PHRASES) {
+        CloudErrorKind::AlreadyExists
+    } else if code_is(SETTLING_CODES) || says(SETTLING_PHRASES) {
+        CloudErrorKind::Settling
+    } else if says(BUSY_PHRASES) {
+        CloudErrorKind::Busy
     } else if code_is(TRANSIENT_CODES) || status >= 500 || status == 429 {
-        CloudError::Transient(detail)
+        CloudErrorKind::Transient
     } else if code_is(INVALID_CODES) || (400..500).contains(&status) {
-        CloudError::Invalid(detail)
+        CloudErrorKind::Invalid
     } else {
-        CloudError::Other(detail)
+        CloudErrorKind::Other
     }
 }
 
@@ -217,7 +269,8 @@ pub(crate) fn is_already_exists(code: Option<&str>) -> bool {
     )
 }
 
-/// True for CloudFormation's answer to an update that would change nothing.
+/// True for CloudFormation's answer to an update that would change nothing. Another answer
+/// AWS gives only in words: a generic `ValidationError` whose message is the only sign.
 pub(crate) fn is_no_updates(code: Option<&str>, message: Option<&str>) -> bool {
     code == Some("ValidationError")
         && message.is_some_and(|m| m.contains("No updates are to be performed"))
@@ -244,17 +297,27 @@ fn display_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-fn mentions_credentials(chain: &str) -> bool {
-    let lower = chain.to_ascii_lowercase();
-    lower.contains("credential") || lower.contains("token") && lower.contains("expired")
+/// True when the SDK could not get an identity to sign with: the credentials (or SSO token)
+/// provider failed. Decided by the error's type anywhere in the source chain, not by its words:
+/// the providers' messages vary, and other failures mention "credentials" too.
+fn credentials_failed(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(err);
+    while let Some(cause) = next {
+        if cause.is::<CredentialsError>() || cause.is::<TokenError>() {
+            return true;
+        }
+        next = cause.source();
+    }
+    false
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn kind(code: &str, message: &str, status: u16) -> CloudError {
-        classify_code("do it", Some(code), Some(message), status)
+    /// How AWS answering `code` with `message` and `status` is classified.
+    fn answer(code: &str, message: &str, status: u16) -> CloudError {
+        classify_code(ECS, "DoIt", "do it", Some(code), Some(message), status)
     }
 
     #[test]
@@ -270,7 +333,10 @@ mod tests {
             ),
             ("ValidationError", "Stack with id web does not exist"),
         ] {
-            assert!(kind(code, message, 400).is_not_found(), "{code}: {message}");
+            assert!(
+                answer(code, message, 400).is_not_found(),
+                "{code}: {message}"
+            );
         }
     }
 
@@ -288,7 +354,7 @@ mod tests {
             ("SomethingNew", "unknown 4xx"),
         ] {
             assert!(
-                matches!(kind(code, message, 400), CloudError::Invalid(_)),
+                answer(code, message, 400).kind() == CloudErrorKind::Invalid,
                 "{code}: {message}"
             );
         }
@@ -305,19 +371,20 @@ mod tests {
             ),
         ] {
             assert!(
-                kind(code, message, 400).is_already_exists(),
+                answer(code, message, 400).is_already_exists(),
                 "{code}: {message}"
             );
         }
         // A conflict that passes: registering revisions of one family at once.
-        assert!(matches!(
-            kind(
+        assert!(
+            answer(
                 "ClientException",
                 "Too many concurrent attempts to create a new revision of the specified family.",
                 400
-            ),
-            CloudError::Settling(_)
-        ));
+            )
+            .kind()
+                == CloudErrorKind::Settling
+        );
     }
 
     #[test]
@@ -340,17 +407,20 @@ mod tests {
                 "Cannot have more than 20 active builds",
             ),
         ] {
-            assert!(kind(code, message, 400).is_settling(), "{code}: {message}");
+            assert!(
+                answer(code, message, 400).is_settling(),
+                "{code}: {message}"
+            );
         }
-        let busy = kind(
+        let busy = answer(
             "ValidationError",
             "Stack:arn:aws:cloudformation:us-east-1:1:stack/defang-shop/x is in UPDATE_IN_PROGRESS state and can not be updated.",
             400,
         );
         assert!(busy.is_busy(), "{busy:?}");
         // A real validation error is neither.
-        let invalid = kind("ValidationError", "Template format error", 400);
-        assert!(matches!(invalid, CloudError::Invalid(_)), "{invalid:?}");
+        let invalid = answer("ValidationError", "Template format error", 400);
+        assert!(invalid.kind() == CloudErrorKind::Invalid, "{invalid:?}");
     }
 
     #[test]
@@ -360,10 +430,10 @@ mod tests {
             "AccessDenied",
             "UnauthorizedOperation",
         ] {
-            assert!(matches!(
-                kind(code, "User: arn:aws:iam::1:user/x is not authorized", 400),
-                CloudError::AccessDenied(_)
-            ));
+            assert!(
+                answer(code, "User: arn:aws:iam::1:user/x is not authorized", 400).kind()
+                    == CloudErrorKind::AccessDenied
+            );
         }
     }
 
@@ -377,38 +447,32 @@ mod tests {
             ("ServerException", 500),
             ("Whatever", 502),
         ] {
-            assert!(matches!(
-                kind(code, "slow down", status),
-                CloudError::Transient(_)
-            ));
+            assert!(answer(code, "slow down", status).kind() == CloudErrorKind::Transient);
         }
-        assert!(matches!(
-            classify_code("x", None, None, 500),
-            CloudError::Transient(_)
-        ));
+        assert!(
+            classify_code(ECS, "DoIt", "x", None, None, 500).kind() == CloudErrorKind::Transient
+        );
     }
 
     #[test]
     fn expired_credentials_are_not_permissions() {
-        let err = kind(
+        let err = answer(
             "ExpiredTokenException",
             "The security token included in the request is expired",
             400,
         );
-        let CloudError::Other(message) = err else {
-            panic!("expected Other, got {err:?}");
-        };
-        assert!(message.contains("aws sso login"), "{message}");
+        assert_eq!(err.kind(), CloudErrorKind::Other, "{err:?}");
+        assert!(err.message().contains("aws sso login"), "{err}");
     }
 
     #[test]
     fn message_has_action_code_and_text() {
-        let err = kind("ClusterNotFoundException", "Cluster not found.", 400);
+        let err = answer("ClusterNotFoundException", "Cluster not found.", 400);
         assert_eq!(
             err.to_string(),
             "not found: do it: ClusterNotFoundException: Cluster not found."
         );
-        let bare = classify_code("do it", Some("Throttling"), None, 400);
+        let bare = classify_code(ECS, "DoIt", "do it", Some("Throttling"), None, 400);
         assert_eq!(
             bare.to_string(),
             "AWS is throttling or unavailable: do it: Throttling (HTTP 400)"
@@ -422,15 +486,12 @@ mod tests {
             "ImageNotFoundException",
             "NoSuchUpload",
         ] {
-            assert!(kind(code, "x", 400).is_not_found(), "{code}");
+            assert!(answer(code, "x", 400).is_not_found(), "{code}");
         }
-        assert!(classify_code("head S3 object", None, None, 404).is_not_found());
-        assert!(matches!(
-            kind("OperationAbortedException", "x", 409),
-            CloudError::Transient(_)
-        ));
+        assert!(classify_code(S3, "HeadObject", "head S3 object", None, None, 404).is_not_found());
+        assert!(answer("OperationAbortedException", "x", 409).kind() == CloudErrorKind::Transient);
         assert!(
-            kind(
+            answer(
                 "AccountLimitExceededException",
                 "Cannot have more than 20 active builds",
                 400
@@ -439,7 +500,7 @@ mod tests {
         );
         for code in ["InvalidInputException", "RepositoryNotEmptyException"] {
             assert!(
-                matches!(kind(code, "x", 400), CloudError::Invalid(_)),
+                answer(code, "x", 400).kind() == CloudErrorKind::Invalid,
                 "{code}"
             );
         }
@@ -463,5 +524,100 @@ mod tests {
             None,
             Some("No updates are to be performed.")
         ));
+    }
+
+    #[test]
+    fn the_call_and_the_code_are_fields() {
+        let err = classify_code(
+            CLOUDFORMATION,
+            "UpdateStack",
+            "update CloudFormation stack",
+            Some("ValidationError"),
+            Some("Template format error"),
+            400,
+        );
+        assert_eq!(
+            (err.kind(), err.service(), err.operation(), err.code()),
+            (
+                CloudErrorKind::Invalid,
+                "CloudFormation",
+                "UpdateStack",
+                Some("ValidationError")
+            )
+        );
+        let bare = classify_code(S3, "HeadObject", "check S3 object", None, None, 404);
+        assert_eq!((bare.operation(), bare.code()), ("HeadObject", None));
+        assert_eq!(bare.to_string(), "not found: check S3 object: HTTP 404");
+    }
+
+    /// A service error as the SDK hands it over, with the raw HTTP response.
+    fn service_error(
+        code: &str,
+        message: &str,
+        status: u16,
+    ) -> SdkError<aws_sdk_ecs::operation::describe_services::DescribeServicesError, HttpResponse>
+    {
+        use aws_smithy_types::error::ErrorMetadata;
+        let err = aws_sdk_ecs::operation::describe_services::DescribeServicesError::generic(
+            ErrorMetadata::builder().code(code).message(message).build(),
+        );
+        let raw = HttpResponse::new(
+            status.try_into().unwrap(),
+            aws_smithy_types::body::SdkBody::empty(),
+        );
+        SdkError::service_error(err, raw)
+    }
+
+    #[test]
+    fn classify_fills_service_operation_and_code_and_keeps_the_message() {
+        let err = classify(
+            ECS,
+            "DescribeServices",
+            "describe ECS services",
+            &service_error("ClusterNotFoundException", "Cluster not found.", 400),
+        );
+        assert_eq!(
+            (err.kind(), err.service(), err.operation(), err.code()),
+            (
+                CloudErrorKind::NotFound,
+                "ECS",
+                "DescribeServices",
+                Some("ClusterNotFoundException")
+            )
+        );
+        assert_eq!(
+            err.to_string(),
+            "not found: describe ECS services: ClusterNotFoundException: Cluster not found."
+        );
+    }
+
+    /// The credentials hint is decided by the failure's type: a credentials provider's error
+    /// gets it whatever its words, and another failure that mentions credentials does not.
+    #[test]
+    fn the_credentials_hint_follows_the_error_type_not_its_words() {
+        type Sdk = SdkError<
+            aws_sdk_ecs::operation::describe_services::DescribeServicesError,
+            HttpResponse,
+        >;
+        let provider: Sdk = SdkError::construction_failure(CredentialsError::provider_error(
+            std::io::Error::other("the SSO session is over"),
+        ));
+        let err = classify(ECS, "DescribeServices", "describe ECS services", &provider);
+        assert!(err.message().contains("aws sso login"), "{err}");
+        assert_eq!(
+            (err.kind(), err.operation()),
+            (CloudErrorKind::Other, "DescribeServices")
+        );
+
+        let wordy: Sdk =
+            SdkError::dispatch_failure(aws_smithy_runtime_api::client::result::ConnectorError::io(
+                std::io::Error::other(
+                    "connection reset while sending credentials=1 and an expired token",
+                )
+                .into(),
+            ));
+        let err = classify(ECS, "DescribeServices", "describe ECS services", &wordy);
+        assert!(!err.message().contains("aws sso login"), "{err}");
+        assert!(err.message().contains("connection reset"), "{err}");
     }
 }

@@ -1,8 +1,8 @@
 //! [`LogTail`] over the AWS SDK: the last lines of a build's CloudWatch Logs stream.
 
-use crate::errors::classify;
+use crate::errors::{LOGS, classify};
 use async_trait::async_trait;
-use defang_resources::cloud::{CloudError, CloudResult, LogTail};
+use defang_resources::cloud::{CloudResult, LogTail};
 
 /// GetLogEvents returns at most this many events per call.
 const MAX_EVENTS_PER_CALL: usize = 10_000;
@@ -45,8 +45,8 @@ impl LogTail for LogsAdapter {
                 Ok(out) => out,
                 // No group or no stream yet (the build has not started logging): no lines.
                 Err(err) => {
-                    return match classify("get CloudWatch log events", &err) {
-                        CloudError::NotFound(_) => Ok(Vec::new()),
+                    return match classify(LOGS, "GetLogEvents", "get CloudWatch log events", &err) {
+                        err if err.is_not_found() => Ok(Vec::new()),
                         other => Err(other),
                     };
                 }

@@ -1,6 +1,6 @@
 //! Route 53: the user's own public zone for a custom domain.
 
-use crate::errors::classify;
+use crate::errors::{ROUTE53, classify};
 use defang_resources::cloud::{CloudResult, Dns, HostedZone};
 
 pub struct Route53Adapter {
@@ -36,7 +36,14 @@ impl Dns for Route53Adapter {
                 .max_items(10)
                 .send()
                 .await
-                .map_err(|e| classify("list Route 53 hosted zones", &e))?;
+                .map_err(|e| {
+                    classify(
+                        ROUTE53,
+                        "ListHostedZonesByName",
+                        "list Route 53 hosted zones",
+                        &e,
+                    )
+                })?;
             let found = out.hosted_zones().iter().find(|z| {
                 z.name().trim_end_matches('.') == candidate
                     && !z.config().is_some_and(|c| c.private_zone())

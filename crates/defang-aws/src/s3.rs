@@ -2,10 +2,10 @@
 
 mod multipart;
 
-use crate::errors::classify;
+use crate::errors::{S3, classify};
 use async_trait::async_trait;
 use aws_sdk_s3::primitives::ByteStream;
-use defang_resources::cloud::{CloudError, CloudResult, ObjectStore};
+use defang_resources::cloud::{CloudError, CloudErrorKind, CloudResult, ObjectStore};
 use std::path::Path;
 
 const MIB: u64 = 1024 * 1024;
@@ -40,22 +40,25 @@ impl ObjectStore for S3Adapter {
         {
             Ok(_) => Ok(true),
             // HeadObject has no error body: a missing key is a bare 404 (`NotFound`).
-            Err(err) => match classify("check S3 object", &err) {
-                CloudError::NotFound(_) => Ok(false),
-                // S3 answers 403, not 404, for a missing key when the caller may not list the
-                // bucket: say so, or the user hunts for a permission on the object.
-                CloudError::AccessDenied(detail) => Err(CloudError::AccessDenied(format!(
-                    "{detail} (for a missing object S3 answers 403 unless s3:ListBucket is allowed on {bucket})"
-                ))),
-                other => Err(other),
-            },
+            Err(err) => {
+                let err = classify(S3, "HeadObject", "check S3 object", &err);
+                match err.kind() {
+                    CloudErrorKind::NotFound => Ok(false),
+                    // S3 answers 403, not 404, for a missing key when the caller may not list
+                    // the bucket: say so, or the user hunts for a permission on the object.
+                    CloudErrorKind::AccessDenied => Err(err.map_message(|detail| format!(
+                        "{detail} (for a missing object S3 answers 403 unless s3:ListBucket is allowed on {bucket})"
+                    ))),
+                    _ => Err(err),
+                }
+            }
         }
     }
 
     async fn put_file(&self, bucket: &str, key: &str, path: &Path) -> CloudResult<()> {
         let size = tokio::fs::metadata(path)
             .await
-            .map_err(|e| CloudError::Other(format!("upload {}: {e}", path.display())))?
+            .map_err(|e| CloudError::other(format!("upload {}: {e}", path.display())))?
             .len();
         if size > MULTIPART_THRESHOLD {
             return multipart::upload(&self.client, bucket, key, path, size).await;
@@ -63,7 +66,7 @@ impl ObjectStore for S3Adapter {
         // `from_path` streams the file and can re-open it when the SDK retries.
         let body = ByteStream::from_path(path)
             .await
-            .map_err(|e| CloudError::Other(format!("upload {}: {e}", path.display())))?;
+            .map_err(|e| CloudError::other(format!("upload {}: {e}", path.display())))?;
         self.client
             .put_object()
             .bucket(bucket)
@@ -72,7 +75,7 @@ impl ObjectStore for S3Adapter {
             .body(body)
             .send()
             .await
-            .map_err(|e| classify("upload S3 object", &e))?;
+            .map_err(|e| classify(S3, "PutObject", "upload S3 object", &e))?;
         tracing::debug!(%bucket, %key, size, "uploaded object");
         Ok(())
     }
@@ -89,10 +92,10 @@ impl ObjectStore for S3Adapter {
                 .set_continuation_token(token.clone())
                 .send()
                 .await
-                .map_err(|e| classify("list S3 objects", &e))
+                .map_err(|e| classify(S3, "ListObjectsV2", "list S3 objects", &e))
             {
                 Ok(page) => page,
-                Err(CloudError::NotFound(_)) => return Ok(deleted),
+                Err(e) if e.is_not_found() => return Ok(deleted),
                 Err(e) => return Err(e),
             };
             let keys: Vec<aws_sdk_s3::types::ObjectIdentifier> = page
@@ -112,7 +115,7 @@ impl ObjectStore for S3Adapter {
                     .set_objects(Some(keys))
                     .quiet(true)
                     .build()
-                    .map_err(|e| CloudError::Other(format!("delete S3 objects: {e}")))?;
+                    .map_err(|e| CloudError::other(format!("delete S3 objects: {e}")))?;
                 let out = self
                     .client
                     .delete_objects()
@@ -120,13 +123,18 @@ impl ObjectStore for S3Adapter {
                     .delete(delete)
                     .send()
                     .await
-                    .map_err(|e| classify("delete S3 objects", &e))?;
-                if let Some(err) = out.errors().first() {
-                    return Err(CloudError::Other(format!(
+                    .map_err(|e| classify(S3, "DeleteObjects", "delete S3 objects", &e))?;
+                if let Some(failed) = out.errors().first() {
+                    let err = CloudError::other(format!(
                         "delete S3 object {}: {}",
-                        err.key().unwrap_or_default(),
-                        err.message().unwrap_or_default()
-                    )));
+                        failed.key().unwrap_or_default(),
+                        failed.message().unwrap_or_default()
+                    ))
+                    .in_call(S3, "DeleteObjects");
+                    return Err(match failed.code() {
+                        Some(code) => err.with_code(code),
+                        None => err,
+                    });
                 }
                 deleted += count;
             }

@@ -1,7 +1,7 @@
 //! [`Parameters`] over SSM Parameter Store: secret environment values as SecureString
 //! parameters. Values are sent to SSM and nowhere else: never logged, never in an error.
 
-use crate::errors::classify;
+use crate::errors::{SSM, classify};
 use aws_sdk_ssm::types::{ParameterType, Tag};
 use defang_resources::cloud::{CloudError, CloudResult, Parameters};
 
@@ -44,13 +44,20 @@ impl Parameters for SsmAdapter {
             .overwrite(true)
             .send()
             .await
-            .map_err(|e| classify(&format!("put SSM parameter {name}"), &e))?;
+            .map_err(|e| {
+                classify(
+                    SSM,
+                    "PutParameter",
+                    &format!("put SSM parameter {name}"),
+                    &e,
+                )
+            })?;
         if !tags.is_empty() {
             let tags: Vec<Tag> = tags
                 .iter()
                 .map(|(k, v)| Tag::builder().key(k).value(v).build())
                 .collect::<Result<_, _>>()
-                .map_err(|e| CloudError::Invalid(format!("SSM parameter tag: {e}")))?;
+                .map_err(|e| CloudError::invalid(format!("SSM parameter tag: {e}")))?;
             self.client
                 .add_tags_to_resource()
                 .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
@@ -58,7 +65,14 @@ impl Parameters for SsmAdapter {
                 .set_tags(Some(tags))
                 .send()
                 .await
-                .map_err(|e| classify(&format!("tag SSM parameter {name}"), &e))?;
+                .map_err(|e| {
+                    classify(
+                        SSM,
+                        "AddTagsToResource",
+                        &format!("tag SSM parameter {name}"),
+                        &e,
+                    )
+                })?;
         }
         // The ARN, without decrypting the value.
         let out = self
@@ -68,11 +82,18 @@ impl Parameters for SsmAdapter {
             .with_decryption(false)
             .send()
             .await
-            .map_err(|e| classify(&format!("get SSM parameter {name}"), &e))?;
-        let arn = out
-            .parameter()
-            .and_then(|p| p.arn())
-            .ok_or_else(|| CloudError::Other(format!("get SSM parameter {name}: no ARN")))?;
+            .map_err(|e| {
+                classify(
+                    SSM,
+                    "GetParameter",
+                    &format!("get SSM parameter {name}"),
+                    &e,
+                )
+            })?;
+        let arn = out.parameter().and_then(|p| p.arn()).ok_or_else(|| {
+            CloudError::other(format!("get SSM parameter {name}: no ARN"))
+                .in_call(SSM, "GetParameter")
+        })?;
         tracing::debug!(%name, "wrote SecureString parameter");
         Ok(arn.to_owned())
     }
@@ -92,7 +113,14 @@ impl Parameters for SsmAdapter {
                 .set_next_token(next_token)
                 .send()
                 .await
-                .map_err(|e| classify(&format!("list SSM parameters under {path}"), &e))?;
+                .map_err(|e| {
+                    classify(
+                        SSM,
+                        "GetParametersByPath",
+                        &format!("list SSM parameters under {path}"),
+                        &e,
+                    )
+                })?;
             names.extend(
                 out.parameters()
                     .iter()
@@ -113,7 +141,14 @@ impl Parameters for SsmAdapter {
                 .set_names(Some(batch.to_vec()))
                 .send()
                 .await
-                .map_err(|e| classify(&format!("delete SSM parameters under {path}"), &e))?;
+                .map_err(|e| {
+                    classify(
+                        SSM,
+                        "DeleteParameters",
+                        &format!("delete SSM parameters under {path}"),
+                        &e,
+                    )
+                })?;
             deleted += out.deleted_parameters().len() as u64;
         }
         tracing::debug!(%path, deleted, "deleted SSM parameters");

@@ -1,6 +1,6 @@
 //! [`Stacks`] over the AWS SDK: CloudFormation stacks for a project's shared infrastructure.
 
-use crate::errors::{classify, is_no_updates};
+use crate::errors::{CLOUDFORMATION as CFN, classify, is_no_updates};
 use async_trait::async_trait;
 use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus, Tag};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -80,8 +80,9 @@ impl Stacks for StackAdapter {
             Ok(out) => out,
             // "ValidationError: Stack with id <name> does not exist".
             Err(err) => {
-                return match classify("describe CloudFormation stack", &err) {
-                    CloudError::NotFound(_) => Ok(None),
+                return match classify(CFN, "DescribeStacks", "describe CloudFormation stack", &err)
+                {
+                    err if err.is_not_found() => Ok(None),
                     other => Err(other),
                 };
             }
@@ -109,9 +110,10 @@ impl Stacks for StackAdapter {
             .client_request_token(&request.client_token)
             .send()
             .await
-            .map_err(|e| classify("create CloudFormation stack", &e))?;
+            .map_err(|e| classify(CFN, "CreateStack", "create CloudFormation stack", &e))?;
         let id = out.stack_id().ok_or_else(|| {
-            CloudError::Other("create CloudFormation stack: no stack id in the response".into())
+            CloudError::other("create CloudFormation stack: no stack id in the response")
+                .in_call(CFN, "CreateStack")
         })?;
         tracing::debug!(name = %request.name, %id, "creating stack");
         Ok(id.to_owned())
@@ -136,7 +138,12 @@ impl Stacks for StackAdapter {
                 Ok(UpdateOutcome::Started)
             }
             Err(err) if is_no_updates(err.code(), err.message()) => Ok(UpdateOutcome::NoChanges),
-            Err(err) => Err(classify("update CloudFormation stack", &err)),
+            Err(err) => Err(classify(
+                CFN,
+                "UpdateStack",
+                "update CloudFormation stack",
+                &err,
+            )),
         }
     }
 
@@ -153,7 +160,7 @@ impl Stacks for StackAdapter {
             .stack_name(name)
             .send()
             .await
-            .map_err(|e| classify("describe CloudFormation stack", &e))?;
+            .map_err(|e| classify(CFN, "DescribeStacks", "describe CloudFormation stack", &e))?;
         let existing: Vec<String> = described
             .stacks()
             .first()
@@ -188,7 +195,12 @@ impl Stacks for StackAdapter {
         match result {
             Ok(_) => Ok(UpdateOutcome::Started),
             Err(err) if is_no_updates(err.code(), err.message()) => Ok(UpdateOutcome::NoChanges),
-            Err(err) => Err(classify("update CloudFormation stack parameters", &err)),
+            Err(err) => Err(classify(
+                CFN,
+                "UpdateStack",
+                "update CloudFormation stack parameters",
+                &err,
+            )),
         }
     }
 
@@ -206,8 +218,8 @@ impl Stacks for StackAdapter {
                 tracing::debug!(%name, "deleting stack");
                 Ok(())
             }
-            Err(err) => match classify("delete CloudFormation stack", &err) {
-                CloudError::NotFound(_) => Ok(()),
+            Err(err) => match classify(CFN, "DeleteStack", "delete CloudFormation stack", &err) {
+                err if err.is_not_found() => Ok(()),
                 other => Err(other),
             },
         }
@@ -225,7 +237,14 @@ impl Stacks for StackAdapter {
                 .set_next_token(next_token.take())
                 .send()
                 .await
-                .map_err(|e| classify("describe CloudFormation stack events", &e))?;
+                .map_err(|e| {
+                    classify(
+                        CFN,
+                        "DescribeStackEvents",
+                        "describe CloudFormation stack events",
+                        &e,
+                    )
+                })?;
             events.extend(out.stack_events().iter().map(|e| {
                 StackEvent {
                     logical_id: e.logical_resource_id().unwrap_or_default().to_owned(),
@@ -260,7 +279,8 @@ impl Stacks for StackAdapter {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| classify("list CloudFormation stacks", &e))?;
+            let page =
+                page.map_err(|e| classify(CFN, "ListStacks", "list CloudFormation stacks", &e))?;
             for summary in page.stack_summaries() {
                 if let (Some(name), Some(status)) = (summary.stack_name(), summary.stack_status()) {
                     found.insert(name.to_owned(), status.as_str().to_owned());

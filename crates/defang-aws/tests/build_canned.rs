@@ -4,7 +4,7 @@
 
 use aws_sdk_s3::config::{Credentials, SharedCredentialsProvider};
 use defang_aws::{AwsSettings, CodeBuildAdapter, S3Adapter, config};
-use defang_resources::cloud::{BuildStatus, Builds, CloudError, ObjectStore};
+use defang_resources::cloud::{BuildStatus, Builds, CloudErrorKind, ObjectStore};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -193,7 +193,7 @@ async fn a_failed_part_aborts_the_multipart_upload() {
     let objects = S3Adapter::new(s3_at(&endpoint).await);
     let file = temp_file(65 * 1024 * 1024); // 5 parts of 16 MiB, the last one 1 MiB
     let err = objects.put_file("b", "k", &file.0).await.unwrap_err();
-    assert!(matches!(err, CloudError::AccessDenied(_)), "{err:?}");
+    assert!(err.kind() == CloudErrorKind::AccessDenied, "{err:?}");
     let seen = seen.lock().unwrap().clone();
     let aborts: Vec<_> = seen.iter().filter(|r| r.method == "DELETE").collect();
     assert_eq!(aborts.len(), 1, "{seen:#?}");
@@ -210,7 +210,7 @@ async fn a_bare_403_on_head_object_explains_list_bucket() {
     let (endpoint, _) = stub(|_| reply(403, "application/xml", "")).await;
     let objects = S3Adapter::new(s3_at(&endpoint).await);
     let err = objects.object_exists("contexts", "k").await.unwrap_err();
-    assert!(matches!(err, CloudError::AccessDenied(_)), "{err:?}");
+    assert!(err.kind() == CloudErrorKind::AccessDenied, "{err:?}");
     assert!(err.to_string().contains("s3:ListBucket"), "{err}");
 }
 
@@ -252,7 +252,7 @@ async fn stop_build_of_a_finished_build_is_ok_and_of_a_running_one_is_not() {
     let builds = CodeBuildAdapter::new(codebuild_at(&endpoint).await);
     builds.stop_build("p:done").await.unwrap();
     let err = builds.stop_build("p:running").await.unwrap_err();
-    assert!(matches!(err, CloudError::Invalid(_)), "{err:?}");
+    assert!(err.kind() == CloudErrorKind::Invalid, "{err:?}");
     assert!(err.to_string().contains("Build cannot be stopped"), "{err}");
     assert_eq!(seen.lock().unwrap().len(), 4);
 }

@@ -4,7 +4,7 @@
 
 use aws_sdk_cloudformation::config::{Credentials, SharedCredentialsProvider};
 use defang_aws::{AwsSettings, EcsAdapter, StackAdapter, config};
-use defang_resources::cloud::{CloudError, Ecs, StackRequest, Stacks, UpdateOutcome};
+use defang_resources::cloud::{CloudErrorKind, Ecs, StackRequest, Stacks, UpdateOutcome};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -202,9 +202,8 @@ async fn invalid_template_is_invalid_without_the_request_body() {
         .update_stack(&request())
         .await
         .unwrap_err();
-    let CloudError::Invalid(message) = &err else {
-        panic!("expected Invalid, got {err:?}");
-    };
+    assert_eq!(err.kind(), CloudErrorKind::Invalid, "{err:?}");
+    let message = err.message();
     assert_eq!(
         message,
         "update CloudFormation stack: ValidationError: Template format error: \
@@ -236,7 +235,8 @@ async fn throttling_is_retried_25_times_then_transient() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, CloudError::Transient(ref m) if m.contains("Throttling: Rate exceeded")),
+        err.kind() == CloudErrorKind::Transient
+            && err.message().contains("Throttling: Rate exceeded"),
         "{err:?}"
     );
     assert_eq!(stub.requests.load(Ordering::SeqCst), 26);
@@ -297,7 +297,7 @@ async fn unreadable_server_errors_are_transient() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, CloudError::Transient(ref m) if m.contains("HTTP 500")),
+        err.kind() == CloudErrorKind::Transient && err.message().contains("HTTP 500"),
         "{err:?}"
     );
     assert_eq!(stub.requests.load(Ordering::SeqCst), 26);
@@ -316,7 +316,8 @@ async fn access_denied_is_not_retried() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, CloudError::AccessDenied(ref m) if m.contains("ecs:DescribeServices")),
+        err.kind() == CloudErrorKind::AccessDenied
+            && err.message().contains("ecs:DescribeServices"),
         "{err:?}"
     );
     assert_eq!(stub.requests.load(Ordering::SeqCst), 1);
@@ -335,7 +336,7 @@ async fn other_describe_failures_are_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, CloudError::Other(ref m) if m.contains("INTERNAL (try later)")),
+        err.kind() == CloudErrorKind::Other && err.message().contains("INTERNAL (try later)"),
         "{err:?}"
     );
 }
@@ -369,9 +370,8 @@ async fn unreachable_endpoint_explains_itself() {
         .port();
     let adapter = stacks_at(&format!("http://127.0.0.1:{port}")).await;
     let err = adapter.describe_stack("proj").await.unwrap_err();
-    let CloudError::Other(message) = &err else {
-        panic!("expected Other, got {err:?}");
-    };
+    assert_eq!(err.kind(), CloudErrorKind::Other, "{err:?}");
+    let message = err.message();
     assert!(
         message.starts_with("describe CloudFormation stack: dispatch failure"),
         "{message}"
@@ -445,7 +445,7 @@ async fn delete_scales_to_zero_then_deletes() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, CloudError::Invalid(ref m) if m.starts_with("delete ECS service")),
+        err.kind() == CloudErrorKind::Invalid && err.message().starts_with("delete ECS service"),
         "{err:?}"
     );
     assert_eq!(stub.requests.load(Ordering::SeqCst), 2);
@@ -475,7 +475,7 @@ async fn deregister_refused_for_an_inactive_revision_is_done() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, CloudError::Invalid(ref m) if m.contains("already inactive")),
+        err.kind() == CloudErrorKind::Invalid && err.message().contains("already inactive"),
         "{err:?}"
     );
 }
@@ -535,4 +535,107 @@ async fn stacks_in_progress_are_read_from_every_page() {
             .map(|(k, v)| (k.to_string(), v.to_string()))
         )
     );
+}
+
+/// Every classified error says which AWS call failed and with what code, from the answer as
+/// the SDK parsed it (XML for CloudFormation, JSON for ECS); Display stays the message users
+/// have always seen.
+#[tokio::test]
+async fn errors_name_the_service_the_operation_and_the_code() {
+    let cfn = stub(vec![xml_error(
+        400,
+        "ValidationError",
+        "Template format error: Unrecognized resource types: [AWS::Nope::Thing]",
+    )])
+    .await;
+    let err = stacks(&cfn)
+        .await
+        .update_stack(&request())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.kind(), err.service(), err.operation(), err.code()),
+        (
+            CloudErrorKind::Invalid,
+            "CloudFormation",
+            "UpdateStack",
+            Some("ValidationError")
+        )
+    );
+
+    let denied = stub(vec![json_reply(
+        400,
+        r#"{"__type":"AccessDeniedException","message":"User: arn:aws:iam::1:user/ci is not authorized to perform: ecs:DescribeServices"}"#,
+    )])
+    .await;
+    let err = ecs(&denied)
+        .await
+        .describe_services("c", &["web".into()])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.kind(), err.service(), err.operation(), err.code()),
+        (
+            CloudErrorKind::AccessDenied,
+            "ECS",
+            "DescribeServices",
+            Some("AccessDeniedException")
+        )
+    );
+    assert_eq!(
+        err.to_string(),
+        "access denied: describe ECS services: AccessDeniedException: User: arn:aws:iam::1:user/ci \
+         is not authorized to perform: ecs:DescribeServices"
+    );
+
+    // No code when the body could not be read: only the status is known.
+    let unreadable = stub(vec![json_reply(200, "not json")]).await;
+    let err = ecs(&unreadable)
+        .await
+        .describe_services("c", &["web".into()])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.service(), err.operation(), err.code()),
+        ("ECS", "DescribeServices", None),
+        "{err:?}"
+    );
+}
+
+/// A credentials provider that has none, with words that do not say "credentials".
+#[derive(Debug)]
+struct NoCredentials;
+
+impl aws_sdk_ecs::config::ProvideCredentials for NoCredentials {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::ready(Err(
+            aws_credential_types::provider::error::CredentialsError::provider_error(
+                std::io::Error::other("the SSO session ended"),
+            ),
+        ))
+    }
+}
+
+/// The hint to check the credentials is given because the SDK's failure is a credentials
+/// provider's error, found by its type through the SDK's wrapping, not by its words.
+#[tokio::test]
+async fn a_credentials_failure_gets_the_credentials_hint() {
+    let stub = stub(vec![json_reply(200, r#"{"services":[],"failures":[]}"#)]).await;
+    let config = aws_sdk_ecs::config::Builder::from(&sdk_config(&stub.endpoint).await)
+        .endpoint_url(&stub.endpoint)
+        .credentials_provider(NoCredentials)
+        .build();
+    let err = EcsAdapter::new(aws_sdk_ecs::Client::from_conf(config))
+        .describe_services("c", &["web".into()])
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), CloudErrorKind::Other, "{err:?}");
+    assert!(err.message().contains("aws sso login"), "{err}");
+    assert_eq!((err.operation(), err.code()), ("DescribeServices", None));
+    assert_eq!(stub.requests.load(Ordering::SeqCst), 0, "nothing sent");
 }

@@ -102,9 +102,9 @@ impl Ecs for FakeEcs {
         self.record("UpdateService");
         self.updates.lock().unwrap().push(update.clone());
         let mut services = self.services.lock().unwrap();
-        let state = services
-            .get_mut(&update.name)
-            .ok_or_else(|| CloudError::NotFound(update.name.clone()))?;
+        let state = services.get_mut(&update.name).ok_or_else(|| {
+            CloudError::not_found(update.name.clone()).in_call("ECS", "UpdateService")
+        })?;
         if let Some(td) = &update.task_definition_arn {
             state.task_definition_arn = td.clone();
         }
@@ -292,19 +292,23 @@ impl Stacks for FakeStacks {
         let id = stack.id.clone();
         let mut stacks = self.stacks.lock().unwrap();
         if stacks.contains_key(&request.name) {
-            return Err(CloudError::AlreadyExists(format!(
+            return Err(CloudError::already_exists(format!(
                 "Stack [{}] already exists",
                 request.name
-            )));
+            ))
+            .in_call("CloudFormation", "CreateStack")
+            .with_code("AlreadyExistsException"));
         }
         stacks.insert(request.name.clone(), stack);
         faults.hidden_describes = faults.invisible_after_create;
         if faults.lose_create_response {
             faults.lose_create_response = false;
-            return Err(CloudError::AlreadyExists(format!(
+            return Err(CloudError::already_exists(format!(
                 "Stack [{}] already exists",
                 request.name
-            )));
+            ))
+            .in_call("CloudFormation", "CreateStack")
+            .with_code("AlreadyExistsException"));
         }
         Ok(id)
     }
@@ -336,9 +340,9 @@ impl Stacks for FakeStacks {
             .push("UpdateStackParameters".into());
         self.faults.lock().unwrap().tokens.push(token.to_string());
         let mut stacks = self.stacks.lock().unwrap();
-        let stack = stacks
-            .get_mut(name)
-            .ok_or_else(|| CloudError::NotFound(format!("stack {name}")))?;
+        let stack = stacks.get_mut(name).ok_or_else(|| {
+            CloudError::not_found(format!("stack {name}")).in_call("CloudFormation", "UpdateStack")
+        })?;
         if parameters
             .get(crate::project::template::INGRESS)
             .map(String::as_str)
@@ -396,7 +400,7 @@ impl Stacks for FakeStacks {
 /// A stack as CloudFormation would leave it: every output of the template gets a fake value.
 fn settled_stack(request: &StackRequest, status: &str) -> CloudResult<StackState> {
     let template: serde_json::Value = serde_json::from_str(&request.template)
-        .map_err(|e| CloudError::Invalid(format!("template: {e}")))?;
+        .map_err(|e| CloudError::invalid(format!("template: {e}")))?;
     let outputs = template["Outputs"]
         .as_object()
         .map(|o| {
@@ -562,7 +566,7 @@ impl ObjectStore for FakeBuildCloud {
     async fn put_file(&self, bucket: &str, key: &str, path: &std::path::Path) -> CloudResult<()> {
         self.record("PutObject");
         let size = std::fs::metadata(path)
-            .map_err(|e| CloudError::Other(e.to_string()))?
+            .map_err(|e| CloudError::other(e.to_string()))?
             .len();
         self.objects
             .lock()

@@ -34,7 +34,7 @@ impl Backoff {
 }
 
 /// Runs `op` until it succeeds, fails for good, or the context's deadline or Cancel ends the
-/// wait, retrying errors AWS clears by itself ([`crate::cloud::CloudError::Settling`]; throttling
+/// wait, retrying errors AWS clears by itself ([`crate::cloud::CloudErrorKind::Settling`]; throttling
 /// and 5xx are the SDK's to retry, and after its retries an outage) with backoff (2 s up to 30 s), and saying so in
 /// the resource's status. The last error is returned when the wait ends.
 pub async fn retry_settling<T, F, Fut>(
@@ -74,13 +74,13 @@ mod tests {
         let calls = AtomicUsize::new(0);
         let got = retry_settling(&ctx, "create service", || async {
             match calls.fetch_add(1, Ordering::SeqCst) {
-                0 => Err(CloudError::Settling(
-                    "create ECS service: InvalidParameterException: The target group with targetGroupArn arn:tg does not have an associated load balancer.".into(),
+                0 => Err(CloudError::settling(
+                    "create ECS service: InvalidParameterException: The target group with targetGroupArn arn:tg does not have an associated load balancer.",
                 )),
-                1 => Err(CloudError::Settling(
-                    "start CodeBuild build: InvalidInputException: CodeBuild is not authorized to perform: sts:AssumeRole on arn:role".into(),
+                1 => Err(CloudError::settling(
+                    "start CodeBuild build: InvalidInputException: CodeBuild is not authorized to perform: sts:AssumeRole on arn:role",
                 )),
-                2 => Err(CloudError::Settling("AccountLimitExceededException".into())),
+                2 => Err(CloudError::settling("AccountLimitExceededException")),
                 _ => Ok(7),
             }
         })
@@ -91,7 +91,7 @@ mod tests {
         let calls = AtomicUsize::new(0);
         let got: Result<(), _> = retry_settling(&ctx, "x", || async {
             calls.fetch_add(1, Ordering::SeqCst);
-            Err(CloudError::Invalid("ValidationError: bad template".into()))
+            Err(CloudError::invalid("ValidationError: bad template"))
         })
         .await;
         assert!(got.is_err());
@@ -101,7 +101,7 @@ mod tests {
             "a real error is not retried"
         );
         let got: Result<(), _> = retry_settling(&ctx, "x", || async {
-            Err(CloudError::Transient("HTTP 503 after 26 attempts".into()))
+            Err(CloudError::transient("HTTP 503 after 26 attempts"))
         })
         .await;
         assert!(
@@ -115,8 +115,8 @@ mod tests {
         let ctx = crate::testing::context(Some(Duration::from_secs(60)));
         let started = tokio::time::Instant::now();
         let got: Result<(), _> = retry_settling(&ctx, "x", || async {
-            Err(CloudError::Settling(
-                "start CodeBuild build: AccountLimitExceededException: Cannot have more than 20 active builds".into(),
+            Err(CloudError::settling(
+                "start CodeBuild build: AccountLimitExceededException: Cannot have more than 20 active builds",
             ))
         })
         .await;

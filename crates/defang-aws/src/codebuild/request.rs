@@ -45,7 +45,7 @@ pub fn build_host(platform: &str) -> CloudResult<BuildHost> {
             platform: "linux/arm64",
             compute_type: Some(ComputeType::BuildGeneral1Large),
         }),
-        other => Err(CloudError::Invalid(format!(
+        other => Err(CloudError::invalid(format!(
             "unsupported build platform `{other}`: use linux/amd64 or linux/arm64"
         ))),
     }
@@ -71,7 +71,7 @@ pub fn environment(request: &BuildRequest, host: &BuildHost) -> CloudResult<Vec<
     for (n, (name, value)) in request.args.iter().enumerate() {
         if name.is_empty() || name.contains('=') || name.chars().any(char::is_whitespace) {
             // The name only: the value may be a secret.
-            return Err(CloudError::Invalid(format!(
+            return Err(CloudError::invalid(format!(
                 "build argument name `{name}` is not valid: it must be non-empty, without `=` or spaces"
             )));
         }
@@ -83,8 +83,8 @@ pub fn environment(request: &BuildRequest, host: &BuildHost) -> CloudResult<Vec<
 /// `s3://bucket/key` of the build context, as `aws s3 cp` in the buildspec takes it.
 pub fn context_uri(request: &BuildRequest) -> CloudResult<String> {
     if request.source_bucket.is_empty() || request.source_key.is_empty() {
-        return Err(CloudError::Invalid(
-            "the build context location needs both a bucket and a key".into(),
+        return Err(CloudError::invalid(
+            "the build context location needs both a bucket and a key",
         ));
     }
     Ok(format!(
@@ -105,7 +105,7 @@ pub fn start_build_input(request: &BuildRequest) -> CloudResult<StartBuildInputB
                 .value(value)
                 .r#type(EnvironmentVariableType::Plaintext)
                 .build()
-                .map_err(|e| CloudError::Other(format!("start CodeBuild build: {e}")))
+                .map_err(|e| CloudError::other(format!("start CodeBuild build: {e}")))
         })
         .collect::<CloudResult<Vec<_>>>()?;
     Ok(StartBuildInput::builder()
@@ -130,13 +130,14 @@ pub fn logs_override(group: &str, stream_prefix: &str) -> CloudResult<LogsConfig
         .group_name(group)
         .stream_name(stream_prefix)
         .build()
-        .map_err(|e| CloudError::Other(format!("start CodeBuild build: {e}")))?;
+        .map_err(|e| CloudError::other(format!("start CodeBuild build: {e}")))?;
     Ok(LogsConfig::builder().cloud_watch_logs(cloud_watch).build())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use defang_resources::cloud::CloudErrorKind;
 
     fn request() -> BuildRequest {
         BuildRequest {
@@ -223,7 +224,7 @@ mod tests {
         let mut request = request();
         request.args = vec![("A=B".into(), "hidden-value".into())];
         let err = environment(&request, &build_host("linux/amd64").unwrap()).unwrap_err();
-        assert!(matches!(err, CloudError::Invalid(_)));
+        assert_eq!(err.kind(), CloudErrorKind::Invalid);
         assert!(!err.to_string().contains("hidden-value"), "{err}");
     }
 
@@ -313,10 +314,10 @@ mod tests {
 
         let mut bad = request();
         bad.platform = "linux/s390x".into();
-        assert!(matches!(
-            start_build_input(&bad).unwrap_err(),
-            CloudError::Invalid(_)
-        ));
+        assert_eq!(
+            start_build_input(&bad).unwrap_err().kind(),
+            CloudErrorKind::Invalid
+        );
     }
 
     #[test]

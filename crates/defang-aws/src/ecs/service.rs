@@ -37,7 +37,7 @@ pub(super) fn network_configuration(
             AssignPublicIp::Disabled
         })
         .build()
-        .map_err(|e| CloudError::Invalid(format!("network configuration: {e}")))?;
+        .map_err(|e| CloudError::invalid(format!("network configuration: {e}")))?;
     Ok(NetworkConfiguration::builder()
         .awsvpc_configuration(awsvpc)
         .build())

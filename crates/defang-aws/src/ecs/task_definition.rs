@@ -75,7 +75,7 @@ fn container_definition(container: &ContainerSpec) -> Result<ContainerDefinition
                     .name(name)
                     .value_from(value_from)
                     .build()
-                    .map_err(|e| CloudError::Invalid(format!("container secret {name}: {e}")))
+                    .map_err(|e| CloudError::invalid(format!("container secret {name}: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
         definition = definition.set_secrets(Some(secrets));
@@ -113,7 +113,7 @@ fn health_check(check: &ContainerHealthCheck) -> Result<HealthCheck, CloudError>
         .set_retries(check.retries.map(to_i32))
         .set_start_period(check.start_period_seconds.map(to_i32))
         .build()
-        .map_err(|e| CloudError::Invalid(format!("health check: {e}")))
+        .map_err(|e| CloudError::invalid(format!("health check: {e}")))
 }
 
 fn log_configuration(log: &LogConfig) -> Result<LogConfiguration, CloudError> {
@@ -123,7 +123,7 @@ fn log_configuration(log: &LogConfig) -> Result<LogConfiguration, CloudError> {
         .options(AWSLOGS_REGION, &log.region)
         .options(AWSLOGS_STREAM_PREFIX, &log.stream_prefix)
         .build()
-        .map_err(|e| CloudError::Invalid(format!("log configuration: {e}")))
+        .map_err(|e| CloudError::invalid(format!("log configuration: {e}")))
 }
 
 pub(super) fn to_tags(tags: &[(String, String)]) -> Vec<Tag> {
@@ -153,10 +153,11 @@ pub(super) fn from_sdk(
     tags: &[Tag],
 ) -> Result<TaskDefinition, CloudError> {
     let unexpected = |what: &str| {
-        CloudError::Other(format!(
+        CloudError::other(format!(
             "task definition {}: unexpected {what} in the ECS response",
             definition.task_definition_arn().unwrap_or("?")
         ))
+        .in_call(crate::errors::ECS, "DescribeTaskDefinition")
     };
     let arn = definition
         .task_definition_arn()

@@ -2,7 +2,7 @@
 //! time, and a failed upload is aborted so that no parts are left billed in the bucket.
 
 use super::{PARALLEL_PARTS, PART_SIZE};
-use crate::errors::classify;
+use crate::errors::{S3, classify};
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 use defang_resources::cloud::{CloudError, CloudResult};
@@ -33,9 +33,10 @@ pub async fn upload(
         .checksum_algorithm(ChecksumAlgorithm::Crc32)
         .send()
         .await
-        .map_err(|e| classify("start S3 multipart upload", &e))?;
+        .map_err(|e| classify(S3, "CreateMultipartUpload", "start S3 multipart upload", &e))?;
     let upload_id = created.upload_id().ok_or_else(|| {
-        CloudError::Other("start S3 multipart upload: no upload id in the response".into())
+        CloudError::other("start S3 multipart upload: no upload id in the response")
+            .in_call(S3, "CreateMultipartUpload")
     })?;
     match upload_parts(client, bucket, key, upload_id, path, size).await {
         Ok(parts) => {
@@ -57,7 +58,12 @@ pub async fn upload(
                     Ok(())
                 }
                 Err(err) => {
-                    let err = classify("complete S3 multipart upload", &err);
+                    let err = classify(
+                        S3,
+                        "CompleteMultipartUpload",
+                        "complete S3 multipart upload",
+                        &err,
+                    );
                     abort(client, bucket, key, upload_id).await;
                     Err(err)
                 }
@@ -103,7 +109,7 @@ async fn upload_parts(
             break;
         };
         // On the first failure, dropping `running` cancels the other parts.
-        let part = done.map_err(|e| CloudError::Other(format!("upload S3 object part: {e}")))??;
+        let part = done.map_err(|e| CloudError::other(format!("upload S3 object part: {e}")))??;
         parts.push(part);
     }
     parts.sort_by_key(|p| p.part_number());
@@ -130,7 +136,7 @@ impl Part {
             .length(Length::Exact(self.length))
             .build()
             .await
-            .map_err(|e| CloudError::Other(format!("upload {}: {e}", self.path.display())))?;
+            .map_err(|e| CloudError::other(format!("upload {}: {e}", self.path.display())))?;
         let out = self
             .client
             .upload_part()
@@ -143,7 +149,7 @@ impl Part {
             .body(body)
             .send()
             .await
-            .map_err(|e| classify("upload S3 object part", &e))?;
+            .map_err(|e| classify(S3, "UploadPart", "upload S3 object part", &e))?;
         Ok(CompletedPart::builder()
             .part_number(self.number)
             .set_e_tag(out.e_tag().map(str::to_owned))
@@ -163,7 +169,12 @@ async fn abort(client: &aws_sdk_s3::Client, bucket: &str, key: &str, upload_id: 
         .send()
         .await
     {
-        let err = classify("abort S3 multipart upload", &err);
+        let err = classify(
+            S3,
+            "AbortMultipartUpload",
+            "abort S3 multipart upload",
+            &err,
+        );
         tracing::warn!(%bucket, %key, error = %err, "could not abort a failed multipart upload");
     }
 }
