@@ -238,6 +238,23 @@ async fn settled(cfn: &Cfn<'_>, name: &str, ctx: &Context) -> Result<Applied, Er
     }
 }
 
+/// A delete CloudFormation could not complete: the stack's status and the reasons it gave
+/// (AWS's words, newest first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct DeleteFailed {
+    pub(crate) status: String,
+    pub(crate) reasons: String,
+}
+
+impl DeleteFailed {
+    pub(crate) fn into_error(self, name: &str) -> Error {
+        Error::Failed(format!(
+            "deleting stack {name} failed ({}): {}. Resources that still use it (services, tasks, network interfaces) must go first; then run `pulumi destroy` again",
+            self.status, self.reasons
+        ))
+    }
+}
+
 /// Deletes the stack if it exists and `claim` holds, and waits until it is gone. A stack that
 /// is not ours is refused; a missing one is success.
 pub(crate) async fn delete_and_wait(
@@ -246,13 +263,27 @@ pub(crate) async fn delete_and_wait(
     claim: &Claim,
     ctx: &Context,
 ) -> Result<(), Error> {
+    match delete_once(cfn, name, claim, ctx).await? {
+        None => Ok(()),
+        Some(failed) => Err(failed.into_error(name)),
+    }
+}
+
+/// [`delete_and_wait`], with a delete CloudFormation could not complete as a value, for callers
+/// that decide on its reasons (e.g. to wait for what still uses the stack).
+pub(crate) async fn delete_once(
+    cfn: &Cfn<'_>,
+    name: &str,
+    claim: &Claim,
+    ctx: &Context,
+) -> Result<Option<DeleteFailed>, Error> {
     let Some(found) = cfn
         .stacks
         .describe_stack(name)
         .await
         .map_err(cloud_failed)?
     else {
-        return Ok(());
+        return Ok(None);
     };
     ensure_claim(&found, claim)?;
     // An operation still running must settle before CloudFormation accepts the delete.
@@ -263,13 +294,12 @@ pub(crate) async fn delete_and_wait(
         .await
         .map_err(cloud_failed)?;
     match wait_for_stack(cfn, name, ctx).await? {
-        None => Ok(()),
-        Some(s) if s.status == "DELETE_COMPLETE" => Ok(()),
-        Some(s) => Err(Error::Failed(format!(
-            "deleting stack {name} failed ({}): {}. Resources that still use it (services, tasks, network interfaces) must go first; then run `pulumi destroy` again",
-            s.status,
-            failure_reasons(cfn.stacks, name).await
-        ))),
+        None => Ok(None),
+        Some(s) if s.status == "DELETE_COMPLETE" => Ok(None),
+        Some(s) => Ok(Some(DeleteFailed {
+            status: s.status,
+            reasons: failure_reasons(cfn.stacks, name).await,
+        })),
     }
 }
 

@@ -319,7 +319,7 @@ fn publish<T: PartialEq>(tx: &watch::Sender<Option<Observed<T>>>, observed: Obse
     tx.send_if_modified(|current| {
         let same = match (current.as_ref(), &observed) {
             (Some(Ok(a)), Ok(b)) => a == b,
-            (Some(Err(a)), Err(b)) => a.to_string() == b.to_string(),
+            (Some(Err(a)), Err(b)) => a == b,
             _ => false,
         };
         if !same {

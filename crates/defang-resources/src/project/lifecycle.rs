@@ -10,7 +10,7 @@ use crate::cloud::{StackRequest, StackState, Stacks};
 use crate::cloud_env::Env;
 use crate::ownership::Claim;
 use crate::ownership::{OWNER_TAG, owner_id};
-use crate::stack_ops::{Applied, Cfn, apply_stack, cloud_failed, delete_and_wait};
+use crate::stack_ops::{Applied, Cfn, apply_stack, cloud_failed, delete_once};
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{
     CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
@@ -242,18 +242,20 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
     );
     let give_up = tokio::time::Instant::now() + std::time::Duration::from_secs(600);
     loop {
-        match delete_and_wait(&Cfn::of(env), &req.id, &claim, &ctx).await {
-            Err(Error::Failed(reason))
-                if still_in_use(&reason) && tokio::time::Instant::now() < give_up =>
+        // The decision is on CloudFormation's reasons (AWS's data), not on our error text.
+        match delete_once(&Cfn::of(env), &req.id, &claim, &ctx).await? {
+            None => return Ok(()),
+            Some(failed)
+                if still_in_use(&failed.reasons) && tokio::time::Instant::now() < give_up =>
             {
                 ctx.log
                     .status("waiting for the project's services to be deleted")
                     .await;
                 if ctx.sleep(backoff.next_delay()).await.is_err() {
-                    return Err(Error::Failed(reason));
+                    return Err(failed.into_error(&req.id));
                 }
             }
-            done => return done,
+            Some(failed) => return Err(failed.into_error(&req.id)),
         }
     }
 }
