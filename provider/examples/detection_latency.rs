@@ -3,7 +3,7 @@
 //! For each round of N concurrent waits it creates N services and runs the provider's own
 //! rollout wait (`service::rollout::wait_for_rollout`, through the environment's shared
 //! poller) on each, then deletes them with the provider's Delete of a service
-//! (`service::teardown::delete`, whose drain wait `wait_for_drain` is private). Latency is the
+//! (`service::delete::delete`, whose drain wait `wait_for_drain` is private). Latency is the
 //! time from the moment the emulator marks the rollout complete (or the service drained) to the
 //! wait returning; the emulator lists those moments at `GET /moto-api/defang/ecs-timeline`
 //! (patch 18 in scripts/moto/server.py: start moto with `MOTO_ECS_ROLLOUT_SECONDS` and
@@ -11,7 +11,7 @@
 //! `Ecs` adapter, which also notes when a response first showed a rollout complete or a service
 //! gone ("seen": the poll that detected it).
 //!
-//! Each phase of a round gets a fresh `Env` (so a fresh poller), as each `pulumi up` or
+//! Each phase of a round gets a fresh `Runtime` (so a fresh poller), as each `pulumi up` or
 //! `destroy` gets a fresh provider process. The real adapters are used (`defang_aws::connect`,
 //! the standard `AWS_ENDPOINT_URL` and credentials).
 //!
@@ -30,11 +30,11 @@
 
 use defang_resources::aws_names;
 use defang_resources::cloud::*;
-use defang_resources::cloud_env::{Cloud, Env};
+use defang_resources::runtime::{Cloud, Runtime};
 use defang_resources::config::ProviderConfig;
 use defang_resources::service::rollout::{RolloutEnd, wait_for_rollout};
 use defang_resources::service::status::ServiceStatus;
-use defang_resources::service::teardown;
+use defang_resources::service::delete;
 use pulumi_plugin::{Context, DeleteRequest, EngineLog, PropertyMap, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -423,7 +423,7 @@ impl Bench {
     /// Creates `names` and waits for their rollouts, concurrently; returns the waits and the
     /// task definition of each service.
     async fn rollouts(&self, names: &[String]) -> (Vec<Wait>, HashMap<String, String>) {
-        let env = Env::new(self.cloud.clone(), self.config.clone());
+        let env = Runtime::new(self.cloud.clone(), self.config.clone());
         let mut tasks = Vec::new();
         for name in names {
             let env = env.clone();
@@ -514,7 +514,7 @@ impl Bench {
     /// Deletes `names` with the provider's Delete of a service (scale to 0, DeleteService,
     /// wait for the drain, then its parameters, stack, task definitions and repository).
     async fn drains(&self, names: &[String], tds: &HashMap<String, String>) -> Vec<Wait> {
-        let env = Env::new(self.cloud.clone(), self.config.clone());
+        let env = Runtime::new(self.cloud.clone(), self.config.clone());
         let mut tasks = Vec::new();
         for name in names {
             let env = env.clone();
@@ -536,7 +536,7 @@ impl Bench {
             let ctx = context(self.timeout, &urn);
             tasks.push(tokio::spawn(async move {
                 let started = now();
-                let outcome = teardown::delete(&env, req, ctx)
+                let outcome = delete::delete(&env, req, ctx)
                     .await
                     .map_err(|e| e.to_string());
                 Wait {

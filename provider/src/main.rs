@@ -1,7 +1,7 @@
 //! `pulumi-resource-defang`: the binary the Pulumi engine launches. It wires the AWS SDK
 //! adapters into the Defang resources and serves them over the plugin protocol.
 
-use defang_resources::cloud_env::{Cloud, CloudConnector};
+use defang_resources::runtime::{Cloud, CloudConnector};
 use defang_resources::config::ProviderConfig;
 use defang_resources::provider::DefangProvider;
 

@@ -26,7 +26,7 @@ pub use ssm::SsmAdapter;
 pub use stack::StackAdapter;
 
 use aws_config::SdkConfig;
-use defang_resources::cloud_env::Cloud;
+use defang_resources::runtime::Cloud;
 use std::sync::Arc;
 
 /// The cloud traits backed by AWS, for one account and region; fails only without a region.

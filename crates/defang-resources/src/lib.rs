@@ -3,9 +3,8 @@
 
 pub mod aws_names;
 pub mod build;
-pub mod cfn;
 pub mod cloud;
-pub mod cloud_env;
+pub mod cloudformation;
 pub mod compose;
 pub mod config;
 pub mod names;
@@ -13,9 +12,9 @@ pub mod ownership;
 pub mod poller;
 pub mod project;
 pub mod provider;
+pub mod runtime;
 pub mod schema;
 pub mod service;
-pub mod stack_ops;
 #[cfg(test)]
 pub mod testing;
 pub mod wait;

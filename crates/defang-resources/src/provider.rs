@@ -1,6 +1,6 @@
 //! The Defang provider: configuration, and the resources it serves (dispatched by token).
 
-use crate::cloud_env::{CloudConnector, Env};
+use crate::runtime::{CloudConnector, Runtime};
 use crate::config::{self, ProviderConfig};
 use crate::project::resource::ProjectResource;
 use crate::service::resource::ServiceResource;
@@ -15,8 +15,8 @@ pub const SCHEMA: &str = include_str!("../../../schema.json");
 
 pub struct DefangProvider {
     connector: Box<dyn CloudConnector>,
-    env: OnceCell<Env>,
-    resources: Resources<Env>,
+    env: OnceCell<Runtime>,
+    resources: Resources<Runtime>,
 }
 
 impl DefangProvider {
@@ -30,7 +30,7 @@ impl DefangProvider {
         }
     }
 
-    fn env(&self) -> Result<&Env, Error> {
+    fn env(&self) -> Result<&Runtime, Error> {
         self.env.get().ok_or_else(|| {
             Error::Internal(
                 "the provider was used before Configure; this is a bug in the engine or provider"
@@ -72,7 +72,7 @@ impl pulumi_plugin::Provider for DefangProvider {
             .connect(&config)
             .await
             .map_err(Error::Failed)?;
-        let _ = self.env.set(Env::new(cloud, config));
+        let _ = self.env.set(Runtime::new(cloud, config));
         Ok(())
     }
 

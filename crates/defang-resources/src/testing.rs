@@ -2,7 +2,7 @@
 //! cannot do (failed rollouts, slow ones, failing stacks).
 
 use crate::cloud::*;
-use crate::cloud_env::{Cloud, Env};
+use crate::runtime::{Cloud, Runtime};
 use crate::config::ProviderConfig;
 use pulumi_plugin::{Context, EngineLog};
 use std::collections::{BTreeMap, VecDeque};
@@ -419,7 +419,7 @@ fn settled_stack(request: &StackRequest, status: &str) -> CloudResult<StackState
     })
 }
 
-pub fn env(ecs: Arc<FakeEcs>, stacks: Arc<FakeStacks>) -> Env {
+pub fn env(ecs: Arc<FakeEcs>, stacks: Arc<FakeStacks>) -> Runtime {
     env_with_builds(ecs, stacks, Arc::new(FakeBuildCloud::default()))
 }
 
@@ -427,7 +427,7 @@ pub fn env_with_builds(
     ecs: Arc<FakeEcs>,
     stacks: Arc<FakeStacks>,
     builds: Arc<FakeBuildCloud>,
-) -> Env {
+) -> Runtime {
     env_with_all(ecs, stacks, builds, Arc::new(FakeParameters::default()))
 }
 
@@ -435,7 +435,7 @@ pub fn env_with_parameters(
     ecs: Arc<FakeEcs>,
     stacks: Arc<FakeStacks>,
     parameters: Arc<FakeParameters>,
-) -> Env {
+) -> Runtime {
     env_with_all(ecs, stacks, Arc::new(FakeBuildCloud::default()), parameters)
 }
 
@@ -444,8 +444,8 @@ fn env_with_all(
     stacks: Arc<FakeStacks>,
     builds: Arc<FakeBuildCloud>,
     parameters: Arc<FakeParameters>,
-) -> Env {
-    Env::new(
+) -> Runtime {
+    Runtime::new(
         Cloud {
             ecs,
             stacks,

@@ -268,7 +268,7 @@ mod tests {
             assert_eq!(input.source_location_override(), None);
             assert_eq!(
                 input.buildspec_override(),
-                Some(defang_resources::project::buildspec::BUILDSPEC)
+                Some(defang_resources::build::buildspec::BUILDSPEC)
             );
             assert_eq!(
                 variable(&input, "CONTEXT_S3_URI").as_deref(),

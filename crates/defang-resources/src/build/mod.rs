@@ -17,12 +17,16 @@
 //! These functions block on the file system: call them from `spawn_blocking` in async code,
 //! with a [`StopFlag`] (the `_stoppable` variants) so that Cancel and deadlines stop them.
 
+pub mod buildspec;
+pub mod check;
 mod context;
 pub mod dockerignore;
 mod error;
 mod hash;
+pub mod image_build;
 mod pattern;
 mod source;
+pub mod status;
 mod walk;
 
 pub use context::{

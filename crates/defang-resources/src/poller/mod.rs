@@ -209,7 +209,7 @@ impl Poller {
 
     /// Subscribes to a stack whose operation is in progress; every change of its status (and
     /// newest event) arrives, and finally [`StackProgress::Settled`]. Without a CloudFormation
-    /// client the poller never answers (a bug in the caller: [`crate::cloud_env::Env`] has one).
+    /// client the poller never answers (a bug in the caller: [`crate::runtime::Runtime`] has one).
     pub fn watch_stack(
         self: &Arc<Self>,
         name: &str,

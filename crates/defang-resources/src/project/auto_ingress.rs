@@ -8,7 +8,7 @@ use super::outputs::ProjectInfo;
 use super::template::INGRESS;
 use crate::aws_names;
 use crate::ownership::{Claim, attempt_token};
-use crate::stack_ops::{
+use crate::cloudformation::stacks::{
     Cfn, cloud_failed, ensure_claim, failure_reasons, is_success, wait_for_stack,
 };
 use pulumi_plugin::{Context, Error};

@@ -5,7 +5,7 @@
 //! stack), so the project never changes when a service comes or goes.
 
 use super::inputs::ResolvedProject;
-use crate::cfn::{attr, r};
+use crate::cloudformation::blocks::{attr, r};
 use serde_json::{Value, json};
 
 pub mod outputs {

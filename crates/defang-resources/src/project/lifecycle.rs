@@ -7,10 +7,10 @@ use super::outputs::{inputs_from_stack, planned_outputs, stack_outputs};
 use super::template::render;
 use crate::aws_names;
 use crate::cloud::{StackRequest, StackState, Stacks};
-use crate::cloud_env::Env;
+use crate::runtime::Runtime;
 use crate::ownership::Claim;
 use crate::ownership::{OWNER_TAG, owner_id};
-use crate::stack_ops::{Applied, Cfn, apply_stack, cloud_failed, delete_once};
+use crate::cloudformation::stacks::{Applied, Cfn, apply_stack, cloud_failed, delete_once};
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{
     CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
@@ -48,7 +48,7 @@ fn decode(inputs: &PropertyMap) -> Result<ProjectInputs, Error> {
 }
 
 fn stack_tags(
-    env: &Env,
+    env: &Runtime,
     urn: &str,
     project: &str,
     user: &BTreeMap<String, String>,
@@ -66,7 +66,7 @@ fn stack_tags(
     tags
 }
 
-pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
+pub async fn create(env: &Runtime, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
     let inputs = decode(&req.inputs)?;
     let project = inputs.resolve(
         pulumi_project_of(&req.urn).unwrap_or_default(),
@@ -105,7 +105,7 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
     })
 }
 
-pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
+pub async fn update(env: &Runtime, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
     let inputs = decode(&req.news)?;
     let mut project = inputs.resolve(
         pulumi_project_of(&req.urn).unwrap_or_default(),
@@ -160,7 +160,7 @@ pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<Prope
 
 /// A project with its own `domain` serves it from the user's zone of exactly that name.
 async fn with_adopted_zone(
-    env: &Env,
+    env: &Runtime,
     mut project: super::inputs::ResolvedProject,
 ) -> Result<super::inputs::ResolvedProject, Error> {
     if project.own_domain {
@@ -183,7 +183,7 @@ async fn with_adopted_zone(
     Ok(project)
 }
 
-pub async fn read(env: &Env, req: ReadRequest) -> Result<ReadResponse, Error> {
+pub async fn read(env: &Runtime, req: ReadRequest) -> Result<ReadResponse, Error> {
     let Some(stack) = env
         .cloud
         .stacks
@@ -205,7 +205,7 @@ pub async fn read(env: &Env, req: ReadRequest) -> Result<ReadResponse, Error> {
     })
 }
 
-pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
+pub async fn delete(env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
     let stacks = env.cloud.stacks.as_ref();
     let project = req
@@ -282,7 +282,7 @@ fn still_in_use(reason: &str) -> bool {
 /// CloudFormation could not complete, and an interrupted wait, keep the stack in Pulumi's state
 /// (partial failure), so that the next `up` resumes it and `destroy` removes it.
 async fn finish(
-    env: &Env,
+    env: &Runtime,
     inputs: &PropertyMap,
     stack: &str,
     applied: Result<Applied, Error>,

@@ -2,7 +2,6 @@
 //! execution role, log group) as one CloudFormation stack.
 
 pub mod auto_ingress;
-pub mod buildspec;
 pub mod check;
 pub mod cidr;
 pub mod ingress;

@@ -1,7 +1,7 @@
 //! `defang:index:Project` as the kit serves it: each operation is its lifecycle function.
 
 use super::lifecycle;
-use crate::cloud_env::Env;
+use crate::runtime::Runtime;
 use pulumi_plugin::{
     CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
     DiffRequest, Error, PropertyMap, RawResource, ReadRequest, ReadResponse, UpdateRequest,
@@ -10,11 +10,11 @@ use pulumi_plugin::{
 pub struct ProjectResource;
 
 #[async_trait::async_trait]
-impl RawResource<Env> for ProjectResource {
+impl RawResource<Runtime> for ProjectResource {
     fn token(&self) -> &'static str {
         lifecycle::TOKEN
     }
-    async fn check(&self, _: Option<&Env>, req: CheckRequest) -> Result<CheckResponse, Error> {
+    async fn check(&self, _: Option<&Runtime>, req: CheckRequest) -> Result<CheckResponse, Error> {
         Ok(lifecycle::check(&req))
     }
     async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
@@ -22,24 +22,24 @@ impl RawResource<Env> for ProjectResource {
     }
     async fn create(
         &self,
-        env: &Env,
+        env: &Runtime,
         req: CreateRequest,
         ctx: Context,
     ) -> Result<CreateResponse, Error> {
         lifecycle::create(env, req, ctx).await
     }
-    async fn read(&self, env: &Env, req: ReadRequest, _: Context) -> Result<ReadResponse, Error> {
+    async fn read(&self, env: &Runtime, req: ReadRequest, _: Context) -> Result<ReadResponse, Error> {
         lifecycle::read(env, req).await
     }
     async fn update(
         &self,
-        env: &Env,
+        env: &Runtime,
         req: UpdateRequest,
         ctx: Context,
     ) -> Result<PropertyMap, Error> {
         lifecycle::update(env, req, ctx).await
     }
-    async fn delete(&self, env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
+    async fn delete(&self, env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
         lifecycle::delete(env, req, ctx).await
     }
 }

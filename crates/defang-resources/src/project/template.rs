@@ -5,7 +5,7 @@
 use super::cidr::Cidr;
 use super::inputs::{Network, ResolvedProject};
 use crate::aws_names;
-use crate::cfn::{attr, r};
+use crate::cloudformation::blocks::{attr, r};
 use serde_json::{Value, json};
 
 /// Output keys of the stack, read back by the project and by services.
@@ -343,7 +343,7 @@ fn build_pipeline(
                 // CONTEXT_S3_URI.
                 "Source": {
                     "Type": "NO_SOURCE",
-                    "BuildSpec": super::buildspec::BUILDSPEC,
+                    "BuildSpec": crate::build::buildspec::BUILDSPEC,
                 },
                 "Artifacts": { "Type": "NO_ARTIFACTS" },
                 "Environment": {
@@ -550,10 +550,10 @@ mod tests {
         assert_eq!(build["Environment"]["ComputeType"], "BUILD_GENERAL1_MEDIUM");
         assert_eq!(
             build["Source"],
-            json!({ "Type": "NO_SOURCE", "BuildSpec": crate::project::buildspec::BUILDSPEC })
+            json!({ "Type": "NO_SOURCE", "BuildSpec": crate::build::buildspec::BUILDSPEC })
         );
         assert!(
-            crate::project::buildspec::BUILDSPEC
+            crate::build::buildspec::BUILDSPEC
                 .contains(r#"aws s3 cp --only-show-errors "$CONTEXT_S3_URI" -"#)
         );
     }

@@ -102,7 +102,7 @@ pub fn check_service(
     if checked("build")
         && let Some(build) = &inputs.build
     {
-        super::build_check::check_build(build, &mut failures);
+        crate::build::check::check_build(build, &mut failures);
     }
     if checked("ports") {
         check_ports(&inputs, &mut failures);

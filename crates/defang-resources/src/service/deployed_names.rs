@@ -6,7 +6,7 @@
 use crate::aws_names;
 use crate::cloud::{StackState, Stacks};
 use crate::ownership::Claim;
-use crate::stack_ops::cloud_failed;
+use crate::cloudformation::stacks::cloud_failed;
 use pulumi_plugin::Error;
 
 /// The service's own stack, with its current state when it exists: the current name, unless

@@ -3,7 +3,7 @@
 
 use super::check::check_service;
 use super::deployed_names;
-use super::image_build::{BuildFailure, build_image, current_build_hash};
+use crate::build::image_build::{BuildFailure, build_image, current_build_hash};
 use super::inputs::PortMode;
 use super::inputs::{ResolvedService, ServiceInputs};
 use super::network_stack;
@@ -16,10 +16,10 @@ use super::task_definition::plan_task_definition;
 use crate::aws_names;
 use crate::cloud::{LoadBalancerTarget, Routing, StackRequest, StackState};
 use crate::cloud::{ServiceSpec, ServiceState, ServiceUpdate};
-use crate::cloud_env::Env;
+use crate::runtime::Runtime;
 use crate::ownership::{Claim, OWNER_TAG, client_token, owner_id};
 use crate::project::ProjectInfo;
-use crate::stack_ops::{Applied, apply_stack, apply_stack_from, ensure_claim};
+use crate::cloudformation::stacks::{Applied, apply_stack, apply_stack_from, ensure_claim};
 use crate::wait::retry_settling;
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{
@@ -37,7 +37,7 @@ pub const REPLACE_ON_CHANGES: &[&str] = &["project", "name"];
 /// Rollouts behind health checks can take a while; users can set customTimeouts.
 pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
-pub async fn check(env: Option<&Env>, req: &CheckRequest) -> CheckResponse {
+pub async fn check(env: Option<&Runtime>, req: &CheckRequest) -> CheckResponse {
     let (parsed, mut failures) = check_service(&req.news, &req.name);
     let mut inputs = req.news.clone();
     if !inputs.contains_key("name") {
@@ -165,7 +165,7 @@ pub(super) fn decode(
 /// [`service_outputs`]). The inputs are decoded once, the project read once (and shared by
 /// the Checks and previews of its other services, see [`crate::project::lookups`]).
 async fn preview(
-    env: &Env,
+    env: &Runtime,
     ctx: &Context,
     inputs: &PropertyMap,
     resource_name: &str,
@@ -202,7 +202,7 @@ async fn preview(
     }
 }
 
-async fn project_info(env: &Env, project: &str) -> Result<ProjectInfo, Error> {
+async fn project_info(env: &Runtime, project: &str) -> Result<ProjectInfo, Error> {
     let stack = env
         .cloud
         .stacks
@@ -220,7 +220,7 @@ async fn project_info(env: &Env, project: &str) -> Result<ProjectInfo, Error> {
 
 /// A project that exists already (best effort, from what Check read lately: for previews and
 /// refresh).
-async fn existing_project(env: &Env, project: &str) -> Option<ProjectInfo> {
+async fn existing_project(env: &Runtime, project: &str) -> Option<ProjectInfo> {
     match env
         .project_lookups
         .get(
@@ -235,7 +235,7 @@ async fn existing_project(env: &Env, project: &str) -> Option<ProjectInfo> {
 }
 
 /// The adopted zone of a project that exists already (see [`existing_project`]).
-pub(super) async fn existing_adopted_zone(env: &Env, project: &str) -> Option<String> {
+pub(super) async fn existing_adopted_zone(env: &Runtime, project: &str) -> Option<String> {
     existing_project(env, project)
         .await
         .as_ref()
@@ -282,7 +282,7 @@ async fn preview_notes(ctx: &Context, svc: &ResolvedService, project: Option<&Pr
     }
 }
 
-pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
+pub async fn create(env: &Runtime, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
     if req.preview {
         let outputs = preview(env, &ctx, &req.inputs, &req.name).await;
         return Ok(CreateResponse {
@@ -297,7 +297,7 @@ pub async fn create(env: &Env, req: CreateRequest, ctx: Context) -> Result<Creat
     Ok(CreateResponse { id, outputs })
 }
 
-pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
+pub async fn update(env: &Runtime, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
     if req.preview {
         let mut outputs = preview(env, &ctx, &req.news, &req.name).await;
         // The service keeps its ARN; an unchanged build keeps its image.
@@ -335,7 +335,7 @@ pub async fn update(env: &Env, req: UpdateRequest, ctx: Context) -> Result<Prope
 /// task definition revision when the task changed, creates or updates the ECS service, and
 /// waits for the rollout. `old` and `old_inputs` hold the previous outputs and inputs on update.
 async fn deploy(
-    env: &Env,
+    env: &Runtime,
     ctx: &Context,
     urn: &str,
     inputs: &PropertyMap,
@@ -378,7 +378,7 @@ async fn deploy(
                 .project_lookups
                 .changing(&aws_names::project_stack(&svc.project));
             crate::project::auto_ingress::ensure_ingress(
-                crate::stack_ops::Cfn::of(env),
+                crate::cloudformation::stacks::Cfn::of(env),
                 project,
                 (&svc.name, port.target),
                 ctx,
@@ -542,7 +542,7 @@ async fn deploy(
 /// the task definition. `deployed` are the running revision's references, `old_inputs` the
 /// inputs it was made from.
 async fn store_secrets(
-    env: &Env,
+    env: &Runtime,
     urn: &str,
     svc: &ResolvedService,
     inputs: &PropertyMap,
@@ -575,7 +575,7 @@ async fn store_secrets(
 /// variables no longer secret or gone. A failure only warns: the service is deployed, and its
 /// delete removes every parameter anyway.
 async fn prune_secrets(
-    env: &Env,
+    env: &Runtime,
     ctx: &Context,
     svc: &ResolvedService,
     secret_refs: &[(String, String)],
@@ -610,7 +610,7 @@ async fn prune_secrets(
 /// Applies the service's own stack (security group, private name, load balancer routing and
 /// DNS); returns its security group and how ECS should register the tasks.
 async fn apply_network_stack(
-    env: &Env,
+    env: &Runtime,
     ctx: &Context,
     urn: &str,
     (stack_name, claim, mut found): (&str, &Claim, Option<StackState>),
@@ -648,7 +648,7 @@ async fn apply_network_stack(
             parameters: Default::default(),
             client_token: String::new(),
         };
-        let cfn = crate::stack_ops::Cfn::of(env);
+        let cfn = crate::cloudformation::stacks::Cfn::of(env);
         // The first attempt starts from the stack as the deploy found it (one call fewer);
         // another, after a priority conflict, describes it again.
         let applied = match (attempt, found.take()) {
@@ -690,7 +690,7 @@ async fn apply_network_stack(
 }
 
 /// The user's public zone for a custom domain, or what to do without one.
-async fn custom_domain_zone(env: &Env, domain: &str) -> Result<crate::cloud::HostedZone, Error> {
+async fn custom_domain_zone(env: &Runtime, domain: &str) -> Result<crate::cloud::HostedZone, Error> {
     env.cloud
         .dns
         .find_public_zone(domain)
@@ -706,7 +706,7 @@ async fn custom_domain_zone(env: &Env, domain: &str) -> Result<crate::cloud::Hos
 /// Cancelled or timed out before the ECS service was touched: the resource is kept in the
 /// state as queued, with what ran before.
 fn interrupted_before_rollout(
-    env: &Env,
+    env: &Runtime,
     inputs: &PropertyMap,
     svc: &ResolvedService,
     id: &str,
@@ -732,7 +732,7 @@ fn interrupted_before_rollout(
 /// (or the status it had reached when interrupted) and what ran before, so the next `up`
 /// builds again; the previous build hash is kept, so it also diffs as a change.
 fn build_failed(
-    env: &Env,
+    env: &Runtime,
     inputs: &PropertyMap,
     svc: &ResolvedService,
     id: &str,
@@ -783,7 +783,7 @@ fn build_failed(
 /// Waits for the rollout (unless `waitForSteadyState` is off) and turns its end into outputs,
 /// or into a partial failure that keeps the service in Pulumi's state.
 async fn settle(
-    env: &Env,
+    env: &Runtime,
     ctx: &Context,
     inputs: &PropertyMap,
     svc: &ResolvedService,

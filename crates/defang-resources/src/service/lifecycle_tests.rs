@@ -222,7 +222,7 @@ fn with_environment(mut req: CreateRequest, token: &str) -> CreateRequest {
 #[tokio::test(start_paused = true)]
 async fn secret_environment_values_live_in_ssm() {
     use super::lifecycle::update;
-    use super::teardown::delete;
+    use super::delete::delete;
     use pulumi_plugin::{DeleteRequest, UpdateRequest};
 
     let ecs = Arc::new(FakeEcs::default());

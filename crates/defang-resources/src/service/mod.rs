@@ -5,12 +5,10 @@
 //! endpoints ([`domain`]), rollout status ([`status`]) and the task definition plan
 //! ([`task_definition`]).
 
-pub mod build_check;
-pub mod build_status;
 pub mod check;
+pub mod delete;
 pub mod domain;
 pub mod image;
-pub mod image_build;
 pub mod inputs;
 pub mod rule_priorities;
 pub mod sizing;
@@ -34,4 +32,3 @@ pub mod refresh;
 pub mod resource;
 pub mod rollout;
 pub mod secrets;
-pub mod teardown;

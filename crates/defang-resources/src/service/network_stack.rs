@@ -6,7 +6,7 @@
 
 use super::inputs::{AppProtocol, PortMode, Protocol, ResolvedPort, ResolvedService};
 use super::rule_priorities::Priorities;
-use crate::cfn::{attr, r};
+use crate::cloudformation::blocks::{attr, r};
 use crate::cloud::HostedZone;
 use crate::project::outputs::{IngressInfo, ProjectInfo};
 use serde_json::{Value, json};

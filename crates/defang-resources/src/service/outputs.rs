@@ -6,7 +6,7 @@ use super::inputs::ResolvedService;
 use super::status::ServiceStatus;
 use crate::aws_names;
 use crate::cloud::ServiceState;
-use crate::cloud_env::Env;
+use crate::runtime::Runtime;
 use pulumi_plugin::{PropertyMap, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -120,7 +120,7 @@ pub fn build_hash_output(inputs: &PropertyMap, hash: &str) -> Value {
 pub fn service_outputs(
     inputs: &PropertyMap,
     svc: &ResolvedService,
-    env: &Env,
+    env: &Runtime,
     deployed: Deployed<'_>,
 ) -> PropertyMap {
     let unknown = unknown_inputs(inputs);

@@ -9,11 +9,11 @@ use super::secrets;
 use super::status::rollout_status;
 use super::task_definition::inputs_from_task_definition;
 use crate::aws_names;
-use crate::cloud_env::Env;
+use crate::runtime::Runtime;
 use pulumi_plugin::value::to_properties;
 use pulumi_plugin::{Context, Error, PropertyMap, ReadRequest, ReadResponse, Value};
 
-pub async fn read(env: &Env, req: ReadRequest, _ctx: Context) -> Result<ReadResponse, Error> {
+pub async fn read(env: &Runtime, req: ReadRequest, _ctx: Context) -> Result<ReadResponse, Error> {
     let (project, name) = parse_id(&req.id)?;
     let ecs = env.cloud.ecs.as_ref();
     let Some(state) = describe_one(ecs, &aws_names::cluster(project), name).await? else {

@@ -1,8 +1,8 @@
 //! `defang:index:Service` as the kit serves it: check, diff, create and update in
-//! [`super::lifecycle`], read in [`super::refresh`], delete in [`super::teardown`].
+//! [`super::lifecycle`], read in [`super::refresh`], delete in [`super::delete`].
 
-use super::{lifecycle, refresh, teardown};
-use crate::cloud_env::Env;
+use super::{delete, lifecycle, refresh};
+use crate::runtime::Runtime;
 use pulumi_plugin::{
     CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
     DiffRequest, Error, PropertyMap, RawResource, ReadRequest, ReadResponse, UpdateRequest,
@@ -11,11 +11,11 @@ use pulumi_plugin::{
 pub struct ServiceResource;
 
 #[async_trait::async_trait]
-impl RawResource<Env> for ServiceResource {
+impl RawResource<Runtime> for ServiceResource {
     fn token(&self) -> &'static str {
         lifecycle::TOKEN
     }
-    async fn check(&self, env: Option<&Env>, req: CheckRequest) -> Result<CheckResponse, Error> {
+    async fn check(&self, env: Option<&Runtime>, req: CheckRequest) -> Result<CheckResponse, Error> {
         Ok(lifecycle::check(env, &req).await)
     }
     async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
@@ -23,24 +23,24 @@ impl RawResource<Env> for ServiceResource {
     }
     async fn create(
         &self,
-        env: &Env,
+        env: &Runtime,
         req: CreateRequest,
         ctx: Context,
     ) -> Result<CreateResponse, Error> {
         lifecycle::create(env, req, ctx).await
     }
-    async fn read(&self, env: &Env, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error> {
+    async fn read(&self, env: &Runtime, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error> {
         refresh::read(env, req, ctx).await
     }
     async fn update(
         &self,
-        env: &Env,
+        env: &Runtime,
         req: UpdateRequest,
         ctx: Context,
     ) -> Result<PropertyMap, Error> {
         lifecycle::update(env, req, ctx).await
     }
-    async fn delete(&self, env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
-        teardown::delete(env, req, ctx).await
+    async fn delete(&self, env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
+        delete::delete(env, req, ctx).await
     }
 }

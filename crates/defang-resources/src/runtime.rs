@@ -1,4 +1,5 @@
-//! The configured environment every resource operation runs in.
+//! What every resource operation runs with once the provider is configured: the cloud clients,
+//! the configuration and the process-wide poller and caches.
 
 use crate::cloud::{
     Builds, Dns, Ecs, Listeners, LogTail, ObjectStore, Parameters, Registry, Stacks,
@@ -29,8 +30,9 @@ pub trait CloudConnector: Send + Sync + 'static {
     async fn connect(&self, config: &ProviderConfig) -> Result<Cloud, String>;
 }
 
+/// The configured provider: what Configure made, handed to every operation but Check.
 #[derive(Clone)]
-pub struct Env {
+pub struct Runtime {
     pub cloud: Cloud,
     pub config: ProviderConfig,
     /// The one poller of this provider process.
@@ -39,14 +41,14 @@ pub struct Env {
     pub project_lookups: Arc<crate::project::lookups::ProjectLookups>,
 }
 
-impl Env {
-    pub fn new(cloud: Cloud, config: ProviderConfig) -> Env {
+impl Runtime {
+    pub fn new(cloud: Cloud, config: ProviderConfig) -> Runtime {
         let poller = crate::poller::Poller::new(
             cloud.ecs.clone(),
             Some(cloud.builds.clone()),
             Some(cloud.stacks.clone()),
         );
-        Env {
+        Runtime {
             cloud,
             config,
             poller,

@@ -1,7 +1,7 @@
 //! Check of the `build` input: the context and Dockerfile exist (relative to the program's
 //! directory, which is the provider's working directory), arguments are well-formed.
 
-use super::inputs::Build;
+use crate::service::inputs::Build;
 use pulumi_plugin::{CheckFailure, PropertyPath};
 use std::path::Path;
 

@@ -19,7 +19,7 @@ pub(crate) struct Cfn<'a> {
 }
 
 impl<'a> Cfn<'a> {
-    pub(crate) fn of(env: &'a crate::cloud_env::Env) -> Self {
+    pub(crate) fn of(env: &'a crate::runtime::Runtime) -> Self {
         Cfn {
             stacks: env.cloud.stacks.as_ref(),
             poller: &env.poller,

@@ -5,11 +5,11 @@ use super::deployed_names;
 use super::lifecycle::{DEFAULT_TIMEOUT, ecs_failed, parse_id};
 use super::secrets;
 use crate::aws_names;
-use crate::cloud_env::Env;
+use crate::runtime::Runtime;
 use crate::ownership::{Claim, PROJECT_TAG, SERVICE_TAG};
 use pulumi_plugin::{Context, DeleteRequest, Error, Verdict, Waited, await_condition};
 
-pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
+pub async fn delete(env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
     let (project, name) = parse_id(&req.id)?;
     let ecs = env.cloud.ecs.as_ref();
@@ -30,8 +30,8 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
         let claim = Claim::service(project, name, None);
         match stack {
             Some(found) if claim.holds(|k| found.tags.get(k).map(String::as_str)) => {
-                crate::stack_ops::delete_and_wait(
-                    &crate::stack_ops::Cfn::of(env),
+                crate::cloudformation::stacks::delete_and_wait(
+                    &crate::cloudformation::stacks::Cfn::of(env),
                     &stack_name,
                     &claim,
                     &ctx,
@@ -96,7 +96,7 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
         // Images built for the service go with it (a missing repository is fine).
         env.cloud
             .registry
-            .delete_repository(&super::image_build::repository_name(project, name))
+            .delete_repository(&crate::build::image_build::repository_name(project, name))
             .await
             .map_err(|e| Error::Failed(format!("ECR: {e}")))?;
         Ok::<(), Error>(())
@@ -106,7 +106,7 @@ pub async fn delete(env: &Env, req: DeleteRequest, ctx: Context) -> Result<(), E
 }
 
 /// Waits (through the shared poller) until a deleted service has stopped its tasks.
-async fn wait_for_drain(env: &Env, ctx: &Context, cluster: &str, name: &str) -> Result<(), Error> {
+async fn wait_for_drain(env: &Runtime, ctx: &Context, cluster: &str, name: &str) -> Result<(), Error> {
     let mut updates = env.poller.watch_service(cluster, name);
     let current = updates.borrow_and_update().clone();
     let waited = await_condition(ctx, &mut updates, Some(current), None, |observed| {

@@ -3,14 +3,14 @@
 //! start a CodeBuild build, follow it through the shared poller with live BUILD_* statuses, and
 //! return the image pinned by digest.
 
-use super::build_status::{BuildProgress, build_failure};
-use super::inputs::{Build, ResolvedService};
-use super::status::ServiceStatus;
+use super::status::{BuildProgress, build_failure};
+use crate::service::inputs::{Build, ResolvedService};
+use crate::service::status::ServiceStatus;
 use crate::build::{
     BuildError, StopFlag, build_hash, context_digest_stoppable, package_context_stoppable,
 };
 use crate::cloud::{BuildRequest, BuildState, BuildStatus};
-use crate::cloud_env::Env;
+use crate::runtime::Runtime;
 use crate::project::ProjectInfo;
 use crate::project::template::repository_prefix;
 use pulumi_plugin::{Context, Error, Verdict, Waited, await_condition};
@@ -145,7 +145,7 @@ fn failed(what: &str, err: impl std::fmt::Display) -> Error {
 }
 
 pub async fn build_image(
-    env: &Env,
+    env: &Runtime,
     ctx: &Context,
     svc: &ResolvedService,
     project: &ProjectInfo,
@@ -329,7 +329,7 @@ pub async fn build_image(
 /// Follows a build until it ends, showing each new status. Cancel or the deadline stop the
 /// build (StopBuild) rather than leaving it running unobserved.
 async fn follow_build(
-    env: &Env,
+    env: &Runtime,
     ctx: &Context,
     build_id: &str,
 ) -> Result<BuildState, BuildFailure> {
@@ -384,7 +384,7 @@ fn short(hash: &str) -> &str {
 mod tests {
     use super::*;
     use crate::cloud::{BuildPhase, BuildStatus};
-    use crate::cloud_env::{Cloud, CloudConnector};
+    use crate::runtime::{Cloud, CloudConnector};
     use crate::config::ProviderConfig;
     use crate::testing::*;
     use pulumi_plugin::testing::Driver;
@@ -435,7 +435,7 @@ mod tests {
     }
 
     fn resolved(inputs: &PropertyMap) -> ResolvedService {
-        let parsed: super::super::inputs::ServiceInputs = from_properties(inputs).unwrap();
+        let parsed: crate::service::inputs::ServiceInputs = from_properties(inputs).unwrap();
         parsed.resolved("web").unwrap()
     }
 
@@ -476,7 +476,7 @@ mod tests {
         ]);
         driver.configure(config).await.expect("configure");
         let status = driver
-            .create(super::super::lifecycle::TOKEN, "web", &inputs(dir.path()))
+            .create(crate::service::lifecycle::TOKEN, "web", &inputs(dir.path()))
             .await
             .expect_err("the build failed");
         let detail = pulumi_plugin::error::resource_init_failed(&status).expect("partial state");

@@ -14,7 +14,7 @@
 //! Statuses never move backwards: a poll that sees an earlier phase (or skips phases) keeps
 //! the furthest status shown so far.
 
-use super::status::ServiceStatus;
+use crate::service::status::ServiceStatus;
 use crate::cloud::{BuildState, BuildStatus};
 
 fn phase_status(phase: &str) -> ServiceStatus {
