@@ -5,6 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as utilities from "./utilities";
 
 // Export members:
+export { ComposeArgs } from "./compose";
+export type Compose = import("./compose").Compose;
+export const Compose: typeof import("./compose").Compose = null as any;
+utilities.lazyLoad(exports, ["Compose"], () => require("./compose"));
+
 export { ProjectArgs } from "./project";
 export type Project = import("./project").Project;
 export const Project: typeof import("./project").Project = null as any;
@@ -37,6 +42,8 @@ const _module = {
     version: utilities.getVersion(),
     construct: (name: string, type: string, urn: string): pulumi.Resource => {
         switch (type) {
+            case "defang:index:Compose":
+                return new Compose(name, <any>undefined, { urn })
             case "defang:index:Project":
                 return new Project(name, <any>undefined, { urn })
             case "defang:index:Service":

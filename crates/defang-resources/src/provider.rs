@@ -1,12 +1,14 @@
 //! The Defang provider: configuration, and the resources it serves (dispatched by token).
 
-use crate::runtime::{CloudConnector, Runtime};
+use crate::compose::component::ComposeComponent;
 use crate::config::{self, ProviderConfig};
 use crate::project::resource::ProjectResource;
+use crate::runtime::{CloudConnector, Runtime};
 use crate::service::resource::ServiceResource;
 use pulumi_plugin::{
-    CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
-    DiffRequest, Error, PropertyMap, ReadRequest, ReadResponse, Resources, UpdateRequest,
+    CheckRequest, CheckResponse, ComponentScope, ConstructRequest, Context, CreateRequest,
+    CreateResponse, DeleteRequest, Diff, DiffRequest, Error, PropertyMap, ReadRequest,
+    ReadResponse, Resources, UpdateRequest,
 };
 use tokio::sync::OnceCell;
 
@@ -26,7 +28,8 @@ impl DefangProvider {
             env: OnceCell::new(),
             resources: Resources::default()
                 .raw(ProjectResource)
-                .raw(ServiceResource),
+                .raw(ServiceResource)
+                .component(ComposeComponent),
         }
     }
 
@@ -98,5 +101,13 @@ impl pulumi_plugin::Provider for DefangProvider {
 
     async fn delete(&self, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
         self.resources.delete(self.env()?, req, ctx).await
+    }
+
+    async fn construct(
+        &self,
+        req: ConstructRequest,
+        scope: &ComponentScope,
+    ) -> Result<PropertyMap, Error> {
+        self.resources.construct(self.env.get(), req, scope).await
     }
 }

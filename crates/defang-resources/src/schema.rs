@@ -2,6 +2,7 @@
 //! [`package_schema`] writes (`make schema`), and a test fails when the two differ. Only the
 //! package's metadata (names, SDK settings) is written by hand, in `schema/package.json`.
 
+use crate::compose::{self, component::ComposeInputs, component::ComposeOutputs};
 use crate::config::ConfigInputs;
 use crate::project::{self, inputs::ProjectInputs, outputs::ProjectOutputs};
 use crate::service::{self, inputs::ServiceInputs, outputs::ServiceOutputs};
@@ -23,4 +24,5 @@ pub fn package_schema() -> PackageSchema {
             service::lifecycle::TOKEN,
             service::lifecycle::REPLACE_ON_CHANGES,
         )
+        .component::<ComposeInputs, ComposeOutputs>(compose::component::TOKEN)
 }

@@ -21,6 +21,8 @@ func (m *module) Version() semver.Version {
 
 func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi.Resource, err error) {
 	switch typ {
+	case "defang:index:Compose":
+		r = &Compose{}
 	case "defang:index:Project":
 		r = &Project{}
 	case "defang:index:Service":

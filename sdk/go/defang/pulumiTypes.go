@@ -553,6 +553,66 @@ func (o PortArrayOutput) Index(i pulumi.IntInput) PortOutput {
 	}).(PortOutput)
 }
 
+// One service of a Compose component: its status, domain and endpoints.
+type ServiceSummary struct {
+	// The public domain of the service's first ingress port; absent without one.
+	Domain *string `pulumi:"domain"`
+	// One endpoint per port, in the order of its `ports`.
+	Endpoints []string `pulumi:"endpoints"`
+	// Where the service's rollout is, as of the last `up` or refresh.
+	Status ServiceStatus `pulumi:"status"`
+}
+
+// One service of a Compose component: its status, domain and endpoints.
+type ServiceSummaryOutput struct{ *pulumi.OutputState }
+
+func (ServiceSummaryOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ServiceSummary)(nil)).Elem()
+}
+
+func (o ServiceSummaryOutput) ToServiceSummaryOutput() ServiceSummaryOutput {
+	return o
+}
+
+func (o ServiceSummaryOutput) ToServiceSummaryOutputWithContext(ctx context.Context) ServiceSummaryOutput {
+	return o
+}
+
+// The public domain of the service's first ingress port; absent without one.
+func (o ServiceSummaryOutput) Domain() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ServiceSummary) *string { return v.Domain }).(pulumi.StringPtrOutput)
+}
+
+// One endpoint per port, in the order of its `ports`.
+func (o ServiceSummaryOutput) Endpoints() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v ServiceSummary) []string { return v.Endpoints }).(pulumi.StringArrayOutput)
+}
+
+// Where the service's rollout is, as of the last `up` or refresh.
+func (o ServiceSummaryOutput) Status() ServiceStatusOutput {
+	return o.ApplyT(func(v ServiceSummary) ServiceStatus { return v.Status }).(ServiceStatusOutput)
+}
+
+type ServiceSummaryMapOutput struct{ *pulumi.OutputState }
+
+func (ServiceSummaryMapOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]ServiceSummary)(nil)).Elem()
+}
+
+func (o ServiceSummaryMapOutput) ToServiceSummaryMapOutput() ServiceSummaryMapOutput {
+	return o
+}
+
+func (o ServiceSummaryMapOutput) ToServiceSummaryMapOutputWithContext(ctx context.Context) ServiceSummaryMapOutput {
+	return o
+}
+
+func (o ServiceSummaryMapOutput) MapIndex(k pulumi.StringInput) ServiceSummaryOutput {
+	return pulumi.All(o, k).ApplyT(func(vs []interface{}) ServiceSummary {
+		return vs[0].(map[string]ServiceSummary)[vs[1].(string)]
+	}).(ServiceSummaryOutput)
+}
+
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*BuildInput)(nil)).Elem(), BuildArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*BuildPtrInput)(nil)).Elem(), BuildArgs{})
@@ -566,4 +626,6 @@ func init() {
 	pulumi.RegisterOutputType(HealthCheckPtrOutput{})
 	pulumi.RegisterOutputType(PortOutput{})
 	pulumi.RegisterOutputType(PortArrayOutput{})
+	pulumi.RegisterOutputType(ServiceSummaryOutput{})
+	pulumi.RegisterOutputType(ServiceSummaryMapOutput{})
 }

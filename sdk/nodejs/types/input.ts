@@ -75,3 +75,4 @@ export interface PortArgs {
      */
     target: pulumi.Input<number>;
 }
+

@@ -76,3 +76,21 @@ export interface Port {
     target: number;
 }
 
+/**
+ * One service of a Compose component: its status, domain and endpoints.
+ */
+export interface ServiceSummary {
+    /**
+     * The public domain of the service's first ingress port; absent without one.
+     */
+    domain?: string;
+    /**
+     * One endpoint per port, in the order of its `ports`.
+     */
+    endpoints: string[];
+    /**
+     * Where the service's rollout is, as of the last `up` or refresh.
+     */
+    status: enums.ServiceStatus;
+}
+

@@ -7,6 +7,7 @@ from . import _utilities
 import typing
 # Export this package's modules as members:
 from ._enums import *
+from .compose import *
 from .project import *
 from .provider import *
 from .service import *
@@ -28,6 +29,7 @@ _utilities.register(
   "mod": "index",
   "fqn": "pulumi_defang",
   "classes": {
+   "defang:index:Compose": "Compose",
    "defang:index:Project": "Project",
    "defang:index:Service": "Service"
   }

@@ -19,6 +19,7 @@ __all__ = [
     'Build',
     'HealthCheck',
     'Port',
+    'ServiceSummary',
 ]
 
 @pulumi.output_type
@@ -246,5 +247,51 @@ class Port(dict):
         The transport protocol: `tcp` (the default) or `udp`. A target may be listed once per protocol.
         """
         return pulumi.get(self, "protocol")
+
+
+@pulumi.output_type
+class ServiceSummary(dict):
+    """
+    One service of a Compose component: its status, domain and endpoints.
+    """
+    def __init__(__self__, *,
+                 endpoints: Sequence[_builtins.str],
+                 status: 'ServiceStatus',
+                 domain: Optional[_builtins.str] = None):
+        """
+        One service of a Compose component: its status, domain and endpoints.
+
+        :param Sequence[_builtins.str] endpoints: One endpoint per port, in the order of its `ports`.
+        :param 'ServiceStatus' status: Where the service's rollout is, as of the last `up` or refresh.
+        :param _builtins.str domain: The public domain of the service's first ingress port; absent without one.
+        """
+        pulumi.set(__self__, "endpoints", endpoints)
+        pulumi.set(__self__, "status", status)
+        if domain is not None:
+            pulumi.set(__self__, "domain", domain)
+
+    @_builtins.property
+    @pulumi.getter
+    def endpoints(self) -> Sequence[_builtins.str]:
+        """
+        One endpoint per port, in the order of its `ports`.
+        """
+        return pulumi.get(self, "endpoints")
+
+    @_builtins.property
+    @pulumi.getter
+    def status(self) -> 'ServiceStatus':
+        """
+        Where the service's rollout is, as of the last `up` or refresh.
+        """
+        return pulumi.get(self, "status")
+
+    @_builtins.property
+    @pulumi.getter
+    def domain(self) -> Optional[_builtins.str]:
+        """
+        The public domain of the service's first ingress port; absent without one.
+        """
+        return pulumi.get(self, "domain")
 
 

@@ -45,6 +45,7 @@
 //! Not checked here: the Service's own bounds (e.g. health check intervals 5–300 s, Fargate sizes),
 //! which the child Service's Check reports.
 
+pub mod component;
 mod dotenv;
 mod environment;
 mod interpolate;

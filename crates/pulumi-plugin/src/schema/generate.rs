@@ -138,10 +138,16 @@ impl PackageSchema {
             self.object_properties(&resource.inputs, &resource.inputs);
         let (overlay, required_overlay) =
             self.object_properties(&resource.outputs, &resource.outputs);
-        let mut outputs = inputs.clone();
+        // A custom resource's state holds its inputs; a component's outputs are only what its
+        // construct returns.
+        let mut outputs = if resource.is_component {
+            Map::new()
+        } else {
+            inputs.clone()
+        };
         let mut required: Vec<String> = required_inputs
             .iter()
-            .filter(|name| !overlay.contains_key(name.as_str()))
+            .filter(|name| !resource.is_component && !overlay.contains_key(name.as_str()))
             .cloned()
             .collect();
         for (name, property) in overlay {
@@ -616,7 +622,12 @@ mod tests {
         let package = PackageSchema::new(json!({"name": "shop"}))
             .component::<WidgetInputs, WidgetOutputs>("shop:index:Kit")
             .to_value();
-        assert_eq!(package["resources"]["shop:index:Kit"]["isComponent"], true);
+        let kit = &package["resources"]["shop:index:Kit"];
+        assert_eq!(kit["isComponent"], true);
+        // Outputs are what construct returns, not the inputs echoed.
+        let outputs: Vec<&String> = kit["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(outputs, ["size", "widgetId", "polishedAt"]);
+        assert_eq!(kit["required"], json!(["size", "widgetId"]));
     }
 
     #[test]
