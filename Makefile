@@ -5,6 +5,11 @@
 demo:
 	bash scripts/demo.sh
 
+# The same for a Compose file: examples/compose-app, one defang:index:Compose.
+.PHONY: demo-compose
+demo-compose:
+	bash scripts/demo.sh --example compose-app
+
 # Every check and test (installs moto and the pulumi CLI on first use).
 test:
 	bash scripts/test.sh

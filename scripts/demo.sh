@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # demo.sh (`make demo`): deploys examples/yaml-web-and-api with the real `pulumi` CLI to a local
 # AWS emulator (moto), prints the services' status, domain and endpoints, and what to try next.
+# `make demo-compose` does the same for examples/compose-app (a Compose file).
 #
 # On a fresh machine it installs what it needs (the pinned moto emulator, the pinned pulumi CLI
 # built from Go modules), builds the provider, and runs everything offline: a file backend and
@@ -9,6 +10,8 @@
 #   scripts/demo.sh           deploy, print, then stop the emulator it started
 #   scripts/demo.sh --keep    leave the emulator running, so that refresh/destroy can be tried
 #   scripts/demo.sh --stop    stop an emulator left running by --keep
+#   scripts/demo.sh --example compose-app [--keep | --stop]
+#                             the Compose example instead (its own work dir, demo-compose-app)
 #
 # Environment:
 #   DEFANG_CACHE_DIR   tools and the demo's work dir (<repo>/.cache by default); the demo lives in
@@ -33,8 +36,14 @@ mkdir -p "$DEFANG_CACHE_DIR"
 DEFANG_CACHE_DIR=$(cd "$DEFANG_CACHE_DIR" && pwd)
 
 example=yaml-web-and-api
+if [[ ${1:-} == --example ]]; then
+	example=${2:?--example needs the name of a folder in examples/}
+	[[ -f examples/$example/Pulumi.yaml ]] || { echo "no examples/$example/Pulumi.yaml" >&2; exit 2; }
+	shift 2
+fi
 stack=demo
 work=$DEFANG_CACHE_DIR/demo
+[[ $example == yaml-web-and-api ]] || work=$DEFANG_CACHE_DIR/demo-$example
 moto_state=$work/moto
 # Test values: the emulator accepts any credentials; the passphrase only protects this demo
 # stack's secrets (the example's apiToken). Never use them for a real stack.
@@ -54,7 +63,7 @@ case "${1:-}" in
 		exit 0
 		;;
 	*)
-		echo "usage: $0 [--keep | --stop]" >&2
+		echo "usage: $0 [--example NAME] [--keep | --stop]" >&2
 		exit 2
 		;;
 esac
@@ -110,7 +119,8 @@ mkdir -p "$PULUMI_HOME" "$work/backend" "$work/project"
 
 # A copy of the example, with the provider path made absolute (target dirs vary).
 project=$work/project
-cp "examples/$example/README.md" "$project/" 2>/dev/null || true
+# Everything (a Compose file, build contexts), then the program with the absolute path.
+cp -R "examples/$example/." "$project/"
 sed "s#path: ../../target/debug#path: $provider_dir#" "examples/$example/Pulumi.yaml" >"$project/Pulumi.yaml"
 grep -q "path: $provider_dir\$" "$project/Pulumi.yaml" ||
 	die "examples/$example/Pulumi.yaml no longer names the provider as 'path: ../../target/debug'"
@@ -131,7 +141,11 @@ else
 fi
 pulumi config set defang:region us-east-1 --stack "$stack" --non-interactive
 pulumi config set defang:username demo --stack "$stack" --non-interactive
-pulumi config set apiToken "$demo_api_token" --secret --stack "$stack" --non-interactive
+# The example's secret config (apiToken, or apiKey for the Compose example).
+secret_key=$(python3 -c 'import re,sys; t=open(sys.argv[1]).read(); m=re.search(r"^  (\w+):\n    type: string\n    secret: true", t, re.M); print(m.group(1) if m else "")' Pulumi.yaml)
+if [[ -n $secret_key ]]; then
+	pulumi config set "$secret_key" "$demo_api_token" --secret --stack "$stack" --non-interactive
+fi
 
 step "pulumi up"
 pulumi up --yes --skip-preview=false --stack "$stack" --non-interactive
@@ -146,11 +160,16 @@ def show(v):
     if isinstance(v, dict):
         return json.dumps(v, sort_keys=True)
     return "(none)" if v is None else str(v)
-for svc in ("web", "api"):
+if isinstance(out.get("services"), dict):  # a Compose component: every service
+    services = {name: {k.capitalize(): v for k, v in o.items()} for name, o in out["services"].items()}
+else:
+    services = {svc: {k: out[svc + k] for k in ("Status", "Domain", "Endpoints") if svc + k in out}
+                for svc in ("web", "api")}
+for svc, values in services.items():
     print("  " + svc)
     for label, key in (("status", "Status"), ("domain", "Domain"), ("endpoints", "Endpoints")):
-        if svc + key in out:
-            print("    %-10s %s" % (label, show(out[svc + key])))
+        if key in values and values[key] is not None:
+            print("    %-10s %s" % (label, show(values[key])))
         elif key == "Domain":
             print("    %-10s %s" % (label, "(none: a private service)"))
 '
