@@ -367,3 +367,94 @@ fn dependency_order(compose: &ComposeProject) -> Result<Vec<usize>, Error> {
     }
     Ok(order)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compose::ComposeService;
+
+    fn project(services: &[(&str, &[&str])]) -> ComposeProject {
+        ComposeProject {
+            name: None,
+            services: services
+                .iter()
+                .map(|(name, deps)| ComposeService {
+                    name: name.to_string(),
+                    inputs: PropertyMap::new(),
+                    depends_on: deps.iter().map(|d| d.to_string()).collect(),
+                })
+                .collect(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn names(compose: &ComposeProject, order: &[usize]) -> Vec<String> {
+        order
+            .iter()
+            .map(|&i| compose.services[i].name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn services_come_after_what_they_depend_on() {
+        let compose = project(&[
+            ("web", &["api"]),
+            ("api", &["redis", "db"]),
+            ("worker", &["redis"]),
+            ("redis", &[]),
+            ("db", &[]),
+        ]);
+        let order = names(&compose, &dependency_order(&compose).unwrap());
+        let at = |n: &str| order.iter().position(|o| o == n).unwrap();
+        assert_eq!(order.len(), 5, "{order:?}");
+        assert!(at("redis") < at("api") && at("db") < at("api"), "{order:?}");
+        assert!(
+            at("api") < at("web") && at("redis") < at("worker"),
+            "{order:?}"
+        );
+    }
+
+    #[test]
+    fn a_dependency_cycle_is_an_error_that_names_it() {
+        let compose = project(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"])]);
+        let err = dependency_order(&compose).unwrap_err().to_string();
+        assert!(err.contains("a → b → c → a"), "{err}");
+        assert!(err.contains("depends_on"), "{err}");
+    }
+
+    #[test]
+    fn the_compose_file_is_found_by_the_default_names_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = compose_file(None, dir.path()).unwrap_err().to_string();
+        assert!(
+            missing.contains("add compose.yaml there, or set `file`"),
+            "{missing}"
+        );
+        std::fs::write(dir.path().join("docker-compose.yml"), "services: {}").unwrap();
+        assert_eq!(
+            compose_file(None, dir.path()).unwrap(),
+            dir.path().join("docker-compose.yml")
+        );
+        std::fs::write(dir.path().join("compose.yaml"), "services: {}").unwrap();
+        assert_eq!(
+            compose_file(None, dir.path()).unwrap(),
+            dir.path().join("compose.yaml")
+        );
+        let named = compose_file(Some("other.yaml"), dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            named.contains("`file`") && named.contains("other.yaml"),
+            "{named}"
+        );
+    }
+
+    #[test]
+    fn inputs_of_the_wrong_type_are_named() {
+        let inputs = PropertyMap::from([("file".to_string(), Value::Bool(true))]);
+        let err = text_input(&inputs, "file").unwrap_err().to_string();
+        assert!(err.contains("`file` must be a string"), "{err}");
+        let unknown = PropertyMap::from([("file".to_string(), Value::Unknown)]);
+        assert_eq!(text_input(&unknown, "file").unwrap(), Some(Value::Unknown));
+    }
+}
