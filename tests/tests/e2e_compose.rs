@@ -160,3 +160,107 @@ fn a_compose_file_deploys_as_one_component_with_a_service_each() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// The component's program in Python, against the generated SDK (`sdk/python`).
+const PY_PROGRAM: &str = r#"name: compose-py
+runtime: python
+plugins:
+  providers:
+    - name: defang
+      path: ../../target/debug
+config:
+  apiKey:
+    type: string
+    secret: true
+"#;
+
+const PY_MAIN: &str = r#""""The Compose example's program in Python: one defang.Compose over compose.yaml."""
+
+import pulumi
+import pulumi_defang as defang
+
+config = pulumi.Config()
+app = defang.Compose(
+    "app",
+    file="compose.yaml",
+    environment={"API_KEY": config.require_secret("apiKey")},
+)
+pulumi.export("project", app.project)
+pulumi.export("webDomain", app.services.apply(lambda services: services["web"].domain))
+pulumi.export("apiStatus", app.services.apply(lambda services: services["api"].status))
+"#;
+
+/// The same component from a Python program (an Automation API inline program on the
+/// generated SDK): the SDK registers it as a remote component, and the provider builds it.
+#[test]
+fn the_compose_component_from_python() {
+    use defang_tests::languages::{Toolchain, python::Python};
+    let moto = Moto::start(&[("MOTO_ECS_SERVICE_RUNNING", "1")]);
+    let ws = Workspace::for_program("compose-py", PY_PROGRAM, &moto.endpoint());
+    let src = defang_tests::repo_root().join("examples").join(EXAMPLE);
+    std::fs::copy(
+        src.join("compose.yaml"),
+        ws.project_dir.join("compose.yaml"),
+    )
+    .unwrap();
+    defang_tests::copy_tree(&src.join("web"), &ws.project_dir.join("web"));
+    std::fs::write(ws.project_dir.join("__main__.py"), PY_MAIN).unwrap();
+    ws.init_stack();
+    ws.config_set_all(&[
+        ("defang:region", "us-east-1", false),
+        ("defang:username", "alice", false),
+        ("apiKey", API_KEY, true),
+    ]);
+    let driver = Python.prepare(&ws);
+    let run = |step: &str, op: &str| {
+        let events = ws.log_path(&format!("{op}.events.jsonl"));
+        let mut args: Vec<String> = driver.argv[1..].to_vec();
+        args.extend([
+            op.to_string(),
+            "compose-py".to_string(),
+            ws.stack.clone(),
+            events.display().to_string(),
+        ]);
+        let env: Vec<(&str, &str)> = driver
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain([("PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK", "true")])
+            .collect();
+        ws.run_exe(step, std::path::Path::new(&driver.argv[0]), args, &env)
+            .ok();
+    };
+    run("python: up", "up");
+    let outputs = ws.stack_output(false);
+    assert_eq!(outputs["project"], "shop", "{outputs:#}");
+    assert_eq!(outputs["webDomain"], WEB_DOMAIN, "{outputs:#}");
+    assert_eq!(
+        outputs["apiStatus"], "SERVICE_DEPLOYMENT_COMPLETED",
+        "{outputs:#}"
+    );
+    let export = ws.stack_export();
+    for name in [
+        "app-project",
+        "app-web",
+        "app-api",
+        "app-worker",
+        "app-redis",
+    ] {
+        assert_eq!(
+            Workspace::exported_resources(&export, name).len(),
+            1,
+            "{name} is not in the state"
+        );
+    }
+    assert!(
+        files_containing(&ws.dir, API_KEY.as_bytes()).is_empty(),
+        "the API key is in plain text in {:?}",
+        files_containing(&ws.dir, API_KEY.as_bytes())
+    );
+    run("python: destroy", "destroy");
+    let left = ws.stack_export()["deployment"]["resources"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0);
+    assert_eq!(left, 0, "resources left in the state after destroy");
+}
