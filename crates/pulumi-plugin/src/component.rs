@@ -21,7 +21,9 @@ use tonic::transport::Channel;
 /// What the engine asks of a component.
 #[derive(Clone, Debug)]
 pub struct ConstructRequest {
+    /// The component's type, `<package>:<module>:<Type>`.
     pub type_token: String,
+    /// The component's logical name: children are usually named after it.
     pub name: String,
     /// The program's inputs, with secrets and (in preview) unknowns. The engine has not
     /// checked them: the component validates its own inputs.
@@ -31,7 +33,9 @@ pub struct ConstructRequest {
     /// A preview: children are registered as usual, and the engine answers with planned
     /// outputs (unknown where a child cannot know them yet).
     pub dry_run: bool,
+    /// The program's project name.
     pub project: String,
+    /// The stack being deployed.
     pub stack: String,
     /// The stack configuration (`<namespace>:<key>` to value).
     pub config: BTreeMap<String, String>,
@@ -40,8 +44,11 @@ pub struct ConstructRequest {
 /// Timeouts of create, update and delete, as the engine writes durations (`"5m"`, `"90s"`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CustomTimeouts {
+    /// The create timeout; empty: the provider's default.
     pub create: String,
+    /// The update timeout; empty: the provider's default.
     pub update: String,
+    /// The delete timeout; empty: the provider's default.
     pub delete: String,
 }
 
@@ -52,12 +59,19 @@ pub struct ChildOptions {
     pub depends_on: Vec<String>,
     /// Which URNs each input property came from (for the engine's dependency graph).
     pub property_dependencies: BTreeMap<String, Vec<String>>,
+    /// The engine refuses to delete (or replace) a protected resource.
     pub protect: Option<bool>,
+    /// A replacement deletes the old child before creating the new one.
     pub delete_before_replace: Option<bool>,
+    /// Deleting the child only drops it from state; the cloud resource stays.
     pub retain_on_delete: Option<bool>,
+    /// How long the child's create, update and delete may take.
     pub custom_timeouts: Option<CustomTimeouts>,
+    /// Input paths whose changes the engine ignores (old values kept).
     pub ignore_changes: Vec<String>,
+    /// Input paths whose changes replace the child, beyond those its provider names.
     pub replace_on_changes: Vec<String>,
+    /// Output properties the engine makes secret, beyond those that follow secret inputs.
     pub additional_secret_outputs: Vec<String>,
     /// Earlier identities of this child (renames), as alias specs.
     pub aliases: Vec<rpc::Alias>,
@@ -66,10 +80,17 @@ pub struct ChildOptions {
 /// A child to register: a custom resource, or a component of its own (`custom: false`).
 #[derive(Clone, Debug)]
 pub struct Child {
+    /// The child's type, `<package>:<module>:<Type>`: its package picks the provider (the
+    /// component's provider for that package, when the program gave one).
     pub type_token: String,
+    /// The child's logical name: unique among resources of its type in the stack, so derive
+    /// it from the component's name.
     pub name: String,
+    /// The child's inputs, secrets and unknowns as they are; its provider checks them.
     pub inputs: PropertyMap,
+    /// A custom resource (a provider creates it), or a component (`false`).
     pub custom: bool,
+    /// Its options; the defaults inherit the component's.
     pub options: ChildOptions,
 }
 
@@ -85,6 +106,7 @@ impl Child {
         }
     }
 
+    /// The same child with `options` instead of the defaults.
     pub fn with_options(mut self, options: ChildOptions) -> Self {
         self.options = options;
         self
@@ -94,6 +116,7 @@ impl Child {
 /// A registered child, as the engine answered.
 #[derive(Clone, Debug)]
 pub struct Registered {
+    /// The child's URN: a dependency for later children ([`ChildOptions::depends_on`]).
     pub urn: String,
     /// Empty in preview for a resource that is not created yet.
     pub id: String,
@@ -129,6 +152,7 @@ impl ComponentScope {
         &self.urn
     }
 
+    /// Whether this is a preview ([`ConstructRequest::dry_run`]).
     pub fn dry_run(&self) -> bool {
         self.dry_run
     }

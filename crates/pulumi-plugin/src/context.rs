@@ -8,14 +8,19 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+/// Handed to every operation that may wait (create, read, update, delete): where to tell the
+/// user what is happening, and when to give up. Cheap to clone.
 #[derive(Clone)]
 pub struct Context {
+    /// Messages about this resource, masked of the request's secret values.
     pub log: ResourceLog,
     cancel: CancellationToken,
     deadline: Option<Instant>,
 }
 
 impl Context {
+    /// A context that ends when `cancel` is cancelled or `timeout` (from now) passes; `None`:
+    /// no deadline. The server makes one per request; tests make their own.
     pub fn new(log: ResourceLog, cancel: CancellationToken, timeout: Option<Duration>) -> Self {
         Context {
             log,
@@ -44,10 +49,13 @@ impl Context {
         self
     }
 
+    /// When the operation times out (tokio's clock); `None`: only Cancel ends it.
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
     }
 
+    /// Whether the engine has called Cancel (the deadline is not considered: see
+    /// [`Context::check`]).
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_cancelled()
     }

@@ -4,15 +4,21 @@
 use crate::value::{PropertyMap, PropertyPath, Value};
 use std::collections::BTreeMap;
 
+/// What happened at one property path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DiffKind {
+    /// Absent (or `null`) before, present now.
     Add,
+    /// Present before, absent (or `null`) now.
     Delete,
+    /// Present in both, with different values (or a new value not known yet).
     Update,
 }
 
+/// The change at one property path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PropertyDiff {
+    /// Added, deleted or updated.
     pub kind: DiffKind,
     /// The change forces the resource to be replaced.
     pub replace: bool,
@@ -23,10 +29,13 @@ pub struct PropertyDiff {
 pub struct Diff {
     /// Changed leaf paths (rendered) and what happened there.
     pub detailed: BTreeMap<String, PropertyDiff>,
+    /// A replacement deletes the old resource before creating the new one (when the two
+    /// cannot exist at once, e.g. under the same fixed name); ignored when nothing replaces.
     pub delete_before_replace: bool,
 }
 
 impl Diff {
+    /// Whether anything changed: without changes the engine does nothing to the resource.
     pub fn has_changes(&self) -> bool {
         !self.detailed.is_empty()
     }
@@ -74,6 +83,34 @@ fn top_level(path: &str) -> String {
 /// Diffs `olds` against `news`; a change under any key in `replace_keys` forces replacement.
 /// Secret wrappers are ignored (a value is compared by content), `null` equals absent, and an
 /// unknown new value counts as a change.
+///
+/// # Example
+///
+/// ```rust
+/// use pulumi_plugin::{DiffKind, PropertyMap, Value, diff_properties};
+///
+/// let old = PropertyMap::from([
+///     ("name".into(), Value::from("web")),
+///     ("replicas".into(), Value::from(2i64)),
+/// ]);
+/// let mut new = old.clone();
+/// new.insert("replicas".into(), Value::from(3i64));
+/// let scaled = diff_properties(&old, &new, &["name"]);
+/// assert_eq!(scaled.changed_keys(), ["replicas"]);
+/// assert!(scaled.replaces().is_empty(), "updated in place");
+///
+/// new.insert("name".into(), Value::from("www"));
+/// let renamed = diff_properties(&old, &new, &["name"]);
+/// assert_eq!(renamed.replaces(), ["name"]);
+/// assert_eq!(renamed.detailed["name"].kind, DiffKind::Update);
+///
+/// // Making a value secret changes nothing.
+/// let hidden = PropertyMap::from([
+///     ("name".into(), Value::from("web").into_secret()),
+///     ("replicas".into(), Value::from(2i64)),
+/// ]);
+/// assert!(!diff_properties(&old, &hidden, &["name"]).has_changes());
+/// ```
 pub fn diff_properties(olds: &PropertyMap, news: &PropertyMap, replace_keys: &[&str]) -> Diff {
     let mut diff = Diff::default();
     let keys: std::collections::BTreeSet<&String> = olds.keys().chain(news.keys()).collect();

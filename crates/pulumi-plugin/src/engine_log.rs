@@ -6,11 +6,16 @@ use pulumi_gestalt_proto::pulumi::pulumirpc::{LogRequest, engine_client::EngineC
 use std::sync::{Arc, Mutex, RwLock};
 use tonic::transport::{Channel, Endpoint};
 
+/// How the engine shows a message (the values are the protocol's `LogSeverity`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Severity {
+    /// Shown only with `--debug` or verbose logging.
     Debug = 0,
+    /// Shown under the resource in the diagnostics.
     Info = 1,
+    /// Shown as a warning about the resource.
     Warning = 2,
+    /// Shown as an error about the resource (the operation's error is returned, not logged).
     Error = 3,
 }
 
@@ -26,9 +31,13 @@ pub struct EngineLog {
 /// One message as it was sent (see [`EngineLog::recording`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogRecord {
+    /// How it was to be shown.
     pub severity: Severity,
+    /// The resource it is about.
     pub urn: String,
+    /// The text, already masked.
     pub message: String,
+    /// A status line (see [`ResourceLog::status`]) rather than a kept message.
     pub ephemeral: bool,
 }
 
@@ -50,6 +59,9 @@ impl EngineLog {
             .unwrap_or_default()
     }
 
+    /// Sends later messages to the engine at `address` (`host:port`, or a URI); an empty
+    /// address changes nothing. Connects lazily: a bad address shows only when a message is
+    /// sent, as a debug line.
     pub fn connect(&self, address: &str) {
         if address.is_empty() {
             return;
@@ -68,6 +80,7 @@ impl EngineLog {
         }
     }
 
+    /// Whether an engine address is known (not whether the engine answers).
     pub fn is_connected(&self) -> bool {
         self.client.read().expect("engine log lock").is_some()
     }
@@ -100,6 +113,7 @@ impl EngineLog {
         }
     }
 
+    /// Messages about the resource `urn`, masking nothing yet (see [`ResourceLog::with_mask`]).
     pub fn for_resource(&self, urn: &str) -> ResourceLog {
         ResourceLog {
             engine: self.clone(),
@@ -143,18 +157,22 @@ impl ResourceLog {
         self.send(Severity::Info, message, true).await;
     }
 
+    /// A message kept in the output under the resource.
     pub async fn info(&self, message: &str) {
         self.send(Severity::Info, message, false).await;
     }
 
+    /// A warning about the resource, kept in the output.
     pub async fn warn(&self, message: &str) {
         self.send(Severity::Warning, message, false).await;
     }
 
+    /// A message shown only with debug logging (`pulumi up --debug`).
     pub async fn debug(&self, message: &str) {
         self.send(Severity::Debug, message, false).await;
     }
 
+    /// The resource the messages are about.
     pub fn urn(&self) -> &str {
         &self.urn
     }

@@ -4,6 +4,8 @@ use crate::value::{PropertyMap, properties_to_struct};
 use prost::Message;
 use pulumi_gestalt_proto::pulumi::pulumirpc::ErrorResourceInitFailed;
 
+/// A failed operation, by what it means for the engine: each becomes a different gRPC status
+/// (see the `From<Error> for tonic::Status` impl), and the engine acts on the status.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The request itself is wrong (bad input that Check could not catch, bad id on import).
@@ -19,7 +21,8 @@ pub enum Error {
     /// The engine asked us to stop (Cancel), or the operation's timeout passed.
     #[error("{0}")]
     Interrupted(String),
-    /// Configuration keys are missing: shown by the engine as `pulumi config set` hints.
+    /// Configuration keys are missing, as `(key, description)`: shown by the engine as
+    /// `pulumi config set` hints.
     #[error("missing required configuration: {}", .0.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", "))]
     MissingConfig(Vec<(String, String)>),
     /// Something unexpected: the state of the resource is unknown.
@@ -30,10 +33,13 @@ pub enum Error {
 /// What exists after a partial failure.
 #[derive(Debug, Clone, Default)]
 pub struct PartialState {
+    /// The id of what was created: the engine keeps it, and later deletes or updates it.
     pub id: String,
+    /// The outputs to record in state (secret where the inputs were, by the machinery).
     pub outputs: PropertyMap,
     /// Inputs to record (Read only).
     pub inputs: Option<PropertyMap>,
+    /// Why it is not healthy, one line each, for the user.
     pub reasons: Vec<String>,
 }
 

@@ -1,8 +1,9 @@
+#![deny(missing_docs, unreachable_pub)]
 //! Generic machinery for a Pulumi resource provider plugin written in Rust: serving the gRPC
 //! protocol the engine speaks, the property-value model (secrets, unknowns, references), typed
 //! conversion through serde, detailed diffs, partial-failure errors and engine logging.
 //!
-//! It knows nothing of any cloud: a provider implements [`Provider`] and calls [`serve`].
+//! It knows nothing of any cloud: a provider implements [`Provider`] and calls [`serve`](serve()).
 
 pub mod component;
 pub mod context;

@@ -101,6 +101,7 @@ impl Mask {
         Mask::from_values(self.patterns.iter().chain(other.patterns.iter()))
     }
 
+    /// Whether there is nothing to mask ([`Mask::apply`] then returns the text as it is).
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
     }

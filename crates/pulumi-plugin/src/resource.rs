@@ -25,21 +25,28 @@ use std::collections::BTreeMap;
 pub trait RawResource<S: Send + Sync + 'static>: Send + Sync + 'static {
     /// The type token, `<package>:<module>:<Type>`.
     fn token(&self) -> &'static str;
+    /// [`Provider::check`](crate::Provider::check) for this type; `state` is `None` before
+    /// Configure.
     async fn check(&self, state: Option<&S>, req: CheckRequest) -> Result<CheckResponse, Error>;
+    /// [`Provider::diff`](crate::Provider::diff) for this type.
     async fn diff(&self, req: DiffRequest) -> Result<Diff, Error>;
+    /// [`Provider::create`](crate::Provider::create) for this type.
     async fn create(
         &self,
         state: &S,
         req: CreateRequest,
         ctx: Context,
     ) -> Result<CreateResponse, Error>;
+    /// [`Provider::read`](crate::Provider::read) for this type.
     async fn read(&self, state: &S, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error>;
+    /// [`Provider::update`](crate::Provider::update) for this type.
     async fn update(
         &self,
         state: &S,
         req: UpdateRequest,
         ctx: Context,
     ) -> Result<PropertyMap, Error>;
+    /// [`Provider::delete`](crate::Provider::delete) for this type.
     async fn delete(&self, state: &S, req: DeleteRequest, ctx: Context) -> Result<(), Error>;
 }
 
@@ -59,6 +66,57 @@ pub trait Component<S: Send + Sync + 'static>: Send + Sync + 'static {
 }
 
 /// The resources a provider serves, by type token.
+///
+/// # Example
+///
+/// A registry of one typed resource (`Note`, as in [`Resource`]'s example); a provider's
+/// [`Provider`](crate::Provider) methods send each request on with one line.
+///
+/// ```rust
+/// # use pulumi_plugin::{Context, Create, Error, Resource};
+/// # use schemars::JsonSchema;
+/// # use serde::{Deserialize, Serialize};
+/// # #[derive(Serialize, Deserialize, JsonSchema)]
+/// # #[serde(deny_unknown_fields)]
+/// # struct NoteInputs { text: String }
+/// # #[derive(Serialize, Deserialize, JsonSchema)]
+/// # struct NoteOutputs { text: String, length: usize }
+/// # struct Note;
+/// # #[async_trait::async_trait]
+/// # impl Resource<()> for Note {
+/// #     const TOKEN: &'static str = "demo:index:Note";
+/// #     type Inputs = NoteInputs;
+/// #     type Outputs = NoteOutputs;
+/// #     async fn create(&self, _: &(), req: Create<NoteInputs>, _: Context)
+/// #         -> Result<(String, NoteOutputs), Error> {
+/// #         let length = req.inputs.text.chars().count();
+/// #         Ok((format!("note-{}", req.name), NoteOutputs { text: req.inputs.text, length }))
+/// #     }
+/// # }
+/// use futures::executor::block_on;
+/// use pulumi_plugin::{CheckRequest, PropertyMap, Resources, Value};
+///
+/// let resources = Resources::<()>::default().typed(Note);
+/// assert_eq!(resources.tokens().collect::<Vec<_>>(), ["demo:index:Note"]);
+///
+/// let check = |news: PropertyMap| {
+///     let req = CheckRequest {
+///         urn: "urn:pulumi:dev::demo::demo:index:Note::n".into(),
+///         name: "n".into(),
+///         type_token: "demo:index:Note".into(),
+///         olds: PropertyMap::new(),
+///         news,
+///     };
+///     block_on(resources.check(None, req)).unwrap().failures
+/// };
+/// // Check holds the inputs to `NoteInputs`' JSON schema, each failure at its property.
+/// assert_eq!(check(PropertyMap::new())[0].property, "text");
+/// let typo = check(PropertyMap::from([("txt".into(), Value::from("hi"))]));
+/// assert!(typo.iter().any(|f| f.reason.contains("did you mean `text`")));
+/// assert!(check(PropertyMap::from([("text".into(), Value::from("hi"))])).is_empty());
+/// // A type it does not serve is an error that names it.
+/// assert!(resources.get("demo:index:Nope").is_err());
+/// ```
 pub struct Resources<S> {
     by_token: BTreeMap<&'static str, Box<dyn RawResource<S>>>,
     components: BTreeMap<&'static str, Box<dyn Component<S>>>,
@@ -141,6 +199,7 @@ impl<S: Send + Sync + 'static> Resources<S> {
     // Each operation, sent to the resource of the request's type: a provider's `Provider`
     // methods are one line each.
 
+    /// Check, by the resource of `req.type_token`.
     pub async fn check(
         &self,
         state: Option<&S>,
@@ -149,10 +208,12 @@ impl<S: Send + Sync + 'static> Resources<S> {
         self.get(&req.type_token)?.check(state, req).await
     }
 
+    /// Diff, by the resource of `req.type_token`.
     pub async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
         self.get(&req.type_token)?.diff(req).await
     }
 
+    /// Create, by the resource of `req.type_token`.
     pub async fn create(
         &self,
         state: &S,
@@ -162,6 +223,7 @@ impl<S: Send + Sync + 'static> Resources<S> {
         self.get(&req.type_token)?.create(state, req, ctx).await
     }
 
+    /// Read, by the resource of `req.type_token`.
     pub async fn read(
         &self,
         state: &S,
@@ -171,6 +233,7 @@ impl<S: Send + Sync + 'static> Resources<S> {
         self.get(&req.type_token)?.read(state, req, ctx).await
     }
 
+    /// Update, by the resource of `req.type_token`.
     pub async fn update(
         &self,
         state: &S,
@@ -180,6 +243,7 @@ impl<S: Send + Sync + 'static> Resources<S> {
         self.get(&req.type_token)?.update(state, req, ctx).await
     }
 
+    /// Delete, by the resource of `req.type_token`.
     pub async fn delete(&self, state: &S, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
         self.get(&req.type_token)?.delete(state, req, ctx).await
     }
@@ -188,8 +252,11 @@ impl<S: Send + Sync + 'static> Resources<S> {
 /// A create (or its preview) with decoded inputs.
 #[derive(Clone, Debug)]
 pub struct Create<I> {
+    /// The resource's logical name in the program (the base of a generated physical name).
     pub name: String,
+    /// The new resource's URN.
     pub urn: String,
+    /// The checked inputs, decoded (secrets unwrapped: the machinery puts them back).
     pub inputs: I,
     /// Only plan: compute the outputs, touch nothing.
     pub preview: bool,
@@ -198,10 +265,15 @@ pub struct Create<I> {
 /// An update (or its preview) with decoded inputs and the last outputs.
 #[derive(Clone, Debug)]
 pub struct Update<I, O> {
+    /// The resource's id, as create returned it.
     pub id: String,
+    /// The resource's URN.
     pub urn: String,
+    /// The outputs in state.
     pub olds: O,
+    /// The new checked inputs, decoded.
     pub news: I,
+    /// Only plan: compute the new outputs, touch nothing.
     pub preview: bool,
 }
 
@@ -218,10 +290,74 @@ pub struct Update<I, O> {
 /// Outputs named like an input are secret when that input is; [`Resource::OUTPUT_SOURCES`]
 /// names the inputs other outputs come from, so they are secret when one of those is, and
 /// unknown in preview when one of those is.
+///
+/// # Example
+///
+/// A note that keeps a text and its length: only `create` is written.
+///
+/// ```rust
+/// # use pulumi_plugin::{Context, Create, CreateRequest, Error, PropertyMap, Value};
+/// # use futures::executor::block_on;
+/// use pulumi_plugin::{Resource, Resources};
+/// use schemars::JsonSchema;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize, JsonSchema)]
+/// #[serde(deny_unknown_fields)] // so that check reports a misspelled property
+/// struct NoteInputs {
+///     /// The text to keep.
+///     text: String,
+/// }
+///
+/// #[derive(Serialize, Deserialize, JsonSchema)]
+/// struct NoteOutputs { text: String, length: usize }
+///
+/// struct Note;
+///
+/// #[async_trait::async_trait]
+/// impl Resource<()> for Note {
+///     const TOKEN: &'static str = "demo:index:Note";
+///     type Inputs = NoteInputs;
+///     type Outputs = NoteOutputs;
+///     // `length` comes from `text`: secret when it is, unknown in a preview while it is.
+///     const OUTPUT_SOURCES: &'static [(&'static str, &'static [&'static str])] =
+///         &[("length", &["text"])];
+///
+///     async fn create(&self, _: &(), req: Create<NoteInputs>, _: Context)
+///         -> Result<(String, NoteOutputs), Error> {
+///         let length = req.inputs.text.chars().count();
+///         Ok((format!("note-{}", req.name), NoteOutputs { text: req.inputs.text, length }))
+///     }
+/// }
+///
+/// # let ctx = Context::new(
+/// #     pulumi_plugin::EngineLog::default().for_resource("urn"),
+/// #     tokio_util::sync::CancellationToken::new(),
+/// #     None,
+/// # );
+/// # let create_request = |name: &str, inputs| CreateRequest {
+/// #     urn: format!("urn:pulumi:dev::demo::demo:index:Note::{name}"),
+/// #     name: name.into(),
+/// #     type_token: Note::TOKEN.into(),
+/// #     inputs,
+/// #     timeout: None,
+/// #     preview: false,
+/// # };
+/// let resources = Resources::default().typed(Note);
+/// let inputs = PropertyMap::from([("text".into(), Value::from("hello").into_secret())]);
+/// let created = block_on(resources.create(&(), create_request("a", inputs), ctx)).unwrap();
+/// assert_eq!(created.id, "note-a");
+/// assert_eq!(created.outputs["length"], Value::from(5i64).into_secret());
+/// ```
 #[async_trait::async_trait]
 pub trait Resource<S: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The type token, `<package>:<module>:<Type>`.
     const TOKEN: &'static str;
+    /// What the program gives: its JSON schema is both the check and the schema's
+    /// `inputProperties`.
     type Inputs: DeserializeOwned + Serialize + JsonSchema + Send + Sync;
+    /// What is kept in state and given back to the program (the schema's `properties`, over
+    /// the inputs).
     type Outputs: DeserializeOwned + Serialize + JsonSchema + Send + Sync;
     /// Input properties whose change replaces the resource.
     const REPLACE_ON_CHANGES: &'static [&'static str] = &[];
@@ -245,6 +381,8 @@ pub trait Resource<S: Send + Sync + 'static>: Send + Sync + 'static {
         ctx: Context,
     ) -> Result<(String, Self::Outputs), Error>;
 
+    /// Updates the resource in place (or, when `req.preview`, only computes its outputs).
+    /// Called only when [`Resource::UPDATES_IN_PLACE`] is set.
     async fn update(
         &self,
         state: &S,
@@ -271,6 +409,7 @@ pub trait Resource<S: Send + Sync + 'static>: Send + Sync + 'static {
         Ok(Some((inputs, outputs)))
     }
 
+    /// Deletes the resource of `id`; one that is already gone counts as deleted.
     async fn delete(
         &self,
         state: &S,

@@ -29,6 +29,12 @@ pub fn engine_address(args: &[String]) -> Option<String> {
     positional.pop()
 }
 
+/// Serves `provider`, the plugin of `package` at `version` (see [`PluginService::new`]): binds
+/// 127.0.0.1 on a free port, prints the port as the only line on stdout (how the engine finds
+/// it; nothing else may write to stdout), connects the engine log to the address in the
+/// arguments, and serves until SIGINT or SIGTERM, cancelling operations still running.
+///
+/// Fails when the port cannot be bound or printed, or the server fails.
 pub async fn serve<P: Provider>(
     package: &str,
     version: &str,

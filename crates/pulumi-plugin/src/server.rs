@@ -25,6 +25,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
+/// The `ResourceProvider` gRPC service for one provider; [`serve`](crate::serve()) serves it,
+/// and [`Driver`](crate::testing::Driver) calls it in process.
 pub struct PluginService<P> {
     provider: Arc<P>,
     package: String,
@@ -36,6 +38,9 @@ pub struct PluginService<P> {
 }
 
 impl<P: Provider> PluginService<P> {
+    /// The service of `provider`: `package` is the name whose `<package>:config:<key>`
+    /// variables Configure reads, `version` what GetPluginInfo answers, `engine` where the
+    /// operations' messages go.
     pub fn new(package: &str, version: &str, provider: P, engine: EngineLog) -> Self {
         PluginService {
             provider: Arc::new(provider),

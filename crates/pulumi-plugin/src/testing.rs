@@ -16,17 +16,90 @@ use tonic::{Request, Status};
 /// A resource as the engine would keep it in state.
 #[derive(Clone, Debug)]
 pub struct Deployed {
+    /// Its URN ([`urn`] of its type and name).
     pub urn: String,
+    /// Its type, `<package>:<module>:<Type>`.
     pub type_token: String,
+    /// Its logical name.
     pub name: String,
+    /// Its id, as create returned it (empty after a preview, unless the provider gave one).
     pub id: String,
     /// The checked inputs.
     pub inputs: PropertyMap,
+    /// The outputs, as they reached the engine (secrets wrapped).
     pub outputs: PropertyMap,
 }
 
 /// Drives one provider in process. Every message the provider logs to the engine is recorded
 /// ([`Driver::engine`]).
+///
+/// # Example
+///
+/// `Note` (as in [`Resource`](crate::Resource)'s example) served by a provider whose methods
+/// send each request to a [`Resources`](crate::Resources) registry:
+///
+/// ```rust
+/// # use pulumi_plugin::*;
+/// # use schemars::JsonSchema;
+/// # use serde::{Deserialize, Serialize};
+/// # #[derive(Serialize, Deserialize, JsonSchema)]
+/// # #[serde(deny_unknown_fields)]
+/// # struct NoteInputs { text: String }
+/// # #[derive(Serialize, Deserialize, JsonSchema)]
+/// # struct NoteOutputs { text: String, length: usize }
+/// # struct Note;
+/// # #[async_trait::async_trait]
+/// # impl Resource<()> for Note {
+/// #     const TOKEN: &'static str = "demo:index:Note";
+/// #     type Inputs = NoteInputs;
+/// #     type Outputs = NoteOutputs;
+/// #     async fn create(&self, _: &(), req: Create<NoteInputs>, _: Context)
+/// #         -> Result<(String, NoteOutputs), Error> {
+/// #         let length = req.inputs.text.chars().count();
+/// #         Ok((format!("note-{}", req.name), NoteOutputs { text: req.inputs.text, length }))
+/// #     }
+/// # }
+/// # struct Notes(Resources<()>);
+/// # #[async_trait::async_trait]
+/// # impl Provider for Notes {
+/// #     fn schema(&self) -> &str { "{}" }
+/// #     async fn configure(&self, _: PropertyMap) -> Result<(), Error> { Ok(()) }
+/// #     async fn check(&self, req: CheckRequest) -> Result<CheckResponse, Error> {
+/// #         self.0.check(Some(&()), req).await
+/// #     }
+/// #     async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> { self.0.diff(req).await }
+/// #     async fn create(&self, req: CreateRequest, ctx: Context)
+/// #         -> Result<CreateResponse, Error> {
+/// #         self.0.create(&(), req, ctx).await
+/// #     }
+/// #     async fn read(&self, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error> {
+/// #         self.0.read(&(), req, ctx).await
+/// #     }
+/// #     async fn update(&self, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
+/// #         self.0.update(&(), req, ctx).await
+/// #     }
+/// #     async fn delete(&self, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
+/// #         self.0.delete(&(), req, ctx).await
+/// #     }
+/// # }
+/// use pulumi_plugin::testing::Driver;
+/// use pulumi_plugin::{PropertyMap, Resources, Value};
+///
+/// let driver = Driver::new("demo", Notes(Resources::default().typed(Note)));
+/// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// runtime.block_on(async {
+///     driver.configure(PropertyMap::new()).await.unwrap();
+///     let inputs = PropertyMap::from([("text".into(), Value::from("hello").into_secret())]);
+///     let note = driver.create("demo:index:Note", "a", &inputs).await.unwrap();
+///     assert_eq!(note.id, "note-a");
+///     assert_eq!(note.outputs["length"], Value::from(5i64));
+///     // Secret in, secret out: the service did it, as for the engine.
+///     assert_eq!(note.outputs["text"], Value::from("hello").into_secret());
+///     // A check failure stops the step, as `pulumi up` would.
+///     let refused = driver.create("demo:index:Note", "b", &PropertyMap::new()).await;
+///     assert!(refused.unwrap_err().message().contains("text: is required"));
+/// });
+/// ```
 pub struct Driver<P: Provider> {
     service: PluginService<P>,
     engine: EngineLog,
@@ -46,6 +119,7 @@ fn failures_status(failures: &[rpc::CheckFailure]) -> Status {
 }
 
 impl<P: Provider> Driver<P> {
+    /// A driver of `provider`, as the plugin of `package` (the prefix of its config keys).
     pub fn new(package: &str, provider: P) -> Self {
         let engine = EngineLog::recording();
         Driver {
@@ -59,6 +133,7 @@ impl<P: Provider> Driver<P> {
         &self.engine
     }
 
+    /// Configure with typed `config` (what `pulumi up` sends first, after CheckConfig).
     pub async fn configure(&self, config: PropertyMap) -> Result<(), Status> {
         self.service
             .configure(Request::new(rpc::ConfigureRequest {
@@ -255,6 +330,7 @@ impl<P: Provider> Driver<P> {
         }))
     }
 
+    /// `pulumi destroy` of a deployed resource.
     pub async fn delete(&self, deployed: &Deployed) -> Result<(), Status> {
         self.service
             .delete(Request::new(rpc::DeleteRequest {

@@ -21,6 +21,7 @@ pub enum Verdict<T, E> {
 /// How a wait ended, when its condition did not fail it.
 #[derive(Debug, PartialEq)]
 pub enum Waited<T> {
+    /// The condition's [`Verdict::Done`] value.
     Done(T),
     /// Cancelled or past the deadline (the reason, for the user): what was waited for may
     /// still be going on.
@@ -31,6 +32,41 @@ pub enum Waited<T> {
 /// change, then every value `updates` delivers. The condition also returns the status line to
 /// show, if any; a line is shown once until it changes (`shown` is the one already on screen).
 /// A sender that goes away fails the wait: nobody will say it is over.
+///
+/// # Example
+///
+/// A rollout that a poller elsewhere reports on, task by task:
+///
+/// ```rust
+/// use pulumi_plugin::{Context, EngineLog, Error, Verdict, Waited, await_condition};
+/// use std::time::Duration;
+/// use tokio::sync::watch;
+/// use tokio_util::sync::CancellationToken;
+///
+/// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+/// runtime.block_on(async {
+///     let engine = EngineLog::recording();
+///     let ctx = Context::new(engine.for_resource("urn:r"), CancellationToken::new(), None)
+///         .with_default_timeout(Duration::from_secs(600));
+///     let (report, mut running) = watch::channel(0u32);
+///     let poller = tokio::spawn(async move {
+///         for n in 1..=3 {
+///             tokio::time::sleep(Duration::from_millis(2)).await;
+///             report.send(n).unwrap();
+///         }
+///         report // keeps the channel open until the wait is over
+///     });
+///     let first = Some(*running.borrow());
+///     let waited = await_condition(&ctx, &mut running, first, None, |n| {
+///         let verdict = if n == 3 { Verdict::Done(n) } else { Verdict::<u32, Error>::Wait };
+///         (Some(format!("{n} of 3 tasks running")), verdict)
+///     })
+///     .await;
+///     assert_eq!(waited.unwrap(), Waited::Done(3));
+///     assert_eq!(engine.records().last().unwrap().message, "3 of 3 tasks running");
+///     drop(poller.await);
+/// });
+/// ```
 pub async fn await_condition<S, T, E>(
     ctx: &Context,
     updates: &mut watch::Receiver<S>,

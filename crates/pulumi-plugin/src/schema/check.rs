@@ -18,7 +18,9 @@ use serde_json::Value as Json;
 /// A problem at a path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShapeFailure {
+    /// The property at fault (a missing required one included).
     pub path: PropertyPath,
+    /// What is wrong and how to fix it, never quoting a secret.
     pub reason: String,
 }
 
@@ -35,6 +37,8 @@ pub struct Shape {
 }
 
 impl Shape {
+    /// The shape of `T`'s JSON schema. Deriving it costs a schema generation: make it once
+    /// per type, not per check.
     pub fn of<T: JsonSchema>() -> Shape {
         Shape {
             root: schemars::schema_for!(T).to_value(),
@@ -377,7 +381,7 @@ fn sentence_case_lower(description: &str) -> String {
 /// (`health_check` → `healthCheck`), one containing the other (`replica` → `replicas`,
 /// `amd64` → `linux/amd64`), a small edit away (`enviroment` → `environment`), or a small edit
 /// away from the start of a longer name (`tmeout` → `timeoutSeconds`).
-pub fn did_you_mean<'c>(input: &str, candidates: &[&'c str]) -> Option<&'c str> {
+pub(crate) fn did_you_mean<'c>(input: &str, candidates: &[&'c str]) -> Option<&'c str> {
     let normalize = |s: &str| -> String {
         s.chars()
             .filter(|c| c.is_alphanumeric())

@@ -21,6 +21,41 @@ use schemars::JsonSchema;
 use serde_json::{Map, Value as Json, json};
 
 /// A package schema under construction.
+///
+/// # Example
+///
+/// ```rust
+/// use pulumi_plugin::PackageSchema;
+/// use schemars::JsonSchema;
+/// use serde_json::json;
+///
+/// #[derive(JsonSchema)]
+/// struct NoteInputs {
+///     /// The text to keep.
+///     text: String,
+///     /// Where it is kept; moving it replaces the note.
+///     shelf: Option<String>,
+/// }
+///
+/// #[derive(JsonSchema)]
+/// struct NoteOutputs {
+///     /// The text's length in characters.
+///     length: u32,
+/// }
+///
+/// let schema = PackageSchema::new(json!({"name": "demo", "version": "0.1.0"}))
+///     .resource::<NoteInputs, NoteOutputs>("demo:index:Note", &["shelf"])
+///     .to_value();
+/// let note = &schema["resources"]["demo:index:Note"];
+/// let text = &note["inputProperties"]["text"];
+/// assert_eq!(text["type"], "string");
+/// assert_eq!(text["description"], "The text to keep.");
+/// assert_eq!(note["requiredInputs"], json!(["text"]), "an Option is not required");
+/// assert_eq!(note["inputProperties"]["shelf"]["willReplaceOnChanges"], true);
+/// // The outputs are the inputs overlaid by the output type.
+/// assert_eq!(note["required"], json!(["text", "length"]));
+/// assert_eq!(note["properties"]["length"]["type"], "integer");
+/// ```
 #[derive(Clone, Debug)]
 pub struct PackageSchema {
     name: String,
@@ -35,15 +70,20 @@ pub struct PackageSchema {
 /// change replaces it.
 #[derive(Clone, Debug)]
 pub struct ResourceSchema {
+    /// The type token, `<package>:<module>:<Type>`.
     pub token: String,
+    /// The JSON schema (schemars) of the inputs type.
     pub inputs: Json,
+    /// The JSON schema (schemars) of the outputs type, laid over the inputs.
     pub outputs: Json,
+    /// Input properties marked `willReplaceOnChanges`; each must be an input.
     pub replace_on_changes: Vec<String>,
     /// A component (`Construct`), whose children are registered by the provider.
     pub is_component: bool,
 }
 
 impl ResourceSchema {
+    /// A custom resource of inputs `I` and outputs `O`.
     pub fn of<I: JsonSchema, O: JsonSchema>(token: &str, replace_on_changes: &[&str]) -> Self {
         ResourceSchema {
             token: token.to_string(),
@@ -133,6 +173,11 @@ impl PackageSchema {
         self.resource_schema(resource)
     }
 
+    /// A resource from its parts, for what the typed forms do not cover (a schema built by
+    /// hand, or adjusted).
+    ///
+    /// # Panics
+    /// When the token is declared twice or a replace-on-change property is not an input.
     pub fn resource_schema(mut self, resource: ResourceSchema) -> Self {
         let (mut inputs, required_inputs) =
             self.object_properties(&resource.inputs, &resource.inputs);

@@ -8,6 +8,7 @@ use super::{PropertyMap, PropertyPath, Value};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// Why a property map did not decode into a type.
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct DecodeError {
@@ -82,6 +83,8 @@ pub fn to_json(v: &Value) -> serde_json::Value {
     }
 }
 
+/// A value from plain JSON: nothing secret or unknown (the inverse of [`to_json`] for plain
+/// values).
 pub fn from_json(v: serde_json::Value) -> Value {
     use serde_json::Value as J;
     match v {

@@ -8,7 +8,7 @@ mod proto;
 mod secrets;
 
 pub use json::{DecodeError, from_json, from_properties, to_json, to_properties};
-pub use path::PropertyPath;
+pub use path::{PropertyPath, Segment};
 pub use proto::{properties_from_struct, properties_to_struct};
 pub use secrets::propagate_secrets;
 
@@ -16,44 +16,118 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// Properties of a resource: top-level keys are the schema's property names.
+///
+/// # Example
+///
+/// Typed code sees a property map through serde ([`from_properties`], [`to_properties`]):
+/// secrets unwrapped, and a failure at its property path.
+///
+/// ```rust
+/// use pulumi_plugin::value::{from_properties, to_properties};
+/// use pulumi_plugin::{PropertyMap, Value};
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Debug, Deserialize, Serialize)]
+/// struct Service {
+///     image: String,
+///     ports: Vec<u16>,
+/// }
+///
+/// let port = |p: Value| Value::Array(vec![p]);
+/// let mut props = PropertyMap::from([
+///     ("image".into(), Value::from("nginx").into_secret()),
+///     ("ports".into(), port(Value::from(80i64))),
+/// ]);
+/// let service: Service = from_properties(&props).unwrap();
+/// assert_eq!((service.image.as_str(), service.ports[0]), ("nginx", 80));
+/// assert_eq!(to_properties(&service)["image"], Value::from("nginx"), "secretness is by path");
+///
+/// props.insert("ports".into(), port(Value::from("eighty")));
+/// let err = from_properties::<Service>(&props).unwrap_err();
+/// assert_eq!(err.path, "ports[0]");
+/// ```
 pub type PropertyMap = BTreeMap<String, Value>;
 
 /// A property value as the engine sends and receives it.
+///
+/// # Example
+///
+/// ```rust
+/// use pulumi_plugin::value::unknown_paths;
+/// use pulumi_plugin::{PropertyMap, PropertyPath, Value};
+///
+/// let key = Value::from("hunter2").into_secret();
+/// assert_eq!(key.clone().into_secret(), key, "wrapped once");
+/// assert_eq!(key.as_str(), Some("hunter2"), "code reads the plaintext");
+/// assert_eq!(format!("{key:?}"), "[secret]", "traces do not");
+///
+/// let environment = Value::Object(PropertyMap::from([
+///     ("MODE".into(), Value::from("prod")),
+///     ("API_KEY".into(), key),
+/// ]));
+/// assert!(environment.contains_secrets() && !environment.is_secret());
+/// assert!(!environment.unwrap_secrets().contains_secrets());
+///
+/// // In a preview, an input computed from another resource is not known yet.
+/// let inputs = PropertyMap::from([
+///     ("image".into(), Value::Unknown),
+///     ("environment".into(), environment),
+/// ]);
+/// assert!(inputs.values().any(Value::contains_unknowns));
+/// assert_eq!(unknown_paths(&inputs), [PropertyPath::root().key("image")]);
+/// ```
 #[derive(Clone, PartialEq)]
 pub enum Value {
+    /// Absent: an object's `null` property counts as not set.
     Null,
+    /// A boolean: inside a secret, shown in messages all the same (see [`crate::mask`]).
     Bool(bool),
+    /// Every number (the wire has only doubles); whole numbers decode into integer fields.
     Number(f64),
+    /// A string (the engine's unknown sentinels decode as [`Value::Unknown`] instead).
     String(String),
+    /// A list; each item may be secret or unknown on its own.
     Array(Vec<Value>),
+    /// A map or an object (the wire does not tell them apart), by key.
     Object(PropertyMap),
     /// A value whose plaintext must never be shown; it stays wrapped through state.
     Secret(Box<Value>),
     /// A value not known yet (only during preview).
     Unknown,
+    /// A reference to another resource (a resource passed as an input).
     ResourceRef(ResourceRef),
     /// Assets and archives are passed through untouched: the signature object as it came.
     Asset(PropertyMap),
+    /// An archive, kept like an [`Value::Asset`].
     Archive(PropertyMap),
     /// An output value (used by Construct/Call); kept whole.
     Output(OutputValue),
 }
 
+/// A resource passed by reference.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct ResourceRef {
+    /// The referenced resource's URN.
     pub urn: String,
+    /// Its id (unknown in a preview of its creation); `None` for a component.
     pub id: Option<Box<Value>>,
+    /// The version of the package that serves it; empty when not given.
     pub package_version: String,
 }
 
+/// A value with its secretness and the resources it came from, as Construct sends inputs.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct OutputValue {
+    /// The value; `None`: not known yet.
     pub value: Option<Box<Value>>,
+    /// The value is secret (known or not).
     pub secret: bool,
+    /// URNs of the resources the value comes from.
     pub dependencies: Vec<String>,
 }
 
 impl Value {
+    /// A string value.
     pub fn string(s: impl Into<String>) -> Value {
         Value::String(s.into())
     }
@@ -66,10 +140,13 @@ impl Value {
         }
     }
 
+    /// Whether `self` is itself a secret (see [`Value::contains_secrets`] for one inside).
     pub fn is_secret(&self) -> bool {
         matches!(self, Value::Secret(_))
     }
 
+    /// Whether `self` as a whole is not known yet (a secret or output of an unknown too); see
+    /// [`Value::contains_unknowns`] for one inside.
     pub fn is_unknown(&self) -> bool {
         match self {
             Value::Unknown => true,
@@ -116,6 +193,7 @@ impl Value {
         }
     }
 
+    /// The text of a string, secret or not; `None` for anything else.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),

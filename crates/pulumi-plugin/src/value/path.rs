@@ -2,32 +2,41 @@
 
 use std::fmt;
 
+/// Where a value sits in a property map; [`Display`](fmt::Display) renders it as the engine
+/// does. Built from [`PropertyPath::root`] a step at a time.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct PropertyPath(Vec<Segment>);
 
+/// One step of a [`PropertyPath`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Segment {
+    /// A property of an object (or the top-level property).
     Key(String),
+    /// An element of a list.
     Index(usize),
 }
 
 impl PropertyPath {
+    /// The empty path: the property map itself.
     pub fn root() -> Self {
         PropertyPath(Vec::new())
     }
 
+    /// This path, then the property `key`.
     pub fn key(&self, key: &str) -> Self {
         let mut segments = self.0.clone();
         segments.push(Segment::Key(key.to_string()));
         PropertyPath(segments)
     }
 
+    /// This path, then element `index`.
     pub fn index(&self, index: usize) -> Self {
         let mut segments = self.0.clone();
         segments.push(Segment::Index(index));
         PropertyPath(segments)
     }
 
+    /// The steps, outermost first.
     pub fn segments(&self) -> &[Segment] {
         &self.0
     }

@@ -5,16 +5,16 @@ use super::{OutputValue, PropertyMap, ResourceRef, Value};
 use prost_types::value::Kind;
 use std::collections::BTreeMap;
 
-/// Key that marks a special object.
-pub const SIG_KEY: &str = "4dabf18193072939515e22adb298388d";
-pub const SIG_SECRET: &str = "1b47061264138c4ac30d75fd1eb44270";
-pub const SIG_RESOURCE_REF: &str = "5cf8f73096256a8f31e491e813e4eb8e";
-pub const SIG_ASSET: &str = "c44067f5952c0a294b673a41bacd8c17";
-pub const SIG_ARCHIVE: &str = "0def7320c3a5731c473e5ecbe6d01bc7";
-pub const SIG_OUTPUT: &str = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
+/// Key that marks a special object; its value says which.
+pub(crate) const SIG_KEY: &str = "4dabf18193072939515e22adb298388d";
+pub(crate) const SIG_SECRET: &str = "1b47061264138c4ac30d75fd1eb44270";
+pub(crate) const SIG_RESOURCE_REF: &str = "5cf8f73096256a8f31e491e813e4eb8e";
+pub(crate) const SIG_ASSET: &str = "c44067f5952c0a294b673a41bacd8c17";
+pub(crate) const SIG_ARCHIVE: &str = "0def7320c3a5731c473e5ecbe6d01bc7";
+pub(crate) const SIG_OUTPUT: &str = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
 
 /// The engine's unknown sentinels, one per type; any of them means "unknown".
-pub const UNKNOWN_STRING: &str = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+pub(crate) const UNKNOWN_STRING: &str = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const UNKNOWN_SENTINELS: [&str; 7] = [
     UNKNOWN_STRING,
     "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
@@ -25,6 +25,7 @@ const UNKNOWN_SENTINELS: [&str; 7] = [
     "e48ece36-62e2-4504-bad9-02848725956a",
 ];
 
+/// Decodes a request's property struct; `None` (a field the request left out) is empty.
 pub fn properties_from_struct(s: Option<&prost_types::Struct>) -> PropertyMap {
     s.map(|s| {
         s.fields
@@ -35,6 +36,7 @@ pub fn properties_from_struct(s: Option<&prost_types::Struct>) -> PropertyMap {
     .unwrap_or_default()
 }
 
+/// Encodes a property map for a reply, secrets and unknowns in the engine's wire form.
 pub fn properties_to_struct(props: &PropertyMap) -> prost_types::Struct {
     prost_types::Struct {
         fields: props
@@ -44,7 +46,7 @@ pub fn properties_to_struct(props: &PropertyMap) -> prost_types::Struct {
     }
 }
 
-pub fn value_from_proto(v: &prost_types::Value) -> Value {
+pub(crate) fn value_from_proto(v: &prost_types::Value) -> Value {
     match &v.kind {
         None | Some(Kind::NullValue(_)) => Value::Null,
         Some(Kind::BoolValue(b)) => Value::Bool(*b),
@@ -109,7 +111,7 @@ fn signed(sig: &str, mut fields: BTreeMap<String, prost_types::Value>) -> prost_
     }))
 }
 
-pub fn value_to_proto(v: &Value) -> prost_types::Value {
+pub(crate) fn value_to_proto(v: &Value) -> prost_types::Value {
     match v {
         Value::Null => kind(Kind::NullValue(0)),
         Value::Bool(b) => kind(Kind::BoolValue(*b)),
