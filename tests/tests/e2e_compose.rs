@@ -6,8 +6,8 @@
 //! Preview lists the component, its project and every service under it with the web domain
 //! known, and warns about the Compose keys it does not support; up deploys them all; the secret
 //! is nowhere in plain text; editing one service in the file touches that child only; removing
-//! a service deletes it and adding one creates it; the file unchanged means no changes; destroy
-//! leaves nothing in the emulator or the state.
+//! a service deletes it and adding one creates it; renaming the project replaces everything; the
+//! file unchanged means no changes; destroy leaves nothing in the emulator or the state.
 
 use defang_tests::Moto;
 use defang_tests::inventory;
@@ -141,6 +141,25 @@ fn a_compose_file_deploys_as_one_component_with_a_service_each() {
             .is_none(),
         "the removed service still runs"
     );
+
+    // --- renaming the project replaces all (a preview only) --------------------------------
+    edit_compose(&ws, |text| {
+        replace_once(text, "name: shop\n", "name: store\n")
+    });
+    let preview = ws.preview_ok("preview (rename the project)");
+    for name in ["app-project", "app-web", "app-api", "app-jobs", "app-redis"] {
+        let ops = preview.ops_for(name);
+        assert!(
+            ops.iter()
+                .any(|op| op == "replace" || op.ends_with("-replacement")),
+            "{name}: {ops:?}"
+        );
+    }
+    let web = preview.planned_outputs("app-web");
+    assert_eq!(web["domain"], "web--80.store.alice.defang.app", "{web:#}");
+    edit_compose(&ws, |text| {
+        replace_once(text, "name: store\n", "name: shop\n")
+    });
 
     // --- destroy: nothing left --------------------------------------------------------------
     let (out, _, _) = ws.destroy("destroy");
