@@ -30,11 +30,11 @@
 
 use defang_resources::aws_names;
 use defang_resources::cloud::*;
-use defang_resources::runtime::{Cloud, Runtime};
 use defang_resources::config::ProviderConfig;
+use defang_resources::runtime::{Cloud, Runtime};
+use defang_resources::service::delete;
 use defang_resources::service::rollout::{RolloutEnd, wait_for_rollout};
 use defang_resources::service::status::ServiceStatus;
-use defang_resources::service::delete;
 use pulumi_plugin::{Context, DeleteRequest, EngineLog, PropertyMap, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;

@@ -1,9 +1,9 @@
 //! `pulumi-resource-defang`: the binary the Pulumi engine launches. It wires the AWS SDK
 //! adapters into the Defang resources and serves them over the plugin protocol.
 
-use defang_resources::runtime::{Cloud, CloudConnector};
 use defang_resources::config::ProviderConfig;
 use defang_resources::provider::DefangProvider;
+use defang_resources::runtime::{Cloud, CloudConnector};
 
 /// Property maps, protobuf messages and SDK requests are many small allocations: mimalloc
 /// serves them with about half the instructions of glibc's malloc (README, Performance).

@@ -2,8 +2,8 @@
 //! cannot do (failed rollouts, slow ones, failing stacks).
 
 use crate::cloud::*;
-use crate::runtime::{Cloud, Runtime};
 use crate::config::ProviderConfig;
+use crate::runtime::{Cloud, Runtime};
 use pulumi_plugin::{Context, EngineLog};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};

@@ -4,15 +4,15 @@
 //! return the image pinned by digest.
 
 use super::status::{BuildProgress, build_failure};
-use crate::service::inputs::{Build, ResolvedService};
-use crate::service::status::ServiceStatus;
 use crate::build::{
     BuildError, StopFlag, build_hash, context_digest_stoppable, package_context_stoppable,
 };
 use crate::cloud::{BuildRequest, BuildState, BuildStatus};
-use crate::runtime::Runtime;
 use crate::project::ProjectInfo;
 use crate::project::template::repository_prefix;
+use crate::runtime::Runtime;
+use crate::service::inputs::{Build, ResolvedService};
+use crate::service::status::ServiceStatus;
 use pulumi_plugin::{Context, Error, Verdict, Waited, await_condition};
 use std::path::{Path, PathBuf};
 
@@ -384,8 +384,8 @@ fn short(hash: &str) -> &str {
 mod tests {
     use super::*;
     use crate::cloud::{BuildPhase, BuildStatus};
-    use crate::runtime::{Cloud, CloudConnector};
     use crate::config::ProviderConfig;
+    use crate::runtime::{Cloud, CloudConnector};
     use crate::testing::*;
     use pulumi_plugin::testing::Driver;
     use pulumi_plugin::value::from_properties;

@@ -14,8 +14,8 @@
 //! Statuses never move backwards: a poll that sees an earlier phase (or skips phases) keeps
 //! the furthest status shown so far.
 
-use crate::service::status::ServiceStatus;
 use crate::cloud::{BuildState, BuildStatus};
+use crate::service::status::ServiceStatus;
 
 fn phase_status(phase: &str) -> ServiceStatus {
     match phase {

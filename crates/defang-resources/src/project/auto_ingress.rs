@@ -7,10 +7,10 @@ use super::ingress::outputs::LOAD_BALANCER_ARN;
 use super::outputs::ProjectInfo;
 use super::template::INGRESS;
 use crate::aws_names;
-use crate::ownership::{Claim, attempt_token};
 use crate::cloudformation::stacks::{
     Cfn, cloud_failed, ensure_claim, failure_reasons, is_success, wait_for_stack,
 };
+use crate::ownership::{Claim, attempt_token};
 use pulumi_plugin::{Context, Error};
 
 /// Why `project` (which has no load balancer) cannot serve an ingress port, with the fix;

@@ -7,10 +7,10 @@ use super::outputs::{inputs_from_stack, planned_outputs, stack_outputs};
 use super::template::render;
 use crate::aws_names;
 use crate::cloud::{StackRequest, StackState, Stacks};
-use crate::runtime::Runtime;
+use crate::cloudformation::stacks::{Applied, Cfn, apply_stack, cloud_failed, delete_once};
 use crate::ownership::Claim;
 use crate::ownership::{OWNER_TAG, owner_id};
-use crate::cloudformation::stacks::{Applied, Cfn, apply_stack, cloud_failed, delete_once};
+use crate::runtime::Runtime;
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{
     CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
@@ -66,7 +66,11 @@ fn stack_tags(
     tags
 }
 
-pub async fn create(env: &Runtime, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
+pub async fn create(
+    env: &Runtime,
+    req: CreateRequest,
+    ctx: Context,
+) -> Result<CreateResponse, Error> {
     let inputs = decode(&req.inputs)?;
     let project = inputs.resolve(
         pulumi_project_of(&req.urn).unwrap_or_default(),

@@ -28,7 +28,12 @@ impl RawResource<Runtime> for ProjectResource {
     ) -> Result<CreateResponse, Error> {
         lifecycle::create(env, req, ctx).await
     }
-    async fn read(&self, env: &Runtime, req: ReadRequest, _: Context) -> Result<ReadResponse, Error> {
+    async fn read(
+        &self,
+        env: &Runtime,
+        req: ReadRequest,
+        _: Context,
+    ) -> Result<ReadResponse, Error> {
         lifecycle::read(env, req).await
     }
     async fn update(

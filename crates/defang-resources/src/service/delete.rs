@@ -5,8 +5,8 @@ use super::deployed_names;
 use super::lifecycle::{DEFAULT_TIMEOUT, ecs_failed, parse_id};
 use super::secrets;
 use crate::aws_names;
-use crate::runtime::Runtime;
 use crate::ownership::{Claim, PROJECT_TAG, SERVICE_TAG};
+use crate::runtime::Runtime;
 use pulumi_plugin::{Context, DeleteRequest, Error, Verdict, Waited, await_condition};
 
 pub async fn delete(env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
@@ -106,7 +106,12 @@ pub async fn delete(env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(
 }
 
 /// Waits (through the shared poller) until a deleted service has stopped its tasks.
-async fn wait_for_drain(env: &Runtime, ctx: &Context, cluster: &str, name: &str) -> Result<(), Error> {
+async fn wait_for_drain(
+    env: &Runtime,
+    ctx: &Context,
+    cluster: &str,
+    name: &str,
+) -> Result<(), Error> {
     let mut updates = env.poller.watch_service(cluster, name);
     let current = updates.borrow_and_update().clone();
     let waited = await_condition(ctx, &mut updates, Some(current), None, |observed| {

@@ -5,8 +5,8 @@
 
 use crate::aws_names;
 use crate::cloud::{StackState, Stacks};
-use crate::ownership::Claim;
 use crate::cloudformation::stacks::cloud_failed;
+use crate::ownership::Claim;
 use pulumi_plugin::Error;
 
 /// The service's own stack, with its current state when it exists: the current name, unless

@@ -3,7 +3,6 @@
 
 use super::check::check_service;
 use super::deployed_names;
-use crate::build::image_build::{BuildFailure, build_image, current_build_hash};
 use super::inputs::PortMode;
 use super::inputs::{ResolvedService, ServiceInputs};
 use super::network_stack;
@@ -14,12 +13,13 @@ use super::secrets;
 use super::status::{ServiceStatus, failure_reason, rollout_status};
 use super::task_definition::plan_task_definition;
 use crate::aws_names;
+use crate::build::image_build::{BuildFailure, build_image, current_build_hash};
 use crate::cloud::{LoadBalancerTarget, Routing, StackRequest, StackState};
 use crate::cloud::{ServiceSpec, ServiceState, ServiceUpdate};
-use crate::runtime::Runtime;
+use crate::cloudformation::stacks::{Applied, apply_stack, apply_stack_from, ensure_claim};
 use crate::ownership::{Claim, OWNER_TAG, client_token, owner_id};
 use crate::project::ProjectInfo;
-use crate::cloudformation::stacks::{Applied, apply_stack, apply_stack_from, ensure_claim};
+use crate::runtime::Runtime;
 use crate::wait::retry_settling;
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{
@@ -282,7 +282,11 @@ async fn preview_notes(ctx: &Context, svc: &ResolvedService, project: Option<&Pr
     }
 }
 
-pub async fn create(env: &Runtime, req: CreateRequest, ctx: Context) -> Result<CreateResponse, Error> {
+pub async fn create(
+    env: &Runtime,
+    req: CreateRequest,
+    ctx: Context,
+) -> Result<CreateResponse, Error> {
     if req.preview {
         let outputs = preview(env, &ctx, &req.inputs, &req.name).await;
         return Ok(CreateResponse {
@@ -690,7 +694,10 @@ async fn apply_network_stack(
 }
 
 /// The user's public zone for a custom domain, or what to do without one.
-async fn custom_domain_zone(env: &Runtime, domain: &str) -> Result<crate::cloud::HostedZone, Error> {
+async fn custom_domain_zone(
+    env: &Runtime,
+    domain: &str,
+) -> Result<crate::cloud::HostedZone, Error> {
     env.cloud
         .dns
         .find_public_zone(domain)

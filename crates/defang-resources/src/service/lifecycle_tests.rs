@@ -221,8 +221,8 @@ fn with_environment(mut req: CreateRequest, token: &str) -> CreateRequest {
 /// rollbacks until the rollout completes), and delete removes the parameters.
 #[tokio::test(start_paused = true)]
 async fn secret_environment_values_live_in_ssm() {
-    use super::lifecycle::update;
     use super::delete::delete;
+    use super::lifecycle::update;
     use pulumi_plugin::{DeleteRequest, UpdateRequest};
 
     let ecs = Arc::new(FakeEcs::default());

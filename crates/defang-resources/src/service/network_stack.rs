@@ -6,8 +6,8 @@
 
 use super::inputs::{AppProtocol, PortMode, Protocol, ResolvedPort, ResolvedService};
 use super::rule_priorities::Priorities;
-use crate::cloudformation::blocks::{attr, r};
 use crate::cloud::HostedZone;
+use crate::cloudformation::blocks::{attr, r};
 use crate::project::outputs::{IngressInfo, ProjectInfo};
 use serde_json::{Value, json};
 

@@ -15,7 +15,11 @@ impl RawResource<Runtime> for ServiceResource {
     fn token(&self) -> &'static str {
         lifecycle::TOKEN
     }
-    async fn check(&self, env: Option<&Runtime>, req: CheckRequest) -> Result<CheckResponse, Error> {
+    async fn check(
+        &self,
+        env: Option<&Runtime>,
+        req: CheckRequest,
+    ) -> Result<CheckResponse, Error> {
         Ok(lifecycle::check(env, &req).await)
     }
     async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
@@ -29,7 +33,12 @@ impl RawResource<Runtime> for ServiceResource {
     ) -> Result<CreateResponse, Error> {
         lifecycle::create(env, req, ctx).await
     }
-    async fn read(&self, env: &Runtime, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error> {
+    async fn read(
+        &self,
+        env: &Runtime,
+        req: ReadRequest,
+        ctx: Context,
+    ) -> Result<ReadResponse, Error> {
         refresh::read(env, req, ctx).await
     }
     async fn update(
