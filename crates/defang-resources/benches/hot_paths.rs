@@ -10,7 +10,7 @@ use defang_resources::project::ProjectInputs;
 use defang_resources::project::outputs::{IngressInfo, ProjectInfo};
 use defang_resources::service::inputs::ResolvedService;
 use defang_resources::service::task_definition::plan_task_definition;
-use defang_resources::service::{check, lifecycle, network_stack, rule_priorities, secrets};
+use defang_resources::service::{check, lifecycle, network_stack, plan, rule_priorities, secrets};
 use pulumi_plugin::value::from_json;
 use pulumi_plugin::{CheckRequest, DiffRequest, PropertyMap, Value};
 use serde_json::json;
@@ -118,13 +118,9 @@ fn check_benches(c: &mut Criterion) {
         olds: PropertyMap::new(),
         news: props.clone(),
     };
-    assert!(
-        rt.block_on(lifecycle::check(None, &req))
-            .failures
-            .is_empty()
-    );
+    assert!(rt.block_on(plan::check(None, &req)).failures.is_empty());
     g.bench_function("check", |b| {
-        b.iter(|| rt.block_on(lifecycle::check(None, black_box(&req))))
+        b.iter(|| rt.block_on(plan::check(None, black_box(&req))))
     });
 
     // Diff after an edit: a new image tag and one changed variable.
@@ -143,9 +139,9 @@ fn check_benches(c: &mut Criterion) {
         news,
         ignore_changes: Vec::new(),
     };
-    assert!(rt.block_on(lifecycle::diff(&req)).has_changes());
+    assert!(rt.block_on(plan::diff(&req)).has_changes());
     g.bench_function("diff", |b| {
-        b.iter(|| rt.block_on(lifecycle::diff(black_box(&req))))
+        b.iter(|| rt.block_on(plan::diff(black_box(&req))))
     });
     g.finish();
 }

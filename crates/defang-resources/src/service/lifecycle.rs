@@ -1,12 +1,13 @@
-//! Create, read, update and delete of a service: a task definition revision and an ECS
-//! service on Fargate with the circuit breaker on, waited on until the rollout settles.
+//! Deploying a service (create and update): a task definition revision and an ECS service on
+//! Fargate with the circuit breaker on, waited on until the rollout settles. What is planned
+//! before is in [`super::plan`], refresh in [`super::refresh`], delete in [`super::delete`].
 
-use super::check::check_service;
 use super::deployed_names;
 use super::inputs::PortMode;
 use super::inputs::{ResolvedService, ServiceInputs};
 use super::network_stack;
-use super::outputs::{COMPUTED, Deployed, service_outputs};
+use super::outputs::{Deployed, service_outputs};
+use super::plan::{adopted_zone, preview};
 use super::rollout::{RolloutEnd, describe_one, wait_for_rollout};
 use super::rule_priorities;
 use super::secrets;
@@ -23,8 +24,7 @@ use crate::runtime::Runtime;
 use crate::wait::retry_settling;
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{
-    CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, Diff, DiffRequest, Error,
-    PartialState, PropertyMap, UpdateRequest, Value, diff_properties,
+    Context, CreateRequest, CreateResponse, Error, PartialState, PropertyMap, UpdateRequest, Value,
 };
 use std::time::Duration;
 
@@ -36,101 +36,6 @@ pub const REPLACE_ON_CHANGES: &[&str] = &["project", "name"];
 
 /// Rollouts behind health checks can take a while; users can set customTimeouts.
 pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-
-pub async fn check(env: Option<&Runtime>, req: &CheckRequest) -> CheckResponse {
-    let (parsed, mut failures) = check_service(&req.news, &req.name);
-    let mut inputs = req.news.clone();
-    if !inputs.contains_key("name") {
-        inputs.insert("name".into(), Value::from(req.name.as_str()));
-    }
-    // The domain must fit DNS limits with this user's name; known only once configured.
-    if let (Some(env), Some(parsed)) = (env, parsed)
-        && let Ok(svc) = parsed.resolved(&req.name)
-    {
-        let project = match env
-            .project_lookups
-            .get(
-                env.cloud.stacks.as_ref(),
-                &aws_names::project_stack(&svc.project),
-            )
-            .await
-        {
-            Ok(Some(stack)) => ProjectInfo::from_stack(&stack).ok(),
-            _ => None,
-        };
-        let adopted = project.as_ref().and_then(adopted_zone);
-        if let Err(failure) = super::domain::check_domain_length(
-            &svc,
-            &env.config.username,
-            &env.config.domain_suffix,
-            adopted.as_deref(),
-        ) {
-            failures.push(failure);
-        }
-        // A custom domain needs the user's zone; say so before anything is created.
-        if let Some(domain) = &svc.domain_name
-            && let Err(Error::Failed(reason)) = custom_domain_zone(env, domain).await
-        {
-            let reason = reason.strip_prefix("domainName: ").unwrap_or(&reason);
-            failures.push(pulumi_plugin::CheckFailure::new("domainName", reason));
-        }
-        // Ingress ports need the project's load balancer, which the first ingress service
-        // makes unless the project says `loadBalancer: false` (or was made before projects
-        // could). A project that exists already can be asked now; one created in the same
-        // update is checked when the service deploys.
-        if let Some(port) = svc.first_ingress_port()
-            && let Some(project) = &project
-            && project.ingress.is_none()
-            && let Some(reason) = crate::project::auto_ingress::refusal(project)
-        {
-            let index = svc.ports.iter().position(|p| p == port).unwrap_or_default();
-            failures.push(pulumi_plugin::CheckFailure::new(
-                format!("ports[{index}].mode"),
-                format!("port {} {reason}", port.target),
-            ));
-        }
-    }
-    CheckResponse { inputs, failures }
-}
-
-pub async fn diff(req: &DiffRequest) -> Diff {
-    let mut diff = diff_properties(&req.old_inputs, &req.news, REPLACE_ON_CHANGES);
-    // Sources are not inputs: a changed file changes the build hash, which is an update (a
-    // rebuild). A build that failed last time is retried.
-    if let Ok((_, svc)) = decode(&req.news, &req.name)
-        && svc.build.is_some()
-        && !diff.detailed.keys().any(|k| k.starts_with("build"))
-    {
-        let old_hash = req.old_outputs.get("buildHash").and_then(Value::as_str);
-        let failed = req.old_outputs.get("status").and_then(Value::as_str)
-            == Some(ServiceStatus::BuildFailed.as_str());
-        let changed = match current_build_hash(&svc, None).await {
-            Ok(hash) => old_hash != Some(hash.as_str()),
-            Err(_) => true,
-        };
-        if changed || failed {
-            diff.add(
-                &pulumi_plugin::PropertyPath::root().key("build"),
-                pulumi_plugin::DiffKind::Update,
-                false,
-            );
-        }
-    }
-    // A variable made secret (or plain) with the same value moves between the task definition
-    // and SSM: a change, though the value compares equal.
-    for var in secrets::secretness_changes(&req.old_inputs, &req.news) {
-        diff.add(
-            &pulumi_plugin::PropertyPath::root()
-                .key("environment")
-                .key(&var),
-            pulumi_plugin::DiffKind::Update,
-            false,
-        );
-    }
-    // ECS service names are unique per cluster: the old service goes before the new one.
-    diff.delete_before_replace = true;
-    diff
-}
 
 /// `<project>/<service>`: readable, and enough to find the service for refresh and import.
 pub fn service_id(project: &str, name: &str) -> String {
@@ -159,49 +64,6 @@ pub(super) fn decode(
     Ok((parsed, resolved))
 }
 
-/// Planned outputs for a preview, and what `up` will do that preview cannot show as a resource,
-/// said as a warning (see [`preview_notes`]). Required inputs that are not known yet get a
-/// stand-in so the rest can be planned; every output that depends on them is unknown (see
-/// [`service_outputs`]). The inputs are decoded once, the project read once (and shared by
-/// the Checks and previews of its other services, see [`crate::project::lookups`]).
-async fn preview(
-    env: &Runtime,
-    ctx: &Context,
-    inputs: &PropertyMap,
-    resource_name: &str,
-) -> PropertyMap {
-    // A project that exists already may have its own domain; a new one is planned with the
-    // default pattern (its domain is known once it exists).
-    let project = match inputs.get("project").and_then(Value::as_str) {
-        Some(project) => existing_project(env, project).await,
-        None => None,
-    };
-    let mut stand_in = inputs.clone();
-    let mut stood_in = false;
-    for (key, value) in [("project", "preview"), ("image", "preview")] {
-        if stand_in.get(key).is_some_and(Value::is_unknown) {
-            stand_in.insert(key.into(), Value::from(value));
-            stood_in = true;
-        }
-    }
-    match decode(&stand_in, resource_name) {
-        Ok((_, mut svc)) => {
-            if !stood_in {
-                preview_notes(ctx, &svc, project.as_ref()).await;
-            }
-            svc.adopted_zone = project.as_ref().and_then(adopted_zone);
-            service_outputs(inputs, &svc, env, Deployed::default())
-        }
-        Err(_) => {
-            let mut out = inputs.clone();
-            for key in COMPUTED {
-                out.insert(key.to_string(), Value::Unknown);
-            }
-            out
-        }
-    }
-}
-
 async fn project_info(env: &Runtime, project: &str) -> Result<ProjectInfo, Error> {
     let stack = env
         .cloud
@@ -218,39 +80,6 @@ async fn project_info(env: &Runtime, project: &str) -> Result<ProjectInfo, Error
     ProjectInfo::from_stack(&stack).map_err(Error::Failed)
 }
 
-/// A project that exists already (best effort, from what Check read lately: for previews and
-/// refresh).
-async fn existing_project(env: &Runtime, project: &str) -> Option<ProjectInfo> {
-    match env
-        .project_lookups
-        .get(
-            env.cloud.stacks.as_ref(),
-            &aws_names::project_stack(project),
-        )
-        .await
-    {
-        Ok(Some(stack)) => ProjectInfo::from_stack(&stack).ok(),
-        _ => None,
-    }
-}
-
-/// The adopted zone of a project that exists already (see [`existing_project`]).
-pub(super) async fn existing_adopted_zone(env: &Runtime, project: &str) -> Option<String> {
-    existing_project(env, project)
-        .await
-        .as_ref()
-        .and_then(adopted_zone)
-}
-
-/// The project's zone when it adopted one of the user's (not `<project>.<username>.<suffix>`).
-fn adopted_zone(project: &ProjectInfo) -> Option<String> {
-    project
-        .ingress
-        .as_ref()
-        .filter(|i| i.adopted)
-        .map(|i| i.zone_name.clone())
-}
-
 fn service_tags(urn: &str, svc: &ResolvedService) -> Vec<(String, String)> {
     vec![
         ("defang:project".into(), svc.project.clone()),
@@ -261,25 +90,6 @@ fn service_tags(urn: &str, svc: &ResolvedService) -> Vec<(String, String)> {
 
 pub(super) fn ecs_failed(e: crate::cloud::CloudError) -> Error {
     Error::Failed(format!("ECS: {e}"))
-}
-
-/// What `up` will do that preview cannot show as a resource, said as a warning: the first
-/// ingress service of a project makes the project's load balancer, zone and certificate.
-async fn preview_notes(ctx: &Context, svc: &ResolvedService, project: Option<&ProjectInfo>) {
-    let Some(port) = svc.first_ingress_port() else {
-        return;
-    };
-    if let Some(project) = project
-        && project.ingress.is_none()
-        && project.load_balancer_policy.as_deref() == Some("auto")
-    {
-        ctx.log
-            .warn(&format!(
-                "port {} is the first ingress port of project \"{}\": `up` makes the project's HTTPS load balancer, public zone and wildcard certificate (the load balancer is billed by the hour)",
-                port.target, svc.project
-            ))
-            .await;
-    }
 }
 
 pub async fn create(
@@ -694,7 +504,7 @@ async fn apply_network_stack(
 }
 
 /// The user's public zone for a custom domain, or what to do without one.
-async fn custom_domain_zone(
+pub(super) async fn custom_domain_zone(
     env: &Runtime,
     domain: &str,
 ) -> Result<crate::cloud::HostedZone, Error> {

@@ -455,7 +455,7 @@ async fn a_preview_of_many_services_reads_the_project_once() {
                         pulumi_plugin::value::from_json(serde_json::json!([{"target": 80}])),
                     )],
                 );
-                let checked = super::lifecycle::check(Some(&env), &service_check(&req)).await;
+                let checked = super::plan::check(Some(&env), &service_check(&req)).await;
                 assert!(checked.failures.is_empty(), "{:?}", checked.failures);
                 req.preview = true;
                 req.inputs = checked.inputs;

@@ -28,6 +28,7 @@ pub mod network_stack;
 pub mod outputs;
 #[cfg(test)]
 mod ownership_tests;
+pub mod plan;
 pub mod refresh;
 pub mod resource;
 pub mod rollout;

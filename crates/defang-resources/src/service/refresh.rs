@@ -48,7 +48,7 @@ pub async fn read(env: &Runtime, req: ReadRequest, _ctx: Context) -> Result<Read
         // Built from source: what runs is the image its build pushed (`deployedImage`).
         svc.image = running.clone();
     }
-    svc.adopted_zone = super::lifecycle::existing_adopted_zone(env, project).await;
+    svc.adopted_zone = super::plan::existing_adopted_zone(env, project).await;
     let deployment = state.primary_deployment().map(|d| d.id.clone());
     let status = rollout_status(&state, deployment.as_deref());
     let mut outputs = service_outputs(

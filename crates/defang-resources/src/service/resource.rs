@@ -1,7 +1,7 @@
-//! `defang:index:Service` as the kit serves it: check, diff, create and update in
-//! [`super::lifecycle`], read in [`super::refresh`], delete in [`super::delete`].
+//! `defang:index:Service` as the kit serves it: check and diff in [`super::plan`], create and
+//! update in [`super::lifecycle`], read in [`super::refresh`], delete in [`super::delete`].
 
-use super::{delete, lifecycle, refresh};
+use super::{delete, lifecycle, plan, refresh};
 use crate::runtime::Runtime;
 use pulumi_plugin::{
     CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
@@ -20,10 +20,10 @@ impl RawResource<Runtime> for ServiceResource {
         env: Option<&Runtime>,
         req: CheckRequest,
     ) -> Result<CheckResponse, Error> {
-        Ok(lifecycle::check(env, &req).await)
+        Ok(plan::check(env, &req).await)
     }
     async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
-        Ok(lifecycle::diff(&req).await)
+        Ok(plan::diff(&req).await)
     }
     async fn create(
         &self,
