@@ -10,6 +10,11 @@ export type Compose = import("./compose").Compose;
 export const Compose: typeof import("./compose").Compose = null as any;
 utilities.lazyLoad(exports, ["Compose"], () => require("./compose"));
 
+export { GetDomainsArgs, GetDomainsResult, GetDomainsOutputArgs } from "./getDomains";
+export const getDomains: typeof import("./getDomains").getDomains = null as any;
+export const getDomainsOutput: typeof import("./getDomains").getDomainsOutput = null as any;
+utilities.lazyLoad(exports, ["getDomains","getDomainsOutput"], () => require("./getDomains"));
+
 export { ProjectArgs } from "./project";
 export type Project = import("./project").Project;
 export const Project: typeof import("./project").Project = null as any;

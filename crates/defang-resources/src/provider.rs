@@ -4,6 +4,7 @@ use crate::compose::component::ComposeComponent;
 use crate::config::{self, ProviderConfig};
 use crate::project::resource::ProjectResource;
 use crate::runtime::{CloudConnector, Runtime};
+use crate::service::get_domains::GetDomains;
 use crate::service::resource::ServiceResource;
 use pulumi_plugin::{
     CheckRequest, CheckResponse, ComponentScope, ConstructRequest, Context, CreateRequest,
@@ -29,7 +30,8 @@ impl DefangProvider {
             resources: Resources::default()
                 .raw(ProjectResource)
                 .raw(ServiceResource)
-                .component(ComposeComponent),
+                .component(ComposeComponent)
+                .function(GetDomains),
         }
     }
 
@@ -109,5 +111,9 @@ impl pulumi_plugin::Provider for DefangProvider {
         scope: &ComponentScope,
     ) -> Result<PropertyMap, Error> {
         self.resources.construct(self.env.get(), req, scope).await
+    }
+
+    async fn invoke(&self, token: &str, args: PropertyMap) -> Result<PropertyMap, Error> {
+        self.resources.invoke(self.env.get(), token, args).await
     }
 }

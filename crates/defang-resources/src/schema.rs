@@ -5,6 +5,7 @@
 use crate::compose::{self, component::ComposeInputs, component::ComposeOutputs};
 use crate::config::ConfigInputs;
 use crate::project::{self, inputs::ProjectInputs, outputs::ProjectOutputs};
+use crate::service::get_domains::{GetDomainsArgs, GetDomainsResult};
 use crate::service::{self, inputs::ServiceInputs, outputs::ServiceOutputs};
 use pulumi_plugin::PackageSchema;
 
@@ -25,4 +26,5 @@ pub fn package_schema() -> PackageSchema {
             service::lifecycle::REPLACE_ON_CHANGES,
         )
         .component::<ComposeInputs, ComposeOutputs>(compose::component::TOKEN)
+        .function::<GetDomainsArgs, GetDomainsResult>(service::get_domains::TOKEN)
 }

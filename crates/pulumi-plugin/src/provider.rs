@@ -239,4 +239,14 @@ pub trait Provider: Send + Sync + 'static {
             req.type_token
         )))
     }
+
+    /// Runs the provider function `token` (`fn::invoke` in YAML, `getX(...)` in the SDKs) on
+    /// `args`, and returns its result. Functions may run before Configure in some engines'
+    /// previews of other providers, so a function that needs configuration says so.
+    async fn invoke(&self, token: &str, args: PropertyMap) -> Result<PropertyMap, Error> {
+        let _ = args;
+        Err(Error::InvalidArgument(format!(
+            "{token} is not a function of this provider"
+        )))
+    }
 }

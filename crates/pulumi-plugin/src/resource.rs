@@ -65,6 +65,16 @@ pub trait Component<S: Send + Sync + 'static>: Send + Sync + 'static {
     ) -> Result<PropertyMap, Error>;
 }
 
+/// A provider function (`Invoke`): a computation over its arguments, with no state of its own.
+/// `state` is what Configure made, when it has run.
+#[async_trait::async_trait]
+pub trait Function<S: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The function's token, `<package>:<module>:<name>` (by convention `getX`).
+    fn token(&self) -> &'static str;
+    /// The result for `args`; [`Error::InvalidArgument`] for arguments the caller must fix.
+    async fn invoke(&self, state: Option<&S>, args: PropertyMap) -> Result<PropertyMap, Error>;
+}
+
 /// The resources a provider serves, by type token.
 ///
 /// # Example
@@ -120,6 +130,7 @@ pub trait Component<S: Send + Sync + 'static>: Send + Sync + 'static {
 pub struct Resources<S> {
     by_token: BTreeMap<&'static str, Box<dyn RawResource<S>>>,
     components: BTreeMap<&'static str, Box<dyn Component<S>>>,
+    functions: BTreeMap<&'static str, Box<dyn Function<S>>>,
 }
 
 impl<S: Send + Sync + 'static> Default for Resources<S> {
@@ -127,6 +138,7 @@ impl<S: Send + Sync + 'static> Default for Resources<S> {
         Resources {
             by_token: BTreeMap::new(),
             components: BTreeMap::new(),
+            functions: BTreeMap::new(),
         }
     }
 }
@@ -162,6 +174,27 @@ impl<S: Send + Sync + 'static> Resources<S> {
         let previous = self.components.insert(token, Box::new(component));
         assert!(previous.is_none(), "{token} is registered twice");
         self
+    }
+
+    /// Adds a provider function.
+    pub fn function(mut self, function: impl Function<S>) -> Self {
+        let token = function.token();
+        let previous = self.functions.insert(token, Box::new(function));
+        assert!(previous.is_none(), "{token} is registered twice");
+        self
+    }
+
+    /// Runs the function `token`.
+    pub async fn invoke(
+        &self,
+        state: Option<&S>,
+        token: &str,
+        args: PropertyMap,
+    ) -> Result<PropertyMap, Error> {
+        let function = self.functions.get(token).ok_or_else(|| {
+            Error::InvalidArgument(format!("{token} is not a function of this provider"))
+        })?;
+        function.invoke(state, args).await
     }
 
     /// Builds the component of the request's type.

@@ -284,10 +284,37 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         &self,
         request: Request<rpc::InvokeRequest>,
     ) -> Result<Response<rpc::InvokeResponse>, Status> {
-        Err(Status::unimplemented(format!(
-            "unknown function {}",
-            request.get_ref().tok
-        )))
+        let r = request.into_inner();
+        let args = properties_from_struct(r.args.as_ref());
+        let mask = self.mask([&args]);
+        // What is computed from a secret is secret: with any secret argument, every result is.
+        let secret_args = args.values().any(Value::contains_secrets);
+        let invoked = self.provider.invoke(&r.tok, args);
+        match self.unless_cancelled(invoked).await {
+            Ok(mut result) => {
+                if secret_args {
+                    for value in result.values_mut() {
+                        if !value.is_secret() {
+                            let plain = std::mem::replace(value, Value::Null);
+                            *value = plain.into_secret();
+                        }
+                    }
+                }
+                Ok(Response::new(rpc::InvokeResponse {
+                    r#return: Some(properties_to_struct(&result)),
+                    failures: Vec::new(),
+                }))
+            }
+            // A bad argument is the caller's to fix: a failure the engine shows as such.
+            Err(Error::InvalidArgument(reason)) => Ok(Response::new(rpc::InvokeResponse {
+                r#return: None,
+                failures: vec![rpc::CheckFailure {
+                    property: String::new(),
+                    reason: mask.apply(&reason),
+                }],
+            })),
+            Err(e) => Err(mask.error(e).into()),
+        }
     }
 
     async fn call(
@@ -591,6 +618,57 @@ mod tests {
                 .await;
             Ok(())
         }
+        async fn invoke(&self, token: &str, args: PropertyMap) -> Result<PropertyMap, Error> {
+            match token {
+                // Returns a plain value computed from the arguments.
+                "t:index:count" => Ok(PropertyMap::from([(
+                    "count".into(),
+                    Value::Number(args.len() as f64),
+                )])),
+                _ => Err(Error::InvalidArgument(format!(
+                    "refused {}",
+                    everything(&[&args])
+                ))),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn invoke_results_of_secret_arguments_are_secret_and_refusals_are_masked() {
+        let (svc, _) = service();
+        let invoke = |tok: &str, args: &PropertyMap| {
+            Request::new(rpc::InvokeRequest {
+                tok: tok.into(),
+                args: Some(properties_to_struct(args)),
+                ..Default::default()
+            })
+        };
+        let plain = PropertyMap::from([("a".into(), Value::from("x"))]);
+        let out = svc
+            .invoke(invoke("t:index:count", &plain))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(props(&out.r#return)["count"], Value::Number(1.0));
+        let out = svc
+            .invoke(invoke("t:index:count", &secret_inputs()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(props(&out.r#return)["count"].is_secret(), "{out:?}");
+        // A refusal is a failure the engine shows, without the secret it quoted.
+        let out = svc
+            .invoke(invoke("t:index:refuse", &secret_inputs()))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(out.r#return.is_none());
+        let reason = &out.failures[0].reason;
+        assert!(reason.starts_with("refused"), "{reason}");
+        assert!(
+            !reason.contains(PASSWORD) && !reason.contains(PIN),
+            "{reason}"
+        );
     }
 
     fn service() -> (PluginService<Careless>, EngineLog) {

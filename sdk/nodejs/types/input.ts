@@ -57,6 +57,28 @@ export interface HealthCheckArgs {
 /**
  * A port the container listens on, and how it is exposed.
  */
+export interface Port {
+    /**
+     * The application protocol spoken on the port: `http`, `http2` or `grpc`. Only for tcp ports.
+     */
+    appProtocol?: enums.AppProtocol;
+    /**
+     * How the port is exposed: `ingress` (the default) makes it public at `<service>--<port>.<project>.<username>.defang.app`; `host` keeps it private to the project at `<service>.<project>.internal:<port>`.
+     */
+    mode?: enums.PortMode;
+    /**
+     * The transport protocol: `tcp` (the default) or `udp`. A target may be listed once per protocol.
+     */
+    protocol?: enums.Protocol;
+    /**
+     * The port number the container listens on, 1–65535.
+     */
+    target: number;
+}
+
+/**
+ * A port the container listens on, and how it is exposed.
+ */
 export interface PortArgs {
     /**
      * The application protocol spoken on the port: `http`, `http2` or `grpc`. Only for tcp ports.

@@ -8,6 +8,7 @@ import typing
 # Export this package's modules as members:
 from ._enums import *
 from .compose import *
+from .get_domains import *
 from .project import *
 from .provider import *
 from .service import *

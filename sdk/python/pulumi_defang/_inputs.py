@@ -20,6 +20,8 @@ __all__ = [
     'BuildArgsDict',
     'HealthCheckArgs',
     'HealthCheckArgsDict',
+    'Port',
+    'PortDict',
     'PortArgs',
     'PortArgsDict',
 ]
@@ -228,6 +230,99 @@ class HealthCheckArgs:
     @timeout_seconds.setter
     def timeout_seconds(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "timeout_seconds", value)
+
+
+class PortDict(TypedDict):
+    """
+    A port the container listens on, and how it is exposed.
+    """
+    target: _builtins.int
+    """
+    The port number the container listens on, 1–65535.
+    """
+    app_protocol: NotRequired['AppProtocol']
+    """
+    The application protocol spoken on the port: `http`, `http2` or `grpc`. Only for tcp ports.
+    """
+    mode: NotRequired['PortMode']
+    """
+    How the port is exposed: `ingress` (the default) makes it public at `<service>--<port>.<project>.<username>.defang.app`; `host` keeps it private to the project at `<service>.<project>.internal:<port>`.
+    """
+    protocol: NotRequired['Protocol']
+    """
+    The transport protocol: `tcp` (the default) or `udp`. A target may be listed once per protocol.
+    """
+
+@pulumi.input_type
+class Port:
+    def __init__(__self__, *,
+                 target: _builtins.int,
+                 app_protocol: Optional['AppProtocol'] = None,
+                 mode: Optional['PortMode'] = None,
+                 protocol: Optional['Protocol'] = None):
+        """
+        A port the container listens on, and how it is exposed.
+
+        :param _builtins.int target: The port number the container listens on, 1–65535.
+        :param 'AppProtocol' app_protocol: The application protocol spoken on the port: `http`, `http2` or `grpc`. Only for tcp ports.
+        :param 'PortMode' mode: How the port is exposed: `ingress` (the default) makes it public at `<service>--<port>.<project>.<username>.defang.app`; `host` keeps it private to the project at `<service>.<project>.internal:<port>`.
+        :param 'Protocol' protocol: The transport protocol: `tcp` (the default) or `udp`. A target may be listed once per protocol.
+        """
+        pulumi.set(__self__, "target", target)
+        if app_protocol is not None:
+            pulumi.set(__self__, "app_protocol", app_protocol)
+        if mode is not None:
+            pulumi.set(__self__, "mode", mode)
+        if protocol is not None:
+            pulumi.set(__self__, "protocol", protocol)
+
+    @_builtins.property
+    @pulumi.getter
+    def target(self) -> _builtins.int:
+        """
+        The port number the container listens on, 1–65535.
+        """
+        return pulumi.get(self, "target")
+
+    @target.setter
+    def target(self, value: _builtins.int):
+        pulumi.set(self, "target", value)
+
+    @_builtins.property
+    @pulumi.getter(name="appProtocol")
+    def app_protocol(self) -> Optional['AppProtocol']:
+        """
+        The application protocol spoken on the port: `http`, `http2` or `grpc`. Only for tcp ports.
+        """
+        return pulumi.get(self, "app_protocol")
+
+    @app_protocol.setter
+    def app_protocol(self, value: Optional['AppProtocol']):
+        pulumi.set(self, "app_protocol", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def mode(self) -> Optional['PortMode']:
+        """
+        How the port is exposed: `ingress` (the default) makes it public at `<service>--<port>.<project>.<username>.defang.app`; `host` keeps it private to the project at `<service>.<project>.internal:<port>`.
+        """
+        return pulumi.get(self, "mode")
+
+    @mode.setter
+    def mode(self, value: Optional['PortMode']):
+        pulumi.set(self, "mode", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def protocol(self) -> Optional['Protocol']:
+        """
+        The transport protocol: `tcp` (the default) or `udp`. A target may be listed once per protocol.
+        """
+        return pulumi.get(self, "protocol")
+
+    @protocol.setter
+    def protocol(self, value: Optional['Protocol']):
+        pulumi.set(self, "protocol", value)
 
 
 class PortArgsDict(TypedDict):

@@ -8,6 +8,7 @@
 pub mod check;
 pub mod delete;
 pub mod domain;
+pub mod get_domains;
 pub mod image;
 pub mod inputs;
 pub mod rule_priorities;

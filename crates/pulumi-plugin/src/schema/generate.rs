@@ -64,6 +64,7 @@ pub struct PackageSchema {
     provider: Option<Map<String, Json>>,
     types: Map<String, Json>,
     resources: Map<String, Json>,
+    functions: Map<String, Json>,
 }
 
 /// A resource's place in the schema: its token, input and output types, and the inputs whose
@@ -125,6 +126,7 @@ impl PackageSchema {
             provider: None,
             types: Map::new(),
             resources: Map::new(),
+            functions: Map::new(),
         }
     }
 
@@ -164,6 +166,29 @@ impl PackageSchema {
     /// A typed resource: its token, inputs, outputs and replace-on-change properties.
     pub fn typed<S: Send + Sync + 'static, R: crate::resource::Resource<S>>(self) -> Self {
         self.resource::<R::Inputs, R::Outputs>(R::TOKEN, R::REPLACE_ON_CHANGES)
+    }
+
+    /// A provider function of arguments `I` and result `O` (`I`'s doc comment describes it).
+    pub fn function<I: JsonSchema, O: JsonSchema>(mut self, token: &str) -> Self {
+        let inputs = schemars::schema_for!(I).to_value();
+        let outputs = schemars::schema_for!(O).to_value();
+        let mut spec = Map::new();
+        if let Some(description) = description_of(&inputs) {
+            spec.insert("description".into(), description.into());
+        }
+        for (key, root) in [("inputs", &inputs), ("outputs", &outputs)] {
+            let (properties, required) = self.object_properties(root, root);
+            let mut object = Map::new();
+            object.insert("type".into(), "object".into());
+            object.insert("properties".into(), Json::Object(properties));
+            if !required.is_empty() {
+                object.insert("required".into(), json!(required));
+            }
+            spec.insert(key.into(), Json::Object(object));
+        }
+        let previous = self.functions.insert(token.to_string(), Json::Object(spec));
+        assert!(previous.is_none(), "{token} is declared twice");
+        self
     }
 
     /// A component resource of inputs `I` and outputs `O`.
@@ -252,6 +277,9 @@ impl PackageSchema {
         }
         out.insert("types".into(), Json::Object(self.types.clone()));
         out.insert("resources".into(), Json::Object(self.resources.clone()));
+        if !self.functions.is_empty() {
+            out.insert("functions".into(), Json::Object(self.functions.clone()));
+        }
         Json::Object(out)
     }
 
@@ -323,7 +351,12 @@ impl PackageSchema {
         if let Some(description) = description_of(schema).or_else(|| description_of(inner)) {
             out.insert("description".into(), description.into());
         }
-        if let Some(default) = schema.get("default").filter(|d| !d.is_null()) {
+        // Pulumi's defaults are strings, numbers and booleans (serde's `default` on a list or
+        // map makes schemars write `[]`/`{}`, which is no default to a Pulumi SDK).
+        if let Some(default) = schema
+            .get("default")
+            .filter(|d| d.is_string() || d.is_number() || d.is_boolean())
+        {
             out.insert("default".into(), default.clone());
         }
         if schema.get("secret") == Some(&Json::Bool(true)) {
@@ -673,6 +706,41 @@ mod tests {
         let outputs: Vec<&String> = kit["properties"].as_object().unwrap().keys().collect();
         assert_eq!(outputs, ["size", "widgetId", "polishedAt"]);
         assert_eq!(kit["required"], json!(["size", "widgetId"]));
+    }
+
+    #[test]
+    fn functions_have_inputs_and_outputs() {
+        let package = PackageSchema::new(json!({"name": "shop"}))
+            .function::<WidgetInputs, WidgetOutputs>("shop:index:getWidget")
+            .to_value();
+        let function = &package["functions"]["shop:index:getWidget"];
+        assert_eq!(
+            function["description"],
+            "A widget: a thing with a name.\n\nSecond paragraph."
+        );
+        assert_eq!(function["inputs"]["required"], json!(["name"]));
+        assert_eq!(function["inputs"]["properties"]["name"]["type"], "string");
+        assert_eq!(function["outputs"]["required"], json!(["size", "widgetId"]));
+        assert_eq!(
+            function["outputs"]["properties"]["size"]["$ref"],
+            "#/types/shop:index:Size"
+        );
+        // A list's `[]` default (serde's `default`) is no Pulumi default.
+        #[derive(JsonSchema)]
+        #[allow(dead_code)]
+        struct Listed {
+            /// Items.
+            #[serde(default)]
+            items: Vec<String>,
+        }
+        let listed = PackageSchema::new(json!({"name": "shop"}))
+            .function::<Listed, Listed>("shop:index:getList")
+            .to_value();
+        let items = &listed["functions"]["shop:index:getList"]["inputs"]["properties"]["items"];
+        assert!(items.get("default").is_none(), "{items}");
+        // No functions, no section.
+        let none = PackageSchema::new(json!({"name": "shop"})).to_value();
+        assert!(none.get("functions").is_none());
     }
 
     #[test]
