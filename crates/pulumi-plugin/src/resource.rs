@@ -475,10 +475,8 @@ fn derived_secrets(sources: &[(&str, &[&str])], inputs: &PropertyMap, outputs: &
             .any(|i| inputs.get(*i).is_some_and(Value::contains_secrets));
         if let Some(value) = outputs.get_mut(*output)
             && secret
-            && !value.is_secret()
         {
-            let plain = std::mem::replace(value, Value::Null);
-            *value = plain.into_secret();
+            value.make_secret();
         }
     }
 }

@@ -293,12 +293,7 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         match self.unless_cancelled(invoked).await {
             Ok(mut result) => {
                 if secret_args {
-                    for value in result.values_mut() {
-                        if !value.is_secret() {
-                            let plain = std::mem::replace(value, Value::Null);
-                            *value = plain.into_secret();
-                        }
-                    }
+                    result.values_mut().for_each(Value::make_secret);
                 }
                 Ok(Response::new(rpc::InvokeResponse {
                     r#return: Some(properties_to_struct(&result)),

@@ -146,8 +146,7 @@ async fn construct(req: ConstructRequest, scope: &ComponentScope) -> Result<Prop
     let inputs = &req.inputs;
     let file = text_input(inputs, "file")?;
     let project_input = text_input(inputs, "project")?;
-    let file_value = file;
-    if file_value.as_ref().is_some_and(Value::is_unknown) {
+    if file.as_ref().is_some_and(Value::is_unknown) {
         // Which file is not known until `up`: nothing can be planned from it yet.
         return Ok(PropertyMap::from([
             ("project".to_string(), Value::Unknown),
@@ -177,7 +176,7 @@ async fn construct(req: ConstructRequest, scope: &ComponentScope) -> Result<Prop
 
     let program_dir = std::env::current_dir()
         .map_err(|e| Error::Failed(format!("{TOKEN}: cannot tell the program's directory: {e}")))?;
-    let file_name = file_value.as_ref().and_then(Value::as_str);
+    let file_name = file.as_ref().and_then(Value::as_str);
     let path = compose_file(file_name, &program_dir)?;
     let shown = path
         .strip_prefix(&program_dir)

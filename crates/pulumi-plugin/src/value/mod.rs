@@ -140,6 +140,14 @@ impl Value {
         }
     }
 
+    /// Makes `self` a secret in place, unless it already is one.
+    pub fn make_secret(&mut self) {
+        if !self.is_secret() {
+            let plain = std::mem::replace(self, Value::Null);
+            *self = plain.into_secret();
+        }
+    }
+
     /// Whether `self` is itself a secret (see [`Value::contains_secrets`] for one inside).
     pub fn is_secret(&self) -> bool {
         matches!(self, Value::Secret(_))

@@ -14,10 +14,7 @@ pub fn propagate_secrets(inputs: &PropertyMap, outputs: &mut PropertyMap) {
 fn apply(input: &Value, output: &mut Value) {
     match (input, &mut *output) {
         (_, Value::Secret(_)) => {}
-        (Value::Secret(_), _) => {
-            let plain = std::mem::replace(output, Value::Null);
-            *output = plain.into_secret();
-        }
+        (Value::Secret(_), _) => output.make_secret(),
         (Value::Object(im), Value::Object(om)) => {
             for (k, iv) in im {
                 if let Some(ov) = om.get_mut(k) {
