@@ -283,8 +283,10 @@ fn task_definition(family: &str) -> TaskDefinitionSpec {
             port_mappings: vec![],
             health_check: None,
             log: None,
+            ..Default::default()
         },
         tags: vec![],
+        ..Default::default()
     }
 }
 
@@ -462,6 +464,7 @@ impl Bench {
                         ("defang:service".into(), name.clone()),
                     ],
                     client_token: format!("{name}-create"),
+                    ..Default::default()
                 };
                 let state = match ecs.create_service(&spec).await {
                     Ok(state) => state,

@@ -170,7 +170,10 @@ impl Ecs for EcsAdapter {
             .network_configuration(service::network_configuration(&spec.network)?)
             .set_load_balancers(Some(service::load_balancers(&spec.routing)))
             .set_service_registries(Some(service::service_registries(&spec.routing)))
-            .set_health_check_grace_period_seconds(service::grace_period(&spec.routing))
+            .set_health_check_grace_period_seconds(
+                spec.health_check_grace_period_seconds.map(to_i32),
+            )
+            .enable_execute_command(spec.enable_execute_command)
             .deployment_configuration(service::deployment_configuration())
             // Tasks carry the service's tags (cost allocation), plus ECS's own cluster/service tags.
             .propagate_tags(PropagateTags::Service)
@@ -212,8 +215,9 @@ impl Ecs for EcsAdapter {
             .set_load_balancers(update.routing.as_ref().map(service::load_balancers))
             .set_service_registries(update.routing.as_ref().map(service::service_registries))
             .set_health_check_grace_period_seconds(
-                update.routing.as_ref().and_then(service::grace_period),
+                update.health_check_grace_period_seconds.map(to_i32),
             )
+            .set_enable_execute_command(update.enable_execute_command)
             // Sent on every update, not only at creation: it costs nothing when unchanged, it
             // repairs services whose configuration was changed by hand, and moto drops it on
             // create (only update stores it), so tests and AWS then agree.

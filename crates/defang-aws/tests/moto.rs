@@ -94,6 +94,7 @@ fn task_spec(family: &str, image: &str) -> TaskDefinitionSpec {
         cpu_architecture: CpuArchitecture::Arm64,
         execution_role_arn: Some("arn:aws:iam::123456789012:role/exec".into()),
         task_role_arn: Some("arn:aws:iam::123456789012:role/task".into()),
+        ephemeral_storage_gib: Some(30),
         container: ContainerSpec {
             name: "web".into(),
             image: image.to_owned(),
@@ -139,6 +140,11 @@ fn task_spec(family: &str, image: &str) -> TaskDefinitionSpec {
                 region: "us-east-1".into(),
                 stream_prefix: "web".into(),
             }),
+            working_directory: Some("/srv/app".into()),
+            user: Some("1000:1000".into()),
+            stop_timeout_seconds: Some(90),
+            readonly_root_filesystem: true,
+            init_process_enabled: true,
         },
         tags: tags(&[("defang:project", "test"), ("defang:service", "web")]),
     }
@@ -291,6 +297,8 @@ fn service_spec(net: &Network, name: &str, task_definition_arn: &str) -> Service
             assign_public_ip: true,
         },
         routing: Default::default(),
+        enable_execute_command: true,
+        health_check_grace_period_seconds: None,
         tags: tags(&[("defang:project", "test"), ("defang:service", name)]),
         client_token: unique("tok"),
     }
@@ -335,6 +343,10 @@ async fn services_create_update_describe_delete() {
     assert_eq!(created.task_definition_arn, v1);
     assert_eq!(created.desired_count, 1);
     assert_eq!(created.network.as_ref(), Some(&spec.network));
+    assert!(
+        created.enable_execute_command,
+        "ECS Exec is on from the start"
+    );
     assert_eq!(created.tag("defang:service"), Some("web"));
     assert!(created.primary_deployment().is_some(), "{created:?}");
     eprintln!(
@@ -351,6 +363,8 @@ async fn services_create_update_describe_delete() {
             desired_count: Some(2),
             network: None,
             routing: None,
+            enable_execute_command: Some(false),
+            health_check_grace_period_seconds: None,
             force_new_deployment: true,
         })
         .await
@@ -376,6 +390,10 @@ async fn services_create_update_describe_delete() {
     assert_eq!(described[0].task_definition_arn, v2);
     assert_eq!(described[0].tags, created.tags);
     assert_eq!(described[0].network.as_ref(), Some(&spec.network));
+    assert!(
+        !described[0].enable_execute_command,
+        "turned off by the update"
+    );
 
     moto.ecs.delete_service(&net.cluster, "web").await.unwrap();
     moto.ecs.delete_service(&net.cluster, "web").await.unwrap();

@@ -87,6 +87,8 @@ impl Ecs for FakeEcs {
             pending_count: 0,
             deployments: vec![deployment("d-1", RolloutState::InProgress, 0, 0, 0)],
             network: Some(spec.network.clone()),
+            enable_execute_command: spec.enable_execute_command,
+            health_check_grace_period_seconds: spec.health_check_grace_period_seconds,
             tags: spec.tags.clone(),
             recent_events: vec![],
         };
@@ -107,6 +109,12 @@ impl Ecs for FakeEcs {
         })?;
         if let Some(td) = &update.task_definition_arn {
             state.task_definition_arn = td.clone();
+        }
+        if let Some(exec) = update.enable_execute_command {
+            state.enable_execute_command = exec;
+        }
+        if update.health_check_grace_period_seconds.is_some() {
+            state.health_check_grace_period_seconds = update.health_check_grace_period_seconds;
         }
         Ok(state.clone())
     }
@@ -140,8 +148,11 @@ impl Ecs for FakeEcs {
         let mut services = self.services.lock().unwrap();
         for next in updates {
             if let Some(current) = services.get_mut(&next.name) {
+                // Scripts are about rollouts: what was configured stays.
                 *current = ServiceState {
                     tags: current.tags.clone(),
+                    enable_execute_command: current.enable_execute_command,
+                    health_check_grace_period_seconds: current.health_check_grace_period_seconds,
                     ..next
                 };
             }
@@ -206,6 +217,8 @@ pub fn service_state(
         pending_count: 0,
         deployments: vec![deployment],
         network: None,
+        enable_execute_command: false,
+        health_check_grace_period_seconds: None,
         tags: vec![],
         recent_events: events.iter().map(|e| e.to_string()).collect(),
     }
@@ -216,6 +229,8 @@ pub fn service_state(
 pub struct FakeStacks {
     pub stacks: Mutex<BTreeMap<String, StackState>>,
     pub calls: Mutex<Vec<String>>,
+    /// The last template each stack was created or updated with, by stack name.
+    pub templates: Mutex<BTreeMap<String, String>>,
     /// What goes wrong, for the next calls.
     pub faults: Mutex<StackFaults>,
 }
@@ -244,7 +259,10 @@ impl FakeStacks {
                 ("ClusterName", format!("defang-{project}")),
                 ("SubnetIds", "subnet-1,subnet-2".into()),
                 ("SecurityGroupId", "sg-1".into()),
-                ("ExecutionRoleArn", "arn:role".into()),
+                (
+                    "ExecutionRoleArn",
+                    format!("arn:aws:iam::123456789012:role/defang-{project}-exec"),
+                ),
                 ("LogGroupName", format!("/defang/{project}")),
                 ("AssignPublicIp", "true".into()),
                 ("ContextBucket", "contexts-bucket".into()),
@@ -285,6 +303,10 @@ impl Stacks for FakeStacks {
     }
     async fn create_stack(&self, request: &StackRequest) -> CloudResult<String> {
         self.calls.lock().unwrap().push("CreateStack".into());
+        self.templates
+            .lock()
+            .unwrap()
+            .insert(request.name.clone(), request.template.clone());
         let mut faults = self.faults.lock().unwrap();
         faults.tokens.push(request.client_token.clone());
         let status = faults.create_status.as_deref().unwrap_or("CREATE_COMPLETE");
@@ -314,6 +336,10 @@ impl Stacks for FakeStacks {
     }
     async fn update_stack(&self, request: &StackRequest) -> CloudResult<UpdateOutcome> {
         self.calls.lock().unwrap().push("UpdateStack".into());
+        self.templates
+            .lock()
+            .unwrap()
+            .insert(request.name.clone(), request.template.clone());
         let mut faults = self.faults.lock().unwrap();
         faults.tokens.push(request.client_token.clone());
         if faults.no_changes {

@@ -65,6 +65,10 @@ pub(super) fn service_state(service: &Service) -> ServiceState {
                 security_groups: vpc.security_groups().to_vec(),
                 assign_public_ip: vpc.assign_public_ip() == Some(&AssignPublicIp::Enabled),
             }),
+        enable_execute_command: service.enable_execute_command(),
+        health_check_grace_period_seconds: service
+            .health_check_grace_period_seconds()
+            .and_then(|s| u32::try_from(s).ok()),
         tags: from_tags(service.tags()),
         recent_events: events
             .into_iter()
@@ -122,10 +126,4 @@ pub(super) fn service_registries(
                 .build()
         })
         .collect()
-}
-
-/// Behind a load balancer, new tasks get a minute to start before failed health checks count
-/// (otherwise slow starters are killed in a loop); ECS accepts it only with load balancers.
-pub(super) fn grace_period(routing: &defang_resources::cloud::Routing) -> Option<i32> {
-    (!routing.load_balancers.is_empty()).then_some(60)
 }

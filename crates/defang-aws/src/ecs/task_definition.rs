@@ -43,6 +43,11 @@ pub(super) fn register_request(
         )
         .set_execution_role_arn(spec.execution_role_arn.clone())
         .set_task_role_arn(spec.task_role_arn.clone())
+        .set_ephemeral_storage(spec.ephemeral_storage_gib.map(|gib| {
+            sdk::EphemeralStorage::builder()
+                .size_in_gib(to_i32(gib))
+                .build()
+        }))
         .container_definitions(container_definition(&spec.container)?)
         .set_tags((!spec.tags.is_empty()).then(|| to_tags(&spec.tags)));
     Ok(request)
@@ -65,7 +70,19 @@ fn container_definition(container: &ContainerSpec) -> Result<ContainerDefinition
         ))
         .set_port_mappings(Some(
             container.port_mappings.iter().map(port_mapping).collect(),
-        ));
+        ))
+        .set_working_directory(container.working_directory.clone())
+        .set_user(container.user.clone())
+        .set_stop_timeout(container.stop_timeout_seconds.map(to_i32))
+        // Only when true: false is ECS's default, and a described false reads back as unset.
+        .set_readonly_root_filesystem(container.readonly_root_filesystem.then_some(true));
+    if container.init_process_enabled {
+        definition = definition.linux_parameters(
+            sdk::LinuxParameters::builder()
+                .init_process_enabled(true)
+                .build(),
+        );
+    }
     if !container.secrets.is_empty() {
         let secrets = container
             .secrets
@@ -190,6 +207,9 @@ pub(super) fn from_sdk(
             },
             execution_role_arn: definition.execution_role_arn().map(str::to_owned),
             task_role_arn: definition.task_role_arn().map(str::to_owned),
+            ephemeral_storage_gib: definition
+                .ephemeral_storage()
+                .and_then(|e| to_u32(e.size_in_gib())),
             container: container_spec(container),
             tags: from_tags(tags),
         },
@@ -251,6 +271,14 @@ fn container_spec(container: &ContainerDefinition) -> ContainerSpec {
             start_period_seconds: h.start_period().and_then(to_u32),
         }),
         log: container.log_configuration().and_then(log_config),
+        working_directory: container.working_directory().map(str::to_owned),
+        user: container.user().map(str::to_owned),
+        stop_timeout_seconds: container.stop_timeout().and_then(to_u32),
+        readonly_root_filesystem: container.readonly_root_filesystem() == Some(true),
+        init_process_enabled: container
+            .linux_parameters()
+            .and_then(|l| l.init_process_enabled())
+            == Some(true),
     }
 }
 

@@ -49,7 +49,7 @@ pub struct LogConfig {
     pub stream_prefix: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ContainerSpec {
     pub name: String,
     pub image: String,
@@ -57,16 +57,28 @@ pub struct ContainerSpec {
     pub entrypoint: Option<Vec<String>>,
     /// Plain environment (sorted by name).
     pub environment: Vec<(String, String)>,
-    /// Environment variables ECS reads at task start from SSM parameters: `(name, parameter
-    /// ARN)`, sorted by name. The values never appear in the task definition.
+    /// Environment variables ECS reads at task start from SSM parameters or Secrets Manager
+    /// secrets: `(name, valueFrom)`, sorted by name. The values never appear in the task
+    /// definition.
     pub secrets: Vec<(String, String)>,
     pub port_mappings: Vec<PortMapping>,
     pub health_check: Option<ContainerHealthCheck>,
     pub log: Option<LogConfig>,
+    /// The process's working directory (`workingDirectory`); `None` keeps the image's.
+    pub working_directory: Option<String>,
+    /// `user`, `user:group`, `uid` or `uid:gid`; `None` keeps the image's.
+    pub user: Option<String>,
+    /// Seconds between SIGTERM and SIGKILL when the task stops (`stopTimeout`).
+    pub stop_timeout_seconds: Option<u32>,
+    /// `readonlyRootFilesystem`: only when true (false is ECS's default, described as absent).
+    pub readonly_root_filesystem: bool,
+    /// `linuxParameters.initProcessEnabled`: an init process (PID 1) that reaps zombies and
+    /// forwards signals. Only when true.
+    pub init_process_enabled: bool,
 }
 
 /// A Fargate task definition with one container.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct TaskDefinitionSpec {
     pub family: String,
     /// CPU units (1024 = 1 vCPU).
@@ -76,6 +88,8 @@ pub struct TaskDefinitionSpec {
     pub cpu_architecture: CpuArchitecture,
     pub execution_role_arn: Option<String>,
     pub task_role_arn: Option<String>,
+    /// Fargate ephemeral storage in GiB (21–200); `None` is Fargate's default 20 GiB.
+    pub ephemeral_storage_gib: Option<u32>,
     pub container: ContainerSpec,
     pub tags: Vec<(String, String)>,
 }
@@ -88,7 +102,7 @@ pub struct TaskDefinition {
     pub spec: TaskDefinitionSpec,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct NetworkSpec {
     pub subnets: Vec<String>,
     pub security_groups: Vec<String>,
@@ -111,7 +125,7 @@ pub struct Routing {
     pub service_registries: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ServiceSpec {
     pub cluster: String,
     pub name: String,
@@ -119,6 +133,11 @@ pub struct ServiceSpec {
     pub desired_count: u32,
     pub network: NetworkSpec,
     pub routing: Routing,
+    /// ECS Exec (`enableExecuteCommand`): `aws ecs execute-command` into the tasks.
+    pub enable_execute_command: bool,
+    /// Seconds after a task starts during which the load balancer's failed health checks do
+    /// not count; only with load balancers (ECS refuses it otherwise).
+    pub health_check_grace_period_seconds: Option<u32>,
     pub tags: Vec<(String, String)>,
     /// Idempotency token (≤ 36 ASCII characters): a retried create does not create twice.
     pub client_token: String,
@@ -132,6 +151,10 @@ pub struct ServiceUpdate {
     pub desired_count: Option<u32>,
     pub network: Option<NetworkSpec>,
     pub routing: Option<Routing>,
+    /// ECS Exec on or off; takes effect for tasks started afterwards.
+    pub enable_execute_command: Option<bool>,
+    /// See [`ServiceSpec::health_check_grace_period_seconds`].
+    pub health_check_grace_period_seconds: Option<u32>,
     /// Start new tasks even when the task definition is unchanged (a secret's value changed:
     /// tasks read it only when they start).
     pub force_new_deployment: bool,
@@ -171,6 +194,9 @@ pub struct ServiceState {
     pub pending_count: i32,
     pub deployments: Vec<Deployment>,
     pub network: Option<NetworkSpec>,
+    /// Whether ECS Exec is on.
+    pub enable_execute_command: bool,
+    pub health_check_grace_period_seconds: Option<u32>,
     pub tags: Vec<(String, String)>,
     /// Newest service event messages first (failures explain themselves here).
     pub recent_events: Vec<String>,

@@ -140,6 +140,11 @@ pub fn check_service(
     {
         check_health_check(health_check, &mut failures);
     }
+    if checked("secrets") {
+        check_secrets(&inputs, checked("environment"), &mut failures);
+    }
+    super::task_role::check_permissions(&inputs, &checked, &mut failures);
+    check_operational(&inputs, &checked, &mut failures);
 
     let complete = failures.is_empty() && project_known;
     (complete.then_some(inputs), failures)
@@ -247,7 +252,101 @@ fn check_ports(inputs: &ServiceInputs, failures: &mut Vec<CheckFailure>) {
 /// `[A-Za-z_][A-Za-z0-9_]*`, as POSIX shells require. Values are never quoted: they may be
 /// secrets.
 fn check_environment(environment: &BTreeMap<String, String>, failures: &mut Vec<CheckFailure>) {
-    for name in environment.keys() {
+    check_variable_names("environment", environment.keys(), failures);
+}
+
+/// `secrets`: names as for `environment` and not also in it, and well-formed references.
+fn check_secrets(
+    inputs: &ServiceInputs,
+    environment_checked: bool,
+    failures: &mut Vec<CheckFailure>,
+) {
+    check_variable_names("secrets", inputs.secrets.keys(), failures);
+    for (var, reference) in &inputs.secrets {
+        super::existing_secrets::check_reference(var, reference, failures);
+        if environment_checked && inputs.environment.contains_key(var) {
+            failures.push(CheckFailure::new(
+                PropertyPath::root().key("secrets").key(var).to_string(),
+                format!(
+                    "{var} is also in `environment`: a variable has one value, so keep it in one of them"
+                ),
+            ));
+        }
+    }
+}
+
+/// `workingDir`, `user`, `healthCheckGracePeriod` and `enableExec` with what they need (the
+/// ranges are the schema's).
+fn check_operational(
+    inputs: &ServiceInputs,
+    checked: &dyn Fn(&str) -> bool,
+    failures: &mut Vec<CheckFailure>,
+) {
+    if checked("workingDir")
+        && let Some(dir) = &inputs.working_dir
+        && !dir.starts_with('/')
+    {
+        failures.push(CheckFailure::new(
+            "workingDir",
+            format!(
+                "must be an absolute path, e.g. \"/app\"; got {}",
+                crate::names::quoted(dir)
+            ),
+        ));
+    }
+    if checked("user")
+        && let Some(user) = &inputs.user
+    {
+        let part_ok = |p: &str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        };
+        let valid = match user.split_once(':') {
+            Some((u, g)) => part_ok(u) && part_ok(g),
+            None => part_ok(user),
+        };
+        if !valid {
+            failures.push(CheckFailure::new(
+                "user",
+                format!(
+                    "{} is not a user: use `user`, `user:group`, `uid` or `uid:gid`, e.g. \"1000:1000\" or \"node\"",
+                    crate::names::quoted(user)
+                ),
+            ));
+        }
+    }
+    if checked("healthCheckGracePeriod")
+        && checked("ports")
+        && inputs.health_check_grace_period.is_some()
+        && !inputs
+            .ports
+            .iter()
+            .any(|p| p.mode.unwrap_or_default() == PortMode::Ingress)
+    {
+        failures.push(CheckFailure::new(
+            "healthCheckGracePeriod",
+            "applies to load-balanced services only (the load balancer's health checks), and this service has no ingress port: remove it, or use `healthCheck.startPeriodSeconds` for the container's own check",
+        ));
+    }
+    if checked("enableExec")
+        && checked("readonlyRootFilesystem")
+        && inputs.enable_exec == Some(true)
+        && inputs.readonly_root_filesystem == Some(true)
+    {
+        failures.push(CheckFailure::new(
+            "enableExec",
+            "ECS Exec needs a writable root filesystem (its agent writes into the container): turn `readonlyRootFilesystem` off, or `enableExec` off",
+        ));
+    }
+}
+
+fn check_variable_names<'a>(
+    property: &str,
+    names: impl Iterator<Item = &'a String>,
+    failures: &mut Vec<CheckFailure>,
+) {
+    for name in names {
         let valid = name
             .chars()
             .next()
@@ -256,10 +355,7 @@ fn check_environment(environment: &BTreeMap<String, String>, failures: &mut Vec<
         if valid {
             continue;
         }
-        let path = PropertyPath::root()
-            .key("environment")
-            .key(name)
-            .to_string();
+        let path = PropertyPath::root().key(property).key(name).to_string();
         let reason = if name.is_empty() {
             "an environment variable needs a name".to_string()
         } else {

@@ -89,6 +89,129 @@ pub struct ServiceInputs {
     /// update, and `status` shows where the rollout was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wait_for_steady_state: Option<bool>,
+    /// Environment variables whose values come from secrets that already exist in the account,
+    /// by variable name: `{ssm: "<parameter name or ARN>"}` for an SSM parameter (String or
+    /// SecureString), or `{secretsManager: "<secret name or ARN>", key: "<JSON key>"}` for a
+    /// Secrets Manager secret (its whole value, or one key of a JSON secret). ECS reads them when
+    /// a task starts; the project's task execution role is allowed to read exactly these (a
+    /// policy in the service's own stack), and the values never pass through Pulumi. A name must
+    /// not also be in `environment`. Secrets encrypted with a customer-managed KMS key also need
+    /// `kms:Decrypt` on that key for the execution role, which this does not grant.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<String, SecretReference>,
+    /// An IAM role of your own for the application to run as (its AWS credentials), e.g.
+    /// `arn:aws:iam::123456789012:role/my-app`; it must trust `ecs-tasks.amazonaws.com`. Then no
+    /// role is made for the service, and `policies`/`policyStatements` cannot be set (attach
+    /// policies to your role). Without it, and without `policies`, `policyStatements` or
+    /// `enableExec`, the application gets no AWS permissions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_role_arn: Option<String>,
+    /// IAM managed policies for the application's own role (the task role, never the execution
+    /// role that pulls images and reads secrets): ARNs, e.g.
+    /// `arn:aws:iam::123456789012:policy/app-data`, or names of AWS managed policies, e.g.
+    /// `AmazonS3ReadOnlyAccess` or `service-role/AWSAppSyncPushToCloudWatchLogs`. The service gets a
+    /// role of its own (in its stack) with these; a change updates the role in place. At most 20.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
+    /// IAM policy statements for the application's own role, in addition to `policies`, e.g.
+    /// `{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::my-bucket/*"]}`. They become one
+    /// inline policy of the service's role; a change updates it in place.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policy_statements: Vec<PolicyStatement>,
+    /// The working directory of the container's process, an absolute path, e.g. `/app`.
+    /// Defaults to the image's (`WORKDIR`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    /// The user the container's process runs as: `user`, `user:group`, `uid` or `uid:gid`, e.g.
+    /// `1000:1000`. Defaults to the image's (`USER`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Seconds a stopping container gets between SIGTERM and SIGKILL, 0–120 (Fargate's most).
+    /// Defaults to 30.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 120))]
+    pub stop_grace_period: Option<u32>,
+    /// Seconds after a task starts during which the load balancer's failed health checks do not
+    /// count, 0–2147483647, for services that start slowly. Only for services with an ingress
+    /// port (load-balanced). Defaults to 60.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 2147483647))]
+    pub health_check_grace_period: Option<u32>,
+    /// Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only).
+    /// Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readonly_root_filesystem: Option<bool>,
+    /// Ephemeral storage of each task in GiB, 21–200. Defaults to Fargate's 20 GiB (billed above
+    /// that).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 21, max = 200))]
+    pub ephemeral_storage: Option<u32>,
+    /// Run an init process as PID 1 in the container (Docker's `--init`), which forwards signals
+    /// and reaps zombie processes. Defaults to false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<bool>,
+    /// ECS Exec: open a shell in a running task with `aws ecs execute-command --cluster
+    /// defang-<project> --task <task id> --container <service> --interactive --command /bin/sh`
+    /// (needs the Session Manager plugin locally). The service's role gets the `ssmmessages`
+    /// permissions it needs (with `taskRoleArn`, give them to your role). Turning it on or off
+    /// restarts the tasks. Defaults to false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enable_exec: Option<bool>,
+}
+
+/// A secret that already exists, read by ECS when a task starts: set exactly one of `ssm` and
+/// `secretsManager`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretReference {
+    /// An SSM Parameter Store parameter: its name (`/app/db-password`, in the service's region)
+    /// or ARN (`arn:aws:ssm:us-east-1:123456789012:parameter/app/db-password`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssm: Option<String>,
+    /// A Secrets Manager secret: its name (`prod/db`, in the service's region) or ARN
+    /// (`arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets_manager: Option<String>,
+    /// For a Secrets Manager secret holding JSON: the key whose value to use, e.g. `password`.
+    /// Without it, the whole secret string is the value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+/// One IAM policy statement for the application's role.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicyStatement {
+    /// `Allow` (the default) or `Deny`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<PolicyEffect>,
+    /// IAM actions, `service:Action`, wildcards allowed, e.g. `["s3:GetObject", "sqs:*"]`.
+    pub actions: Vec<String>,
+    /// The resources, ARNs (wildcards allowed) or `*`, e.g. `["arn:aws:s3:::my-bucket/*"]`.
+    pub resources: Vec<String>,
+    /// An IAM condition block: operator → condition key → values, e.g.
+    /// `{StringEquals: {"aws:RequestedRegion": ["us-east-1"]}}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub condition: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+}
+
+/// Whether a policy statement allows or denies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize, Serialize, JsonSchema)]
+pub enum PolicyEffect {
+    /// Allows the actions.
+    #[default]
+    Allow,
+    /// Denies the actions, even when another policy allows them.
+    Deny,
+}
+
+impl PolicyEffect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyEffect::Allow => "Allow",
+            PolicyEffect::Deny => "Deny",
+        }
+    }
 }
 
 /// How to build the service's image from source: AWS CodeBuild in your account builds the context
@@ -248,6 +371,21 @@ pub struct ResolvedService {
     /// The project's adopted zone (its `domain`), once known from the project: ingress domains
     /// are in it instead of `<project>.<username>.<suffix>`.
     pub adopted_zone: Option<String>,
+    pub secrets: BTreeMap<String, SecretReference>,
+    pub task_role_arn: Option<String>,
+    pub policies: Vec<String>,
+    pub policy_statements: Vec<PolicyStatement>,
+    pub working_dir: Option<String>,
+    pub user: Option<String>,
+    pub stop_grace_period: Option<u32>,
+    pub health_check_grace_period: Option<u32>,
+    pub readonly_root_filesystem: bool,
+    pub ephemeral_storage: Option<u32>,
+    pub init: bool,
+    pub enable_exec: bool,
+    /// Whether the service's stack has its own task role already (known once the stack is
+    /// read): it is kept while the service lives (see [`super::task_role`]).
+    pub own_task_role_exists: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -262,6 +400,17 @@ impl ResolvedService {
     /// The first ingress port: the one the service's domain is for.
     pub fn first_ingress_port(&self) -> Option<&ResolvedPort> {
         self.ports.iter().find(|p| p.mode == PortMode::Ingress)
+    }
+
+    /// Whether the service's stack has a role of the service's own: its permissions need one
+    /// (policies, statements, or ECS Exec, whose channels the task role opens, and no
+    /// `taskRoleArn`), or it has one already, which is kept.
+    pub fn has_own_task_role(&self) -> bool {
+        self.own_task_role_exists
+            || (self.task_role_arn.is_none()
+                && (!self.policies.is_empty()
+                    || !self.policy_statements.is_empty()
+                    || self.enable_exec))
     }
 }
 
@@ -307,6 +456,19 @@ impl ServiceInputs {
                 .map(|d| d.trim_end_matches('.').to_ascii_lowercase()),
             wait_for_steady_state: self.wait_for_steady_state.unwrap_or(true),
             adopted_zone: None,
+            secrets: self.secrets.clone(),
+            task_role_arn: self.task_role_arn.clone(),
+            policies: self.policies.clone(),
+            policy_statements: self.policy_statements.clone(),
+            working_dir: self.working_dir.clone(),
+            user: self.user.clone(),
+            stop_grace_period: self.stop_grace_period,
+            health_check_grace_period: self.health_check_grace_period,
+            readonly_root_filesystem: self.readonly_root_filesystem.unwrap_or(false),
+            ephemeral_storage: self.ephemeral_storage,
+            init: self.init.unwrap_or(false),
+            enable_exec: self.enable_exec.unwrap_or(false),
+            own_task_role_exists: false,
         })
     }
 }

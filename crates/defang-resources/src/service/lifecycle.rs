@@ -34,6 +34,10 @@ pub const TOKEN: &str = "defang:index:Service";
 /// Inputs whose change replaces the resource (the diff, and the schema's `willReplaceOnChanges`).
 pub const REPLACE_ON_CHANGES: &[&str] = &["project", "name"];
 
+/// Behind a load balancer, new tasks get a minute to start before failed health checks count
+/// (otherwise slow starters are killed in a loop), unless `healthCheckGracePeriod` says.
+pub const DEFAULT_HEALTH_CHECK_GRACE_PERIOD: u32 = 60;
+
 /// Rollouts behind health checks can take a while; users can set customTimeouts.
 pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
@@ -214,6 +218,13 @@ async fn deploy(
         }
     }
 
+    // A role the service's stack has is kept while the service lives (see `task_role`).
+    svc.own_task_role_exists = stack.as_ref().is_some_and(|s| {
+        s.outputs
+            .contains_key(network_stack::outputs::TASK_ROLE_ARN)
+    });
+    let svc = svc;
+
     let rollout = async {
         let deployed = match old_value("taskDefinitionArn") {
             Some(arn) => ecs.describe_task_definition(arn).await.ok().flatten(),
@@ -225,11 +236,36 @@ async fn deploy(
             .unwrap_or_default();
         let secret_refs =
             store_secrets(env, urn, &svc, inputs, old_inputs, &deployed_secrets).await?;
+
+        // The service's stack first: the task definition names its role, and the execution
+        // role must be allowed the secrets before a task reads them.
+        let applied =
+            match apply_network_stack(env, ctx, urn, (&stack_name, &claim, stack), &svc, &project)
+                .await
+            {
+                Ok(applied) => applied,
+                Err(Error::Interrupted(why)) => {
+                    return Err(interrupted_before_rollout(env, inputs, &svc, &id, old, why));
+                }
+                Err(e) => return Err(e),
+            };
+        let NetworkApplied {
+            security_group,
+            routing,
+            task_role_arn,
+        } = applied;
+
         let mut spec = plan_task_definition(&svc, &project, &env.cloud.region, &secret_refs);
         spec.family =
             deployed_names::task_family(&svc.project, &svc.name, old_value("taskDefinitionArn"));
+        if spec.task_role_arn.is_none() {
+            spec.task_role_arn = task_role_arn;
+        }
         // A changed secret is a new parameter, so a new revision: no forced restart is needed.
-        let force_new_deployment = false;
+        // ECS Exec turned on or off takes effect in tasks started afterwards: restart them.
+        let force_new_deployment = existing
+            .as_ref()
+            .is_some_and(|s| s.enable_execute_command != svc.enable_exec);
         // Register a revision only when the task changes, so that replicas-only or
         // waitForSteadyState-only edits do not restart every task.
         let td_arn = match &deployed {
@@ -240,17 +276,12 @@ async fn deploy(
             .await
             .map_err(ecs_failed)?,
         };
+        // ECS accepts a grace period only with load balancers.
+        let health_check_grace_period = (!routing.load_balancers.is_empty()).then(|| {
+            svc.health_check_grace_period
+                .unwrap_or(DEFAULT_HEALTH_CHECK_GRACE_PERIOD)
+        });
 
-        let (security_group, routing) =
-            match apply_network_stack(env, ctx, urn, (&stack_name, &claim, stack), &svc, &project)
-                .await
-            {
-                Ok(applied) => applied,
-                Err(Error::Interrupted(why)) => {
-                    return Err(interrupted_before_rollout(env, inputs, &svc, &id, old, why));
-                }
-                Err(e) => return Err(e),
-            };
         let network = crate::cloud::NetworkSpec {
             subnets: project.subnet_ids.clone(),
             // Membership of the project, and the service's own port rules.
@@ -264,6 +295,8 @@ async fn deploy(
             desired_count: Some(svc.replicas),
             network: Some(network.clone()),
             routing: Some(routing.clone()),
+            enable_execute_command: Some(svc.enable_exec),
+            health_check_grace_period_seconds: health_check_grace_period,
             force_new_deployment,
         };
         let state = match existing {
@@ -284,6 +317,8 @@ async fn deploy(
                     desired_count: svc.replicas,
                     network,
                     routing,
+                    enable_execute_command: svc.enable_exec,
+                    health_check_grace_period_seconds: health_check_grace_period,
                     tags: service_tags(urn, &svc),
                     client_token: client_token(urn, "create-service", &td_arn),
                 };
@@ -421,8 +456,16 @@ async fn prune_secrets(
     }
 }
 
-/// Applies the service's own stack (security group, private name, load balancer routing and
-/// DNS); returns its security group and how ECS should register the tasks.
+/// What the service's own stack gave: its security group, how ECS should register the tasks,
+/// and the service's own task role, if it has one.
+struct NetworkApplied {
+    security_group: String,
+    routing: Routing,
+    task_role_arn: Option<String>,
+}
+
+/// Applies the service's own stack (security group, private name, load balancer routing, DNS
+/// and permissions).
 async fn apply_network_stack(
     env: &Runtime,
     ctx: &Context,
@@ -430,7 +473,7 @@ async fn apply_network_stack(
     (stack_name, claim, mut found): (&str, &Claim, Option<StackState>),
     svc: &ResolvedService,
     project: &ProjectInfo,
-) -> Result<(String, Routing), Error> {
+) -> Result<NetworkApplied, Error> {
     let custom_zone = match &svc.domain_name {
         Some(domain) => Some(custom_domain_zone(env, domain).await?),
         None => None,
@@ -500,7 +543,15 @@ async fn apply_network_stack(
     if let Some(registry) = stack.outputs.get(network_stack::outputs::REGISTRY_ARN) {
         routing.service_registries.push(registry.clone());
     }
-    Ok((output(network_stack::outputs::SECURITY_GROUP_ID)?, routing))
+    let task_role_arn = match svc.has_own_task_role() {
+        true => Some(output(network_stack::outputs::TASK_ROLE_ARN)?),
+        false => None,
+    };
+    Ok(NetworkApplied {
+        security_group: output(network_stack::outputs::SECURITY_GROUP_ID)?,
+        routing,
+        task_role_arn,
+    })
 }
 
 /// The user's public zone for a custom domain, or what to do without one.

@@ -8,6 +8,7 @@
 pub mod check;
 pub mod delete;
 pub mod domain;
+pub mod existing_secrets;
 pub mod get_domains;
 pub mod image;
 pub mod inputs;
@@ -15,6 +16,7 @@ pub mod rule_priorities;
 pub mod sizing;
 pub mod status;
 pub mod task_definition;
+pub mod task_role;
 
 // Lifecycle over the cloud traits (not pure): create/read/update/delete and rollout waits.
 #[cfg(test)]
@@ -29,6 +31,8 @@ pub mod network_stack;
 pub mod outputs;
 #[cfg(test)]
 mod ownership_tests;
+#[cfg(test)]
+mod permissions_lifecycle_tests;
 pub mod plan;
 pub mod refresh;
 pub mod resource;

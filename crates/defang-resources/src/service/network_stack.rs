@@ -1,8 +1,10 @@
 //! Each service's own CloudFormation stack `defang-<project>--<service>`: its security group
 //! (ingress ports open to the load balancer only, host ports to the project's services only),
 //! its private name in the project's namespace, and for every ingress port a target group, a
-//! host rule on the HTTPS listener and an alias record `<service>--<port>.<zone>`. Replacing or
-//! deleting the service deletes this stack, and with it exactly these things.
+//! host rule on the HTTPS listener and an alias record `<service>--<port>.<zone>`; and its AWS
+//! permissions (its own task role, and the execution role's access to the secrets it
+//! references, see [`super::task_role`]). Replacing or deleting the service deletes this stack,
+//! and with it exactly these things.
 
 use super::inputs::{AppProtocol, PortMode, Protocol, ResolvedPort, ResolvedService};
 use super::rule_priorities::Priorities;
@@ -13,6 +15,7 @@ use serde_json::{Value, json};
 
 pub mod outputs {
     pub const SECURITY_GROUP_ID: &str = "SecurityGroupId";
+    pub use crate::service::task_role::TASK_ROLE_ARN_OUTPUT as TASK_ROLE_ARN;
     pub const REGISTRY_ARN: &str = "RegistryArn";
     /// `TargetGroup<port>`: the target group of an ingress port.
     pub fn target_group(port: u16) -> String {
@@ -163,6 +166,8 @@ pub fn render(
         outputs::SECURITY_GROUP_ID.into(),
         json!({ "Value": attr("TaskSecurityGroup", "GroupId") }),
     );
+    super::task_role::task_role_resources(svc, &tags, &mut resources, &mut outs);
+    super::task_role::existing_secrets_resources(svc, &project.execution_role_arn, &mut resources);
 
     if let Some(namespace) = &project.private_namespace_id {
         resources.insert(

@@ -1,7 +1,7 @@
 //! Refresh and import of a service: what runs in ECS, as outputs and (on import) as inputs;
 //! drift made outside Pulumi shows in the inputs so that the next `up` corrects it.
 
-use super::inputs::ServiceInputs;
+use super::inputs::{ResolvedService, ServiceInputs};
 use super::lifecycle::{decode, ecs_failed, parse_id};
 use super::outputs::{Deployed, service_outputs};
 use super::rollout::describe_one;
@@ -32,7 +32,15 @@ pub async fn read(env: &Runtime, req: ReadRequest, _ctx: Context) -> Result<Read
                 req.id, state.task_definition_arn
             ))
         })?;
-    let live = inputs_from_task_definition(&td, &state, project);
+    // The service's own task role is not a `taskRoleArn` of the user's.
+    let (_, stack) =
+        super::deployed_names::service_stack(env.cloud.stacks.as_ref(), project, name).await?;
+    let own_task_role = stack.as_ref().and_then(|s| {
+        s.outputs
+            .get(super::network_stack::outputs::TASK_ROLE_ARN)
+            .cloned()
+    });
+    let live = inputs_from_task_definition(&td, &state, project, own_task_role.as_deref());
     let inputs = if req.old_inputs.is_empty() {
         // Import: the inputs are what runs.
         let mut inputs = to_properties(&live);
@@ -75,13 +83,17 @@ pub async fn read(env: &Runtime, req: ReadRequest, _ctx: Context) -> Result<Read
     })
 }
 
-/// The user's inputs with what changed outside Pulumi (replicas, image, environment) replaced
-/// by the live values, so that refresh shows the drift and the next `up` corrects it.
+/// The user's inputs with what changed outside Pulumi (replicas, image, environment, the
+/// container's and the service's settings, the task role) replaced by the live values, so that
+/// refresh shows the drift and the next `up` corrects it. What cannot be read from the task
+/// definition and the service (the policies of the service's own role, references to existing
+/// secrets) is kept as the user wrote it.
 fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &str) -> PropertyMap {
     let mut inputs = old_inputs.clone();
     let Ok((_, old)) = decode(old_inputs, resource_name) else {
         return inputs;
     };
+    settings_drift(&mut inputs, &old, live);
     let live_replicas = live.replicas.unwrap_or(1);
     if live_replicas != old.replicas {
         inputs.insert("replicas".into(), Value::Number(f64::from(live_replicas)));
@@ -128,6 +140,63 @@ fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &st
         inputs.insert("environment".into(), env);
     }
     inputs
+}
+
+/// Drift of the settings compared as they take effect (an unset flag is false, an unset
+/// grace period behind a load balancer is the default): a changed one gets the live value, one
+/// that went back to the default is removed.
+fn settings_drift(inputs: &mut PropertyMap, old: &ResolvedService, live: &ServiceInputs) {
+    let mut set = |key: &str, changed: bool, value: Option<Value>| {
+        if !changed {
+            return;
+        }
+        match value {
+            Some(v) => inputs.insert(key.into(), v),
+            None => inputs.remove(key),
+        };
+    };
+    let text = |v: &Option<String>| v.as_deref().map(Value::from);
+    let number = |v: Option<u32>| v.map(|n| Value::Number(f64::from(n)));
+    set(
+        "workingDir",
+        old.working_dir != live.working_dir,
+        text(&live.working_dir),
+    );
+    set("user", old.user != live.user, text(&live.user));
+    set(
+        "taskRoleArn",
+        old.task_role_arn != live.task_role_arn,
+        text(&live.task_role_arn),
+    );
+    set(
+        "stopGracePeriod",
+        old.stop_grace_period != live.stop_grace_period,
+        number(live.stop_grace_period),
+    );
+    set(
+        "ephemeralStorage",
+        old.ephemeral_storage != live.ephemeral_storage,
+        number(live.ephemeral_storage),
+    );
+    for (key, was, now) in [
+        (
+            "readonlyRootFilesystem",
+            old.readonly_root_filesystem,
+            live.readonly_root_filesystem,
+        ),
+        ("init", old.init, live.init),
+        ("enableExec", old.enable_exec, live.enable_exec),
+    ] {
+        let now = now.unwrap_or(false);
+        set(key, was != now, Some(Value::Bool(now)));
+    }
+    // Only a load-balanced service has one (ECS's to keep).
+    if let Some(now) = live.health_check_grace_period {
+        let was = old
+            .health_check_grace_period
+            .unwrap_or(super::lifecycle::DEFAULT_HEALTH_CHECK_GRACE_PERIOD);
+        set("healthCheckGracePeriod", was != now, number(Some(now)));
+    }
 }
 
 #[cfg(test)]

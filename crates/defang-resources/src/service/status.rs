@@ -484,6 +484,8 @@ mod tests {
             pending_count: 0,
             deployments,
             network: None,
+            enable_execute_command: false,
+            health_check_grace_period_seconds: None,
             tags: vec![],
             recent_events: vec![],
         }

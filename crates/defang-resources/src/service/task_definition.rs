@@ -5,10 +5,12 @@
 //! tcp), so that a planned spec equals the spec described back after registration and an
 //! update without changes registers no new revision.
 
+use super::existing_secrets::{AccountScope, reference_from, value_from};
 use super::inputs::{
     AppProtocol, HealthCheck, Platform, Port, PortMode, Protocol, ResolvedPort, ResolvedService,
     ServiceInputs,
 };
+use super::secrets::parameter_prefix;
 use super::sizing::format_memory;
 use crate::cloud::{
     self, ContainerHealthCheck, ContainerSpec, CpuArchitecture, LogConfig, PortMapping,
@@ -41,7 +43,9 @@ pub fn port_name(service: &str, port: u16, protocol: Protocol) -> String {
 
 /// The task definition of `service` in `project`, logging to the project's log group.
 /// `secrets` are `(variable, SSM parameter ARN)` of the secret environment values: those
-/// variables are referenced, not written in `environment`.
+/// variables are referenced, not written in `environment`. The service's `secrets` (secrets
+/// that exist already) are referenced by ARN in the project's account and region. The task
+/// role is `taskRoleArn`; the deploy sets the service's own role when it has one.
 pub fn plan_task_definition(
     service: &ResolvedService,
     project: &ProjectInfo,
@@ -50,6 +54,14 @@ pub fn plan_task_definition(
 ) -> TaskDefinitionSpec {
     let is_secret = |name: &str| secrets.iter().any(|(n, _)| n == name);
     let mut secrets = secrets.to_vec();
+    if let Some(scope) = AccountScope::of_role(&project.execution_role_arn, region) {
+        secrets.extend(
+            service
+                .secrets
+                .iter()
+                .filter_map(|(var, reference)| Some((var.clone(), value_from(reference, &scope)?))),
+        );
+    }
     secrets.sort();
     TaskDefinitionSpec {
         family: crate::aws_names::task_family(&service.project, &service.name),
@@ -61,8 +73,8 @@ pub fn plan_task_definition(
             Platform::LinuxAmd64 => CpuArchitecture::X86_64,
         },
         execution_role_arn: Some(project.execution_role_arn.clone()),
-        // The service gets no AWS permissions of its own (no inputs for a task role yet).
-        task_role_arn: None,
+        task_role_arn: service.task_role_arn.clone(),
+        ephemeral_storage_gib: service.ephemeral_storage,
         container: ContainerSpec {
             name: service.name.clone(),
             image: service.image.clone(),
@@ -87,6 +99,11 @@ pub fn plan_task_definition(
                 region: region.to_string(),
                 stream_prefix: service.name.clone(),
             }),
+            working_directory: service.working_dir.clone(),
+            user: service.user.clone(),
+            stop_timeout_seconds: service.stop_grace_period,
+            readonly_root_filesystem: service.readonly_root_filesystem,
+            init_process_enabled: service.init,
         },
         tags: tags(service),
     }
@@ -156,17 +173,25 @@ fn tags(service: &ResolvedService) -> Vec<(String, String)> {
 /// - `replicas` is the service's desired count;
 /// - health-check timings are as ECS describes them (its defaults included);
 /// - `waitForSteadyState` is left unset (it is not a property of what runs);
-/// - secret environment values (`secrets`, SSM parameter references) cannot be read back and
+/// - secret environment values (the service's own SSM parameters) cannot be read back and
 ///   are left out: an import recovers the plain environment only (add the secret ones to the
-///   program, as secrets), and refresh keeps the user's secret values (see `with_drift`).
+///   program, as secrets), and refresh keeps the user's secret values (see `with_drift`);
+///   references to secrets of the user's own come back as `secrets`, by ARN;
+/// - a task role is `taskRoleArn` only when it is not the service's own (`own_task_role`, the
+///   role of its stack): the policies of its own role are in the stack, not in the task
+///   definition, and an import leaves `policies` and `policyStatements` out;
+/// - `enableExec` and `healthCheckGracePeriod` are the service's; the grace period only for a
+///   service with load balancers, where it is ECS's to have.
 pub fn inputs_from_task_definition(
     task_definition: &TaskDefinition,
     service: &ServiceState,
     project: &str,
+    own_task_role: Option<&str>,
 ) -> ServiceInputs {
     let spec = &task_definition.spec;
     let container = &spec.container;
     let ingress = ingress_ports(&spec.tags);
+    let own_prefix = parameter_prefix(project, &service.name);
     ServiceInputs {
         project: project.to_string(),
         name: Some(service.name.clone()),
@@ -218,6 +243,28 @@ pub fn inputs_from_task_definition(
         // Routing is not part of the task; refresh keeps the user's domain.
         domain_name: None,
         wait_for_steady_state: None,
+        secrets: container
+            .secrets
+            .iter()
+            .filter_map(|(var, from)| Some((var.clone(), reference_from(from, &own_prefix)?)))
+            .collect(),
+        task_role_arn: spec
+            .task_role_arn
+            .clone()
+            .filter(|arn| Some(arn.as_str()) != own_task_role),
+        policies: Vec::new(),
+        policy_statements: Vec::new(),
+        working_dir: container.working_directory.clone(),
+        user: container.user.clone(),
+        stop_grace_period: container.stop_timeout_seconds,
+        // ECS keeps a grace period only with load balancers, that is for ingress ports.
+        health_check_grace_period: service
+            .health_check_grace_period_seconds
+            .filter(|_| !ingress.is_empty()),
+        readonly_root_filesystem: container.readonly_root_filesystem.then_some(true),
+        ephemeral_storage: spec.ephemeral_storage_gib,
+        init: container.init_process_enabled.then_some(true),
+        enable_exec: service.enable_execute_command.then_some(true),
     }
 }
 
@@ -280,6 +327,8 @@ mod tests {
             pending_count: 0,
             deployments: vec![],
             network: None,
+            enable_execute_command: false,
+            health_check_grace_period_seconds: None,
             tags: vec![],
             recent_events: vec![],
         }
@@ -307,6 +356,7 @@ mod tests {
             cpu_architecture: CpuArchitecture::Arm64,
             execution_role_arn: Some("arn:aws:iam::123456789012:role/defang-shop-exec".into()),
             task_role_arn: None,
+            ephemeral_storage_gib: None,
             container: ContainerSpec {
                 name: "web".into(),
                 image: "ghcr.io/org/web:1".into(),
@@ -351,6 +401,7 @@ mod tests {
                     region: "us-east-1".into(),
                     stream_prefix: "web".into(),
                 }),
+                ..Default::default()
             },
             tags: vec![
                 ("defang:ingress-ports".into(), "80/tcp 53/udp".into()),
@@ -436,7 +487,7 @@ mod tests {
             revision: 1,
             spec,
         };
-        let inputs = inputs_from_task_definition(&td, &service_state(1), "shop");
+        let inputs = inputs_from_task_definition(&td, &service_state(1), "shop", None);
         assert_eq!(
             inputs.environment,
             BTreeMap::from([("PLAIN".to_string(), "1".to_string())])
@@ -479,7 +530,7 @@ mod tests {
             };
             let mut state = service_state(i32::try_from(svc.replicas).unwrap());
             state.name = svc.name.clone();
-            let inputs = inputs_from_task_definition(&td, &state, "shop");
+            let inputs = inputs_from_task_definition(&td, &state, "shop", None);
 
             let props = to_properties(&inputs);
             let (checked, failures) = check_service(&props, "ignored");
@@ -505,7 +556,7 @@ mod tests {
             revision: 1,
             spec,
         };
-        let inputs = inputs_from_task_definition(&td, &service_state(-1), "shop");
+        let inputs = inputs_from_task_definition(&td, &service_state(-1), "shop", None);
         assert_eq!(inputs.ports[0].mode, Some(PortMode::Host));
         assert_eq!(inputs.ports[0].protocol, None);
         assert_eq!(inputs.replicas, Some(0));

@@ -1,0 +1,544 @@
+//! A service's AWS permissions, in its own CloudFormation stack (see [`super::network_stack`]):
+//! - the application's role (the task role, never the execution role), `TaskRole`, with the
+//!   service's `policies` (managed policies), `policyStatements` (one inline policy) and, with
+//!   `enableExec`, the `ssmmessages` channels ECS Exec opens. It trusts ECS tasks of this
+//!   account only (AWS's advice against the confused deputy). No role is made when the service
+//!   has none of these (least privilege: no AWS permissions at all), or when it runs as a role
+//!   of the user's own (`taskRoleArn`); one that exists is kept while the service lives, even
+//!   without policies, so that tasks still running (or rolled back to) never lose their role.
+//! - `ExistingSecretsAccess`: a policy on the project's shared execution role allowing exactly
+//!   the service's `secrets` (existing SSM parameters and Secrets Manager secrets) to be read
+//!   when its tasks start. Each service's policy has a name of its own, so services never
+//!   overwrite each other's, and deleting the service's stack removes it.
+
+use super::existing_secrets::{AccountScope, grants};
+use super::inputs::{PolicyStatement, ResolvedService, ServiceInputs};
+use pulumi_plugin::{CheckFailure, PropertyPath};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// The stack's output with the ARN of the service's own role.
+pub const TASK_ROLE_ARN_OUTPUT: &str = "TaskRoleArn";
+
+/// What ECS Exec's agent in the task needs (AWS's ECS Exec documentation).
+pub const EXEC_ACTIONS: [&str; 4] = [
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+];
+
+/// IAM's hard limit of managed policies per role (the default quota is 10).
+const MAX_MANAGED_POLICIES: usize = 20;
+
+/// A managed policy's ARN: an ARN as given, a name as the AWS managed policy's ARN in the
+/// stack's partition.
+pub fn policy_arn(policy: &str) -> Value {
+    if policy.starts_with("arn:") {
+        json!(policy)
+    } else {
+        json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::aws:policy/{}", policy.trim_start_matches('/')) })
+    }
+}
+
+/// A statement in IAM's JSON form.
+fn statement_json(statement: &PolicyStatement) -> Value {
+    let mut out = json!({
+        "Effect": statement.effect.unwrap_or_default().as_str(),
+        "Action": statement.actions,
+        "Resource": statement.resources,
+    });
+    if !statement.condition.is_empty() {
+        out["Condition"] = json!(statement.condition);
+    }
+    out
+}
+
+/// Adds `TaskRole` (and its output) to the stack's resources when the service has one
+/// ([`ResolvedService::has_own_task_role`]).
+pub fn task_role_resources(
+    svc: &ResolvedService,
+    tags: &Value,
+    resources: &mut serde_json::Map<String, Value>,
+    outs: &mut serde_json::Map<String, Value>,
+) {
+    if !svc.has_own_task_role() {
+        return;
+    }
+    let mut policies = Vec::new();
+    if !svc.policy_statements.is_empty() {
+        policies.push(json!({
+            "PolicyName": "statements",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": svc.policy_statements.iter().map(statement_json).collect::<Vec<_>>(),
+            }
+        }));
+    }
+    // With `taskRoleArn`, the user's role runs the tasks: this one is only kept, unused.
+    if svc.enable_exec && svc.task_role_arn.is_none() {
+        policies.push(json!({
+            "PolicyName": "ecs-exec",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "EcsExecChannels",
+                    "Effect": "Allow",
+                    "Action": EXEC_ACTIONS,
+                    "Resource": "*",
+                }]
+            }
+        }));
+    }
+    let managed: Vec<Value> = if svc.task_role_arn.is_none() {
+        svc.policies.iter().map(|p| policy_arn(p)).collect()
+    } else {
+        Vec::new()
+    };
+    resources.insert(
+        "TaskRole".into(),
+        json!({
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "Description": format!("Defang service {} of project {}: the application's permissions", svc.name, svc.project),
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Effect": "Allow",
+                        "Principal": { "Service": "ecs-tasks.amazonaws.com" },
+                        "Action": "sts:AssumeRole",
+                        "Condition": {
+                            "StringEquals": { "aws:SourceAccount": { "Ref": "AWS::AccountId" } },
+                            "ArnLike": { "aws:SourceArn": { "Fn::Sub": "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:*" } }
+                        }
+                    }]
+                },
+                "ManagedPolicyArns": managed,
+                "Policies": policies,
+                "Tags": tags,
+            }
+        }),
+    );
+    outs.insert(
+        TASK_ROLE_ARN_OUTPUT.into(),
+        json!({ "Value": crate::cloudformation::blocks::attr("TaskRole", "Arn") }),
+    );
+}
+
+/// The execution role's name in its ARN (`arn:aws:iam::1:role/path/name` → `name`).
+pub fn role_name(role_arn: &str) -> &str {
+    role_arn.rsplit('/').next().unwrap_or(role_arn)
+}
+
+/// Adds `ExistingSecretsAccess` on the project's execution role when the service references
+/// secrets that exist: reading exactly those. Names become ARNs of the stack's own partition,
+/// region and account (`Fn::Sub`), the ones the task definition names.
+pub fn existing_secrets_resources(
+    svc: &ResolvedService,
+    execution_role_arn: &str,
+    resources: &mut serde_json::Map<String, Value>,
+) {
+    let scope = AccountScope {
+        partition: "${AWS::Partition}".into(),
+        region: "${AWS::Region}".into(),
+        account: "${AWS::AccountId}".into(),
+    };
+    // Sorted and without repeats, so that an unchanged service renders the same policy.
+    let mut by_action: BTreeMap<&str, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for reference in svc.secrets.values() {
+        for (action, resource) in grants(reference, &scope) {
+            by_action.entry(action).or_default().insert(resource);
+        }
+    }
+    if by_action.is_empty() {
+        return;
+    }
+    let statements: Vec<Value> = by_action
+        .into_iter()
+        .map(|(action, resources)| {
+            json!({
+                "Effect": "Allow",
+                "Action": action,
+                "Resource": resources
+                    .into_iter()
+                    .map(|arn| json!({ "Fn::Sub": arn }))
+                    .collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    resources.insert(
+        "ExistingSecretsAccess".into(),
+        json!({
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                // One per service on the shared role: named after the service.
+                "PolicyName": existing_secrets_policy_name(&svc.project, &svc.name),
+                "Roles": [role_name(execution_role_arn)],
+                "PolicyDocument": { "Version": "2012-10-17", "Statement": statements },
+            }
+        }),
+    );
+}
+
+/// `<service stack name>-secrets`: the service's policy on the execution role.
+pub fn existing_secrets_policy_name(project: &str, service: &str) -> String {
+    format!(
+        "{}-secrets",
+        crate::aws_names::service_stack(project, service)
+    )
+}
+
+/// Check of `taskRoleArn`, `policies` and `policyStatements` (and how they go together).
+pub fn check_permissions(
+    inputs: &ServiceInputs,
+    checked: &dyn Fn(&str) -> bool,
+    failures: &mut Vec<CheckFailure>,
+) {
+    if checked("taskRoleArn")
+        && let Some(arn) = &inputs.task_role_arn
+    {
+        if !is_role_arn(arn) {
+            failures.push(CheckFailure::new(
+                "taskRoleArn",
+                format!(
+                    "{} is not an IAM role ARN: they look like arn:aws:iam::123456789012:role/my-app",
+                    crate::names::quoted(arn)
+                ),
+            ));
+        }
+        for key in ["policies", "policyStatements"] {
+            let set = match key {
+                "policies" => !inputs.policies.is_empty(),
+                _ => !inputs.policy_statements.is_empty(),
+            };
+            if set {
+                failures.push(CheckFailure::new(
+                    key,
+                    "cannot be combined with `taskRoleArn`, a role of your own that is not changed: attach the policies to that role, or remove `taskRoleArn` to give the service a role of its own with these",
+                ));
+            }
+        }
+    }
+    if checked("policies") {
+        if inputs.policies.len() > MAX_MANAGED_POLICIES {
+            failures.push(CheckFailure::new(
+                "policies",
+                format!(
+                    "lists {} policies; an IAM role takes at most {MAX_MANAGED_POLICIES} managed policies: merge some into one, or move them into `policyStatements`",
+                    inputs.policies.len()
+                ),
+            ));
+        }
+        for (i, policy) in inputs.policies.iter().enumerate() {
+            if let Err(reason) = check_policy(policy) {
+                failures.push(CheckFailure::new(
+                    PropertyPath::root().key("policies").index(i).to_string(),
+                    reason,
+                ));
+            }
+        }
+    }
+    if checked("policyStatements") {
+        for (i, statement) in inputs.policy_statements.iter().enumerate() {
+            check_statement(i, statement, failures);
+        }
+    }
+}
+
+fn is_role_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
+        if !partition.is_empty()
+            && account.len() == 12
+            && account.chars().all(|c| c.is_ascii_digit())
+            && resource.strip_prefix("role/").is_some_and(|n| !n.is_empty() && !n.ends_with('/')))
+}
+
+fn check_policy(policy: &str) -> Result<(), String> {
+    if policy.starts_with("arn:") {
+        let parts: Vec<&str> = policy.splitn(6, ':').collect();
+        let ok = matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
+            if !partition.is_empty()
+                && (*account == "aws" || (account.len() == 12 && account.chars().all(|c| c.is_ascii_digit())))
+                && resource.strip_prefix("policy/").is_some_and(|n| !n.is_empty()));
+        return if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} is not an IAM policy ARN: they look like arn:aws:iam::123456789012:policy/app-data, or arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess for AWS's (or give an AWS managed policy's name, AmazonS3ReadOnlyAccess)",
+                crate::names::quoted(policy)
+            ))
+        };
+    }
+    let valid = !policy.is_empty()
+        && policy.len() <= 128 + 512
+        && policy
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
+        && !policy.ends_with('/');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} is neither a policy ARN nor the name of an AWS managed policy, e.g. AmazonS3ReadOnlyAccess or service-role/AmazonECSTaskExecutionRolePolicy",
+            crate::names::quoted(policy)
+        ))
+    }
+}
+
+fn check_statement(i: usize, statement: &PolicyStatement, failures: &mut Vec<CheckFailure>) {
+    let at = PropertyPath::root().key("policyStatements").index(i);
+    if statement.actions.is_empty() {
+        failures.push(CheckFailure::new(
+            at.key("actions").to_string(),
+            "must list at least one action, e.g. [\"s3:GetObject\"]",
+        ));
+    }
+    for (j, action) in statement.actions.iter().enumerate() {
+        let valid = action == "*"
+            || action.split_once(':').is_some_and(|(service, name)| {
+                !service.is_empty()
+                    && service
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '*' || c == '?')
+            });
+        if !valid {
+            failures.push(CheckFailure::new(
+                at.key("actions").index(j).to_string(),
+                format!(
+                    "{} is not an IAM action: they are `service:Action`, e.g. \"s3:GetObject\" or \"dynamodb:*\"",
+                    crate::names::quoted(action)
+                ),
+            ));
+        }
+    }
+    if statement.resources.is_empty() {
+        failures.push(CheckFailure::new(
+            at.key("resources").to_string(),
+            "must list at least one resource: ARNs (wildcards allowed), or \"*\" for all",
+        ));
+    }
+    for (j, resource) in statement.resources.iter().enumerate() {
+        let valid =
+            resource == "*" || (resource.starts_with("arn:") && resource.split(':').count() >= 6);
+        if !valid {
+            failures.push(CheckFailure::new(
+                at.key("resources").index(j).to_string(),
+                format!(
+                    "{} is not a resource ARN: they look like arn:aws:s3:::my-bucket/* (six ':'-separated parts), or \"*\" for all",
+                    crate::names::quoted(resource)
+                ),
+            ));
+        }
+    }
+    for (operator, keys) in &statement.condition {
+        if keys.is_empty() || keys.values().any(Vec::is_empty) {
+            failures.push(CheckFailure::new(
+                at.key("condition").key(operator).to_string(),
+                "needs condition keys with at least one value each, e.g. {\"aws:RequestedRegion\": [\"us-east-1\"]}",
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn service(value: Value) -> ResolvedService {
+        let mut v = json!({"project": "shop", "name": "web", "image": "nginx"});
+        v.as_object_mut()
+            .unwrap()
+            .extend(value.as_object().unwrap().clone());
+        let inputs: ServiceInputs = serde_json::from_value(v).unwrap();
+        inputs.resolved("web").unwrap()
+    }
+
+    fn rendered(svc: &ResolvedService, had_role: bool) -> (Value, Value) {
+        let mut svc = svc.clone();
+        svc.own_task_role_exists = had_role;
+        let (mut resources, mut outs) = (serde_json::Map::new(), serde_json::Map::new());
+        task_role_resources(&svc, &json!([]), &mut resources, &mut outs);
+        (Value::Object(resources), Value::Object(outs))
+    }
+
+    #[test]
+    fn no_permissions_no_role() {
+        let (resources, outs) = rendered(&service(json!({})), false);
+        assert_eq!(resources, json!({}));
+        assert_eq!(outs, json!({}));
+    }
+
+    #[test]
+    fn the_role_has_exactly_the_services_policies() {
+        let svc = service(json!({
+            "policies": ["AmazonS3ReadOnlyAccess", "arn:aws:iam::123456789012:policy/app-data"],
+            "policyStatements": [
+                {"actions": ["sqs:SendMessage"], "resources": ["arn:aws:sqs:us-east-1:123456789012:jobs"]},
+                {"effect": "Deny", "actions": ["s3:DeleteObject"], "resources": ["*"],
+                 "condition": {"StringEquals": {"aws:RequestedRegion": ["us-east-1"]}}},
+            ],
+            "enableExec": true,
+        }));
+        let (resources, outs) = rendered(&svc, false);
+        let role = &resources["TaskRole"]["Properties"];
+        assert_eq!(
+            role["ManagedPolicyArns"],
+            json!([
+                {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AmazonS3ReadOnlyAccess"},
+                "arn:aws:iam::123456789012:policy/app-data",
+            ])
+        );
+        assert_eq!(role["Policies"][0]["PolicyName"], "statements");
+        assert_eq!(
+            role["Policies"][0]["PolicyDocument"]["Statement"],
+            json!([
+                {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": ["arn:aws:sqs:us-east-1:123456789012:jobs"]},
+                {"Effect": "Deny", "Action": ["s3:DeleteObject"], "Resource": ["*"],
+                 "Condition": {"StringEquals": {"aws:RequestedRegion": ["us-east-1"]}}},
+            ])
+        );
+        assert_eq!(role["Policies"][1]["PolicyName"], "ecs-exec");
+        assert_eq!(
+            role["Policies"][1]["PolicyDocument"]["Statement"][0]["Action"],
+            json!(EXEC_ACTIONS)
+        );
+        let trust = &role["AssumeRolePolicyDocument"]["Statement"][0];
+        assert_eq!(trust["Principal"]["Service"], "ecs-tasks.amazonaws.com");
+        assert_eq!(
+            trust["Condition"]["StringEquals"]["aws:SourceAccount"],
+            json!({"Ref": "AWS::AccountId"})
+        );
+        assert_eq!(
+            outs["TaskRoleArn"]["Value"],
+            json!({"Fn::GetAtt": ["TaskRole", "Arn"]})
+        );
+    }
+
+    #[test]
+    fn exec_alone_makes_a_role_and_a_kept_role_stays_empty() {
+        let (resources, _) = rendered(&service(json!({"enableExec": true})), false);
+        assert_eq!(
+            resources["TaskRole"]["Properties"]["ManagedPolicyArns"],
+            json!([])
+        );
+        assert_eq!(
+            resources["TaskRole"]["Properties"]["Policies"][0]["PolicyName"],
+            "ecs-exec"
+        );
+        // Policies removed: the role stays, without permissions.
+        let (resources, _) = rendered(&service(json!({})), true);
+        assert_eq!(resources["TaskRole"]["Properties"]["Policies"], json!([]));
+        assert_eq!(
+            resources["TaskRole"]["Properties"]["ManagedPolicyArns"],
+            json!([])
+        );
+        // A role of the user's own: nothing is made for it.
+        let (resources, _) = rendered(
+            &service(
+                json!({"taskRoleArn": "arn:aws:iam::123456789012:role/mine", "enableExec": true}),
+            ),
+            false,
+        );
+        assert_eq!(resources, json!({}));
+    }
+
+    #[test]
+    fn the_execution_role_may_read_exactly_the_referenced_secrets() {
+        let svc = service(json!({"secrets": {
+            "DB": {"ssm": "/app/db"},
+            "API": {"secretsManager": "prod/api", "key": "token"},
+            "API_USER": {"secretsManager": "prod/api", "key": "user"},
+        }}));
+        let mut resources = serde_json::Map::new();
+        existing_secrets_resources(
+            &svc,
+            "arn:aws:iam::123456789012:role/defang-shop-TaskExecutionRole-ABC",
+            &mut resources,
+        );
+        let policy = &resources["ExistingSecretsAccess"]["Properties"];
+        assert_eq!(policy["PolicyName"], "defang-shop-S-web-secrets");
+        assert_eq!(
+            policy["Roles"],
+            json!(["defang-shop-TaskExecutionRole-ABC"])
+        );
+        assert_eq!(
+            policy["PolicyDocument"]["Statement"],
+            json!([
+                {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": [
+                    {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:prod/api"},
+                    {"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:prod/api-??????"},
+                ]},
+                {"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": [
+                    {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/app/db"},
+                ]},
+            ])
+        );
+        let mut none = serde_json::Map::new();
+        existing_secrets_resources(&service(json!({})), "arn:aws:iam::1:role/x", &mut none);
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn check_names_the_property_and_the_fix() {
+        let failures = |value: Value| {
+            let mut v = json!({"project": "shop", "image": "nginx"});
+            v.as_object_mut()
+                .unwrap()
+                .extend(value.as_object().unwrap().clone());
+            let inputs: ServiceInputs = serde_json::from_value(v).unwrap();
+            let mut failures = Vec::new();
+            check_permissions(&inputs, &|_| true, &mut failures);
+            failures
+                .into_iter()
+                .map(|f| format!("{}: {}", f.property, f.reason))
+                .collect::<Vec<_>>()
+        };
+        assert!(
+            failures(json!({
+                "policies": ["AmazonS3ReadOnlyAccess", "service-role/AWSLambdaRole", "arn:aws:iam::aws:policy/ReadOnlyAccess"],
+                "policyStatements": [{"actions": ["s3:Get*", "*"], "resources": ["arn:aws:s3:::b/*", "*"]}],
+            }))
+            .is_empty()
+        );
+        let got = failures(
+            json!({"taskRoleArn": "arn:aws:iam::123456789012:role/mine", "policies": ["ReadOnlyAccess"]}),
+        );
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].starts_with("policies: cannot be combined with `taskRoleArn`"));
+        assert!(
+            failures(json!({"taskRoleArn": "arn:aws:iam::123456789012:user/me"}))[0].starts_with(
+                "taskRoleArn: \"arn:aws:iam::123456789012:user/me\" is not an IAM role ARN"
+            )
+        );
+        assert!(
+            failures(json!({"policies": ["arn:aws:iam::12:policy/x"]}))[0]
+                .starts_with("policies[0]: ")
+        );
+        assert!(failures(json!({"policies": ["Read Only"]}))[0].contains("AmazonS3ReadOnlyAccess"));
+        let many: Vec<String> = (0..21).map(|i| format!("P{i}")).collect();
+        assert!(failures(json!({"policies": many}))[0].contains("at most 20"));
+        let got = failures(json!({"policyStatements": [
+            {"actions": [], "resources": []},
+            {"actions": ["s3 GetObject"], "resources": ["my-bucket"], "condition": {"StringEquals": {}}},
+        ]}));
+        assert_eq!(
+            got.iter()
+                .map(|f| f.split(": ").next().unwrap())
+                .collect::<Vec<_>>(),
+            vec![
+                "policyStatements[0].actions",
+                "policyStatements[0].resources",
+                "policyStatements[1].actions[0]",
+                "policyStatements[1].resources[0]",
+                "policyStatements[1].condition.StringEquals",
+            ]
+        );
+        assert!(got[2].contains("`service:Action`"), "{}", got[2]);
+    }
+}
