@@ -15,6 +15,7 @@ moto behave more like AWS for our templates and change nothing in our product.
 Runs until SIGTERM/SIGINT.
 """
 
+import inspect
 import argparse
 import os
 import signal
@@ -188,6 +189,7 @@ def apply_patches() -> list:
 
     _patch_codebuild(applied)
     _patch_ecs_timing(applied)
+    _patch_ecs_create_service(applied)
 
     # Patches 7-16: CloudFormation resource types of the project and service network stacks
     # (certificate, Cloud Map, DHCP options, CodeBuild project; Route 53, ELBv2, security
@@ -201,6 +203,41 @@ def apply_patches() -> list:
     cfn_patches.apply(applied, _add_method)
 
     return applied
+
+
+def _patch_ecs_create_service(applied):
+    """-- emulator gap, test setup only: (20) CreateService drops enableExecuteCommand and
+    healthCheckGracePeriodSeconds (UpdateService stores them, as it does deploymentConfiguration),
+    so a service created with ECS Exec on read back as off. They are stored at create now, with
+    AWS's defaults (false, and no grace period) when absent.
+    """
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    orig = EC2ContainerServiceResponse.create_service
+    src = inspect.getsource(orig)
+    assert "enableExecuteCommand" not in src and "healthCheckGracePeriodSeconds" not in src, (
+        "moto's CreateService reads ECS Exec or the grace period now; re-check patch 20"
+    )
+
+    def create_service(self):
+        result = orig(self)
+        cluster = self._get_param("cluster", "default").split("/")[-1]
+        name = self._get_param("serviceName")
+        service = self.ecs_backend.services.get(f"{cluster}:{name}")
+        if service is None:  # a cluster ARN: find it by name
+            service = next(
+                (s for s in self.ecs_backend.services.values() if s.name == name and s.cluster_name == cluster),
+                None,
+            )
+        if service is not None:
+            service.enable_execute_command = bool(self._get_param("enableExecuteCommand", False))
+            grace = self._get_param("healthCheckGracePeriodSeconds")
+            if grace is not None:
+                service.health_check_grace_period_seconds = int(grace)
+        return result
+
+    EC2ContainerServiceResponse.create_service = create_service
+    applied.append("EC2ContainerServiceResponse.create_service")
 
 
 # Outcomes a test can script for an emulated build (see _patch_codebuild).
