@@ -636,6 +636,97 @@ mod tests {
     }
 
     #[test]
+    fn permissions_secrets_and_settings_are_checked_with_the_fix() {
+        let base = |extra: serde_json::Value| {
+            let mut v = json!({"project": "shop", "image": "nginx"});
+            if let (Some(map), serde_json::Value::Object(extra)) = (v.as_object_mut(), extra) {
+                map.extend(extra);
+            }
+            v
+        };
+        let ok = base(json!({
+            "ports": [{"target": 80}],
+            "secrets": {"DB": {"ssm": "/app/db"}, "API": {"secretsManager": "prod/api", "key": "token"}},
+            "policies": ["AmazonS3ReadOnlyAccess"],
+            "policyStatements": [{"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::b/*"]}],
+            "workingDir": "/app", "user": "1000:1000", "stopGracePeriod": 120,
+            "healthCheckGracePeriod": 300, "readonlyRootFilesystem": true, "ephemeralStorage": 200,
+            "init": true,
+        }));
+        assert_eq!(check(ok).1, vec![]);
+        assert!(
+            reason_at(base(json!({"workingDir": "app"})), "workingDir").contains("absolute path")
+        );
+        assert!(reason_at(base(json!({"user": "my user"})), "user").contains("uid:gid"));
+        assert_eq!(
+            reason_at(base(json!({"stopGracePeriod": 121})), "stopGracePeriod"),
+            "must be between 0 and 120; got 121"
+        );
+        assert_eq!(
+            reason_at(base(json!({"ephemeralStorage": 20})), "ephemeralStorage"),
+            "must be between 21 and 200; got 20"
+        );
+        assert!(
+            reason_at(
+                base(
+                    json!({"healthCheckGracePeriod": 30, "ports": [{"target": 80, "mode": "host"}]})
+                ),
+                "healthCheckGracePeriod"
+            )
+            .contains("no ingress port")
+        );
+        assert!(
+            reason_at(
+                base(json!({"enableExec": true, "readonlyRootFilesystem": true})),
+                "enableExec"
+            )
+            .contains("writable root filesystem")
+        );
+        assert!(
+            reason_at(
+                base(json!({"environment": {"DB": "x"}, "secrets": {"DB": {"ssm": "/app/db"}}})),
+                "secrets.DB"
+            )
+            .contains("also in `environment`")
+        );
+        assert!(
+            reason_at(
+                base(json!({"secrets": {"1DB": {"ssm": "/app/db"}}})),
+                "secrets[\"1DB\"]"
+            )
+            .contains("try \"_1DB\"")
+        );
+        assert!(
+            reason_at(
+                base(json!({"secrets": {"DB": {"ssm": "arn:aws:ssm:us-east-1:1:parameter/x"}}})),
+                "secrets.DB.ssm"
+            )
+            .contains("is not an SSM parameter ARN")
+        );
+        assert_eq!(
+            reason_at(
+                base(json!({"secrets": {"DB": {"ssm": "/a", "kee": "x"}}})),
+                "secrets.DB.kee"
+            ),
+            "unknown property `kee` — did you mean `key`?"
+        );
+        assert!(
+            reason_at(
+                base(json!({"taskRoleArn": "arn:aws:iam::123456789012:role/r", "policies": ["ReadOnlyAccess"]})),
+                "policies"
+            )
+            .contains("taskRoleArn")
+        );
+        assert!(
+            reason_at(
+                base(json!({"policyStatements": [{"actions": ["s3:GetObject"]}]})),
+                "policyStatements[0].resources"
+            )
+            .contains("required")
+        );
+    }
+
+    #[test]
     fn udp_ingress_is_rejected() {
         let got = check(json!({"project": "shop", "image": "nginx",
             "ports": [{"target": 53, "protocol": "udp"}, {"target": 54, "protocol": "udp", "mode": "host"}]})).1;

@@ -305,4 +305,53 @@ mod drift_tests {
             Value::from("registry.example.com/private/web:2").into_secret()
         );
     }
+
+    /// The container's and the service's settings changed outside Pulumi show as drift; unset
+    /// ones that are still at their defaults do not.
+    #[test]
+    fn settings_drift_shows_and_defaults_do_not() {
+        let mut old_inputs = PropertyMap::new();
+        for (k, v) in [("project", "shop"), ("name", "web"), ("image", "nginx")] {
+            old_inputs.insert(k.into(), Value::from(v));
+        }
+        old_inputs.insert("workingDir".into(), Value::from("/srv"));
+        let live = ServiceInputs {
+            project: "shop".into(),
+            image: Some("nginx".into()),
+            replicas: Some(1),
+            working_dir: Some("/srv".into()),
+            // What a load-balanced service has by default.
+            health_check_grace_period: Some(60),
+            ..Default::default()
+        };
+        assert_eq!(
+            with_drift(&old_inputs, &live, "web"),
+            old_inputs,
+            "no drift"
+        );
+
+        let drifted = ServiceInputs {
+            working_dir: None,
+            user: Some("root".into()),
+            stop_grace_period: Some(10),
+            readonly_root_filesystem: Some(true),
+            enable_exec: Some(true),
+            health_check_grace_period: Some(5),
+            task_role_arn: Some("arn:aws:iam::123456789012:role/other".into()),
+            ..live
+        };
+        let inputs = with_drift(&old_inputs, &drifted, "web");
+        assert!(!inputs.contains_key("workingDir"), "{inputs:?}");
+        assert_eq!(inputs["user"], Value::from("root"));
+        assert_eq!(inputs["stopGracePeriod"], Value::Number(10.0));
+        assert_eq!(inputs["readonlyRootFilesystem"], Value::Bool(true));
+        assert_eq!(inputs["enableExec"], Value::Bool(true));
+        assert_eq!(inputs["healthCheckGracePeriod"], Value::Number(5.0));
+        assert_eq!(
+            inputs["taskRoleArn"],
+            Value::from("arn:aws:iam::123456789012:role/other")
+        );
+        assert!(!inputs.contains_key("init"), "unchanged: {inputs:?}");
+        decode(&inputs, "web").expect("refresh's inputs decode");
+    }
 }

@@ -546,6 +546,77 @@ mod tests {
         }
     }
 
+    /// Every new input comes back from what runs and plans the same task definition again;
+    /// the service's own role and secret environment values are not inputs.
+    #[test]
+    fn settings_secrets_and_roles_round_trip() {
+        let case = json!({
+            "project": "shop", "image": "nginx", "ports": [{"target": 80}],
+            "secrets": {
+                "DB": {"ssm": "/app/db"},
+                "API": {"secretsManager": "prod/api", "key": "token"},
+                "WHOLE": {"secretsManager": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbCdEf"},
+            },
+            "environment": {"TOKEN": "hunter2"},
+            "workingDir": "/srv", "user": "node", "stopGracePeriod": 5,
+            "readonlyRootFilesystem": false, "ephemeralStorage": 64, "init": true,
+            "healthCheckGracePeriod": 120, "enableExec": true,
+        });
+        let svc = resolved(case.clone());
+        let own = [(
+            "TOKEN".to_string(),
+            "arn:aws:ssm:us-east-1:123456789012:parameter/defang/shop/web/TOKEN/v1".to_string(),
+        )];
+        let mut spec = plan_task_definition(&svc, &project(), "us-east-1", &own);
+        assert_eq!(spec.container.secrets.len(), 4);
+        assert!(spec.container.environment.is_empty());
+        assert_eq!(spec.task_role_arn, None);
+        let own_role = "arn:aws:iam::123456789012:role/defang-shop-S-web-TaskRole-X";
+        spec.task_role_arn = Some(own_role.into());
+        let td = TaskDefinition {
+            arn: "a".into(),
+            revision: 1,
+            spec: spec.clone(),
+        };
+        let mut state = service_state(1);
+        state.enable_execute_command = true;
+        state.health_check_grace_period_seconds = Some(120);
+        let inputs = inputs_from_task_definition(&td, &state, "shop", Some(own_role));
+        assert_eq!(
+            inputs.task_role_arn, None,
+            "the service's own role is not an input"
+        );
+        assert_eq!(
+            inputs.secrets.len(),
+            3,
+            "its own secret values are not references"
+        );
+        assert_eq!(inputs.working_dir.as_deref(), Some("/srv"));
+        assert_eq!(inputs.user.as_deref(), Some("node"));
+        assert_eq!(inputs.stop_grace_period, Some(5));
+        assert_eq!(inputs.readonly_root_filesystem, None, "false is the default");
+        assert_eq!(inputs.ephemeral_storage, Some(64));
+        assert_eq!(inputs.init, Some(true));
+        assert_eq!(inputs.enable_exec, Some(true));
+        assert_eq!(inputs.health_check_grace_period, Some(120));
+
+        let (checked, failures) = check_service(&to_properties(&inputs), "ignored");
+        assert_eq!(failures, vec![]);
+        let again = checked.unwrap().resolved("ignored").unwrap();
+        let mut replanned = plan_task_definition(&again, &project(), "us-east-1", &own);
+        replanned.task_role_arn = Some(own_role.into());
+        assert_eq!(replanned, spec);
+
+        // A role of someone else's comes back as `taskRoleArn`.
+        let inputs = inputs_from_task_definition(&td, &state, "shop", None);
+        assert_eq!(inputs.task_role_arn.as_deref(), Some(own_role));
+        // A service without ingress ports has no grace period to recover.
+        let mut no_ingress = td.clone();
+        no_ingress.spec.tags.clear();
+        let inputs = inputs_from_task_definition(&no_ingress, &state, "shop", Some(own_role));
+        assert_eq!(inputs.health_check_grace_period, None);
+    }
+
     #[test]
     fn ports_of_foreign_task_definitions_are_host_ports() {
         let svc = resolved(json!({"project": "shop", "image": "nginx", "ports": [{"target": 80}]}));
