@@ -92,6 +92,10 @@ export class Service extends pulumi.CustomResource {
      */
     declare public readonly domainName: pulumi.Output<string | undefined>;
     /**
+     * ECS Exec: open a shell in a running task with `aws ecs execute-command --cluster defang-<project> --task <task id> --container <service> --interactive --command /bin/sh` (needs the Session Manager plugin locally). The service's role gets the `ssmmessages` permissions it needs (with `taskRoleArn`, give them to your role). Turning it on or off restarts the tasks. Defaults to false.
+     */
+    declare public readonly enableExec: pulumi.Output<boolean | undefined>;
+    /**
      * One endpoint per port, in the order of `ports`: the public domain of an ingress port, or `<service>.<project>.internal:<port>` for a host port.
      */
     declare public /*out*/ readonly endpoints: pulumi.Output<string[]>;
@@ -104,13 +108,25 @@ export class Service extends pulumi.CustomResource {
      */
     declare public readonly environment: pulumi.Output<{[key: string]: string} | undefined>;
     /**
+     * Ephemeral storage of each task in GiB, 21–200. Defaults to Fargate's 20 GiB (billed above that).
+     */
+    declare public readonly ephemeralStorage: pulumi.Output<number | undefined>;
+    /**
      * The container health check, in Compose form. Without one, a task counts as healthy once its container runs.
      */
     declare public readonly healthCheck: pulumi.Output<outputs.HealthCheck | undefined>;
     /**
+     * Seconds after a task starts during which the load balancer's failed health checks do not count, 0–2147483647, for services that start slowly. Only for services with an ingress port (load-balanced). Defaults to 60.
+     */
+    declare public readonly healthCheckGracePeriod: pulumi.Output<number | undefined>;
+    /**
      * The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
      */
     declare public readonly image: pulumi.Output<string | undefined>;
+    /**
+     * Run an init process as PID 1 in the container (Docker's `--init`), which forwards signals and reaps zombie processes. Defaults to false.
+     */
+    declare public readonly init: pulumi.Output<boolean | undefined>;
     /**
      * Memory per task: a number with a unit, all binary (`M`, `MB`, `Mi` and `MiB` mean MiB; `G`, `GB`, `Gi` and `GiB` mean GiB; 1G = 1024M), e.g. "512Mi", "1Gi" or "1.5G"; a bare number is MiB. At most 120 GiB. Defaults to the least memory Fargate allows for the CPU size. Rounded up to a Fargate size (see `deployedMemory`).
      */
@@ -124,6 +140,14 @@ export class Service extends pulumi.CustomResource {
      */
     declare public readonly platform: pulumi.Output<enums.Platform | undefined>;
     /**
+     * IAM managed policies for the application's own role (the task role, never the execution role that pulls images and reads secrets): ARNs, e.g. `arn:aws:iam::123456789012:policy/app-data`, or names of AWS managed policies, e.g. `AmazonS3ReadOnlyAccess` or `service-role/AWSAppSyncPushToCloudWatchLogs`. The service gets a role of its own (in its stack) with these; a change updates the role in place. At most 20.
+     */
+    declare public readonly policies: pulumi.Output<string[] | undefined>;
+    /**
+     * IAM policy statements for the application's own role, in addition to `policies`, e.g. `{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::my-bucket/*"]}`. They become one inline policy of the service's role; a change updates it in place.
+     */
+    declare public readonly policyStatements: pulumi.Output<outputs.PolicyStatement[] | undefined>;
+    /**
      * The ports the container listens on, in order. The first `ingress` port gives the service its `domain`.
      */
     declare public readonly ports: pulumi.Output<outputs.Port[] | undefined>;
@@ -131,6 +155,10 @@ export class Service extends pulumi.CustomResource {
      * The name of the Defang project the service belongs to, normally `myProject.name`, which also makes Pulumi create the project first. Changing it replaces the service.
      */
     declare public readonly project: pulumi.Output<string>;
+    /**
+     * Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only). Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
+     */
+    declare public readonly readonlyRootFilesystem: pulumi.Output<boolean | undefined>;
     /**
      * The number of tasks to run. Defaults to 1; 0 scales the service to zero.
      */
@@ -140,6 +168,10 @@ export class Service extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly runningCount: pulumi.Output<number>;
     /**
+     * Environment variables whose values come from secrets that already exist in the account, by variable name: `{ssm: "<parameter name or ARN>"}` for an SSM parameter (String or SecureString), or `{secretsManager: "<secret name or ARN>", key: "<JSON key>"}` for a Secrets Manager secret (its whole value, or one key of a JSON secret). ECS reads them when a task starts; the project's task execution role is allowed to read exactly these (a policy in the service's own stack), and the values never pass through Pulumi. A name must not also be in `environment`. Secrets encrypted with a customer-managed KMS key also need `kms:Decrypt` on that key for the execution role, which this does not grant.
+     */
+    declare public readonly secrets: pulumi.Output<{[key: string]: outputs.SecretReference} | undefined>;
+    /**
      * The ARN of the ECS service.
      */
     declare public /*out*/ readonly serviceArn: pulumi.Output<string>;
@@ -148,13 +180,29 @@ export class Service extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly status: pulumi.Output<enums.ServiceStatus>;
     /**
+     * Seconds a stopping container gets between SIGTERM and SIGKILL, 0–120 (Fargate's most). Defaults to 30.
+     */
+    declare public readonly stopGracePeriod: pulumi.Output<number | undefined>;
+    /**
      * The ARN of the task definition revision the service runs.
      */
     declare public /*out*/ readonly taskDefinitionArn: pulumi.Output<string>;
     /**
+     * An IAM role of your own for the application to run as (its AWS credentials), e.g. `arn:aws:iam::123456789012:role/my-app`; it must trust `ecs-tasks.amazonaws.com`. Then no role is made for the service, and `policies`/`policyStatements` cannot be set (attach policies to your role). Without it, and without `policies`, `policyStatements` or `enableExec`, the application gets no AWS permissions.
+     */
+    declare public readonly taskRoleArn: pulumi.Output<string | undefined>;
+    /**
+     * The user the container's process runs as: `user`, `user:group`, `uid` or `uid:gid`, e.g. `1000:1000`. Defaults to the image's (`USER`).
+     */
+    declare public readonly user: pulumi.Output<string | undefined>;
+    /**
      * Wait until the rollout completes: the tasks run and stay healthy, or the rollout fails and says why. Defaults to true. When false, `pulumi up` returns once ECS has accepted the update, and `status` shows where the rollout was.
      */
     declare public readonly waitForSteadyState: pulumi.Output<boolean | undefined>;
+    /**
+     * The working directory of the container's process, an absolute path, e.g. `/app`. Defaults to the image's (`WORKDIR`).
+     */
+    declare public readonly workingDir: pulumi.Output<string | undefined>;
 
     /**
      * Create a Service resource with the given unique name, arguments, and options.
@@ -174,17 +222,29 @@ export class Service extends pulumi.CustomResource {
             resourceInputs["command"] = args?.command;
             resourceInputs["cpus"] = args?.cpus;
             resourceInputs["domainName"] = args?.domainName;
+            resourceInputs["enableExec"] = args?.enableExec;
             resourceInputs["entrypoint"] = args?.entrypoint;
             resourceInputs["environment"] = args?.environment;
+            resourceInputs["ephemeralStorage"] = args?.ephemeralStorage;
             resourceInputs["healthCheck"] = args?.healthCheck;
+            resourceInputs["healthCheckGracePeriod"] = args?.healthCheckGracePeriod;
             resourceInputs["image"] = args?.image;
+            resourceInputs["init"] = args?.init;
             resourceInputs["memory"] = args?.memory;
             resourceInputs["name"] = args?.name;
             resourceInputs["platform"] = args?.platform;
+            resourceInputs["policies"] = args?.policies;
+            resourceInputs["policyStatements"] = args?.policyStatements;
             resourceInputs["ports"] = args?.ports;
             resourceInputs["project"] = args?.project;
+            resourceInputs["readonlyRootFilesystem"] = args?.readonlyRootFilesystem;
             resourceInputs["replicas"] = args?.replicas;
+            resourceInputs["secrets"] = args?.secrets;
+            resourceInputs["stopGracePeriod"] = args?.stopGracePeriod;
+            resourceInputs["taskRoleArn"] = args?.taskRoleArn;
+            resourceInputs["user"] = args?.user;
             resourceInputs["waitForSteadyState"] = args?.waitForSteadyState;
+            resourceInputs["workingDir"] = args?.workingDir;
             resourceInputs["buildHash"] = undefined /*out*/;
             resourceInputs["clusterName"] = undefined /*out*/;
             resourceInputs["deployedCpus"] = undefined /*out*/;
@@ -209,22 +269,34 @@ export class Service extends pulumi.CustomResource {
             resourceInputs["desiredCount"] = undefined /*out*/;
             resourceInputs["domain"] = undefined /*out*/;
             resourceInputs["domainName"] = undefined /*out*/;
+            resourceInputs["enableExec"] = undefined /*out*/;
             resourceInputs["endpoints"] = undefined /*out*/;
             resourceInputs["entrypoint"] = undefined /*out*/;
             resourceInputs["environment"] = undefined /*out*/;
+            resourceInputs["ephemeralStorage"] = undefined /*out*/;
             resourceInputs["healthCheck"] = undefined /*out*/;
+            resourceInputs["healthCheckGracePeriod"] = undefined /*out*/;
             resourceInputs["image"] = undefined /*out*/;
+            resourceInputs["init"] = undefined /*out*/;
             resourceInputs["memory"] = undefined /*out*/;
             resourceInputs["name"] = undefined /*out*/;
             resourceInputs["platform"] = undefined /*out*/;
+            resourceInputs["policies"] = undefined /*out*/;
+            resourceInputs["policyStatements"] = undefined /*out*/;
             resourceInputs["ports"] = undefined /*out*/;
             resourceInputs["project"] = undefined /*out*/;
+            resourceInputs["readonlyRootFilesystem"] = undefined /*out*/;
             resourceInputs["replicas"] = undefined /*out*/;
             resourceInputs["runningCount"] = undefined /*out*/;
+            resourceInputs["secrets"] = undefined /*out*/;
             resourceInputs["serviceArn"] = undefined /*out*/;
             resourceInputs["status"] = undefined /*out*/;
+            resourceInputs["stopGracePeriod"] = undefined /*out*/;
             resourceInputs["taskDefinitionArn"] = undefined /*out*/;
+            resourceInputs["taskRoleArn"] = undefined /*out*/;
+            resourceInputs["user"] = undefined /*out*/;
             resourceInputs["waitForSteadyState"] = undefined /*out*/;
+            resourceInputs["workingDir"] = undefined /*out*/;
         }
         opts = pulumi.mergeOptions(utilities.resourceOptsDefaults(), opts);
         super(Service.__pulumiType, name, resourceInputs, opts);
@@ -252,6 +324,10 @@ export interface ServiceArgs {
      */
     domainName?: pulumi.Input<string | undefined>;
     /**
+     * ECS Exec: open a shell in a running task with `aws ecs execute-command --cluster defang-<project> --task <task id> --container <service> --interactive --command /bin/sh` (needs the Session Manager plugin locally). The service's role gets the `ssmmessages` permissions it needs (with `taskRoleArn`, give them to your role). Turning it on or off restarts the tasks. Defaults to false.
+     */
+    enableExec?: pulumi.Input<boolean | undefined>;
+    /**
      * Overrides the image's entrypoint (Docker `ENTRYPOINT`), as a list. Must not be empty; leave it out to keep the image's.
      */
     entrypoint?: pulumi.Input<pulumi.Input<string>[] | undefined>;
@@ -260,13 +336,25 @@ export interface ServiceArgs {
      */
     environment?: pulumi.Input<{[key: string]: pulumi.Input<string>} | undefined>;
     /**
+     * Ephemeral storage of each task in GiB, 21–200. Defaults to Fargate's 20 GiB (billed above that).
+     */
+    ephemeralStorage?: pulumi.Input<number | undefined>;
+    /**
      * The container health check, in Compose form. Without one, a task counts as healthy once its container runs.
      */
     healthCheck?: pulumi.Input<inputs.HealthCheckArgs | undefined>;
     /**
+     * Seconds after a task starts during which the load balancer's failed health checks do not count, 0–2147483647, for services that start slowly. Only for services with an ingress port (load-balanced). Defaults to 60.
+     */
+    healthCheckGracePeriod?: pulumi.Input<number | undefined>;
+    /**
      * The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
      */
     image?: pulumi.Input<string | undefined>;
+    /**
+     * Run an init process as PID 1 in the container (Docker's `--init`), which forwards signals and reaps zombie processes. Defaults to false.
+     */
+    init?: pulumi.Input<boolean | undefined>;
     /**
      * Memory per task: a number with a unit, all binary (`M`, `MB`, `Mi` and `MiB` mean MiB; `G`, `GB`, `Gi` and `GiB` mean GiB; 1G = 1024M), e.g. "512Mi", "1Gi" or "1.5G"; a bare number is MiB. At most 120 GiB. Defaults to the least memory Fargate allows for the CPU size. Rounded up to a Fargate size (see `deployedMemory`).
      */
@@ -280,6 +368,14 @@ export interface ServiceArgs {
      */
     platform?: pulumi.Input<enums.Platform | undefined>;
     /**
+     * IAM managed policies for the application's own role (the task role, never the execution role that pulls images and reads secrets): ARNs, e.g. `arn:aws:iam::123456789012:policy/app-data`, or names of AWS managed policies, e.g. `AmazonS3ReadOnlyAccess` or `service-role/AWSAppSyncPushToCloudWatchLogs`. The service gets a role of its own (in its stack) with these; a change updates the role in place. At most 20.
+     */
+    policies?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * IAM policy statements for the application's own role, in addition to `policies`, e.g. `{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::my-bucket/*"]}`. They become one inline policy of the service's role; a change updates it in place.
+     */
+    policyStatements?: pulumi.Input<pulumi.Input<inputs.PolicyStatementArgs>[] | undefined>;
+    /**
      * The ports the container listens on, in order. The first `ingress` port gives the service its `domain`.
      */
     ports?: pulumi.Input<pulumi.Input<inputs.PortArgs>[] | undefined>;
@@ -288,11 +384,35 @@ export interface ServiceArgs {
      */
     project: pulumi.Input<string>;
     /**
+     * Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only). Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
+     */
+    readonlyRootFilesystem?: pulumi.Input<boolean | undefined>;
+    /**
      * The number of tasks to run. Defaults to 1; 0 scales the service to zero.
      */
     replicas?: pulumi.Input<number | undefined>;
     /**
+     * Environment variables whose values come from secrets that already exist in the account, by variable name: `{ssm: "<parameter name or ARN>"}` for an SSM parameter (String or SecureString), or `{secretsManager: "<secret name or ARN>", key: "<JSON key>"}` for a Secrets Manager secret (its whole value, or one key of a JSON secret). ECS reads them when a task starts; the project's task execution role is allowed to read exactly these (a policy in the service's own stack), and the values never pass through Pulumi. A name must not also be in `environment`. Secrets encrypted with a customer-managed KMS key also need `kms:Decrypt` on that key for the execution role, which this does not grant.
+     */
+    secrets?: pulumi.Input<{[key: string]: pulumi.Input<inputs.SecretReferenceArgs>} | undefined>;
+    /**
+     * Seconds a stopping container gets between SIGTERM and SIGKILL, 0–120 (Fargate's most). Defaults to 30.
+     */
+    stopGracePeriod?: pulumi.Input<number | undefined>;
+    /**
+     * An IAM role of your own for the application to run as (its AWS credentials), e.g. `arn:aws:iam::123456789012:role/my-app`; it must trust `ecs-tasks.amazonaws.com`. Then no role is made for the service, and `policies`/`policyStatements` cannot be set (attach policies to your role). Without it, and without `policies`, `policyStatements` or `enableExec`, the application gets no AWS permissions.
+     */
+    taskRoleArn?: pulumi.Input<string | undefined>;
+    /**
+     * The user the container's process runs as: `user`, `user:group`, `uid` or `uid:gid`, e.g. `1000:1000`. Defaults to the image's (`USER`).
+     */
+    user?: pulumi.Input<string | undefined>;
+    /**
      * Wait until the rollout completes: the tasks run and stay healthy, or the rollout fails and says why. Defaults to true. When false, `pulumi up` returns once ECS has accepted the update, and `status` shows where the rollout was.
      */
     waitForSteadyState?: pulumi.Input<boolean | undefined>;
+    /**
+     * The working directory of the container's process, an absolute path, e.g. `/app`. Defaults to the image's (`WORKDIR`).
+     */
+    workingDir?: pulumi.Input<string | undefined>;
 }

@@ -349,6 +349,174 @@ func (in *platformPtr) ToPlatformPtrOutputWithContext(ctx context.Context) Platf
 	return pulumi.ToOutputWithContext(ctx, in).(PlatformPtrOutput)
 }
 
+// Whether a policy statement allows or denies.
+type PolicyEffect string
+
+const (
+	// Allows the actions.
+	PolicyEffectAllow = PolicyEffect("Allow")
+	// Denies the actions, even when another policy allows them.
+	PolicyEffectDeny = PolicyEffect("Deny")
+)
+
+func (PolicyEffect) ElementType() reflect.Type {
+	return reflect.TypeOf((*PolicyEffect)(nil)).Elem()
+}
+
+func (e PolicyEffect) ToPolicyEffectOutput() PolicyEffectOutput {
+	return pulumi.ToOutput(e).(PolicyEffectOutput)
+}
+
+func (e PolicyEffect) ToPolicyEffectOutputWithContext(ctx context.Context) PolicyEffectOutput {
+	return pulumi.ToOutputWithContext(ctx, e).(PolicyEffectOutput)
+}
+
+func (e PolicyEffect) ToPolicyEffectPtrOutput() PolicyEffectPtrOutput {
+	return e.ToPolicyEffectPtrOutputWithContext(context.Background())
+}
+
+func (e PolicyEffect) ToPolicyEffectPtrOutputWithContext(ctx context.Context) PolicyEffectPtrOutput {
+	return PolicyEffect(e).ToPolicyEffectOutputWithContext(ctx).ToPolicyEffectPtrOutputWithContext(ctx)
+}
+
+func (e PolicyEffect) ToStringOutput() pulumi.StringOutput {
+	return pulumi.ToOutput(pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e PolicyEffect) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return pulumi.ToOutputWithContext(ctx, pulumi.String(e)).(pulumi.StringOutput)
+}
+
+func (e PolicyEffect) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringPtrOutputWithContext(context.Background())
+}
+
+func (e PolicyEffect) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return pulumi.String(e).ToStringOutputWithContext(ctx).ToStringPtrOutputWithContext(ctx)
+}
+
+type PolicyEffectOutput struct{ *pulumi.OutputState }
+
+func (PolicyEffectOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*PolicyEffect)(nil)).Elem()
+}
+
+func (o PolicyEffectOutput) ToPolicyEffectOutput() PolicyEffectOutput {
+	return o
+}
+
+func (o PolicyEffectOutput) ToPolicyEffectOutputWithContext(ctx context.Context) PolicyEffectOutput {
+	return o
+}
+
+func (o PolicyEffectOutput) ToPolicyEffectPtrOutput() PolicyEffectPtrOutput {
+	return o.ToPolicyEffectPtrOutputWithContext(context.Background())
+}
+
+func (o PolicyEffectOutput) ToPolicyEffectPtrOutputWithContext(ctx context.Context) PolicyEffectPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v PolicyEffect) *PolicyEffect {
+		return &v
+	}).(PolicyEffectPtrOutput)
+}
+
+func (o PolicyEffectOutput) ToStringOutput() pulumi.StringOutput {
+	return o.ToStringOutputWithContext(context.Background())
+}
+
+func (o PolicyEffectOutput) ToStringOutputWithContext(ctx context.Context) pulumi.StringOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e PolicyEffect) string {
+		return string(e)
+	}).(pulumi.StringOutput)
+}
+
+func (o PolicyEffectOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o PolicyEffectOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e PolicyEffect) *string {
+		v := string(e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+type PolicyEffectPtrOutput struct{ *pulumi.OutputState }
+
+func (PolicyEffectPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**PolicyEffect)(nil)).Elem()
+}
+
+func (o PolicyEffectPtrOutput) ToPolicyEffectPtrOutput() PolicyEffectPtrOutput {
+	return o
+}
+
+func (o PolicyEffectPtrOutput) ToPolicyEffectPtrOutputWithContext(ctx context.Context) PolicyEffectPtrOutput {
+	return o
+}
+
+func (o PolicyEffectPtrOutput) Elem() PolicyEffectOutput {
+	return o.ApplyT(func(v *PolicyEffect) PolicyEffect {
+		if v != nil {
+			return *v
+		}
+		var ret PolicyEffect
+		return ret
+	}).(PolicyEffectOutput)
+}
+
+func (o PolicyEffectPtrOutput) ToStringPtrOutput() pulumi.StringPtrOutput {
+	return o.ToStringPtrOutputWithContext(context.Background())
+}
+
+func (o PolicyEffectPtrOutput) ToStringPtrOutputWithContext(ctx context.Context) pulumi.StringPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, e *PolicyEffect) *string {
+		if e == nil {
+			return nil
+		}
+		v := string(*e)
+		return &v
+	}).(pulumi.StringPtrOutput)
+}
+
+// PolicyEffectInput is an input type that accepts values of the PolicyEffect enum
+// A concrete instance of `PolicyEffectInput` can be one of the following:
+//
+//	PolicyEffectAllow
+//	PolicyEffectDeny
+type PolicyEffectInput interface {
+	pulumi.Input
+
+	ToPolicyEffectOutput() PolicyEffectOutput
+	ToPolicyEffectOutputWithContext(context.Context) PolicyEffectOutput
+}
+
+var policyEffectPtrType = reflect.TypeOf((**PolicyEffect)(nil)).Elem()
+
+type PolicyEffectPtrInput interface {
+	pulumi.Input
+
+	ToPolicyEffectPtrOutput() PolicyEffectPtrOutput
+	ToPolicyEffectPtrOutputWithContext(context.Context) PolicyEffectPtrOutput
+}
+
+type policyEffectPtr string
+
+func PolicyEffectPtr(v string) PolicyEffectPtrInput {
+	return (*policyEffectPtr)(&v)
+}
+
+func (*policyEffectPtr) ElementType() reflect.Type {
+	return policyEffectPtrType
+}
+
+func (in *policyEffectPtr) ToPolicyEffectPtrOutput() PolicyEffectPtrOutput {
+	return pulumi.ToOutput(in).(PolicyEffectPtrOutput)
+}
+
+func (in *policyEffectPtr) ToPolicyEffectPtrOutputWithContext(ctx context.Context) PolicyEffectPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, in).(PolicyEffectPtrOutput)
+}
+
 // How a port is exposed.
 type PortMode string
 
@@ -801,6 +969,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*AppProtocolPtrInput)(nil)).Elem(), AppProtocol("http"))
 	pulumi.RegisterInputType(reflect.TypeOf((*PlatformInput)(nil)).Elem(), Platform("linux/amd64"))
 	pulumi.RegisterInputType(reflect.TypeOf((*PlatformPtrInput)(nil)).Elem(), Platform("linux/amd64"))
+	pulumi.RegisterInputType(reflect.TypeOf((*PolicyEffectInput)(nil)).Elem(), PolicyEffect("Allow"))
+	pulumi.RegisterInputType(reflect.TypeOf((*PolicyEffectPtrInput)(nil)).Elem(), PolicyEffect("Allow"))
 	pulumi.RegisterInputType(reflect.TypeOf((*PortModeInput)(nil)).Elem(), PortMode("ingress"))
 	pulumi.RegisterInputType(reflect.TypeOf((*PortModePtrInput)(nil)).Elem(), PortMode("ingress"))
 	pulumi.RegisterInputType(reflect.TypeOf((*ProtocolInput)(nil)).Elem(), Protocol("tcp"))
@@ -809,6 +979,8 @@ func init() {
 	pulumi.RegisterOutputType(AppProtocolPtrOutput{})
 	pulumi.RegisterOutputType(PlatformOutput{})
 	pulumi.RegisterOutputType(PlatformPtrOutput{})
+	pulumi.RegisterOutputType(PolicyEffectOutput{})
+	pulumi.RegisterOutputType(PolicyEffectPtrOutput{})
 	pulumi.RegisterOutputType(PortModeOutput{})
 	pulumi.RegisterOutputType(PortModePtrOutput{})
 	pulumi.RegisterOutputType(ProtocolOutput{})

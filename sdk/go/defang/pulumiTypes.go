@@ -426,6 +426,133 @@ func (o HealthCheckPtrOutput) TimeoutSeconds() pulumi.IntPtrOutput {
 	}).(pulumi.IntPtrOutput)
 }
 
+// One IAM policy statement for the application's role.
+type PolicyStatement struct {
+	// IAM actions, `service:Action`, wildcards allowed, e.g. `["s3:GetObject", "sqs:*"]`.
+	Actions []string `pulumi:"actions"`
+	// An IAM condition block: operator → condition key → values, e.g. `{StringEquals: {"aws:RequestedRegion": ["us-east-1"]}}`.
+	Condition map[string]map[string][]string `pulumi:"condition"`
+	// `Allow` (the default) or `Deny`.
+	Effect *PolicyEffect `pulumi:"effect"`
+	// The resources, ARNs (wildcards allowed) or `*`, e.g. `["arn:aws:s3:::my-bucket/*"]`.
+	Resources []string `pulumi:"resources"`
+}
+
+// PolicyStatementInput is an input type that accepts PolicyStatementArgs and PolicyStatementOutput values.
+// You can construct a concrete instance of `PolicyStatementInput` via:
+//
+//	PolicyStatementArgs{...}
+type PolicyStatementInput interface {
+	pulumi.Input
+
+	ToPolicyStatementOutput() PolicyStatementOutput
+	ToPolicyStatementOutputWithContext(context.Context) PolicyStatementOutput
+}
+
+// One IAM policy statement for the application's role.
+type PolicyStatementArgs struct {
+	// IAM actions, `service:Action`, wildcards allowed, e.g. `["s3:GetObject", "sqs:*"]`.
+	Actions pulumi.StringArrayInput `pulumi:"actions"`
+	// An IAM condition block: operator → condition key → values, e.g. `{StringEquals: {"aws:RequestedRegion": ["us-east-1"]}}`.
+	Condition pulumi.StringArrayMapMapInput `pulumi:"condition"`
+	// `Allow` (the default) or `Deny`.
+	Effect PolicyEffectPtrInput `pulumi:"effect"`
+	// The resources, ARNs (wildcards allowed) or `*`, e.g. `["arn:aws:s3:::my-bucket/*"]`.
+	Resources pulumi.StringArrayInput `pulumi:"resources"`
+}
+
+func (PolicyStatementArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*PolicyStatement)(nil)).Elem()
+}
+
+func (i PolicyStatementArgs) ToPolicyStatementOutput() PolicyStatementOutput {
+	return i.ToPolicyStatementOutputWithContext(context.Background())
+}
+
+func (i PolicyStatementArgs) ToPolicyStatementOutputWithContext(ctx context.Context) PolicyStatementOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(PolicyStatementOutput)
+}
+
+// PolicyStatementArrayInput is an input type that accepts PolicyStatementArray and PolicyStatementArrayOutput values.
+// You can construct a concrete instance of `PolicyStatementArrayInput` via:
+//
+//	PolicyStatementArray{ PolicyStatementArgs{...} }
+type PolicyStatementArrayInput interface {
+	pulumi.Input
+
+	ToPolicyStatementArrayOutput() PolicyStatementArrayOutput
+	ToPolicyStatementArrayOutputWithContext(context.Context) PolicyStatementArrayOutput
+}
+
+type PolicyStatementArray []PolicyStatementInput
+
+func (PolicyStatementArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]PolicyStatement)(nil)).Elem()
+}
+
+func (i PolicyStatementArray) ToPolicyStatementArrayOutput() PolicyStatementArrayOutput {
+	return i.ToPolicyStatementArrayOutputWithContext(context.Background())
+}
+
+func (i PolicyStatementArray) ToPolicyStatementArrayOutputWithContext(ctx context.Context) PolicyStatementArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(PolicyStatementArrayOutput)
+}
+
+// One IAM policy statement for the application's role.
+type PolicyStatementOutput struct{ *pulumi.OutputState }
+
+func (PolicyStatementOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*PolicyStatement)(nil)).Elem()
+}
+
+func (o PolicyStatementOutput) ToPolicyStatementOutput() PolicyStatementOutput {
+	return o
+}
+
+func (o PolicyStatementOutput) ToPolicyStatementOutputWithContext(ctx context.Context) PolicyStatementOutput {
+	return o
+}
+
+// IAM actions, `service:Action`, wildcards allowed, e.g. `["s3:GetObject", "sqs:*"]`.
+func (o PolicyStatementOutput) Actions() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v PolicyStatement) []string { return v.Actions }).(pulumi.StringArrayOutput)
+}
+
+// An IAM condition block: operator → condition key → values, e.g. `{StringEquals: {"aws:RequestedRegion": ["us-east-1"]}}`.
+func (o PolicyStatementOutput) Condition() pulumi.StringArrayMapMapOutput {
+	return o.ApplyT(func(v PolicyStatement) map[string]map[string][]string { return v.Condition }).(pulumi.StringArrayMapMapOutput)
+}
+
+// `Allow` (the default) or `Deny`.
+func (o PolicyStatementOutput) Effect() PolicyEffectPtrOutput {
+	return o.ApplyT(func(v PolicyStatement) *PolicyEffect { return v.Effect }).(PolicyEffectPtrOutput)
+}
+
+// The resources, ARNs (wildcards allowed) or `*`, e.g. `["arn:aws:s3:::my-bucket/*"]`.
+func (o PolicyStatementOutput) Resources() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v PolicyStatement) []string { return v.Resources }).(pulumi.StringArrayOutput)
+}
+
+type PolicyStatementArrayOutput struct{ *pulumi.OutputState }
+
+func (PolicyStatementArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]PolicyStatement)(nil)).Elem()
+}
+
+func (o PolicyStatementArrayOutput) ToPolicyStatementArrayOutput() PolicyStatementArrayOutput {
+	return o
+}
+
+func (o PolicyStatementArrayOutput) ToPolicyStatementArrayOutputWithContext(ctx context.Context) PolicyStatementArrayOutput {
+	return o
+}
+
+func (o PolicyStatementArrayOutput) Index(i pulumi.IntInput) PolicyStatementOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) PolicyStatement {
+		return vs[0].([]PolicyStatement)[vs[1].(int)]
+	}).(PolicyStatementOutput)
+}
+
 // A port the container listens on, and how it is exposed.
 type Port struct {
 	// The application protocol spoken on the port: `http`, `http2` or `grpc`. Only for tcp ports.
@@ -553,6 +680,124 @@ func (o PortArrayOutput) Index(i pulumi.IntInput) PortOutput {
 	}).(PortOutput)
 }
 
+// A secret that already exists, read by ECS when a task starts: set exactly one of `ssm` and `secretsManager`.
+type SecretReference struct {
+	// For a Secrets Manager secret holding JSON: the key whose value to use, e.g. `password`. Without it, the whole secret string is the value.
+	Key *string `pulumi:"key"`
+	// A Secrets Manager secret: its name (`prod/db`, in the service's region) or ARN (`arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf`).
+	SecretsManager *string `pulumi:"secretsManager"`
+	// An SSM Parameter Store parameter: its name (`/app/db-password`, in the service's region) or ARN (`arn:aws:ssm:us-east-1:123456789012:parameter/app/db-password`).
+	Ssm *string `pulumi:"ssm"`
+}
+
+// SecretReferenceInput is an input type that accepts SecretReferenceArgs and SecretReferenceOutput values.
+// You can construct a concrete instance of `SecretReferenceInput` via:
+//
+//	SecretReferenceArgs{...}
+type SecretReferenceInput interface {
+	pulumi.Input
+
+	ToSecretReferenceOutput() SecretReferenceOutput
+	ToSecretReferenceOutputWithContext(context.Context) SecretReferenceOutput
+}
+
+// A secret that already exists, read by ECS when a task starts: set exactly one of `ssm` and `secretsManager`.
+type SecretReferenceArgs struct {
+	// For a Secrets Manager secret holding JSON: the key whose value to use, e.g. `password`. Without it, the whole secret string is the value.
+	Key pulumi.StringPtrInput `pulumi:"key"`
+	// A Secrets Manager secret: its name (`prod/db`, in the service's region) or ARN (`arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf`).
+	SecretsManager pulumi.StringPtrInput `pulumi:"secretsManager"`
+	// An SSM Parameter Store parameter: its name (`/app/db-password`, in the service's region) or ARN (`arn:aws:ssm:us-east-1:123456789012:parameter/app/db-password`).
+	Ssm pulumi.StringPtrInput `pulumi:"ssm"`
+}
+
+func (SecretReferenceArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*SecretReference)(nil)).Elem()
+}
+
+func (i SecretReferenceArgs) ToSecretReferenceOutput() SecretReferenceOutput {
+	return i.ToSecretReferenceOutputWithContext(context.Background())
+}
+
+func (i SecretReferenceArgs) ToSecretReferenceOutputWithContext(ctx context.Context) SecretReferenceOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(SecretReferenceOutput)
+}
+
+// SecretReferenceMapInput is an input type that accepts SecretReferenceMap and SecretReferenceMapOutput values.
+// You can construct a concrete instance of `SecretReferenceMapInput` via:
+//
+//	SecretReferenceMap{ "key": SecretReferenceArgs{...} }
+type SecretReferenceMapInput interface {
+	pulumi.Input
+
+	ToSecretReferenceMapOutput() SecretReferenceMapOutput
+	ToSecretReferenceMapOutputWithContext(context.Context) SecretReferenceMapOutput
+}
+
+type SecretReferenceMap map[string]SecretReferenceInput
+
+func (SecretReferenceMap) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]SecretReference)(nil)).Elem()
+}
+
+func (i SecretReferenceMap) ToSecretReferenceMapOutput() SecretReferenceMapOutput {
+	return i.ToSecretReferenceMapOutputWithContext(context.Background())
+}
+
+func (i SecretReferenceMap) ToSecretReferenceMapOutputWithContext(ctx context.Context) SecretReferenceMapOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(SecretReferenceMapOutput)
+}
+
+// A secret that already exists, read by ECS when a task starts: set exactly one of `ssm` and `secretsManager`.
+type SecretReferenceOutput struct{ *pulumi.OutputState }
+
+func (SecretReferenceOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*SecretReference)(nil)).Elem()
+}
+
+func (o SecretReferenceOutput) ToSecretReferenceOutput() SecretReferenceOutput {
+	return o
+}
+
+func (o SecretReferenceOutput) ToSecretReferenceOutputWithContext(ctx context.Context) SecretReferenceOutput {
+	return o
+}
+
+// For a Secrets Manager secret holding JSON: the key whose value to use, e.g. `password`. Without it, the whole secret string is the value.
+func (o SecretReferenceOutput) Key() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v SecretReference) *string { return v.Key }).(pulumi.StringPtrOutput)
+}
+
+// A Secrets Manager secret: its name (`prod/db`, in the service's region) or ARN (`arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf`).
+func (o SecretReferenceOutput) SecretsManager() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v SecretReference) *string { return v.SecretsManager }).(pulumi.StringPtrOutput)
+}
+
+// An SSM Parameter Store parameter: its name (`/app/db-password`, in the service's region) or ARN (`arn:aws:ssm:us-east-1:123456789012:parameter/app/db-password`).
+func (o SecretReferenceOutput) Ssm() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v SecretReference) *string { return v.Ssm }).(pulumi.StringPtrOutput)
+}
+
+type SecretReferenceMapOutput struct{ *pulumi.OutputState }
+
+func (SecretReferenceMapOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]SecretReference)(nil)).Elem()
+}
+
+func (o SecretReferenceMapOutput) ToSecretReferenceMapOutput() SecretReferenceMapOutput {
+	return o
+}
+
+func (o SecretReferenceMapOutput) ToSecretReferenceMapOutputWithContext(ctx context.Context) SecretReferenceMapOutput {
+	return o
+}
+
+func (o SecretReferenceMapOutput) MapIndex(k pulumi.StringInput) SecretReferenceOutput {
+	return pulumi.All(o, k).ApplyT(func(vs []interface{}) SecretReference {
+		return vs[0].(map[string]SecretReference)[vs[1].(string)]
+	}).(SecretReferenceOutput)
+}
+
 // One service of a Compose component: its status, domain and endpoints.
 type ServiceSummary struct {
 	// The public domain of the service's first ingress port; absent without one.
@@ -618,14 +863,22 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*BuildPtrInput)(nil)).Elem(), BuildArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*HealthCheckInput)(nil)).Elem(), HealthCheckArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*HealthCheckPtrInput)(nil)).Elem(), HealthCheckArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*PolicyStatementInput)(nil)).Elem(), PolicyStatementArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*PolicyStatementArrayInput)(nil)).Elem(), PolicyStatementArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*PortInput)(nil)).Elem(), PortArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*PortArrayInput)(nil)).Elem(), PortArray{})
+	pulumi.RegisterInputType(reflect.TypeOf((*SecretReferenceInput)(nil)).Elem(), SecretReferenceArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*SecretReferenceMapInput)(nil)).Elem(), SecretReferenceMap{})
 	pulumi.RegisterOutputType(BuildOutput{})
 	pulumi.RegisterOutputType(BuildPtrOutput{})
 	pulumi.RegisterOutputType(HealthCheckOutput{})
 	pulumi.RegisterOutputType(HealthCheckPtrOutput{})
+	pulumi.RegisterOutputType(PolicyStatementOutput{})
+	pulumi.RegisterOutputType(PolicyStatementArrayOutput{})
 	pulumi.RegisterOutputType(PortOutput{})
 	pulumi.RegisterOutputType(PortArrayOutput{})
+	pulumi.RegisterOutputType(SecretReferenceOutput{})
+	pulumi.RegisterOutputType(SecretReferenceMapOutput{})
 	pulumi.RegisterOutputType(ServiceSummaryOutput{})
 	pulumi.RegisterOutputType(ServiceSummaryMapOutput{})
 }

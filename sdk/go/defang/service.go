@@ -38,38 +38,62 @@ type Service struct {
 	Domain pulumi.StringPtrOutput `pulumi:"domain"`
 	// A domain of your own for the service's first ingress port, e.g. `www.example.com`. The account must hold a public Route 53 zone for it or a parent domain (Check says so otherwise); the service gets a DNS-validated certificate for it on the project's HTTPS listener, a host rule and an alias record in that zone, and `https://<domainName>` is added to `endpoints`. Needs the project's `loadBalancer`.
 	DomainName pulumi.StringPtrOutput `pulumi:"domainName"`
+	// ECS Exec: open a shell in a running task with `aws ecs execute-command --cluster defang-<project> --task <task id> --container <service> --interactive --command /bin/sh` (needs the Session Manager plugin locally). The service's role gets the `ssmmessages` permissions it needs (with `taskRoleArn`, give them to your role). Turning it on or off restarts the tasks. Defaults to false.
+	EnableExec pulumi.BoolPtrOutput `pulumi:"enableExec"`
 	// One endpoint per port, in the order of `ports`: the public domain of an ingress port, or `<service>.<project>.internal:<port>` for a host port.
 	Endpoints pulumi.StringArrayOutput `pulumi:"endpoints"`
 	// Overrides the image's entrypoint (Docker `ENTRYPOINT`), as a list. Must not be empty; leave it out to keep the image's.
 	Entrypoint pulumi.StringArrayOutput `pulumi:"entrypoint"`
 	// Environment variables of the container, by name (`[A-Za-z_][A-Za-z0-9_]*`). Values may be Pulumi secrets: they stay secret in Pulumi state and outputs and never appear in messages (secret values are stored in SSM Parameter Store as SecureString parameters `/defang/<project>/<service>/<NAME>` and referenced from the task definition, which never holds them).
 	Environment pulumi.StringMapOutput `pulumi:"environment"`
+	// Ephemeral storage of each task in GiB, 21–200. Defaults to Fargate's 20 GiB (billed above that).
+	EphemeralStorage pulumi.IntPtrOutput `pulumi:"ephemeralStorage"`
 	// The container health check, in Compose form. Without one, a task counts as healthy once its container runs.
 	HealthCheck HealthCheckPtrOutput `pulumi:"healthCheck"`
+	// Seconds after a task starts during which the load balancer's failed health checks do not count, 0–2147483647, for services that start slowly. Only for services with an ingress port (load-balanced). Defaults to 60.
+	HealthCheckGracePeriod pulumi.IntPtrOutput `pulumi:"healthCheckGracePeriod"`
 	// The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
 	Image pulumi.StringPtrOutput `pulumi:"image"`
+	// Run an init process as PID 1 in the container (Docker's `--init`), which forwards signals and reaps zombie processes. Defaults to false.
+	Init pulumi.BoolPtrOutput `pulumi:"init"`
 	// Memory per task: a number with a unit, all binary (`M`, `MB`, `Mi` and `MiB` mean MiB; `G`, `GB`, `Gi` and `GiB` mean GiB; 1G = 1024M), e.g. "512Mi", "1Gi" or "1.5G"; a bare number is MiB. At most 120 GiB. Defaults to the least memory Fargate allows for the CPU size. Rounded up to a Fargate size (see `deployedMemory`).
 	Memory pulumi.StringPtrOutput `pulumi:"memory"`
 	// The service name: a DNS label without `--` (lowercase letters, digits and '-', starting with a letter), and the first label of its domains. Defaults to the Pulumi resource name. Changing it replaces the service.
 	Name pulumi.StringOutput `pulumi:"name"`
 	// The operating system and CPU architecture the image is built for: `linux/amd64` (the default) or `linux/arm64` (AWS Graviton, the same sizes). A mismatch makes tasks fail with "exec format error".
 	Platform PlatformPtrOutput `pulumi:"platform"`
+	// IAM managed policies for the application's own role (the task role, never the execution role that pulls images and reads secrets): ARNs, e.g. `arn:aws:iam::123456789012:policy/app-data`, or names of AWS managed policies, e.g. `AmazonS3ReadOnlyAccess` or `service-role/AWSAppSyncPushToCloudWatchLogs`. The service gets a role of its own (in its stack) with these; a change updates the role in place. At most 20.
+	Policies pulumi.StringArrayOutput `pulumi:"policies"`
+	// IAM policy statements for the application's own role, in addition to `policies`, e.g. `{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::my-bucket/*"]}`. They become one inline policy of the service's role; a change updates it in place.
+	PolicyStatements PolicyStatementArrayOutput `pulumi:"policyStatements"`
 	// The ports the container listens on, in order. The first `ingress` port gives the service its `domain`.
 	Ports PortArrayOutput `pulumi:"ports"`
 	// The name of the Defang project the service belongs to, normally `myProject.name`, which also makes Pulumi create the project first. Changing it replaces the service.
 	Project pulumi.StringOutput `pulumi:"project"`
+	// Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only). Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
+	ReadonlyRootFilesystem pulumi.BoolPtrOutput `pulumi:"readonlyRootFilesystem"`
 	// The number of tasks to run. Defaults to 1; 0 scales the service to zero.
 	Replicas pulumi.IntPtrOutput `pulumi:"replicas"`
 	// The number of tasks that were running at the last create, update or refresh.
 	RunningCount pulumi.IntOutput `pulumi:"runningCount"`
+	// Environment variables whose values come from secrets that already exist in the account, by variable name: `{ssm: "<parameter name or ARN>"}` for an SSM parameter (String or SecureString), or `{secretsManager: "<secret name or ARN>", key: "<JSON key>"}` for a Secrets Manager secret (its whole value, or one key of a JSON secret). ECS reads them when a task starts; the project's task execution role is allowed to read exactly these (a policy in the service's own stack), and the values never pass through Pulumi. A name must not also be in `environment`. Secrets encrypted with a customer-managed KMS key also need `kms:Decrypt` on that key for the execution role, which this does not grant.
+	Secrets SecretReferenceMapOutput `pulumi:"secrets"`
 	// The ARN of the ECS service.
 	ServiceArn pulumi.StringOutput `pulumi:"serviceArn"`
 	// Where the service's rollout is, as of the last create, update or refresh. A rollout moves from `UPDATE_QUEUED` to `SERVICE_DEPLOYMENT_PENDING`, then ends in `SERVICE_DEPLOYMENT_COMPLETED` or `SERVICE_DEPLOYMENT_FAILED`; the `BUILD_*` values belong to building images from source.
 	Status ServiceStatusOutput `pulumi:"status"`
+	// Seconds a stopping container gets between SIGTERM and SIGKILL, 0–120 (Fargate's most). Defaults to 30.
+	StopGracePeriod pulumi.IntPtrOutput `pulumi:"stopGracePeriod"`
 	// The ARN of the task definition revision the service runs.
 	TaskDefinitionArn pulumi.StringOutput `pulumi:"taskDefinitionArn"`
+	// An IAM role of your own for the application to run as (its AWS credentials), e.g. `arn:aws:iam::123456789012:role/my-app`; it must trust `ecs-tasks.amazonaws.com`. Then no role is made for the service, and `policies`/`policyStatements` cannot be set (attach policies to your role). Without it, and without `policies`, `policyStatements` or `enableExec`, the application gets no AWS permissions.
+	TaskRoleArn pulumi.StringPtrOutput `pulumi:"taskRoleArn"`
+	// The user the container's process runs as: `user`, `user:group`, `uid` or `uid:gid`, e.g. `1000:1000`. Defaults to the image's (`USER`).
+	User pulumi.StringPtrOutput `pulumi:"user"`
 	// Wait until the rollout completes: the tasks run and stay healthy, or the rollout fails and says why. Defaults to true. When false, `pulumi up` returns once ECS has accepted the update, and `status` shows where the rollout was.
 	WaitForSteadyState pulumi.BoolPtrOutput `pulumi:"waitForSteadyState"`
+	// The working directory of the container's process, an absolute path, e.g. `/app`. Defaults to the image's (`WORKDIR`).
+	WorkingDir pulumi.StringPtrOutput `pulumi:"workingDir"`
 }
 
 // NewService registers a new resource with the given unique name, arguments, and options.
@@ -129,28 +153,52 @@ type serviceArgs struct {
 	Cpus *float64 `pulumi:"cpus"`
 	// A domain of your own for the service's first ingress port, e.g. `www.example.com`. The account must hold a public Route 53 zone for it or a parent domain (Check says so otherwise); the service gets a DNS-validated certificate for it on the project's HTTPS listener, a host rule and an alias record in that zone, and `https://<domainName>` is added to `endpoints`. Needs the project's `loadBalancer`.
 	DomainName *string `pulumi:"domainName"`
+	// ECS Exec: open a shell in a running task with `aws ecs execute-command --cluster defang-<project> --task <task id> --container <service> --interactive --command /bin/sh` (needs the Session Manager plugin locally). The service's role gets the `ssmmessages` permissions it needs (with `taskRoleArn`, give them to your role). Turning it on or off restarts the tasks. Defaults to false.
+	EnableExec *bool `pulumi:"enableExec"`
 	// Overrides the image's entrypoint (Docker `ENTRYPOINT`), as a list. Must not be empty; leave it out to keep the image's.
 	Entrypoint []string `pulumi:"entrypoint"`
 	// Environment variables of the container, by name (`[A-Za-z_][A-Za-z0-9_]*`). Values may be Pulumi secrets: they stay secret in Pulumi state and outputs and never appear in messages (secret values are stored in SSM Parameter Store as SecureString parameters `/defang/<project>/<service>/<NAME>` and referenced from the task definition, which never holds them).
 	Environment map[string]string `pulumi:"environment"`
+	// Ephemeral storage of each task in GiB, 21–200. Defaults to Fargate's 20 GiB (billed above that).
+	EphemeralStorage *int `pulumi:"ephemeralStorage"`
 	// The container health check, in Compose form. Without one, a task counts as healthy once its container runs.
 	HealthCheck *HealthCheck `pulumi:"healthCheck"`
+	// Seconds after a task starts during which the load balancer's failed health checks do not count, 0–2147483647, for services that start slowly. Only for services with an ingress port (load-balanced). Defaults to 60.
+	HealthCheckGracePeriod *int `pulumi:"healthCheckGracePeriod"`
 	// The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
 	Image *string `pulumi:"image"`
+	// Run an init process as PID 1 in the container (Docker's `--init`), which forwards signals and reaps zombie processes. Defaults to false.
+	Init *bool `pulumi:"init"`
 	// Memory per task: a number with a unit, all binary (`M`, `MB`, `Mi` and `MiB` mean MiB; `G`, `GB`, `Gi` and `GiB` mean GiB; 1G = 1024M), e.g. "512Mi", "1Gi" or "1.5G"; a bare number is MiB. At most 120 GiB. Defaults to the least memory Fargate allows for the CPU size. Rounded up to a Fargate size (see `deployedMemory`).
 	Memory *string `pulumi:"memory"`
 	// The service name: a DNS label without `--` (lowercase letters, digits and '-', starting with a letter), and the first label of its domains. Defaults to the Pulumi resource name. Changing it replaces the service.
 	Name *string `pulumi:"name"`
 	// The operating system and CPU architecture the image is built for: `linux/amd64` (the default) or `linux/arm64` (AWS Graviton, the same sizes). A mismatch makes tasks fail with "exec format error".
 	Platform *Platform `pulumi:"platform"`
+	// IAM managed policies for the application's own role (the task role, never the execution role that pulls images and reads secrets): ARNs, e.g. `arn:aws:iam::123456789012:policy/app-data`, or names of AWS managed policies, e.g. `AmazonS3ReadOnlyAccess` or `service-role/AWSAppSyncPushToCloudWatchLogs`. The service gets a role of its own (in its stack) with these; a change updates the role in place. At most 20.
+	Policies []string `pulumi:"policies"`
+	// IAM policy statements for the application's own role, in addition to `policies`, e.g. `{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::my-bucket/*"]}`. They become one inline policy of the service's role; a change updates it in place.
+	PolicyStatements []PolicyStatement `pulumi:"policyStatements"`
 	// The ports the container listens on, in order. The first `ingress` port gives the service its `domain`.
 	Ports []Port `pulumi:"ports"`
 	// The name of the Defang project the service belongs to, normally `myProject.name`, which also makes Pulumi create the project first. Changing it replaces the service.
 	Project string `pulumi:"project"`
+	// Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only). Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
+	ReadonlyRootFilesystem *bool `pulumi:"readonlyRootFilesystem"`
 	// The number of tasks to run. Defaults to 1; 0 scales the service to zero.
 	Replicas *int `pulumi:"replicas"`
+	// Environment variables whose values come from secrets that already exist in the account, by variable name: `{ssm: "<parameter name or ARN>"}` for an SSM parameter (String or SecureString), or `{secretsManager: "<secret name or ARN>", key: "<JSON key>"}` for a Secrets Manager secret (its whole value, or one key of a JSON secret). ECS reads them when a task starts; the project's task execution role is allowed to read exactly these (a policy in the service's own stack), and the values never pass through Pulumi. A name must not also be in `environment`. Secrets encrypted with a customer-managed KMS key also need `kms:Decrypt` on that key for the execution role, which this does not grant.
+	Secrets map[string]SecretReference `pulumi:"secrets"`
+	// Seconds a stopping container gets between SIGTERM and SIGKILL, 0–120 (Fargate's most). Defaults to 30.
+	StopGracePeriod *int `pulumi:"stopGracePeriod"`
+	// An IAM role of your own for the application to run as (its AWS credentials), e.g. `arn:aws:iam::123456789012:role/my-app`; it must trust `ecs-tasks.amazonaws.com`. Then no role is made for the service, and `policies`/`policyStatements` cannot be set (attach policies to your role). Without it, and without `policies`, `policyStatements` or `enableExec`, the application gets no AWS permissions.
+	TaskRoleArn *string `pulumi:"taskRoleArn"`
+	// The user the container's process runs as: `user`, `user:group`, `uid` or `uid:gid`, e.g. `1000:1000`. Defaults to the image's (`USER`).
+	User *string `pulumi:"user"`
 	// Wait until the rollout completes: the tasks run and stay healthy, or the rollout fails and says why. Defaults to true. When false, `pulumi up` returns once ECS has accepted the update, and `status` shows where the rollout was.
 	WaitForSteadyState *bool `pulumi:"waitForSteadyState"`
+	// The working directory of the container's process, an absolute path, e.g. `/app`. Defaults to the image's (`WORKDIR`).
+	WorkingDir *string `pulumi:"workingDir"`
 }
 
 // The set of arguments for constructing a Service resource.
@@ -163,28 +211,52 @@ type ServiceArgs struct {
 	Cpus pulumi.Float64PtrInput
 	// A domain of your own for the service's first ingress port, e.g. `www.example.com`. The account must hold a public Route 53 zone for it or a parent domain (Check says so otherwise); the service gets a DNS-validated certificate for it on the project's HTTPS listener, a host rule and an alias record in that zone, and `https://<domainName>` is added to `endpoints`. Needs the project's `loadBalancer`.
 	DomainName pulumi.StringPtrInput
+	// ECS Exec: open a shell in a running task with `aws ecs execute-command --cluster defang-<project> --task <task id> --container <service> --interactive --command /bin/sh` (needs the Session Manager plugin locally). The service's role gets the `ssmmessages` permissions it needs (with `taskRoleArn`, give them to your role). Turning it on or off restarts the tasks. Defaults to false.
+	EnableExec pulumi.BoolPtrInput
 	// Overrides the image's entrypoint (Docker `ENTRYPOINT`), as a list. Must not be empty; leave it out to keep the image's.
 	Entrypoint pulumi.StringArrayInput
 	// Environment variables of the container, by name (`[A-Za-z_][A-Za-z0-9_]*`). Values may be Pulumi secrets: they stay secret in Pulumi state and outputs and never appear in messages (secret values are stored in SSM Parameter Store as SecureString parameters `/defang/<project>/<service>/<NAME>` and referenced from the task definition, which never holds them).
 	Environment pulumi.StringMapInput
+	// Ephemeral storage of each task in GiB, 21–200. Defaults to Fargate's 20 GiB (billed above that).
+	EphemeralStorage pulumi.IntPtrInput
 	// The container health check, in Compose form. Without one, a task counts as healthy once its container runs.
 	HealthCheck HealthCheckPtrInput
+	// Seconds after a task starts during which the load balancer's failed health checks do not count, 0–2147483647, for services that start slowly. Only for services with an ingress port (load-balanced). Defaults to 60.
+	HealthCheckGracePeriod pulumi.IntPtrInput
 	// The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
 	Image pulumi.StringPtrInput
+	// Run an init process as PID 1 in the container (Docker's `--init`), which forwards signals and reaps zombie processes. Defaults to false.
+	Init pulumi.BoolPtrInput
 	// Memory per task: a number with a unit, all binary (`M`, `MB`, `Mi` and `MiB` mean MiB; `G`, `GB`, `Gi` and `GiB` mean GiB; 1G = 1024M), e.g. "512Mi", "1Gi" or "1.5G"; a bare number is MiB. At most 120 GiB. Defaults to the least memory Fargate allows for the CPU size. Rounded up to a Fargate size (see `deployedMemory`).
 	Memory pulumi.StringPtrInput
 	// The service name: a DNS label without `--` (lowercase letters, digits and '-', starting with a letter), and the first label of its domains. Defaults to the Pulumi resource name. Changing it replaces the service.
 	Name pulumi.StringPtrInput
 	// The operating system and CPU architecture the image is built for: `linux/amd64` (the default) or `linux/arm64` (AWS Graviton, the same sizes). A mismatch makes tasks fail with "exec format error".
 	Platform PlatformPtrInput
+	// IAM managed policies for the application's own role (the task role, never the execution role that pulls images and reads secrets): ARNs, e.g. `arn:aws:iam::123456789012:policy/app-data`, or names of AWS managed policies, e.g. `AmazonS3ReadOnlyAccess` or `service-role/AWSAppSyncPushToCloudWatchLogs`. The service gets a role of its own (in its stack) with these; a change updates the role in place. At most 20.
+	Policies pulumi.StringArrayInput
+	// IAM policy statements for the application's own role, in addition to `policies`, e.g. `{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::my-bucket/*"]}`. They become one inline policy of the service's role; a change updates it in place.
+	PolicyStatements PolicyStatementArrayInput
 	// The ports the container listens on, in order. The first `ingress` port gives the service its `domain`.
 	Ports PortArrayInput
 	// The name of the Defang project the service belongs to, normally `myProject.name`, which also makes Pulumi create the project first. Changing it replaces the service.
 	Project pulumi.StringInput
+	// Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only). Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
+	ReadonlyRootFilesystem pulumi.BoolPtrInput
 	// The number of tasks to run. Defaults to 1; 0 scales the service to zero.
 	Replicas pulumi.IntPtrInput
+	// Environment variables whose values come from secrets that already exist in the account, by variable name: `{ssm: "<parameter name or ARN>"}` for an SSM parameter (String or SecureString), or `{secretsManager: "<secret name or ARN>", key: "<JSON key>"}` for a Secrets Manager secret (its whole value, or one key of a JSON secret). ECS reads them when a task starts; the project's task execution role is allowed to read exactly these (a policy in the service's own stack), and the values never pass through Pulumi. A name must not also be in `environment`. Secrets encrypted with a customer-managed KMS key also need `kms:Decrypt` on that key for the execution role, which this does not grant.
+	Secrets SecretReferenceMapInput
+	// Seconds a stopping container gets between SIGTERM and SIGKILL, 0–120 (Fargate's most). Defaults to 30.
+	StopGracePeriod pulumi.IntPtrInput
+	// An IAM role of your own for the application to run as (its AWS credentials), e.g. `arn:aws:iam::123456789012:role/my-app`; it must trust `ecs-tasks.amazonaws.com`. Then no role is made for the service, and `policies`/`policyStatements` cannot be set (attach policies to your role). Without it, and without `policies`, `policyStatements` or `enableExec`, the application gets no AWS permissions.
+	TaskRoleArn pulumi.StringPtrInput
+	// The user the container's process runs as: `user`, `user:group`, `uid` or `uid:gid`, e.g. `1000:1000`. Defaults to the image's (`USER`).
+	User pulumi.StringPtrInput
 	// Wait until the rollout completes: the tasks run and stay healthy, or the rollout fails and says why. Defaults to true. When false, `pulumi up` returns once ECS has accepted the update, and `status` shows where the rollout was.
 	WaitForSteadyState pulumi.BoolPtrInput
+	// The working directory of the container's process, an absolute path, e.g. `/app`. Defaults to the image's (`WORKDIR`).
+	WorkingDir pulumi.StringPtrInput
 }
 
 func (ServiceArgs) ElementType() reflect.Type {
@@ -329,6 +401,11 @@ func (o ServiceOutput) DomainName() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Service) pulumi.StringPtrOutput { return v.DomainName }).(pulumi.StringPtrOutput)
 }
 
+// ECS Exec: open a shell in a running task with `aws ecs execute-command --cluster defang-<project> --task <task id> --container <service> --interactive --command /bin/sh` (needs the Session Manager plugin locally). The service's role gets the `ssmmessages` permissions it needs (with `taskRoleArn`, give them to your role). Turning it on or off restarts the tasks. Defaults to false.
+func (o ServiceOutput) EnableExec() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *Service) pulumi.BoolPtrOutput { return v.EnableExec }).(pulumi.BoolPtrOutput)
+}
+
 // One endpoint per port, in the order of `ports`: the public domain of an ingress port, or `<service>.<project>.internal:<port>` for a host port.
 func (o ServiceOutput) Endpoints() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v *Service) pulumi.StringArrayOutput { return v.Endpoints }).(pulumi.StringArrayOutput)
@@ -344,14 +421,29 @@ func (o ServiceOutput) Environment() pulumi.StringMapOutput {
 	return o.ApplyT(func(v *Service) pulumi.StringMapOutput { return v.Environment }).(pulumi.StringMapOutput)
 }
 
+// Ephemeral storage of each task in GiB, 21–200. Defaults to Fargate's 20 GiB (billed above that).
+func (o ServiceOutput) EphemeralStorage() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *Service) pulumi.IntPtrOutput { return v.EphemeralStorage }).(pulumi.IntPtrOutput)
+}
+
 // The container health check, in Compose form. Without one, a task counts as healthy once its container runs.
 func (o ServiceOutput) HealthCheck() HealthCheckPtrOutput {
 	return o.ApplyT(func(v *Service) HealthCheckPtrOutput { return v.HealthCheck }).(HealthCheckPtrOutput)
 }
 
+// Seconds after a task starts during which the load balancer's failed health checks do not count, 0–2147483647, for services that start slowly. Only for services with an ingress port (load-balanced). Defaults to 60.
+func (o ServiceOutput) HealthCheckGracePeriod() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *Service) pulumi.IntPtrOutput { return v.HealthCheckGracePeriod }).(pulumi.IntPtrOutput)
+}
+
 // The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
 func (o ServiceOutput) Image() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Service) pulumi.StringPtrOutput { return v.Image }).(pulumi.StringPtrOutput)
+}
+
+// Run an init process as PID 1 in the container (Docker's `--init`), which forwards signals and reaps zombie processes. Defaults to false.
+func (o ServiceOutput) Init() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *Service) pulumi.BoolPtrOutput { return v.Init }).(pulumi.BoolPtrOutput)
 }
 
 // Memory per task: a number with a unit, all binary (`M`, `MB`, `Mi` and `MiB` mean MiB; `G`, `GB`, `Gi` and `GiB` mean GiB; 1G = 1024M), e.g. "512Mi", "1Gi" or "1.5G"; a bare number is MiB. At most 120 GiB. Defaults to the least memory Fargate allows for the CPU size. Rounded up to a Fargate size (see `deployedMemory`).
@@ -369,6 +461,16 @@ func (o ServiceOutput) Platform() PlatformPtrOutput {
 	return o.ApplyT(func(v *Service) PlatformPtrOutput { return v.Platform }).(PlatformPtrOutput)
 }
 
+// IAM managed policies for the application's own role (the task role, never the execution role that pulls images and reads secrets): ARNs, e.g. `arn:aws:iam::123456789012:policy/app-data`, or names of AWS managed policies, e.g. `AmazonS3ReadOnlyAccess` or `service-role/AWSAppSyncPushToCloudWatchLogs`. The service gets a role of its own (in its stack) with these; a change updates the role in place. At most 20.
+func (o ServiceOutput) Policies() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *Service) pulumi.StringArrayOutput { return v.Policies }).(pulumi.StringArrayOutput)
+}
+
+// IAM policy statements for the application's own role, in addition to `policies`, e.g. `{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::my-bucket/*"]}`. They become one inline policy of the service's role; a change updates it in place.
+func (o ServiceOutput) PolicyStatements() PolicyStatementArrayOutput {
+	return o.ApplyT(func(v *Service) PolicyStatementArrayOutput { return v.PolicyStatements }).(PolicyStatementArrayOutput)
+}
+
 // The ports the container listens on, in order. The first `ingress` port gives the service its `domain`.
 func (o ServiceOutput) Ports() PortArrayOutput {
 	return o.ApplyT(func(v *Service) PortArrayOutput { return v.Ports }).(PortArrayOutput)
@@ -377,6 +479,11 @@ func (o ServiceOutput) Ports() PortArrayOutput {
 // The name of the Defang project the service belongs to, normally `myProject.name`, which also makes Pulumi create the project first. Changing it replaces the service.
 func (o ServiceOutput) Project() pulumi.StringOutput {
 	return o.ApplyT(func(v *Service) pulumi.StringOutput { return v.Project }).(pulumi.StringOutput)
+}
+
+// Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only). Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
+func (o ServiceOutput) ReadonlyRootFilesystem() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *Service) pulumi.BoolPtrOutput { return v.ReadonlyRootFilesystem }).(pulumi.BoolPtrOutput)
 }
 
 // The number of tasks to run. Defaults to 1; 0 scales the service to zero.
@@ -389,6 +496,11 @@ func (o ServiceOutput) RunningCount() pulumi.IntOutput {
 	return o.ApplyT(func(v *Service) pulumi.IntOutput { return v.RunningCount }).(pulumi.IntOutput)
 }
 
+// Environment variables whose values come from secrets that already exist in the account, by variable name: `{ssm: "<parameter name or ARN>"}` for an SSM parameter (String or SecureString), or `{secretsManager: "<secret name or ARN>", key: "<JSON key>"}` for a Secrets Manager secret (its whole value, or one key of a JSON secret). ECS reads them when a task starts; the project's task execution role is allowed to read exactly these (a policy in the service's own stack), and the values never pass through Pulumi. A name must not also be in `environment`. Secrets encrypted with a customer-managed KMS key also need `kms:Decrypt` on that key for the execution role, which this does not grant.
+func (o ServiceOutput) Secrets() SecretReferenceMapOutput {
+	return o.ApplyT(func(v *Service) SecretReferenceMapOutput { return v.Secrets }).(SecretReferenceMapOutput)
+}
+
 // The ARN of the ECS service.
 func (o ServiceOutput) ServiceArn() pulumi.StringOutput {
 	return o.ApplyT(func(v *Service) pulumi.StringOutput { return v.ServiceArn }).(pulumi.StringOutput)
@@ -399,14 +511,34 @@ func (o ServiceOutput) Status() ServiceStatusOutput {
 	return o.ApplyT(func(v *Service) ServiceStatusOutput { return v.Status }).(ServiceStatusOutput)
 }
 
+// Seconds a stopping container gets between SIGTERM and SIGKILL, 0–120 (Fargate's most). Defaults to 30.
+func (o ServiceOutput) StopGracePeriod() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *Service) pulumi.IntPtrOutput { return v.StopGracePeriod }).(pulumi.IntPtrOutput)
+}
+
 // The ARN of the task definition revision the service runs.
 func (o ServiceOutput) TaskDefinitionArn() pulumi.StringOutput {
 	return o.ApplyT(func(v *Service) pulumi.StringOutput { return v.TaskDefinitionArn }).(pulumi.StringOutput)
 }
 
+// An IAM role of your own for the application to run as (its AWS credentials), e.g. `arn:aws:iam::123456789012:role/my-app`; it must trust `ecs-tasks.amazonaws.com`. Then no role is made for the service, and `policies`/`policyStatements` cannot be set (attach policies to your role). Without it, and without `policies`, `policyStatements` or `enableExec`, the application gets no AWS permissions.
+func (o ServiceOutput) TaskRoleArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Service) pulumi.StringPtrOutput { return v.TaskRoleArn }).(pulumi.StringPtrOutput)
+}
+
+// The user the container's process runs as: `user`, `user:group`, `uid` or `uid:gid`, e.g. `1000:1000`. Defaults to the image's (`USER`).
+func (o ServiceOutput) User() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Service) pulumi.StringPtrOutput { return v.User }).(pulumi.StringPtrOutput)
+}
+
 // Wait until the rollout completes: the tasks run and stay healthy, or the rollout fails and says why. Defaults to true. When false, `pulumi up` returns once ECS has accepted the update, and `status` shows where the rollout was.
 func (o ServiceOutput) WaitForSteadyState() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *Service) pulumi.BoolPtrOutput { return v.WaitForSteadyState }).(pulumi.BoolPtrOutput)
+}
+
+// The working directory of the container's process, an absolute path, e.g. `/app`. Defaults to the image's (`WORKDIR`).
+func (o ServiceOutput) WorkingDir() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *Service) pulumi.StringPtrOutput { return v.WorkingDir }).(pulumi.StringPtrOutput)
 }
 
 type ServiceArrayOutput struct{ *pulumi.OutputState }

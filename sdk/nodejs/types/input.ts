@@ -55,6 +55,28 @@ export interface HealthCheckArgs {
 }
 
 /**
+ * One IAM policy statement for the application's role.
+ */
+export interface PolicyStatementArgs {
+    /**
+     * IAM actions, `service:Action`, wildcards allowed, e.g. `["s3:GetObject", "sqs:*"]`.
+     */
+    actions: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * An IAM condition block: operator → condition key → values, e.g. `{StringEquals: {"aws:RequestedRegion": ["us-east-1"]}}`.
+     */
+    condition?: pulumi.Input<{[key: string]: pulumi.Input<{[key: string]: pulumi.Input<pulumi.Input<string>[]>}>} | undefined>;
+    /**
+     * `Allow` (the default) or `Deny`.
+     */
+    effect?: pulumi.Input<enums.PolicyEffect | undefined>;
+    /**
+     * The resources, ARNs (wildcards allowed) or `*`, e.g. `["arn:aws:s3:::my-bucket/*"]`.
+     */
+    resources: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/**
  * A port the container listens on, and how it is exposed.
  */
 export interface Port {
@@ -96,5 +118,23 @@ export interface PortArgs {
      * The port number the container listens on, 1–65535.
      */
     target: pulumi.Input<number>;
+}
+
+/**
+ * A secret that already exists, read by ECS when a task starts: set exactly one of `ssm` and `secretsManager`.
+ */
+export interface SecretReferenceArgs {
+    /**
+     * For a Secrets Manager secret holding JSON: the key whose value to use, e.g. `password`. Without it, the whole secret string is the value.
+     */
+    key?: pulumi.Input<string | undefined>;
+    /**
+     * A Secrets Manager secret: its name (`prod/db`, in the service's region) or ARN (`arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf`).
+     */
+    secretsManager?: pulumi.Input<string | undefined>;
+    /**
+     * An SSM Parameter Store parameter: its name (`/app/db-password`, in the service's region) or ARN (`arn:aws:ssm:us-east-1:123456789012:parameter/app/db-password`).
+     */
+    ssm?: pulumi.Input<string | undefined>;
 }
 

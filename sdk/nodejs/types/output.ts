@@ -55,6 +55,28 @@ export interface HealthCheck {
 }
 
 /**
+ * One IAM policy statement for the application's role.
+ */
+export interface PolicyStatement {
+    /**
+     * IAM actions, `service:Action`, wildcards allowed, e.g. `["s3:GetObject", "sqs:*"]`.
+     */
+    actions: string[];
+    /**
+     * An IAM condition block: operator → condition key → values, e.g. `{StringEquals: {"aws:RequestedRegion": ["us-east-1"]}}`.
+     */
+    condition?: {[key: string]: {[key: string]: string[]}};
+    /**
+     * `Allow` (the default) or `Deny`.
+     */
+    effect?: enums.PolicyEffect;
+    /**
+     * The resources, ARNs (wildcards allowed) or `*`, e.g. `["arn:aws:s3:::my-bucket/*"]`.
+     */
+    resources: string[];
+}
+
+/**
  * A port the container listens on, and how it is exposed.
  */
 export interface Port {
@@ -74,6 +96,24 @@ export interface Port {
      * The port number the container listens on, 1–65535.
      */
     target: number;
+}
+
+/**
+ * A secret that already exists, read by ECS when a task starts: set exactly one of `ssm` and `secretsManager`.
+ */
+export interface SecretReference {
+    /**
+     * For a Secrets Manager secret holding JSON: the key whose value to use, e.g. `password`. Without it, the whole secret string is the value.
+     */
+    key?: string;
+    /**
+     * A Secrets Manager secret: its name (`prod/db`, in the service's region) or ARN (`arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf`).
+     */
+    secretsManager?: string;
+    /**
+     * An SSM Parameter Store parameter: its name (`/app/db-password`, in the service's region) or ARN (`arn:aws:ssm:us-east-1:123456789012:parameter/app/db-password`).
+     */
+    ssm?: string;
 }
 
 /**

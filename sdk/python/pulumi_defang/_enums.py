@@ -9,6 +9,7 @@ from enum import Enum
 __all__ = [
     'AppProtocol',
     'Platform',
+    'PolicyEffect',
     'PortMode',
     'Protocol',
     'ServiceStatus',
@@ -46,6 +47,21 @@ class Platform(_builtins.str, Enum):
     LINUX_ARM64 = "linux/arm64"
     """
     Linux on ARM64 (AWS Graviton). Images built on Apple silicon are usually linux/arm64.
+    """
+
+
+@pulumi.type_token("defang:index:PolicyEffect")
+class PolicyEffect(_builtins.str, Enum):
+    """
+    Whether a policy statement allows or denies.
+    """
+    ALLOW = "Allow"
+    """
+    Allows the actions.
+    """
+    DENY = "Deny"
+    """
+    Denies the actions, even when another policy allows them.
     """
 
 

@@ -20,10 +20,14 @@ __all__ = [
     'BuildArgsDict',
     'HealthCheckArgs',
     'HealthCheckArgsDict',
+    'PolicyStatementArgs',
+    'PolicyStatementArgsDict',
     'Port',
     'PortDict',
     'PortArgs',
     'PortArgsDict',
+    'SecretReferenceArgs',
+    'SecretReferenceArgsDict',
 ]
 
 class BuildArgsDict(TypedDict):
@@ -232,6 +236,98 @@ class HealthCheckArgs:
         pulumi.set(self, "timeout_seconds", value)
 
 
+class PolicyStatementArgsDict(TypedDict):
+    """
+    One IAM policy statement for the application's role.
+    """
+    actions: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]
+    """
+    IAM actions, `service:Action`, wildcards allowed, e.g. `["s3:GetObject", "sqs:*"]`.
+    """
+    resources: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]
+    """
+    The resources, ARNs (wildcards allowed) or `*`, e.g. `["arn:aws:s3:::my-bucket/*"]`.
+    """
+    condition: NotRequired[pulumi.Input[Optional[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]]]]]]
+    """
+    An IAM condition block: operator → condition key → values, e.g. `{StringEquals: {"aws:RequestedRegion": ["us-east-1"]}}`.
+    """
+    effect: NotRequired[pulumi.Input[Optional['PolicyEffect']]]
+    """
+    `Allow` (the default) or `Deny`.
+    """
+
+@pulumi.input_type
+class PolicyStatementArgs:
+    def __init__(__self__, *,
+                 actions: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
+                 resources: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
+                 condition: pulumi.Input[Optional[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]]]]] = None,
+                 effect: pulumi.Input[Optional['PolicyEffect']] = None):
+        """
+        One IAM policy statement for the application's role.
+
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] actions: IAM actions, `service:Action`, wildcards allowed, e.g. `["s3:GetObject", "sqs:*"]`.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] resources: The resources, ARNs (wildcards allowed) or `*`, e.g. `["arn:aws:s3:::my-bucket/*"]`.
+        :param pulumi.Input[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]]]] condition: An IAM condition block: operator → condition key → values, e.g. `{StringEquals: {"aws:RequestedRegion": ["us-east-1"]}}`.
+        :param pulumi.Input['PolicyEffect'] effect: `Allow` (the default) or `Deny`.
+        """
+        pulumi.set(__self__, "actions", actions)
+        pulumi.set(__self__, "resources", resources)
+        if condition is not None:
+            pulumi.set(__self__, "condition", condition)
+        if effect is not None:
+            pulumi.set(__self__, "effect", effect)
+
+    @_builtins.property
+    @pulumi.getter
+    def actions(self) -> pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]:
+        """
+        IAM actions, `service:Action`, wildcards allowed, e.g. `["s3:GetObject", "sqs:*"]`.
+        """
+        return pulumi.get(self, "actions")
+
+    @actions.setter
+    def actions(self, value: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]):
+        pulumi.set(self, "actions", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def resources(self) -> pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]:
+        """
+        The resources, ARNs (wildcards allowed) or `*`, e.g. `["arn:aws:s3:::my-bucket/*"]`.
+        """
+        return pulumi.get(self, "resources")
+
+    @resources.setter
+    def resources(self, value: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]):
+        pulumi.set(self, "resources", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def condition(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]]]]]:
+        """
+        An IAM condition block: operator → condition key → values, e.g. `{StringEquals: {"aws:RequestedRegion": ["us-east-1"]}}`.
+        """
+        return pulumi.get(self, "condition")
+
+    @condition.setter
+    def condition(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input[Mapping[str, pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]]]]]):
+        pulumi.set(self, "condition", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def effect(self) -> pulumi.Input[Optional['PolicyEffect']]:
+        """
+        `Allow` (the default) or `Deny`.
+        """
+        return pulumi.get(self, "effect")
+
+    @effect.setter
+    def effect(self, value: pulumi.Input[Optional['PolicyEffect']]):
+        pulumi.set(self, "effect", value)
+
+
 class PortDict(TypedDict):
     """
     A port the container listens on, and how it is exposed.
@@ -416,5 +512,79 @@ class PortArgs:
     @protocol.setter
     def protocol(self, value: pulumi.Input[Optional['Protocol']]):
         pulumi.set(self, "protocol", value)
+
+
+class SecretReferenceArgsDict(TypedDict):
+    """
+    A secret that already exists, read by ECS when a task starts: set exactly one of `ssm` and `secretsManager`.
+    """
+    key: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    For a Secrets Manager secret holding JSON: the key whose value to use, e.g. `password`. Without it, the whole secret string is the value.
+    """
+    secrets_manager: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A Secrets Manager secret: its name (`prod/db`, in the service's region) or ARN (`arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf`).
+    """
+    ssm: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    An SSM Parameter Store parameter: its name (`/app/db-password`, in the service's region) or ARN (`arn:aws:ssm:us-east-1:123456789012:parameter/app/db-password`).
+    """
+
+@pulumi.input_type
+class SecretReferenceArgs:
+    def __init__(__self__, *,
+                 key: pulumi.Input[Optional[_builtins.str]] = None,
+                 secrets_manager: pulumi.Input[Optional[_builtins.str]] = None,
+                 ssm: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        A secret that already exists, read by ECS when a task starts: set exactly one of `ssm` and `secretsManager`.
+
+        :param pulumi.Input[_builtins.str] key: For a Secrets Manager secret holding JSON: the key whose value to use, e.g. `password`. Without it, the whole secret string is the value.
+        :param pulumi.Input[_builtins.str] secrets_manager: A Secrets Manager secret: its name (`prod/db`, in the service's region) or ARN (`arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf`).
+        :param pulumi.Input[_builtins.str] ssm: An SSM Parameter Store parameter: its name (`/app/db-password`, in the service's region) or ARN (`arn:aws:ssm:us-east-1:123456789012:parameter/app/db-password`).
+        """
+        if key is not None:
+            pulumi.set(__self__, "key", key)
+        if secrets_manager is not None:
+            pulumi.set(__self__, "secrets_manager", secrets_manager)
+        if ssm is not None:
+            pulumi.set(__self__, "ssm", ssm)
+
+    @_builtins.property
+    @pulumi.getter
+    def key(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        For a Secrets Manager secret holding JSON: the key whose value to use, e.g. `password`. Without it, the whole secret string is the value.
+        """
+        return pulumi.get(self, "key")
+
+    @key.setter
+    def key(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "key", value)
+
+    @_builtins.property
+    @pulumi.getter(name="secretsManager")
+    def secrets_manager(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A Secrets Manager secret: its name (`prod/db`, in the service's region) or ARN (`arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf`).
+        """
+        return pulumi.get(self, "secrets_manager")
+
+    @secrets_manager.setter
+    def secrets_manager(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "secrets_manager", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def ssm(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        An SSM Parameter Store parameter: its name (`/app/db-password`, in the service's region) or ARN (`arn:aws:ssm:us-east-1:123456789012:parameter/app/db-password`).
+        """
+        return pulumi.get(self, "ssm")
+
+    @ssm.setter
+    def ssm(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "ssm", value)
 
 

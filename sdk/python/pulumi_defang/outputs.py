@@ -18,7 +18,9 @@ from ._enums import *
 __all__ = [
     'Build',
     'HealthCheck',
+    'PolicyStatement',
     'Port',
+    'SecretReference',
     'ServiceSummary',
 ]
 
@@ -174,6 +176,64 @@ class HealthCheck(dict):
 
 
 @pulumi.output_type
+class PolicyStatement(dict):
+    """
+    One IAM policy statement for the application's role.
+    """
+    def __init__(__self__, *,
+                 actions: Sequence[_builtins.str],
+                 resources: Sequence[_builtins.str],
+                 condition: Optional[Mapping[str, Mapping[str, Sequence[_builtins.str]]]] = None,
+                 effect: Optional['PolicyEffect'] = None):
+        """
+        One IAM policy statement for the application's role.
+
+        :param Sequence[_builtins.str] actions: IAM actions, `service:Action`, wildcards allowed, e.g. `["s3:GetObject", "sqs:*"]`.
+        :param Sequence[_builtins.str] resources: The resources, ARNs (wildcards allowed) or `*`, e.g. `["arn:aws:s3:::my-bucket/*"]`.
+        :param Mapping[str, Mapping[str, Sequence[_builtins.str]]] condition: An IAM condition block: operator → condition key → values, e.g. `{StringEquals: {"aws:RequestedRegion": ["us-east-1"]}}`.
+        :param 'PolicyEffect' effect: `Allow` (the default) or `Deny`.
+        """
+        pulumi.set(__self__, "actions", actions)
+        pulumi.set(__self__, "resources", resources)
+        if condition is not None:
+            pulumi.set(__self__, "condition", condition)
+        if effect is not None:
+            pulumi.set(__self__, "effect", effect)
+
+    @_builtins.property
+    @pulumi.getter
+    def actions(self) -> Sequence[_builtins.str]:
+        """
+        IAM actions, `service:Action`, wildcards allowed, e.g. `["s3:GetObject", "sqs:*"]`.
+        """
+        return pulumi.get(self, "actions")
+
+    @_builtins.property
+    @pulumi.getter
+    def resources(self) -> Sequence[_builtins.str]:
+        """
+        The resources, ARNs (wildcards allowed) or `*`, e.g. `["arn:aws:s3:::my-bucket/*"]`.
+        """
+        return pulumi.get(self, "resources")
+
+    @_builtins.property
+    @pulumi.getter
+    def condition(self) -> Optional[Mapping[str, Mapping[str, Sequence[_builtins.str]]]]:
+        """
+        An IAM condition block: operator → condition key → values, e.g. `{StringEquals: {"aws:RequestedRegion": ["us-east-1"]}}`.
+        """
+        return pulumi.get(self, "condition")
+
+    @_builtins.property
+    @pulumi.getter
+    def effect(self) -> Optional['PolicyEffect']:
+        """
+        `Allow` (the default) or `Deny`.
+        """
+        return pulumi.get(self, "effect")
+
+
+@pulumi.output_type
 class Port(dict):
     """
     A port the container listens on, and how it is exposed.
@@ -247,6 +307,71 @@ class Port(dict):
         The transport protocol: `tcp` (the default) or `udp`. A target may be listed once per protocol.
         """
         return pulumi.get(self, "protocol")
+
+
+@pulumi.output_type
+class SecretReference(dict):
+    """
+    A secret that already exists, read by ECS when a task starts: set exactly one of `ssm` and `secretsManager`.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "secretsManager":
+            suggest = "secrets_manager"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in SecretReference. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        SecretReference.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        SecretReference.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 key: Optional[_builtins.str] = None,
+                 secrets_manager: Optional[_builtins.str] = None,
+                 ssm: Optional[_builtins.str] = None):
+        """
+        A secret that already exists, read by ECS when a task starts: set exactly one of `ssm` and `secretsManager`.
+
+        :param _builtins.str key: For a Secrets Manager secret holding JSON: the key whose value to use, e.g. `password`. Without it, the whole secret string is the value.
+        :param _builtins.str secrets_manager: A Secrets Manager secret: its name (`prod/db`, in the service's region) or ARN (`arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf`).
+        :param _builtins.str ssm: An SSM Parameter Store parameter: its name (`/app/db-password`, in the service's region) or ARN (`arn:aws:ssm:us-east-1:123456789012:parameter/app/db-password`).
+        """
+        if key is not None:
+            pulumi.set(__self__, "key", key)
+        if secrets_manager is not None:
+            pulumi.set(__self__, "secrets_manager", secrets_manager)
+        if ssm is not None:
+            pulumi.set(__self__, "ssm", ssm)
+
+    @_builtins.property
+    @pulumi.getter
+    def key(self) -> Optional[_builtins.str]:
+        """
+        For a Secrets Manager secret holding JSON: the key whose value to use, e.g. `password`. Without it, the whole secret string is the value.
+        """
+        return pulumi.get(self, "key")
+
+    @_builtins.property
+    @pulumi.getter(name="secretsManager")
+    def secrets_manager(self) -> Optional[_builtins.str]:
+        """
+        A Secrets Manager secret: its name (`prod/db`, in the service's region) or ARN (`arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf`).
+        """
+        return pulumi.get(self, "secrets_manager")
+
+    @_builtins.property
+    @pulumi.getter
+    def ssm(self) -> Optional[_builtins.str]:
+        """
+        An SSM Parameter Store parameter: its name (`/app/db-password`, in the service's region) or ARN (`arn:aws:ssm:us-east-1:123456789012:parameter/app/db-password`).
+        """
+        return pulumi.get(self, "ssm")
 
 
 @pulumi.output_type

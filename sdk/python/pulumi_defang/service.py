@@ -27,16 +27,28 @@ class ServiceArgs:
                  command: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  cpus: pulumi.Input[Optional[_builtins.float]] = None,
                  domain_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 enable_exec: pulumi.Input[Optional[_builtins.bool]] = None,
                  entrypoint: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  environment: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 ephemeral_storage: pulumi.Input[Optional[_builtins.int]] = None,
                  health_check: pulumi.Input[Optional['HealthCheckArgs']] = None,
+                 health_check_grace_period: pulumi.Input[Optional[_builtins.int]] = None,
                  image: pulumi.Input[Optional[_builtins.str]] = None,
+                 init: pulumi.Input[Optional[_builtins.bool]] = None,
                  memory: pulumi.Input[Optional[_builtins.str]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  platform: pulumi.Input[Optional['Platform']] = None,
+                 policies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 policy_statements: pulumi.Input[Optional[Sequence[pulumi.Input['PolicyStatementArgs']]]] = None,
                  ports: pulumi.Input[Optional[Sequence[pulumi.Input['PortArgs']]]] = None,
+                 readonly_root_filesystem: pulumi.Input[Optional[_builtins.bool]] = None,
                  replicas: pulumi.Input[Optional[_builtins.int]] = None,
-                 wait_for_steady_state: pulumi.Input[Optional[_builtins.bool]] = None):
+                 secrets: pulumi.Input[Optional[Mapping[str, pulumi.Input['SecretReferenceArgs']]]] = None,
+                 stop_grace_period: pulumi.Input[Optional[_builtins.int]] = None,
+                 task_role_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 user: pulumi.Input[Optional[_builtins.str]] = None,
+                 wait_for_steady_state: pulumi.Input[Optional[_builtins.bool]] = None,
+                 working_dir: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a Service resource.
 
@@ -45,16 +57,28 @@ class ServiceArgs:
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] command: Overrides the image's command (Docker `CMD`), as a list, e.g. `["npm", "start"]`. Must not be empty; leave it out to keep the image's.
         :param pulumi.Input[_builtins.float] cpus: vCPU per task, e.g. 0.25, 0.5, 1 or 2; more than 0 and at most 16. Defaults to 0.25. Rounded up, together with `memory`, to the smallest Fargate size that has both (see `deployedCpus`).
         :param pulumi.Input[_builtins.str] domain_name: A domain of your own for the service's first ingress port, e.g. `www.example.com`. The account must hold a public Route 53 zone for it or a parent domain (Check says so otherwise); the service gets a DNS-validated certificate for it on the project's HTTPS listener, a host rule and an alias record in that zone, and `https://<domainName>` is added to `endpoints`. Needs the project's `loadBalancer`.
+        :param pulumi.Input[_builtins.bool] enable_exec: ECS Exec: open a shell in a running task with `aws ecs execute-command --cluster defang-<project> --task <task id> --container <service> --interactive --command /bin/sh` (needs the Session Manager plugin locally). The service's role gets the `ssmmessages` permissions it needs (with `taskRoleArn`, give them to your role). Turning it on or off restarts the tasks. Defaults to false.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] entrypoint: Overrides the image's entrypoint (Docker `ENTRYPOINT`), as a list. Must not be empty; leave it out to keep the image's.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] environment: Environment variables of the container, by name (`[A-Za-z_][A-Za-z0-9_]*`). Values may be Pulumi secrets: they stay secret in Pulumi state and outputs and never appear in messages (secret values are stored in SSM Parameter Store as SecureString parameters `/defang/<project>/<service>/<NAME>` and referenced from the task definition, which never holds them).
+        :param pulumi.Input[_builtins.int] ephemeral_storage: Ephemeral storage of each task in GiB, 21–200. Defaults to Fargate's 20 GiB (billed above that).
         :param pulumi.Input['HealthCheckArgs'] health_check: The container health check, in Compose form. Without one, a task counts as healthy once its container runs.
+        :param pulumi.Input[_builtins.int] health_check_grace_period: Seconds after a task starts during which the load balancer's failed health checks do not count, 0–2147483647, for services that start slowly. Only for services with an ingress port (load-balanced). Defaults to 60.
         :param pulumi.Input[_builtins.str] image: The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
+        :param pulumi.Input[_builtins.bool] init: Run an init process as PID 1 in the container (Docker's `--init`), which forwards signals and reaps zombie processes. Defaults to false.
         :param pulumi.Input[_builtins.str] memory: Memory per task: a number with a unit, all binary (`M`, `MB`, `Mi` and `MiB` mean MiB; `G`, `GB`, `Gi` and `GiB` mean GiB; 1G = 1024M), e.g. "512Mi", "1Gi" or "1.5G"; a bare number is MiB. At most 120 GiB. Defaults to the least memory Fargate allows for the CPU size. Rounded up to a Fargate size (see `deployedMemory`).
         :param pulumi.Input[_builtins.str] name: The service name: a DNS label without `--` (lowercase letters, digits and '-', starting with a letter), and the first label of its domains. Defaults to the Pulumi resource name. Changing it replaces the service.
         :param pulumi.Input['Platform'] platform: The operating system and CPU architecture the image is built for: `linux/amd64` (the default) or `linux/arm64` (AWS Graviton, the same sizes). A mismatch makes tasks fail with "exec format error".
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] policies: IAM managed policies for the application's own role (the task role, never the execution role that pulls images and reads secrets): ARNs, e.g. `arn:aws:iam::123456789012:policy/app-data`, or names of AWS managed policies, e.g. `AmazonS3ReadOnlyAccess` or `service-role/AWSAppSyncPushToCloudWatchLogs`. The service gets a role of its own (in its stack) with these; a change updates the role in place. At most 20.
+        :param pulumi.Input[Sequence[pulumi.Input['PolicyStatementArgs']]] policy_statements: IAM policy statements for the application's own role, in addition to `policies`, e.g. `{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::my-bucket/*"]}`. They become one inline policy of the service's role; a change updates it in place.
         :param pulumi.Input[Sequence[pulumi.Input['PortArgs']]] ports: The ports the container listens on, in order. The first `ingress` port gives the service its `domain`.
+        :param pulumi.Input[_builtins.bool] readonly_root_filesystem: Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only). Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
         :param pulumi.Input[_builtins.int] replicas: The number of tasks to run. Defaults to 1; 0 scales the service to zero.
+        :param pulumi.Input[Mapping[str, pulumi.Input['SecretReferenceArgs']]] secrets: Environment variables whose values come from secrets that already exist in the account, by variable name: `{ssm: "<parameter name or ARN>"}` for an SSM parameter (String or SecureString), or `{secretsManager: "<secret name or ARN>", key: "<JSON key>"}` for a Secrets Manager secret (its whole value, or one key of a JSON secret). ECS reads them when a task starts; the project's task execution role is allowed to read exactly these (a policy in the service's own stack), and the values never pass through Pulumi. A name must not also be in `environment`. Secrets encrypted with a customer-managed KMS key also need `kms:Decrypt` on that key for the execution role, which this does not grant.
+        :param pulumi.Input[_builtins.int] stop_grace_period: Seconds a stopping container gets between SIGTERM and SIGKILL, 0–120 (Fargate's most). Defaults to 30.
+        :param pulumi.Input[_builtins.str] task_role_arn: An IAM role of your own for the application to run as (its AWS credentials), e.g. `arn:aws:iam::123456789012:role/my-app`; it must trust `ecs-tasks.amazonaws.com`. Then no role is made for the service, and `policies`/`policyStatements` cannot be set (attach policies to your role). Without it, and without `policies`, `policyStatements` or `enableExec`, the application gets no AWS permissions.
+        :param pulumi.Input[_builtins.str] user: The user the container's process runs as: `user`, `user:group`, `uid` or `uid:gid`, e.g. `1000:1000`. Defaults to the image's (`USER`).
         :param pulumi.Input[_builtins.bool] wait_for_steady_state: Wait until the rollout completes: the tasks run and stay healthy, or the rollout fails and says why. Defaults to true. When false, `pulumi up` returns once ECS has accepted the update, and `status` shows where the rollout was.
+        :param pulumi.Input[_builtins.str] working_dir: The working directory of the container's process, an absolute path, e.g. `/app`. Defaults to the image's (`WORKDIR`).
         """
         pulumi.set(__self__, "project", project)
         if build is not None:
@@ -65,26 +89,50 @@ class ServiceArgs:
             pulumi.set(__self__, "cpus", cpus)
         if domain_name is not None:
             pulumi.set(__self__, "domain_name", domain_name)
+        if enable_exec is not None:
+            pulumi.set(__self__, "enable_exec", enable_exec)
         if entrypoint is not None:
             pulumi.set(__self__, "entrypoint", entrypoint)
         if environment is not None:
             pulumi.set(__self__, "environment", environment)
+        if ephemeral_storage is not None:
+            pulumi.set(__self__, "ephemeral_storage", ephemeral_storage)
         if health_check is not None:
             pulumi.set(__self__, "health_check", health_check)
+        if health_check_grace_period is not None:
+            pulumi.set(__self__, "health_check_grace_period", health_check_grace_period)
         if image is not None:
             pulumi.set(__self__, "image", image)
+        if init is not None:
+            pulumi.set(__self__, "init", init)
         if memory is not None:
             pulumi.set(__self__, "memory", memory)
         if name is not None:
             pulumi.set(__self__, "name", name)
         if platform is not None:
             pulumi.set(__self__, "platform", platform)
+        if policies is not None:
+            pulumi.set(__self__, "policies", policies)
+        if policy_statements is not None:
+            pulumi.set(__self__, "policy_statements", policy_statements)
         if ports is not None:
             pulumi.set(__self__, "ports", ports)
+        if readonly_root_filesystem is not None:
+            pulumi.set(__self__, "readonly_root_filesystem", readonly_root_filesystem)
         if replicas is not None:
             pulumi.set(__self__, "replicas", replicas)
+        if secrets is not None:
+            pulumi.set(__self__, "secrets", secrets)
+        if stop_grace_period is not None:
+            pulumi.set(__self__, "stop_grace_period", stop_grace_period)
+        if task_role_arn is not None:
+            pulumi.set(__self__, "task_role_arn", task_role_arn)
+        if user is not None:
+            pulumi.set(__self__, "user", user)
         if wait_for_steady_state is not None:
             pulumi.set(__self__, "wait_for_steady_state", wait_for_steady_state)
+        if working_dir is not None:
+            pulumi.set(__self__, "working_dir", working_dir)
 
     @_builtins.property
     @pulumi.getter
@@ -147,6 +195,18 @@ class ServiceArgs:
         pulumi.set(self, "domain_name", value)
 
     @_builtins.property
+    @pulumi.getter(name="enableExec")
+    def enable_exec(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        ECS Exec: open a shell in a running task with `aws ecs execute-command --cluster defang-<project> --task <task id> --container <service> --interactive --command /bin/sh` (needs the Session Manager plugin locally). The service's role gets the `ssmmessages` permissions it needs (with `taskRoleArn`, give them to your role). Turning it on or off restarts the tasks. Defaults to false.
+        """
+        return pulumi.get(self, "enable_exec")
+
+    @enable_exec.setter
+    def enable_exec(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "enable_exec", value)
+
+    @_builtins.property
     @pulumi.getter
     def entrypoint(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
@@ -171,6 +231,18 @@ class ServiceArgs:
         pulumi.set(self, "environment", value)
 
     @_builtins.property
+    @pulumi.getter(name="ephemeralStorage")
+    def ephemeral_storage(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Ephemeral storage of each task in GiB, 21–200. Defaults to Fargate's 20 GiB (billed above that).
+        """
+        return pulumi.get(self, "ephemeral_storage")
+
+    @ephemeral_storage.setter
+    def ephemeral_storage(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "ephemeral_storage", value)
+
+    @_builtins.property
     @pulumi.getter(name="healthCheck")
     def health_check(self) -> pulumi.Input[Optional['HealthCheckArgs']]:
         """
@@ -183,6 +255,18 @@ class ServiceArgs:
         pulumi.set(self, "health_check", value)
 
     @_builtins.property
+    @pulumi.getter(name="healthCheckGracePeriod")
+    def health_check_grace_period(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Seconds after a task starts during which the load balancer's failed health checks do not count, 0–2147483647, for services that start slowly. Only for services with an ingress port (load-balanced). Defaults to 60.
+        """
+        return pulumi.get(self, "health_check_grace_period")
+
+    @health_check_grace_period.setter
+    def health_check_grace_period(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "health_check_grace_period", value)
+
+    @_builtins.property
     @pulumi.getter
     def image(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -193,6 +277,18 @@ class ServiceArgs:
     @image.setter
     def image(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "image", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def init(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Run an init process as PID 1 in the container (Docker's `--init`), which forwards signals and reaps zombie processes. Defaults to false.
+        """
+        return pulumi.get(self, "init")
+
+    @init.setter
+    def init(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "init", value)
 
     @_builtins.property
     @pulumi.getter
@@ -232,6 +328,30 @@ class ServiceArgs:
 
     @_builtins.property
     @pulumi.getter
+    def policies(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        IAM managed policies for the application's own role (the task role, never the execution role that pulls images and reads secrets): ARNs, e.g. `arn:aws:iam::123456789012:policy/app-data`, or names of AWS managed policies, e.g. `AmazonS3ReadOnlyAccess` or `service-role/AWSAppSyncPushToCloudWatchLogs`. The service gets a role of its own (in its stack) with these; a change updates the role in place. At most 20.
+        """
+        return pulumi.get(self, "policies")
+
+    @policies.setter
+    def policies(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "policies", value)
+
+    @_builtins.property
+    @pulumi.getter(name="policyStatements")
+    def policy_statements(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['PolicyStatementArgs']]]]:
+        """
+        IAM policy statements for the application's own role, in addition to `policies`, e.g. `{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::my-bucket/*"]}`. They become one inline policy of the service's role; a change updates it in place.
+        """
+        return pulumi.get(self, "policy_statements")
+
+    @policy_statements.setter
+    def policy_statements(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['PolicyStatementArgs']]]]):
+        pulumi.set(self, "policy_statements", value)
+
+    @_builtins.property
+    @pulumi.getter
     def ports(self) -> pulumi.Input[Optional[Sequence[pulumi.Input['PortArgs']]]]:
         """
         The ports the container listens on, in order. The first `ingress` port gives the service its `domain`.
@@ -241,6 +361,18 @@ class ServiceArgs:
     @ports.setter
     def ports(self, value: pulumi.Input[Optional[Sequence[pulumi.Input['PortArgs']]]]):
         pulumi.set(self, "ports", value)
+
+    @_builtins.property
+    @pulumi.getter(name="readonlyRootFilesystem")
+    def readonly_root_filesystem(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only). Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
+        """
+        return pulumi.get(self, "readonly_root_filesystem")
+
+    @readonly_root_filesystem.setter
+    def readonly_root_filesystem(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "readonly_root_filesystem", value)
 
     @_builtins.property
     @pulumi.getter
@@ -255,6 +387,54 @@ class ServiceArgs:
         pulumi.set(self, "replicas", value)
 
     @_builtins.property
+    @pulumi.getter
+    def secrets(self) -> pulumi.Input[Optional[Mapping[str, pulumi.Input['SecretReferenceArgs']]]]:
+        """
+        Environment variables whose values come from secrets that already exist in the account, by variable name: `{ssm: "<parameter name or ARN>"}` for an SSM parameter (String or SecureString), or `{secretsManager: "<secret name or ARN>", key: "<JSON key>"}` for a Secrets Manager secret (its whole value, or one key of a JSON secret). ECS reads them when a task starts; the project's task execution role is allowed to read exactly these (a policy in the service's own stack), and the values never pass through Pulumi. A name must not also be in `environment`. Secrets encrypted with a customer-managed KMS key also need `kms:Decrypt` on that key for the execution role, which this does not grant.
+        """
+        return pulumi.get(self, "secrets")
+
+    @secrets.setter
+    def secrets(self, value: pulumi.Input[Optional[Mapping[str, pulumi.Input['SecretReferenceArgs']]]]):
+        pulumi.set(self, "secrets", value)
+
+    @_builtins.property
+    @pulumi.getter(name="stopGracePeriod")
+    def stop_grace_period(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        Seconds a stopping container gets between SIGTERM and SIGKILL, 0–120 (Fargate's most). Defaults to 30.
+        """
+        return pulumi.get(self, "stop_grace_period")
+
+    @stop_grace_period.setter
+    def stop_grace_period(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "stop_grace_period", value)
+
+    @_builtins.property
+    @pulumi.getter(name="taskRoleArn")
+    def task_role_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        An IAM role of your own for the application to run as (its AWS credentials), e.g. `arn:aws:iam::123456789012:role/my-app`; it must trust `ecs-tasks.amazonaws.com`. Then no role is made for the service, and `policies`/`policyStatements` cannot be set (attach policies to your role). Without it, and without `policies`, `policyStatements` or `enableExec`, the application gets no AWS permissions.
+        """
+        return pulumi.get(self, "task_role_arn")
+
+    @task_role_arn.setter
+    def task_role_arn(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "task_role_arn", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def user(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The user the container's process runs as: `user`, `user:group`, `uid` or `uid:gid`, e.g. `1000:1000`. Defaults to the image's (`USER`).
+        """
+        return pulumi.get(self, "user")
+
+    @user.setter
+    def user(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "user", value)
+
+    @_builtins.property
     @pulumi.getter(name="waitForSteadyState")
     def wait_for_steady_state(self) -> pulumi.Input[Optional[_builtins.bool]]:
         """
@@ -265,6 +445,18 @@ class ServiceArgs:
     @wait_for_steady_state.setter
     def wait_for_steady_state(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "wait_for_steady_state", value)
+
+    @_builtins.property
+    @pulumi.getter(name="workingDir")
+    def working_dir(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The working directory of the container's process, an absolute path, e.g. `/app`. Defaults to the image's (`WORKDIR`).
+        """
+        return pulumi.get(self, "working_dir")
+
+    @working_dir.setter
+    def working_dir(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "working_dir", value)
 
 
 @pulumi.type_token("defang:index:Service")
@@ -277,17 +469,29 @@ class Service(pulumi.CustomResource):
                  command: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  cpus: pulumi.Input[Optional[_builtins.float]] = None,
                  domain_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 enable_exec: pulumi.Input[Optional[_builtins.bool]] = None,
                  entrypoint: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  environment: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 ephemeral_storage: pulumi.Input[Optional[_builtins.int]] = None,
                  health_check: pulumi.Input[Optional[Union['HealthCheckArgs', 'HealthCheckArgsDict', 'outputs.HealthCheck']]] = None,
+                 health_check_grace_period: pulumi.Input[Optional[_builtins.int]] = None,
                  image: pulumi.Input[Optional[_builtins.str]] = None,
+                 init: pulumi.Input[Optional[_builtins.bool]] = None,
                  memory: pulumi.Input[Optional[_builtins.str]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  platform: pulumi.Input[Optional['Platform']] = None,
+                 policies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 policy_statements: pulumi.Input[Optional[Sequence[pulumi.Input[Union['PolicyStatementArgs', 'PolicyStatementArgsDict', 'outputs.PolicyStatement']]]]] = None,
                  ports: pulumi.Input[Optional[Sequence[pulumi.Input[Union['PortArgs', 'PortArgsDict', 'outputs.Port']]]]] = None,
                  project: pulumi.Input[Optional[_builtins.str]] = None,
+                 readonly_root_filesystem: pulumi.Input[Optional[_builtins.bool]] = None,
                  replicas: pulumi.Input[Optional[_builtins.int]] = None,
+                 secrets: pulumi.Input[Optional[Mapping[str, pulumi.Input[Union['SecretReferenceArgs', 'SecretReferenceArgsDict', 'outputs.SecretReference']]]]] = None,
+                 stop_grace_period: pulumi.Input[Optional[_builtins.int]] = None,
+                 task_role_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 user: pulumi.Input[Optional[_builtins.str]] = None,
                  wait_for_steady_state: pulumi.Input[Optional[_builtins.bool]] = None,
+                 working_dir: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
         A container service on ECS Fargate in a Defang project, with Defang's domains and statuses. `pulumi up` waits until the rollout completes, or fails with the reason ECS gave, unless `waitForSteadyState` is false.
@@ -298,17 +502,29 @@ class Service(pulumi.CustomResource):
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] command: Overrides the image's command (Docker `CMD`), as a list, e.g. `["npm", "start"]`. Must not be empty; leave it out to keep the image's.
         :param pulumi.Input[_builtins.float] cpus: vCPU per task, e.g. 0.25, 0.5, 1 or 2; more than 0 and at most 16. Defaults to 0.25. Rounded up, together with `memory`, to the smallest Fargate size that has both (see `deployedCpus`).
         :param pulumi.Input[_builtins.str] domain_name: A domain of your own for the service's first ingress port, e.g. `www.example.com`. The account must hold a public Route 53 zone for it or a parent domain (Check says so otherwise); the service gets a DNS-validated certificate for it on the project's HTTPS listener, a host rule and an alias record in that zone, and `https://<domainName>` is added to `endpoints`. Needs the project's `loadBalancer`.
+        :param pulumi.Input[_builtins.bool] enable_exec: ECS Exec: open a shell in a running task with `aws ecs execute-command --cluster defang-<project> --task <task id> --container <service> --interactive --command /bin/sh` (needs the Session Manager plugin locally). The service's role gets the `ssmmessages` permissions it needs (with `taskRoleArn`, give them to your role). Turning it on or off restarts the tasks. Defaults to false.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] entrypoint: Overrides the image's entrypoint (Docker `ENTRYPOINT`), as a list. Must not be empty; leave it out to keep the image's.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] environment: Environment variables of the container, by name (`[A-Za-z_][A-Za-z0-9_]*`). Values may be Pulumi secrets: they stay secret in Pulumi state and outputs and never appear in messages (secret values are stored in SSM Parameter Store as SecureString parameters `/defang/<project>/<service>/<NAME>` and referenced from the task definition, which never holds them).
+        :param pulumi.Input[_builtins.int] ephemeral_storage: Ephemeral storage of each task in GiB, 21–200. Defaults to Fargate's 20 GiB (billed above that).
         :param pulumi.Input[Union['HealthCheckArgs', 'HealthCheckArgsDict', 'outputs.HealthCheck']] health_check: The container health check, in Compose form. Without one, a task counts as healthy once its container runs.
+        :param pulumi.Input[_builtins.int] health_check_grace_period: Seconds after a task starts during which the load balancer's failed health checks do not count, 0–2147483647, for services that start slowly. Only for services with an ingress port (load-balanced). Defaults to 60.
         :param pulumi.Input[_builtins.str] image: The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
+        :param pulumi.Input[_builtins.bool] init: Run an init process as PID 1 in the container (Docker's `--init`), which forwards signals and reaps zombie processes. Defaults to false.
         :param pulumi.Input[_builtins.str] memory: Memory per task: a number with a unit, all binary (`M`, `MB`, `Mi` and `MiB` mean MiB; `G`, `GB`, `Gi` and `GiB` mean GiB; 1G = 1024M), e.g. "512Mi", "1Gi" or "1.5G"; a bare number is MiB. At most 120 GiB. Defaults to the least memory Fargate allows for the CPU size. Rounded up to a Fargate size (see `deployedMemory`).
         :param pulumi.Input[_builtins.str] name: The service name: a DNS label without `--` (lowercase letters, digits and '-', starting with a letter), and the first label of its domains. Defaults to the Pulumi resource name. Changing it replaces the service.
         :param pulumi.Input['Platform'] platform: The operating system and CPU architecture the image is built for: `linux/amd64` (the default) or `linux/arm64` (AWS Graviton, the same sizes). A mismatch makes tasks fail with "exec format error".
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] policies: IAM managed policies for the application's own role (the task role, never the execution role that pulls images and reads secrets): ARNs, e.g. `arn:aws:iam::123456789012:policy/app-data`, or names of AWS managed policies, e.g. `AmazonS3ReadOnlyAccess` or `service-role/AWSAppSyncPushToCloudWatchLogs`. The service gets a role of its own (in its stack) with these; a change updates the role in place. At most 20.
+        :param pulumi.Input[Sequence[pulumi.Input[Union['PolicyStatementArgs', 'PolicyStatementArgsDict', 'outputs.PolicyStatement']]]] policy_statements: IAM policy statements for the application's own role, in addition to `policies`, e.g. `{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::my-bucket/*"]}`. They become one inline policy of the service's role; a change updates it in place.
         :param pulumi.Input[Sequence[pulumi.Input[Union['PortArgs', 'PortArgsDict', 'outputs.Port']]]] ports: The ports the container listens on, in order. The first `ingress` port gives the service its `domain`.
         :param pulumi.Input[_builtins.str] project: The name of the Defang project the service belongs to, normally `myProject.name`, which also makes Pulumi create the project first. Changing it replaces the service.
+        :param pulumi.Input[_builtins.bool] readonly_root_filesystem: Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only). Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
         :param pulumi.Input[_builtins.int] replicas: The number of tasks to run. Defaults to 1; 0 scales the service to zero.
+        :param pulumi.Input[Mapping[str, pulumi.Input[Union['SecretReferenceArgs', 'SecretReferenceArgsDict', 'outputs.SecretReference']]]] secrets: Environment variables whose values come from secrets that already exist in the account, by variable name: `{ssm: "<parameter name or ARN>"}` for an SSM parameter (String or SecureString), or `{secretsManager: "<secret name or ARN>", key: "<JSON key>"}` for a Secrets Manager secret (its whole value, or one key of a JSON secret). ECS reads them when a task starts; the project's task execution role is allowed to read exactly these (a policy in the service's own stack), and the values never pass through Pulumi. A name must not also be in `environment`. Secrets encrypted with a customer-managed KMS key also need `kms:Decrypt` on that key for the execution role, which this does not grant.
+        :param pulumi.Input[_builtins.int] stop_grace_period: Seconds a stopping container gets between SIGTERM and SIGKILL, 0–120 (Fargate's most). Defaults to 30.
+        :param pulumi.Input[_builtins.str] task_role_arn: An IAM role of your own for the application to run as (its AWS credentials), e.g. `arn:aws:iam::123456789012:role/my-app`; it must trust `ecs-tasks.amazonaws.com`. Then no role is made for the service, and `policies`/`policyStatements` cannot be set (attach policies to your role). Without it, and without `policies`, `policyStatements` or `enableExec`, the application gets no AWS permissions.
+        :param pulumi.Input[_builtins.str] user: The user the container's process runs as: `user`, `user:group`, `uid` or `uid:gid`, e.g. `1000:1000`. Defaults to the image's (`USER`).
         :param pulumi.Input[_builtins.bool] wait_for_steady_state: Wait until the rollout completes: the tasks run and stay healthy, or the rollout fails and says why. Defaults to true. When false, `pulumi up` returns once ECS has accepted the update, and `status` shows where the rollout was.
+        :param pulumi.Input[_builtins.str] working_dir: The working directory of the container's process, an absolute path, e.g. `/app`. Defaults to the image's (`WORKDIR`).
         """
         ...
     @overload
@@ -338,17 +554,29 @@ class Service(pulumi.CustomResource):
                  command: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  cpus: pulumi.Input[Optional[_builtins.float]] = None,
                  domain_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 enable_exec: pulumi.Input[Optional[_builtins.bool]] = None,
                  entrypoint: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  environment: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
+                 ephemeral_storage: pulumi.Input[Optional[_builtins.int]] = None,
                  health_check: pulumi.Input[Optional[Union['HealthCheckArgs', 'HealthCheckArgsDict', 'outputs.HealthCheck']]] = None,
+                 health_check_grace_period: pulumi.Input[Optional[_builtins.int]] = None,
                  image: pulumi.Input[Optional[_builtins.str]] = None,
+                 init: pulumi.Input[Optional[_builtins.bool]] = None,
                  memory: pulumi.Input[Optional[_builtins.str]] = None,
                  name: pulumi.Input[Optional[_builtins.str]] = None,
                  platform: pulumi.Input[Optional['Platform']] = None,
+                 policies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 policy_statements: pulumi.Input[Optional[Sequence[pulumi.Input[Union['PolicyStatementArgs', 'PolicyStatementArgsDict', 'outputs.PolicyStatement']]]]] = None,
                  ports: pulumi.Input[Optional[Sequence[pulumi.Input[Union['PortArgs', 'PortArgsDict', 'outputs.Port']]]]] = None,
                  project: pulumi.Input[Optional[_builtins.str]] = None,
+                 readonly_root_filesystem: pulumi.Input[Optional[_builtins.bool]] = None,
                  replicas: pulumi.Input[Optional[_builtins.int]] = None,
+                 secrets: pulumi.Input[Optional[Mapping[str, pulumi.Input[Union['SecretReferenceArgs', 'SecretReferenceArgsDict', 'outputs.SecretReference']]]]] = None,
+                 stop_grace_period: pulumi.Input[Optional[_builtins.int]] = None,
+                 task_role_arn: pulumi.Input[Optional[_builtins.str]] = None,
+                 user: pulumi.Input[Optional[_builtins.str]] = None,
                  wait_for_steady_state: pulumi.Input[Optional[_builtins.bool]] = None,
+                 working_dir: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -362,19 +590,31 @@ class Service(pulumi.CustomResource):
             __props__.__dict__["command"] = command
             __props__.__dict__["cpus"] = cpus
             __props__.__dict__["domain_name"] = domain_name
+            __props__.__dict__["enable_exec"] = enable_exec
             __props__.__dict__["entrypoint"] = entrypoint
             __props__.__dict__["environment"] = environment
+            __props__.__dict__["ephemeral_storage"] = ephemeral_storage
             __props__.__dict__["health_check"] = health_check
+            __props__.__dict__["health_check_grace_period"] = health_check_grace_period
             __props__.__dict__["image"] = image
+            __props__.__dict__["init"] = init
             __props__.__dict__["memory"] = memory
             __props__.__dict__["name"] = name
             __props__.__dict__["platform"] = platform
+            __props__.__dict__["policies"] = policies
+            __props__.__dict__["policy_statements"] = policy_statements
             __props__.__dict__["ports"] = ports
             if project is None and not opts.urn:
                 raise TypeError("Missing required property 'project'")
             __props__.__dict__["project"] = project
+            __props__.__dict__["readonly_root_filesystem"] = readonly_root_filesystem
             __props__.__dict__["replicas"] = replicas
+            __props__.__dict__["secrets"] = secrets
+            __props__.__dict__["stop_grace_period"] = stop_grace_period
+            __props__.__dict__["task_role_arn"] = task_role_arn
+            __props__.__dict__["user"] = user
             __props__.__dict__["wait_for_steady_state"] = wait_for_steady_state
+            __props__.__dict__["working_dir"] = working_dir
             __props__.__dict__["build_hash"] = None
             __props__.__dict__["cluster_name"] = None
             __props__.__dict__["deployed_cpus"] = None
@@ -420,22 +660,34 @@ class Service(pulumi.CustomResource):
         __props__.__dict__["desired_count"] = None
         __props__.__dict__["domain"] = None
         __props__.__dict__["domain_name"] = None
+        __props__.__dict__["enable_exec"] = None
         __props__.__dict__["endpoints"] = None
         __props__.__dict__["entrypoint"] = None
         __props__.__dict__["environment"] = None
+        __props__.__dict__["ephemeral_storage"] = None
         __props__.__dict__["health_check"] = None
+        __props__.__dict__["health_check_grace_period"] = None
         __props__.__dict__["image"] = None
+        __props__.__dict__["init"] = None
         __props__.__dict__["memory"] = None
         __props__.__dict__["name"] = None
         __props__.__dict__["platform"] = None
+        __props__.__dict__["policies"] = None
+        __props__.__dict__["policy_statements"] = None
         __props__.__dict__["ports"] = None
         __props__.__dict__["project"] = None
+        __props__.__dict__["readonly_root_filesystem"] = None
         __props__.__dict__["replicas"] = None
         __props__.__dict__["running_count"] = None
+        __props__.__dict__["secrets"] = None
         __props__.__dict__["service_arn"] = None
         __props__.__dict__["status"] = None
+        __props__.__dict__["stop_grace_period"] = None
         __props__.__dict__["task_definition_arn"] = None
+        __props__.__dict__["task_role_arn"] = None
+        __props__.__dict__["user"] = None
         __props__.__dict__["wait_for_steady_state"] = None
+        __props__.__dict__["working_dir"] = None
         return Service(resource_name, opts=opts, __props__=__props__)
 
     @staticmethod
@@ -533,6 +785,14 @@ class Service(pulumi.CustomResource):
         return pulumi.get(self, "domain_name")
 
     @_builtins.property
+    @pulumi.getter(name="enableExec")
+    def enable_exec(self) -> pulumi.Output[Optional[_builtins.bool]]:
+        """
+        ECS Exec: open a shell in a running task with `aws ecs execute-command --cluster defang-<project> --task <task id> --container <service> --interactive --command /bin/sh` (needs the Session Manager plugin locally). The service's role gets the `ssmmessages` permissions it needs (with `taskRoleArn`, give them to your role). Turning it on or off restarts the tasks. Defaults to false.
+        """
+        return pulumi.get(self, "enable_exec")
+
+    @_builtins.property
     @pulumi.getter
     def endpoints(self) -> pulumi.Output[Sequence[_builtins.str]]:
         """
@@ -557,6 +817,14 @@ class Service(pulumi.CustomResource):
         return pulumi.get(self, "environment")
 
     @_builtins.property
+    @pulumi.getter(name="ephemeralStorage")
+    def ephemeral_storage(self) -> pulumi.Output[Optional[_builtins.int]]:
+        """
+        Ephemeral storage of each task in GiB, 21–200. Defaults to Fargate's 20 GiB (billed above that).
+        """
+        return pulumi.get(self, "ephemeral_storage")
+
+    @_builtins.property
     @pulumi.getter(name="healthCheck")
     def health_check(self) -> pulumi.Output[Optional['outputs.HealthCheck']]:
         """
@@ -565,12 +833,28 @@ class Service(pulumi.CustomResource):
         return pulumi.get(self, "health_check")
 
     @_builtins.property
+    @pulumi.getter(name="healthCheckGracePeriod")
+    def health_check_grace_period(self) -> pulumi.Output[Optional[_builtins.int]]:
+        """
+        Seconds after a task starts during which the load balancer's failed health checks do not count, 0–2147483647, for services that start slowly. Only for services with an ingress port (load-balanced). Defaults to 60.
+        """
+        return pulumi.get(self, "health_check_grace_period")
+
+    @_builtins.property
     @pulumi.getter
     def image(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         The container image to run, `[registry[:port]/]repository[:tag][@sha256:<digest>]`, e.g. `nginx:1.27` or `123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:…`. A digest pins the exact image; a tag is looked up whenever a task starts. Set this or `build`.
         """
         return pulumi.get(self, "image")
+
+    @_builtins.property
+    @pulumi.getter
+    def init(self) -> pulumi.Output[Optional[_builtins.bool]]:
+        """
+        Run an init process as PID 1 in the container (Docker's `--init`), which forwards signals and reaps zombie processes. Defaults to false.
+        """
+        return pulumi.get(self, "init")
 
     @_builtins.property
     @pulumi.getter
@@ -598,6 +882,22 @@ class Service(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
+    def policies(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
+        """
+        IAM managed policies for the application's own role (the task role, never the execution role that pulls images and reads secrets): ARNs, e.g. `arn:aws:iam::123456789012:policy/app-data`, or names of AWS managed policies, e.g. `AmazonS3ReadOnlyAccess` or `service-role/AWSAppSyncPushToCloudWatchLogs`. The service gets a role of its own (in its stack) with these; a change updates the role in place. At most 20.
+        """
+        return pulumi.get(self, "policies")
+
+    @_builtins.property
+    @pulumi.getter(name="policyStatements")
+    def policy_statements(self) -> pulumi.Output[Optional[Sequence['outputs.PolicyStatement']]]:
+        """
+        IAM policy statements for the application's own role, in addition to `policies`, e.g. `{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::my-bucket/*"]}`. They become one inline policy of the service's role; a change updates it in place.
+        """
+        return pulumi.get(self, "policy_statements")
+
+    @_builtins.property
+    @pulumi.getter
     def ports(self) -> pulumi.Output[Optional[Sequence['outputs.Port']]]:
         """
         The ports the container listens on, in order. The first `ingress` port gives the service its `domain`.
@@ -611,6 +911,14 @@ class Service(pulumi.CustomResource):
         The name of the Defang project the service belongs to, normally `myProject.name`, which also makes Pulumi create the project first. Changing it replaces the service.
         """
         return pulumi.get(self, "project")
+
+    @_builtins.property
+    @pulumi.getter(name="readonlyRootFilesystem")
+    def readonly_root_filesystem(self) -> pulumi.Output[Optional[_builtins.bool]]:
+        """
+        Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only). Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
+        """
+        return pulumi.get(self, "readonly_root_filesystem")
 
     @_builtins.property
     @pulumi.getter
@@ -629,6 +937,14 @@ class Service(pulumi.CustomResource):
         return pulumi.get(self, "running_count")
 
     @_builtins.property
+    @pulumi.getter
+    def secrets(self) -> pulumi.Output[Optional[Mapping[str, 'outputs.SecretReference']]]:
+        """
+        Environment variables whose values come from secrets that already exist in the account, by variable name: `{ssm: "<parameter name or ARN>"}` for an SSM parameter (String or SecureString), or `{secretsManager: "<secret name or ARN>", key: "<JSON key>"}` for a Secrets Manager secret (its whole value, or one key of a JSON secret). ECS reads them when a task starts; the project's task execution role is allowed to read exactly these (a policy in the service's own stack), and the values never pass through Pulumi. A name must not also be in `environment`. Secrets encrypted with a customer-managed KMS key also need `kms:Decrypt` on that key for the execution role, which this does not grant.
+        """
+        return pulumi.get(self, "secrets")
+
+    @_builtins.property
     @pulumi.getter(name="serviceArn")
     def service_arn(self) -> pulumi.Output[_builtins.str]:
         """
@@ -645,6 +961,14 @@ class Service(pulumi.CustomResource):
         return pulumi.get(self, "status")
 
     @_builtins.property
+    @pulumi.getter(name="stopGracePeriod")
+    def stop_grace_period(self) -> pulumi.Output[Optional[_builtins.int]]:
+        """
+        Seconds a stopping container gets between SIGTERM and SIGKILL, 0–120 (Fargate's most). Defaults to 30.
+        """
+        return pulumi.get(self, "stop_grace_period")
+
+    @_builtins.property
     @pulumi.getter(name="taskDefinitionArn")
     def task_definition_arn(self) -> pulumi.Output[_builtins.str]:
         """
@@ -653,10 +977,34 @@ class Service(pulumi.CustomResource):
         return pulumi.get(self, "task_definition_arn")
 
     @_builtins.property
+    @pulumi.getter(name="taskRoleArn")
+    def task_role_arn(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        An IAM role of your own for the application to run as (its AWS credentials), e.g. `arn:aws:iam::123456789012:role/my-app`; it must trust `ecs-tasks.amazonaws.com`. Then no role is made for the service, and `policies`/`policyStatements` cannot be set (attach policies to your role). Without it, and without `policies`, `policyStatements` or `enableExec`, the application gets no AWS permissions.
+        """
+        return pulumi.get(self, "task_role_arn")
+
+    @_builtins.property
+    @pulumi.getter
+    def user(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        The user the container's process runs as: `user`, `user:group`, `uid` or `uid:gid`, e.g. `1000:1000`. Defaults to the image's (`USER`).
+        """
+        return pulumi.get(self, "user")
+
+    @_builtins.property
     @pulumi.getter(name="waitForSteadyState")
     def wait_for_steady_state(self) -> pulumi.Output[Optional[_builtins.bool]]:
         """
         Wait until the rollout completes: the tasks run and stay healthy, or the rollout fails and says why. Defaults to true. When false, `pulumi up` returns once ECS has accepted the update, and `status` shows where the rollout was.
         """
         return pulumi.get(self, "wait_for_steady_state")
+
+    @_builtins.property
+    @pulumi.getter(name="workingDir")
+    def working_dir(self) -> pulumi.Output[Optional[_builtins.str]]:
+        """
+        The working directory of the container's process, an absolute path, e.g. `/app`. Defaults to the image's (`WORKDIR`).
+        """
+        return pulumi.get(self, "working_dir")
 

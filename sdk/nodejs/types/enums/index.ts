@@ -38,6 +38,22 @@ export const Platform = {
  */
 export type Platform = (typeof Platform)[keyof typeof Platform];
 
+export const PolicyEffect = {
+    /**
+     * Allows the actions.
+     */
+    Allow: "Allow",
+    /**
+     * Denies the actions, even when another policy allows them.
+     */
+    Deny: "Deny",
+} as const;
+
+/**
+ * Whether a policy statement allows or denies.
+ */
+export type PolicyEffect = (typeof PolicyEffect)[keyof typeof PolicyEffect];
+
 export const PortMode = {
     /**
      * Public, at `<service>--<port>.<project>.<username>.defang.app`.
