@@ -144,10 +144,7 @@ pub(crate) const SERVICE_KEYS: &[(&str, Support)] = &[
         ),
     ),
     ("image", Mapped),
-    (
-        "init",
-        Warn("is not supported here: the image's entrypoint runs as PID 1"),
-    ),
+    ("init", Mapped),
     ("ipc", Warn(NAMESPACES)),
     ("isolation", Warn(NAMESPACES)),
     ("label_file", Warn(LABELS)),
@@ -219,10 +216,7 @@ pub(crate) const SERVICE_KEYS: &[(&str, Support)] = &[
               is ignored",
         ),
     ),
-    (
-        "read_only",
-        Warn("is not supported here: the root filesystem stays writable"),
-    ),
+    ("read_only", Mapped),
     (
         "restart",
         Warn(
@@ -251,10 +245,7 @@ pub(crate) const SERVICE_KEYS: &[(&str, Support)] = &[
         Warn("cannot be set here: the task gets Fargate's default /dev/shm"),
     ),
     ("stdin_open", Warn(NO_TERMINAL)),
-    (
-        "stop_grace_period",
-        Warn("is not set: ECS stops containers with its own timeout (30 s by default)"),
-    ),
+    ("stop_grace_period", Mapped),
     (
         "stop_signal",
         Warn("is not set: ECS sends the image's STOPSIGNAL (SIGTERM by default)"),
@@ -280,18 +271,12 @@ pub(crate) const SERVICE_KEYS: &[(&str, Support)] = &[
         "use_api_socket",
         Warn("has no effect: there is no Docker engine socket on Fargate"),
     ),
-    (
-        "user",
-        Warn("is not set: the container runs as the image's USER"),
-    ),
+    ("user", Mapped),
     ("userns_mode", Warn(NAMESPACES)),
     ("uts", Warn(NAMESPACES)),
     ("volumes", Warn(VOLUMES)),
     ("volumes_from", Warn(VOLUMES)),
-    (
-        "working_dir",
-        Warn("is not set: the container starts in the image's WORKDIR"),
-    ),
+    ("working_dir", Mapped),
 ];
 
 /// The top-level keys of the Compose specification.

@@ -141,6 +141,7 @@ pub(crate) fn service(
     {
         inputs.insert("domainName".into(), domain.into_value(Value::String));
     }
+    container_settings(node, &path, &mut inputs, diag);
     if let Some(networks) = get("networks") {
         networks_warning(networks, &key_path(&path, "networks"), diag);
     }
@@ -153,6 +154,47 @@ pub(crate) fn service(
         inputs,
         depends_on,
     })
+}
+
+/// `working_dir`, `user`, `read_only`, `init` and `stop_grace_period` (a duration, rounded up
+/// to seconds): the container's settings of the same meaning. Their ranges are the Service's
+/// Check's.
+fn container_settings(node: &Node, path: &str, inputs: &mut PropertyMap, diag: &mut Diag) {
+    let get = |key: &str| node.get(key).filter(|n| !matches!(n, Node::Null));
+    for (key, input) in [("working_dir", "workingDir"), ("user", "user")] {
+        if let Some(text) = get(key).and_then(|n| string(n, &key_path(path, key), diag)) {
+            inputs.insert(input.into(), text.into_value(Value::String));
+        }
+    }
+    for (key, input) in [("read_only", "readonlyRootFilesystem"), ("init", "init")] {
+        if let Some(flag) = get(key).and_then(|n| boolean(n, &key_path(path, key), diag)) {
+            inputs.insert(input.into(), flag.into_value(Value::Bool));
+        }
+    }
+    let at = key_path(path, "stop_grace_period");
+    if let Some(text) = get("stop_grace_period").and_then(|n| string(n, &at, diag)) {
+        if text.unknown {
+            inputs.insert(
+                "stopGracePeriod".into(),
+                wrap(text.secret, true, || Value::Null),
+            );
+            return;
+        }
+        match duration_seconds(&text.value) {
+            Ok(seconds) => {
+                inputs.insert(
+                    "stopGracePeriod".into(),
+                    text.map(|_| Value::from(f64::from(seconds)))
+                        .into_value(|v| v),
+                );
+            }
+            Err(_) if text.secret => diag.error(
+                &at,
+                "must be a duration such as \"1m30s\" (the secret value is not)",
+            ),
+            Err(reason) => diag.error(&at, reason),
+        }
+    }
 }
 
 /// Whether a value asks for nothing (`volumes:` or `volumes: []`): no warning for it.

@@ -1249,6 +1249,28 @@ fn defang_extensions_are_warned_other_extensions_ignored() {
 }
 
 #[test]
+fn container_settings_are_mapped() {
+    let project = ok(
+        "services:\n  web:\n    image: x\n    working_dir: /srv\n    user: \"1000:1000\"\n    \
+         read_only: true\n    init: \"true\"\n    stop_grace_period: 1m30s\n",
+    );
+    assert_eq!(project.warnings, vec![]);
+    let inputs = &project.services[0].inputs;
+    assert_eq!(inputs["workingDir"], s("/srv"));
+    assert_eq!(inputs["user"], s("1000:1000"));
+    assert_eq!(inputs["readonlyRootFilesystem"], Value::Bool(true));
+    assert_eq!(inputs["init"], Value::Bool(true));
+    assert_eq!(inputs["stopGracePeriod"], n(90.0));
+    assert_eq!(
+        errors("services:\n  web:\n    image: x\n    stop_grace_period: soon\n    init: maybe\n")
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect::<Vec<_>>(),
+        ["services.web.init", "services.web.stop_grace_period"]
+    );
+}
+
+#[test]
 fn every_unsupported_service_key_is_warned_at_its_path() {
     for (key, support) in SERVICE_KEYS {
         let Support::Warn(message) = support else {
