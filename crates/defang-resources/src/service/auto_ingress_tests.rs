@@ -115,3 +115,24 @@ async fn a_project_with_load_balancer_false_refuses_ingress_before_anything_is_m
             .all(|c| !c.starts_with("Register"))
     );
 }
+
+/// Behind the load balancer, tasks get the default grace period, or `healthCheckGracePeriod`.
+#[tokio::test(start_paused = true)]
+async fn load_balanced_services_get_their_health_check_grace_period() {
+    for (given, expected) in [(None, 60), (Some(300.0), 300)] {
+        let ecs = completing(&["web"]);
+        let env = env(ecs.clone(), project("auto"));
+        let mut req = request("web");
+        if let Some(seconds) = given {
+            req.inputs
+                .insert("healthCheckGracePeriod".into(), Value::Number(seconds));
+        }
+        create(&env, req, context(None)).await.expect("create");
+        let service = ecs.services.lock().unwrap()["web"].clone();
+        assert_eq!(
+            service.health_check_grace_period_seconds,
+            Some(expected),
+            "{given:?}"
+        );
+    }
+}
