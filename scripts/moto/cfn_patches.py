@@ -1,4 +1,4 @@
-"""CloudFormation resource types moto 5.2.5 lacks or half-implements (patches 7-16).
+"""CloudFormation resource types moto 5.2.5 lacks or half-implements (patches 7-17, 19).
 
 Emulator gap, test setup only. Imported by server.py (apply_patches) before moto
 serves any request; nothing here is used by the provider at run time.
@@ -1230,8 +1230,8 @@ def _patch_iam(applied):
 
     moto stored each inline policy's PolicyDocument as the parsed dict, so GetRolePolicy
     returned its Python repr ({'Statement': ...}), which no client can parse. Stored as JSON
-    text now, as PutRolePolicy does. (UpdateStack still ignores changes of Policies,
-    ManagedPolicyArns and AssumeRolePolicyDocument: not patched.)
+    text now, as PutRolePolicy does. (Changes of Policies, ManagedPolicyArns and
+    AssumeRolePolicyDocument on UpdateStack: patch 19.)
     """
     import json
 
