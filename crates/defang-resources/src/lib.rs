@@ -7,6 +7,7 @@ pub mod cloud;
 pub mod cloudformation;
 pub mod compose;
 pub mod config;
+pub mod inspect;
 pub mod names;
 pub mod ownership;
 pub mod poller;

@@ -4,6 +4,7 @@
 pub mod build;
 pub mod dns;
 pub mod ecs;
+pub mod inventory;
 pub mod listeners;
 pub mod parameters;
 pub mod stack;
@@ -11,6 +12,7 @@ pub mod stack;
 pub use build::*;
 pub use dns::*;
 pub use ecs::*;
+pub use inventory::*;
 pub use listeners::*;
 pub use parameters::*;
 pub use stack::*;
