@@ -594,7 +594,10 @@ mod tests {
         assert_eq!(inputs.working_dir.as_deref(), Some("/srv"));
         assert_eq!(inputs.user.as_deref(), Some("node"));
         assert_eq!(inputs.stop_grace_period, Some(5));
-        assert_eq!(inputs.readonly_root_filesystem, None, "false is the default");
+        assert_eq!(
+            inputs.readonly_root_filesystem, None,
+            "false is the default"
+        );
         assert_eq!(inputs.ephemeral_storage, Some(64));
         assert_eq!(inputs.init, Some(true));
         assert_eq!(inputs.enable_exec, Some(true));
