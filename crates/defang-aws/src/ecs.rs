@@ -1,6 +1,6 @@
 //! [`Ecs`] over the AWS SDK: Fargate task definitions and services.
 
-mod service;
+pub(crate) mod service;
 mod task_definition;
 
 use crate::errors::{ECS, classify};

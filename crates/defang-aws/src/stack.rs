@@ -46,7 +46,7 @@ fn to_tags(tags: &BTreeMap<String, String>) -> Vec<Tag> {
         .collect()
 }
 
-fn stack_state(stack: &aws_sdk_cloudformation::types::Stack) -> StackState {
+pub(crate) fn stack_state(stack: &aws_sdk_cloudformation::types::Stack) -> StackState {
     StackState {
         id: stack.stack_id().unwrap_or_default().to_owned(),
         name: stack.stack_name().unwrap_or_default().to_owned(),

@@ -43,7 +43,7 @@ pub(super) fn network_configuration(
         .build())
 }
 
-pub(super) fn service_state(service: &Service) -> ServiceState {
+pub(crate) fn service_state(service: &Service) -> ServiceState {
     let mut events: Vec<_> = service.events().iter().collect();
     // ECS lists events newest first already; sorting makes that a guarantee.
     events.sort_by(|a, b| b.created_at().cmp(&a.created_at()));
