@@ -1,5 +1,9 @@
 //! `pulumi-resource-defang`: the binary the Pulumi engine launches. It wires the AWS SDK
-//! adapters into the Defang resources and serves them over the plugin protocol.
+//! adapters into the Defang resources and serves them over the plugin protocol; with `ps` or
+//! `logs` first (see `cli`), it looks at a deployed project instead.
+
+mod cli;
+mod probe;
 
 use defang_resources::config::ProviderConfig;
 use defang_resources::provider::DefangProvider;
@@ -25,8 +29,17 @@ impl CloudConnector for AwsConnector {
     }
 }
 
+fn main() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if cli::selects_cli(&args[1.min(args.len())..]) {
+        std::process::exit(cli::run(args));
+    }
+    serve();
+}
+
+/// How the engine starts the binary (no command): serves the provider until told to stop.
 #[tokio::main]
-async fn main() {
+async fn serve() {
     // Everything but the port line goes to stderr, which the engine keeps out of the user's view.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
