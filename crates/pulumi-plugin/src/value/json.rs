@@ -1,8 +1,9 @@
 //! serde bridge: typed Rust inputs and outputs from and to property maps.
 //!
-//! Decoding unwraps secrets (secretness is put back on outputs by path, see
-//! [`super::propagate_secrets`]) and drops unknowns, so a typed struct sees only what is known;
-//! callers that must tell "absent" from "unknown" ask [`super::unknown_paths`].
+//! Decoding reads the values themselves (see [`super::de`] for the rules): secrets as their
+//! plaintext unless a field asks ([`super::MaybeSecret`]), unknowns as `None` or
+//! [`super::Computed::Unknown`]; secretness is put back on outputs by path (see
+//! [`super::propagate_secrets`]).
 
 use super::{PropertyMap, PropertyPath, Value};
 use serde::Serialize;
@@ -20,19 +21,13 @@ pub struct DecodeError {
 
 /// Decodes a property map into `T`.
 pub fn from_properties<T: DeserializeOwned>(props: &PropertyMap) -> Result<T, DecodeError> {
-    let json = serde_json::Value::Object(
-        props
-            .iter()
-            .filter(|(_, v)| !v.is_unknown())
-            .map(|(k, v)| (k.clone(), to_json(v)))
-            .collect(),
-    );
+    let properties = super::de::PropertiesDeserializer(props);
     // Where it failed is only needed when it fails: the common case decodes without tracking
-    // the path (a third of the cost of a Check), and only a failure is decoded again with it.
-    if let Ok(decoded) = T::deserialize(&json) {
+    // the path, and only a failure is decoded again with it.
+    if let Ok(decoded) = T::deserialize(super::de::PropertiesDeserializer(props)) {
         return Ok(decoded);
     }
-    serde_path_to_error::deserialize(json).map_err(|err| {
+    serde_path_to_error::deserialize(properties).map_err(|err| {
         let path = json_path_to_property_path(err.path());
         let message = if path_touches_secret(props, &path) {
             "has the wrong type or shape (the value is secret, so it is not shown)".to_string()

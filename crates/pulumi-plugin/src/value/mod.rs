@@ -2,11 +2,13 @@
 //! signature-keyed special objects (secrets, unknowns, resource references, assets, archives,
 //! output values) are decoded.
 
+mod de;
 mod json;
 mod path;
 mod proto;
 mod secrets;
 
+pub use de::{Computed, MaybeSecret};
 pub use json::{DecodeError, from_json, from_properties, to_json, to_properties};
 pub use path::{PropertyPath, Segment};
 pub use proto::{properties_from_struct, properties_to_struct};
