@@ -398,6 +398,12 @@ pub trait Resource<S: Send + Sync + 'static>: Send + Sync + 'static {
     const UPDATES_IN_PLACE: bool = false;
     /// `(output, inputs it is computed from)` for outputs not named like an input.
     const OUTPUT_SOURCES: &'static [(&'static str, &'static [&'static str])] = &[];
+    /// Whether a preview whose inputs are not all known still calls [`Resource::create`] and
+    /// [`Resource::update`], so that outputs that do not depend on the unknown inputs are shown:
+    /// the inputs then hold [`Computed::Unknown`](crate::value::Computed) where they are not
+    /// known (an `Option` reads as `None`), and the outputs may too. Without it, such a preview
+    /// returns the inputs as they are and every declared output unknown.
+    const PREVIEWS_UNKNOWNS: bool = false;
 
     /// Checks beyond the types (ranges, formats, combinations).
     fn validate(&self, inputs: &Self::Inputs) -> Vec<CheckFailure> {
@@ -562,7 +568,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
         req: CreateRequest,
         ctx: Context,
     ) -> Result<CreateResponse, Error> {
-        if req.preview && contains_unknowns(&req.inputs) {
+        if req.preview && !R::PREVIEWS_UNKNOWNS && contains_unknowns(&req.inputs) {
             return Ok(CreateResponse {
                 id: String::new(),
                 outputs: unknown_outputs(R::OUTPUT_SOURCES, &req.inputs),
@@ -609,7 +615,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
         req: UpdateRequest,
         ctx: Context,
     ) -> Result<PropertyMap, Error> {
-        if req.preview && contains_unknowns(&req.news) {
+        if req.preview && !R::PREVIEWS_UNKNOWNS && contains_unknowns(&req.news) {
             return Ok(unknown_outputs(R::OUTPUT_SOURCES, &req.news));
         }
         let update = Update {
@@ -813,5 +819,84 @@ mod tests {
         let planned = create(text(Value::Unknown), true);
         assert_eq!(planned.outputs["length"], Value::Unknown);
         assert_eq!(planned.outputs["text"], Value::Unknown);
+    }
+
+    /// A label on a shelf: the label's text may be unknown in a preview, the shelf is known.
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    struct LabelInputs {
+        text: crate::value::Computed<String>,
+        shelf: crate::value::MaybeSecret<String>,
+    }
+
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct LabelOutputs {
+        text: crate::value::Computed<String>,
+        shelf: crate::value::MaybeSecret<String>,
+        /// Known from the shelf alone.
+        location: String,
+        /// Only once the text is known.
+        length: crate::value::Computed<usize>,
+    }
+
+    struct Label;
+
+    #[async_trait::async_trait]
+    impl Resource<()> for Label {
+        const TOKEN: &'static str = "t:index:Label";
+        type Inputs = LabelInputs;
+        type Outputs = LabelOutputs;
+        const PREVIEWS_UNKNOWNS: bool = true;
+
+        async fn create(
+            &self,
+            _: &(),
+            req: Create<LabelInputs>,
+            _: Context,
+        ) -> Result<(String, LabelOutputs), Error> {
+            use crate::value::Computed;
+            let location = format!("shelf {}", req.inputs.shelf.value);
+            let length = match &req.inputs.text {
+                Computed::Known(text) => Computed::Known(text.len()),
+                Computed::Unknown => Computed::Unknown,
+            };
+            Ok((
+                String::new(),
+                LabelOutputs {
+                    text: req.inputs.text,
+                    shelf: req.inputs.shelf,
+                    location,
+                    length,
+                },
+            ))
+        }
+    }
+
+    /// A resource that previews with unknowns shows what it knows: the outputs that do not
+    /// depend on the unknown input are known, the others unknown; a secret stays secret.
+    #[test]
+    fn a_preview_with_unknowns_shows_what_is_known() {
+        let resources = Resources::default().typed(Label);
+        let inputs = PropertyMap::from([
+            ("text".into(), Value::Unknown),
+            ("shelf".into(), Value::from("top").into_secret()),
+        ]);
+        let planned = futures::executor::block_on(resources.get("t:index:Label").unwrap().create(
+            &(),
+            CreateRequest {
+                urn: "urn".into(),
+                name: "n".into(),
+                type_token: "t:index:Label".into(),
+                inputs,
+                timeout: None,
+                preview: true,
+            },
+            ctx(),
+        ))
+        .unwrap();
+        assert_eq!(planned.outputs["location"], Value::from("shelf top"));
+        assert_eq!(planned.outputs["length"], Value::Unknown);
+        assert_eq!(planned.outputs["text"], Value::Unknown);
+        assert_eq!(planned.outputs["shelf"], Value::from("top").into_secret());
     }
 }

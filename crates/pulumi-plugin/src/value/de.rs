@@ -12,7 +12,9 @@
 //! - whole numbers read into integer fields; others only into floats.
 //!
 //! [`MaybeSecret`] and [`Computed`] work with other deserializers too (serde_json, say): there
-//! nothing is secret and everything is known.
+//! nothing is secret and everything is known. They serialize as Pulumi's wire form of a secret
+//! and of an unknown, which [`super::to_properties`] reads back as [`Value::Secret`] and
+//! [`Value::Unknown`]: typed outputs keep both.
 
 use super::{PropertyMap, Value};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
@@ -89,6 +91,32 @@ impl<T: schemars::JsonSchema> schemars::JsonSchema for Computed<T> {
     }
     fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
         T::json_schema(generator)
+    }
+}
+
+/// Encoded as Pulumi's wire form when secret (the signature object), so that
+/// [`super::to_properties`] makes it a [`Value::Secret`]; as the plain value otherwise.
+impl<T: serde::Serialize> serde::Serialize for MaybeSecret<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        if !self.secret {
+            return self.value.serialize(serializer);
+        }
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry(super::proto::SIG_KEY, super::proto::SIG_SECRET)?;
+        map.serialize_entry("value", &self.value)?;
+        map.end()
+    }
+}
+
+/// Encoded as Pulumi's wire form of an unknown when unknown (its sentinel string), so that
+/// [`super::to_properties`] makes it a [`Value::Unknown`]; as the value otherwise.
+impl<T: serde::Serialize> serde::Serialize for Computed<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Computed::Known(value) => value.serialize(serializer),
+            Computed::Unknown => serializer.serialize_str(super::proto::UNKNOWN_STRING),
+        }
     }
 }
 
@@ -641,5 +669,47 @@ mod tests {
             serde_json::from_str(r#"{"project": "shop", "environment": {"A": "1"}}"#).unwrap();
         assert_eq!(inputs.project, Computed::Known("shop".into()));
         assert!(!inputs.environment["A"].secret);
+    }
+}
+
+#[cfg(test)]
+mod serialize_tests {
+    use super::*;
+    use crate::value::{from_properties, to_properties};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, Deserialize, Serialize, PartialEq)]
+    struct Outputs {
+        token: MaybeSecret<String>,
+        plain: MaybeSecret<String>,
+        domain: Computed<String>,
+        #[serde(default)]
+        endpoints: Computed<Vec<String>>,
+    }
+
+    /// Typed outputs keep secrets and unknowns, and read back as they were.
+    #[test]
+    fn markers_survive_a_round_trip_through_a_property_map() {
+        let outputs = Outputs {
+            token: MaybeSecret {
+                value: "s3cret".into(),
+                secret: true,
+            },
+            plain: MaybeSecret {
+                value: "p".into(),
+                secret: false,
+            },
+            domain: Computed::Unknown,
+            endpoints: Computed::Known(vec!["https://a".into()]),
+        };
+        let props = to_properties(&outputs);
+        assert_eq!(props["token"], Value::from("s3cret").into_secret());
+        assert_eq!(props["plain"], Value::from("p"));
+        assert_eq!(props["domain"], Value::Unknown);
+        assert_eq!(
+            props["endpoints"],
+            Value::Array(vec![Value::from("https://a")])
+        );
+        assert_eq!(from_properties::<Outputs>(&props).unwrap(), outputs);
     }
 }

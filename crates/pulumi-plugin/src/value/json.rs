@@ -78,16 +78,25 @@ pub fn to_json(v: &Value) -> serde_json::Value {
     }
 }
 
-/// A value from plain JSON: nothing secret or unknown (the inverse of [`to_json`] for plain
-/// values).
+/// A value from JSON (the inverse of [`to_json`] for plain values). Pulumi's wire forms of a
+/// secret (the signature object) and of an unknown (its sentinel string), which is how
+/// [`super::MaybeSecret`] and [`super::Computed`] serialize, read as [`Value::Secret`] and
+/// [`Value::Unknown`].
 pub fn from_json(v: serde_json::Value) -> Value {
+    use super::proto::{SIG_KEY, SIG_SECRET, UNKNOWN_STRING};
     use serde_json::Value as J;
     match v {
         J::Null => Value::Null,
         J::Bool(b) => Value::Bool(b),
         J::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+        J::String(s) if s == UNKNOWN_STRING => Value::Unknown,
         J::String(s) => Value::String(s),
         J::Array(items) => Value::Array(items.into_iter().map(from_json).collect()),
+        J::Object(mut map)
+            if map.len() == 2 && map.get(SIG_KEY).and_then(J::as_str) == Some(SIG_SECRET) =>
+        {
+            from_json(map.remove("value").unwrap_or(J::Null)).into_secret()
+        }
         J::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, from_json(v))).collect()),
     }
 }
