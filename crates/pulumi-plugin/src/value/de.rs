@@ -64,35 +64,28 @@ impl<T> Computed<T> {
     }
 }
 
-impl<T: schemars::JsonSchema> schemars::JsonSchema for MaybeSecret<T> {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        T::schema_name()
-    }
-    fn schema_id() -> std::borrow::Cow<'static, str> {
-        T::schema_id()
-    }
-    fn inline_schema() -> bool {
-        T::inline_schema()
-    }
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        T::json_schema(generator)
-    }
+/// Both markers have the schema of what they hold: secretness and unknowns are not part of a
+/// property's type.
+macro_rules! schema_of_the_value {
+    ($marker:ident) => {
+        impl<T: schemars::JsonSchema> schemars::JsonSchema for $marker<T> {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                T::schema_name()
+            }
+            fn schema_id() -> std::borrow::Cow<'static, str> {
+                T::schema_id()
+            }
+            fn inline_schema() -> bool {
+                T::inline_schema()
+            }
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                T::json_schema(generator)
+            }
+        }
+    };
 }
-
-impl<T: schemars::JsonSchema> schemars::JsonSchema for Computed<T> {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        T::schema_name()
-    }
-    fn schema_id() -> std::borrow::Cow<'static, str> {
-        T::schema_id()
-    }
-    fn inline_schema() -> bool {
-        T::inline_schema()
-    }
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        T::json_schema(generator)
-    }
-}
+schema_of_the_value!(MaybeSecret);
+schema_of_the_value!(Computed);
 
 /// Encoded as Pulumi's wire form when secret (the signature object), so that
 /// [`super::to_properties`] makes it a [`Value::Secret`]; as the plain value otherwise.
@@ -711,5 +704,24 @@ mod serialize_tests {
             Value::Array(vec![Value::from("https://a")])
         );
         assert_eq!(from_properties::<Outputs>(&props).unwrap(), outputs);
+    }
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::*;
+
+    /// A marker adds nothing to the schema: the property's type is what it holds.
+    #[test]
+    fn markers_have_the_schema_of_their_value() {
+        let of = |s: schemars::Schema| s.to_value();
+        assert_eq!(
+            of(schemars::schema_for!(MaybeSecret<Vec<u16>>)),
+            of(schemars::schema_for!(Vec<u16>))
+        );
+        assert_eq!(
+            of(schemars::schema_for!(Computed<Option<String>>)),
+            of(schemars::schema_for!(Option<String>))
+        );
     }
 }
