@@ -30,28 +30,228 @@ impl From<ShapeFailure> for CheckFailure {
     }
 }
 
-/// The JSON schema of a type, ready to check property maps against.
+/// The JSON schema of a type, ready to check property maps against: compiled once into a tree
+/// of [`Node`]s (references resolved, types, bounds, properties and enums read out), so that a
+/// check walks the tree without looking keys up in the schema's JSON.
 #[derive(Clone, Debug)]
 pub struct Shape {
-    root: Json,
+    nodes: Vec<Node>,
+    root: NodeId,
+}
+
+type NodeId = usize;
+
+/// What one schema allows.
+#[derive(Clone, Debug)]
+enum Node {
+    /// Anything (no type given, or a reference that does not resolve).
+    Any,
+    /// `anyOf`/`oneOf`: `Option<T>` (T or null), an enum of documented constants, or a union.
+    Alternatives {
+        nullable: bool,
+        /// When every non-null branch is a `const` or an `enum`: their values, together.
+        constants: Option<Vec<Json>>,
+        others: Vec<NodeId>,
+    },
+    /// `enum` or `const`.
+    Constants(Vec<Json>),
+    /// One or more JSON types, with what each needs.
+    Typed(Box<Typed>),
+}
+
+#[derive(Clone, Debug)]
+struct Typed {
+    types: Vec<&'static str>,
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+    items: Option<NodeId>,
+    object: ObjectShape,
+}
+
+#[derive(Clone, Debug, Default)]
+struct ObjectShape {
+    /// In the schema's order (the order "known properties" are listed in).
+    properties: Vec<(String, NodeId)>,
+    /// Property name → index in `properties`.
+    by_name: std::collections::BTreeMap<String, usize>,
+    additional: Additional,
+    /// Required names, with their descriptions.
+    required: Vec<(String, Option<String>)>,
+}
+
+#[derive(Clone, Debug, Default)]
+enum Additional {
+    #[default]
+    Allowed,
+    Denied,
+    Schema(NodeId),
+}
+
+const JSON_TYPES: [&str; 7] = [
+    "null", "boolean", "number", "integer", "string", "array", "object",
+];
+
+/// Compiles schemas into nodes, each referenced schema once (so recursive types terminate).
+struct Compiler<'s> {
+    root: &'s Json,
+    nodes: Vec<Node>,
+    compiled: std::collections::HashMap<*const Json, NodeId>,
+}
+
+impl<'s> Compiler<'s> {
+    /// Follows `$ref`s into `$defs`; `None` when a reference does not resolve.
+    fn resolve(&self, schema: &'s Json) -> Option<&'s Json> {
+        let mut schema = schema;
+        // Bounded, in case of a reference cycle.
+        for _ in 0..16 {
+            let Some(reference) = schema.get("$ref").and_then(Json::as_str) else {
+                return Some(schema);
+            };
+            let pointer = reference.strip_prefix('#').unwrap_or(reference);
+            schema = self.root.pointer(pointer)?;
+        }
+        Some(schema)
+    }
+
+    fn compile(&mut self, schema: &'s Json) -> NodeId {
+        let Some(schema) = self.resolve(schema) else {
+            self.nodes.push(Node::Any);
+            return self.nodes.len() - 1;
+        };
+        let key = schema as *const Json;
+        if let Some(id) = self.compiled.get(&key) {
+            return *id;
+        }
+        let id = self.nodes.len();
+        self.nodes.push(Node::Any);
+        self.compiled.insert(key, id);
+        let node = self.node(schema);
+        self.nodes[id] = node;
+        id
+    }
+
+    fn node(&mut self, schema: &'s Json) -> Node {
+        if let Some(branches) = schema
+            .get("anyOf")
+            .or_else(|| schema.get("oneOf"))
+            .and_then(Json::as_array)
+        {
+            let resolved: Vec<Option<&'s Json>> =
+                branches.iter().map(|b| self.resolve(b)).collect();
+            let is_null = |b: &Option<&Json>| b.is_some_and(|b| types_of(b) == ["null"]);
+            let nullable = resolved.iter().any(is_null);
+            let others: Vec<Option<&'s Json>> =
+                resolved.into_iter().filter(|b| !is_null(b)).collect();
+            // Enums come as `oneOf` branches with a `const` (documented variants) or an `enum`.
+            let constants: Option<Vec<Json>> = others
+                .iter()
+                .map(|b| {
+                    let b = (*b)?;
+                    match (b.get("const"), b.get("enum").and_then(Json::as_array)) {
+                        (Some(constant), _) => Some(vec![constant.clone()]),
+                        (None, Some(values)) => Some(values.clone()),
+                        (None, None) => None,
+                    }
+                })
+                .collect::<Option<Vec<Vec<Json>>>>()
+                .map(|lists| lists.into_iter().flatten().collect())
+                .filter(|c: &Vec<Json>| !c.is_empty());
+            let others = others
+                .into_iter()
+                .map(|b| match b {
+                    Some(b) => self.compile(b),
+                    None => {
+                        self.nodes.push(Node::Any);
+                        self.nodes.len() - 1
+                    }
+                })
+                .collect();
+            return Node::Alternatives {
+                nullable,
+                constants,
+                others,
+            };
+        }
+        if let Some(allowed) = schema.get("enum").and_then(Json::as_array) {
+            return Node::Constants(allowed.clone());
+        }
+        if let Some(constant) = schema.get("const") {
+            return Node::Constants(vec![constant.clone()]);
+        }
+        let types: Vec<&'static str> = types_of(schema)
+            .into_iter()
+            .filter_map(|t| JSON_TYPES.iter().find(|known| **known == t).copied())
+            .collect();
+        if types.is_empty() {
+            return Node::Any;
+        }
+        let (format_min, format_max) = format_bounds(schema.get("format").and_then(Json::as_str));
+        let items = schema.get("items").map(|items| self.compile(items));
+        let object = self.object(schema);
+        Node::Typed(Box::new(Typed {
+            types,
+            minimum: schema.get("minimum").and_then(Json::as_f64).or(format_min),
+            maximum: schema.get("maximum").and_then(Json::as_f64).or(format_max),
+            items,
+            object,
+        }))
+    }
+
+    fn object(&mut self, schema: &'s Json) -> ObjectShape {
+        let mut shape = ObjectShape::default();
+        let properties = schema.get("properties").and_then(Json::as_object);
+        for (name, property) in properties.into_iter().flatten() {
+            let id = self.compile(property);
+            shape.by_name.insert(name.clone(), shape.properties.len());
+            shape.properties.push((name.clone(), id));
+        }
+        shape.additional = match schema.get("additionalProperties") {
+            Some(Json::Bool(false)) => Additional::Denied,
+            Some(value_schema @ Json::Object(_)) => Additional::Schema(self.compile(value_schema)),
+            _ => Additional::Allowed,
+        };
+        let required = schema.get("required").and_then(Json::as_array);
+        shape.required = required
+            .into_iter()
+            .flatten()
+            .filter_map(Json::as_str)
+            .map(|name| {
+                let description = properties
+                    .and_then(|p| p.get(name))
+                    .and_then(|p| p.get("description"))
+                    .and_then(Json::as_str)
+                    .map(str::to_string);
+                (name.to_string(), description)
+            })
+            .collect();
+        shape
+    }
 }
 
 impl Shape {
     /// The shape of `T`'s JSON schema. Deriving it costs a schema generation: make it once
     /// per type, not per check.
     pub fn of<T: JsonSchema>() -> Shape {
+        let root = schemars::schema_for!(T).to_value();
+        let mut compiler = Compiler {
+            root: &root,
+            nodes: Vec::new(),
+            compiled: std::collections::HashMap::new(),
+        };
+        let root_id = compiler.compile(&root);
         Shape {
-            root: schemars::schema_for!(T).to_value(),
+            nodes: compiler.nodes,
+            root: root_id,
         }
     }
 
     /// Every shape problem of `props`.
     pub fn check(&self, props: &PropertyMap) -> Vec<ShapeFailure> {
         let mut walker = Walker {
-            root: &self.root,
+            nodes: &self.nodes,
             failures: Vec::new(),
         };
-        walker.object(&self.root, props, &PropertyPath::root(), false);
+        walker.object(self.root, props, &PropertyPath::root(), false);
         walker.failures
     }
 }
@@ -62,7 +262,7 @@ pub fn check_shape<T: JsonSchema>(props: &PropertyMap) -> Vec<ShapeFailure> {
 }
 
 struct Walker<'s> {
-    root: &'s Json,
+    nodes: &'s [Node],
     failures: Vec<ShapeFailure>,
 }
 
@@ -74,54 +274,38 @@ impl<'s> Walker<'s> {
         });
     }
 
-    /// Follows `$ref`s into `$defs`; an unresolvable reference accepts anything.
-    fn resolve(&self, schema: &'s Json) -> &'s Json {
-        let mut schema = schema;
-        // Bounded, in case of a reference cycle.
-        for _ in 0..16 {
-            let Some(reference) = schema.get("$ref").and_then(Json::as_str) else {
-                return schema;
-            };
-            let pointer = reference.strip_prefix('#').unwrap_or(reference);
-            match self.root.pointer(pointer) {
-                Some(target) => schema = target,
-                None => return &Json::Bool(true),
-            }
-        }
-        schema
-    }
-
-    fn value(&mut self, schema: &'s Json, value: &Value, path: &PropertyPath, secret: bool) {
-        let schema = self.resolve(schema);
+    fn value(&mut self, node: NodeId, value: &Value, path: &PropertyPath, secret: bool) {
         match value {
             Value::Unknown => return,
-            Value::Secret(inner) => return self.value(schema, inner, path, true),
+            Value::Secret(inner) => return self.value(node, inner, path, true),
             Value::Output(output) => {
                 if let Some(inner) = &output.value {
-                    self.value(schema, inner, path, secret || output.secret);
+                    self.value(node, inner, path, secret || output.secret);
                 }
                 return;
             }
             _ => {}
         }
-        if let Some(branches) = schema
-            .get("anyOf")
-            .or_else(|| schema.get("oneOf"))
-            .and_then(Json::as_array)
-        {
-            return self.alternatives(branches, value, path, secret);
-        }
-        if let Some(allowed) = schema.get("enum").and_then(Json::as_array) {
-            let allowed: Vec<&Json> = allowed.iter().collect();
-            return self.one_of_values(&allowed, value, path, secret);
-        }
-        if let Some(constant) = schema.get("const") {
-            return self.one_of_values(&[constant], value, path, secret);
-        }
-        let types = types_of(schema);
-        if types.is_empty() {
-            return;
-        }
+        let typed = match &self.nodes[node] {
+            Node::Any => return,
+            Node::Alternatives {
+                nullable,
+                constants,
+                others,
+            } => {
+                return self.alternatives(
+                    *nullable,
+                    constants.as_deref(),
+                    others,
+                    value,
+                    path,
+                    secret,
+                );
+            }
+            Node::Constants(allowed) => return self.one_of_values(allowed, value, path, secret),
+            Node::Typed(typed) => typed,
+        };
+        let types = &typed.types;
         let matches = match value {
             Value::Null => types.contains(&"null"),
             Value::Bool(_) => types.contains(&"boolean"),
@@ -135,59 +319,49 @@ impl<'s> Walker<'s> {
             Value::Unknown | Value::Secret(_) | Value::Output(_) => true,
         };
         if !matches {
-            let reason = format!(
-                "expected {}, got {}",
-                expected(&types),
-                shown(value, secret)
-            );
+            let reason = format!("expected {}, got {}", expected(types), shown(value, secret));
             return self.fail(path, reason);
         }
         match value {
-            Value::Number(n) => self.bounds(schema, *n, path, secret),
+            Value::Number(n) => self.bounds(typed.minimum, typed.maximum, *n, path, secret),
             Value::Array(items) => {
-                if let Some(item_schema) = schema.get("items") {
+                if let Some(item_node) = typed.items {
                     for (i, item) in items.iter().enumerate() {
-                        self.value(item_schema, item, &path.index(i), secret);
+                        self.value(item_node, item, &path.index(i), secret);
                     }
                 }
             }
-            Value::Object(map) => self.object(schema, map, path, secret),
+            Value::Object(map) => self.object(node, map, path, secret),
             _ => {}
         }
     }
 
-    fn object(&mut self, schema: &'s Json, map: &PropertyMap, path: &PropertyPath, secret: bool) {
-        let properties = schema.get("properties").and_then(Json::as_object);
-        let additional = schema.get("additionalProperties");
+    fn object(&mut self, node: NodeId, map: &PropertyMap, path: &PropertyPath, secret: bool) {
+        let Node::Typed(typed) = &self.nodes[node] else {
+            return;
+        };
+        let shape = &typed.object;
         for (key, value) in map {
             if matches!(value, Value::Null) {
                 continue;
             }
             let at = path.key(key);
-            if let Some(property) = properties.and_then(|p| p.get(key)) {
-                self.value(property, value, &at, secret);
+            if let Some(index) = shape.by_name.get(key) {
+                self.value(shape.properties[*index].1, value, &at, secret);
             } else {
-                match additional {
-                    Some(Json::Bool(false)) => {
-                        let known: Vec<&str> = properties
-                            .map(|p| p.keys().map(String::as_str).collect())
-                            .unwrap_or_default();
+                match shape.additional {
+                    Additional::Denied => {
+                        let known: Vec<&str> =
+                            shape.properties.iter().map(|(k, _)| k.as_str()).collect();
                         self.fail(&at, unknown_property(key, &known));
                     }
-                    Some(value_schema @ Json::Object(_)) => {
-                        self.value(value_schema, value, &at, secret)
-                    }
-                    _ => {}
+                    Additional::Schema(value_node) => self.value(value_node, value, &at, secret),
+                    Additional::Allowed => {}
                 }
             }
         }
-        let required = schema.get("required").and_then(Json::as_array);
-        for name in required.into_iter().flatten().filter_map(Json::as_str) {
+        for (name, description) in &shape.required {
             if matches!(map.get(name), None | Some(Value::Null)) {
-                let description = properties
-                    .and_then(|p| p.get(name))
-                    .and_then(|p| p.get("description"))
-                    .and_then(Json::as_str);
                 let reason = match description {
                     Some(d) => format!("is required: {}", sentence_case_lower(d)),
                     None => "is required".to_string(),
@@ -197,46 +371,30 @@ impl<'s> Walker<'s> {
         }
     }
 
-    /// `anyOf`/`oneOf`: `Option<T>` (T or null), an enum of documented constants, or a union.
     fn alternatives(
         &mut self,
-        branches: &'s [Json],
+        nullable: bool,
+        constants: Option<&[Json]>,
+        others: &[NodeId],
         value: &Value,
         path: &PropertyPath,
         secret: bool,
     ) {
-        let branches: Vec<&'s Json> = branches.iter().map(|b| self.resolve(b)).collect();
-        let (nulls, others): (Vec<&Json>, Vec<&Json>) =
-            branches.into_iter().partition(|b| types_of(b) == ["null"]);
-        if matches!(value, Value::Null) && !nulls.is_empty() {
+        if matches!(value, Value::Null) && nullable {
             return;
         }
-        // Enums come as `oneOf` branches with a `const` (documented variants) or an `enum`.
-        let constants: Option<Vec<&Json>> = others
-            .iter()
-            .map(
-                |b| match (b.get("const"), b.get("enum").and_then(Json::as_array)) {
-                    (Some(constant), _) => Some(vec![constant]),
-                    (None, Some(values)) => Some(values.iter().collect()),
-                    (None, None) => None,
-                },
-            )
-            .collect::<Option<Vec<Vec<&Json>>>>()
-            .map(|lists| lists.into_iter().flatten().collect());
-        match (constants, others.as_slice()) {
-            (Some(constants), _) if !constants.is_empty() => {
-                self.one_of_values(&constants, value, path, secret)
-            }
-            (_, [only]) => self.value(only, value, path, secret),
+        match (constants, others) {
+            (Some(constants), _) => self.one_of_values(constants, value, path, secret),
+            (_, [only]) => self.value(*only, value, path, secret),
             _ => {
                 // A union: fine if any branch fits; otherwise report the first branch's problems.
                 let mut first = None;
-                for branch in &others {
+                for branch in others {
                     let mut trial = Walker {
-                        root: self.root,
+                        nodes: self.nodes,
                         failures: Vec::new(),
                     };
-                    trial.value(branch, value, path, secret);
+                    trial.value(*branch, value, path, secret);
                     if trial.failures.is_empty() {
                         return;
                     }
@@ -249,13 +407,13 @@ impl<'s> Walker<'s> {
 
     fn one_of_values(
         &mut self,
-        allowed: &[&Json],
+        allowed: &[Json],
         value: &Value,
         path: &PropertyPath,
         secret: bool,
     ) {
         let json = crate::value::to_json(value);
-        if allowed.contains(&&json) {
+        if allowed.contains(&json) {
             return;
         }
         let names: Vec<String> = allowed.iter().map(|v| v.to_string()).collect();
@@ -273,10 +431,14 @@ impl<'s> Walker<'s> {
         self.fail(path, reason);
     }
 
-    fn bounds(&mut self, schema: &Json, n: f64, path: &PropertyPath, secret: bool) {
-        let (format_min, format_max) = format_bounds(schema.get("format").and_then(Json::as_str));
-        let min = schema.get("minimum").and_then(Json::as_f64).or(format_min);
-        let max = schema.get("maximum").and_then(Json::as_f64).or(format_max);
+    fn bounds(
+        &mut self,
+        min: Option<f64>,
+        max: Option<f64>,
+        n: f64,
+        path: &PropertyPath,
+        secret: bool,
+    ) {
         let below = min.is_some_and(|m| n < m);
         let above = max.is_some_and(|m| n > m);
         if !(below || above) {
@@ -733,6 +895,43 @@ mod tests {
                     "expected a list, got an object".to_string()
                 ),
             ]
+        );
+    }
+
+    /// A recursive type (through `$defs`): compiled once, checked at every depth.
+    #[derive(Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Tree {
+        label: String,
+        #[serde(default)]
+        children: Vec<Tree>,
+    }
+
+    #[test]
+    fn recursive_types_are_checked_at_every_depth() {
+        let leaf = |label: Value| Value::Object(obj(vec![("label", label)]));
+        let props = obj(vec![
+            ("label", Value::from("root")),
+            (
+                "children",
+                Value::Array(vec![Value::Object(obj(vec![
+                    ("label", Value::from("a")),
+                    ("children", Value::Array(vec![leaf(Value::Number(1.0))])),
+                ]))]),
+            ),
+        ]);
+        let found: Vec<(String, String)> = Shape::of::<Tree>()
+            .check(&props)
+            .into_iter()
+            .map(|f| (f.path.to_string(), f.reason))
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                "children[0].children[0].label".to_string(),
+                "expected a string, got 1".to_string()
+            )]
         );
     }
 }
