@@ -29,7 +29,9 @@ pub use engine_log::{EngineLog, LogRecord, ResourceLog, Severity};
 pub use error::{Error, PartialState};
 pub use mask::Mask;
 pub use provider::*;
-pub use resource::{Component, Create, Function, RawResource, Resource, Resources, Update};
+pub use resource::{
+    Component, Create, Function, RawResource, Resource, Resources, Update, state_of,
+};
 pub use schema::{PackageSchema, ResourceSchema, Shape};
 pub use serve::serve;
 pub use value::{PropertyMap, PropertyPath, Value};

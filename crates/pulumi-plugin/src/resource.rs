@@ -311,18 +311,24 @@ pub struct Update<I, O> {
 }
 
 /// A resource type with typed inputs and outputs (serde, and schemars for the schema and the
-/// check). Only `create` is required:
-/// - check holds the inputs to their type's JSON schema (every failure at once, each at its
-///   property path, an unknown property with the closest known name), then decodes them and
-///   calls [`Resource::validate`];
+/// check). Only `create` is required; every other capability has a default:
+/// - check fills in defaults ([`Resource::defaults`]), holds the inputs to their type's JSON
+///   schema (every failure at once, each at its property path, an unknown property with the
+///   closest known name), then decodes them and calls [`Resource::validate`] and, once the
+///   provider is configured, [`Resource::check_live`];
 /// - diff compares inputs; a change replaces the resource unless it updates in place
 ///   ([`Resource::UPDATES_IN_PLACE`]) and the property is not in
-///   [`Resource::REPLACE_ON_CHANGES`];
-/// - read returns the state as it is; delete does nothing.
+///   [`Resource::REPLACE_ON_CHANGES`]; [`Resource::diff`] may add to it;
+/// - read returns the state as it is; import is refused; delete does nothing.
 ///
+/// The state Pulumi keeps is the inputs overlaid by the outputs: `Outputs` need not repeat an
+/// input, and an output named like an input takes its place (say, a name that defaults).
 /// Outputs named like an input are secret when that input is; [`Resource::OUTPUT_SOURCES`]
 /// names the inputs other outputs come from, so they are secret when one of those is, and
-/// unknown in preview when one of those is.
+/// unknown in preview when one of those is. The old outputs an update, delete or preview gets
+/// are that state decoded as `Outputs`: give fields that older states may lack a
+/// `#[serde(default)]` (the schema is made for what the provider writes, so they stay required
+/// there).
 ///
 /// # Example
 ///
@@ -405,10 +411,34 @@ pub trait Resource<S: Send + Sync + 'static>: Send + Sync + 'static {
     /// returns the inputs as they are and every declared output unknown.
     const PREVIEWS_UNKNOWNS: bool = false;
 
-    /// Checks beyond the types (ranges, formats, combinations).
+    /// Fills in what the program left out, before the inputs are checked: a name taken from
+    /// the resource's, a value chosen earlier and kept (from `req.olds`). Pulumi stores the
+    /// filled-in inputs, and every later operation sees them.
+    fn defaults(&self, req: &CheckRequest, news: &mut PropertyMap) {
+        let _ = (req, news);
+    }
+
+    /// Checks beyond the types (ranges, formats, combinations): pure rules over the inputs.
     fn validate(&self, inputs: &Self::Inputs) -> Vec<CheckFailure> {
         let _ = inputs;
         Vec::new()
+    }
+
+    /// Checks that need what Configure made (a lookup in the cloud, the stack's settings):
+    /// only once the provider is configured and the inputs decode. `name` is the resource's
+    /// name in the program.
+    async fn check_live(&self, state: &S, name: &str, inputs: &Self::Inputs) -> Vec<CheckFailure> {
+        let _ = (state, name, inputs);
+        Vec::new()
+    }
+
+    /// The diff, given the one the kit planned from the inputs ([`Resource::REPLACE_ON_CHANGES`]
+    /// and [`Resource::UPDATES_IN_PLACE`]): add what inputs alone cannot show (a changed file
+    /// the resource reads, a value that moves between stores), or set
+    /// [`Diff::delete_before_replace`].
+    async fn diff(&self, req: &DiffRequest, planned: Diff) -> Result<Diff, Error> {
+        let _ = req;
+        Ok(planned)
     }
 
     /// Creates the resource (or, when `req.preview`, only computes its outputs): its id and
@@ -448,6 +478,22 @@ pub trait Resource<S: Send + Sync + 'static>: Send + Sync + 'static {
         Ok(Some((inputs, outputs)))
     }
 
+    /// What `pulumi import` adopts: the inputs and outputs of the existing resource of `id`
+    /// (the state has neither yet), or `None` when there is no such resource. By default a
+    /// resource cannot be imported.
+    async fn import(
+        &self,
+        state: &S,
+        id: &str,
+        ctx: Context,
+    ) -> Result<Option<(Self::Inputs, Self::Outputs)>, Error> {
+        let _ = (state, ctx);
+        Err(Error::InvalidArgument(format!(
+            "{} cannot be imported (id {id})",
+            Self::TOKEN
+        )))
+    }
+
     /// Deletes the resource of `id`; one that is already gone counts as deleted.
     async fn delete(
         &self,
@@ -470,6 +516,13 @@ struct Typed<R> {
 
 fn decode<T: DeserializeOwned>(what: &str, props: &PropertyMap) -> Result<T, Error> {
     from_properties(props).map_err(|e| Error::InvalidArgument(format!("{what}: {e}")))
+}
+
+/// The state Pulumi keeps: the inputs, overlaid by the outputs.
+pub fn state_of<O: Serialize>(inputs: &PropertyMap, outputs: &O) -> PropertyMap {
+    let mut state = inputs.clone();
+    state.extend(to_properties(outputs));
+    state
 }
 
 /// Marks the declared outputs secret where one of their inputs is (named-alike outputs are
@@ -526,22 +579,30 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
         R::TOKEN
     }
 
-    async fn check(&self, _: Option<&S>, req: CheckRequest) -> Result<CheckResponse, Error> {
-        let shape_failures = self.shape.check(&req.news);
+    async fn check(&self, state: Option<&S>, req: CheckRequest) -> Result<CheckResponse, Error> {
+        let mut news = req.news.clone();
+        self.resource.defaults(&req, &mut news);
+        let shape_failures = self.shape.check(&news);
         let failures = if !shape_failures.is_empty() {
             shape_failures.into_iter().map(CheckFailure::from).collect()
         } else {
-            match from_properties::<R::Inputs>(&req.news) {
-                Ok(inputs) => self.resource.validate(&inputs),
+            match from_properties::<R::Inputs>(&news) {
+                Ok(inputs) => {
+                    let mut failures = self.resource.validate(&inputs);
+                    if let Some(state) = state {
+                        failures.extend(self.resource.check_live(state, &req.name, &inputs).await);
+                    }
+                    failures
+                }
                 // A value that is not known yet may be what is missing: the check of `up`,
                 // with every value known, decides.
-                Err(_) if contains_unknowns(&req.news) => Vec::new(),
+                Err(_) if contains_unknowns(&news) => Vec::new(),
                 // What the schema cannot say (a serde rule of the type's own).
                 Err(e) => vec![decode_failure(e)],
             }
         };
         Ok(CheckResponse {
-            inputs: req.news,
+            inputs: news,
             failures,
         })
     }
@@ -559,7 +620,8 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
                 .collect();
             &every_key
         };
-        Ok(diff_properties(&req.old_inputs, &req.news, replace))
+        let planned = diff_properties(&req.old_inputs, &req.news, replace);
+        self.resource.diff(&req, planned).await
     }
 
     async fn create(
@@ -582,23 +644,26 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
             preview: req.preview,
         };
         let (id, outputs) = self.resource.create(state, create, ctx).await?;
-        let mut outputs = to_properties(&outputs);
+        let mut outputs = state_of(&req.inputs, &outputs);
         derived_secrets(R::OUTPUT_SOURCES, &req.inputs, &mut outputs);
         Ok(CreateResponse { id, outputs })
     }
 
     async fn read(&self, state: &S, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error> {
-        let inputs = decode(R::TOKEN, &req.old_inputs)?;
-        let outputs = decode(R::TOKEN, &req.old_outputs)?;
-        match self
-            .resource
-            .read(state, &req.id, inputs, outputs, ctx)
-            .await?
-        {
+        let read = if req.old_inputs.is_empty() && req.old_outputs.is_empty() {
+            self.resource.import(state, &req.id, ctx).await?
+        } else {
+            let inputs = decode(R::TOKEN, &req.old_inputs)?;
+            let outputs = decode(R::TOKEN, &req.old_outputs)?;
+            self.resource
+                .read(state, &req.id, inputs, outputs, ctx)
+                .await?
+        };
+        match read {
             None => Ok(ReadResponse::gone()),
             Some((inputs, outputs)) => {
                 let inputs = to_properties(&inputs);
-                let mut outputs = to_properties(&outputs);
+                let mut outputs = state_of(&inputs, &outputs);
                 derived_secrets(R::OUTPUT_SOURCES, &req.old_inputs, &mut outputs);
                 Ok(ReadResponse {
                     id: Some(req.id),
@@ -626,7 +691,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
             preview: req.preview,
         };
         let outputs = self.resource.update(state, update, ctx).await?;
-        let mut outputs = to_properties(&outputs);
+        let mut outputs = state_of(&req.news, &outputs);
         derived_secrets(R::OUTPUT_SOURCES, &req.news, &mut outputs);
         Ok(outputs)
     }
@@ -898,5 +963,213 @@ mod tests {
         assert_eq!(planned.outputs["length"], Value::Unknown);
         assert_eq!(planned.outputs["text"], Value::Unknown);
         assert_eq!(planned.outputs["shelf"], Value::from("top").into_secret());
+    }
+
+    /// A badge: its `label` defaults to the resource's name (kept once chosen), a label may be
+    /// taken already (known only once configured), a new colour repaints it in place but must be
+    /// removed first, and existing badges can be imported.
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    struct BadgeInputs {
+        label: String,
+        #[serde(default)]
+        colour: Option<String>,
+    }
+
+    /// Only what the inputs do not say: the state echoes the inputs.
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct BadgeOutputs {
+        serial: u32,
+    }
+
+    /// Labels taken in the badge store (what Configure would connect to).
+    struct Store {
+        taken: Vec<&'static str>,
+    }
+
+    struct Badge;
+
+    #[async_trait::async_trait]
+    impl Resource<Store> for Badge {
+        const TOKEN: &'static str = "t:index:Badge";
+        type Inputs = BadgeInputs;
+        type Outputs = BadgeOutputs;
+        const UPDATES_IN_PLACE: bool = true;
+
+        fn defaults(&self, req: &CheckRequest, news: &mut PropertyMap) {
+            if !news.contains_key("label") {
+                let label = req.olds.get("label").cloned();
+                news.insert(
+                    "label".into(),
+                    label.unwrap_or(Value::from(req.name.as_str())),
+                );
+            }
+        }
+
+        async fn check_live(
+            &self,
+            store: &Store,
+            _: &str,
+            inputs: &BadgeInputs,
+        ) -> Vec<CheckFailure> {
+            if store.taken.contains(&inputs.label.as_str()) {
+                vec![CheckFailure::new("label", "is taken: choose another")]
+            } else {
+                Vec::new()
+            }
+        }
+
+        async fn diff(&self, _: &DiffRequest, mut planned: Diff) -> Result<Diff, Error> {
+            planned.delete_before_replace = true;
+            Ok(planned)
+        }
+
+        async fn create(
+            &self,
+            _: &Store,
+            req: Create<BadgeInputs>,
+            _: Context,
+        ) -> Result<(String, BadgeOutputs), Error> {
+            Ok((req.inputs.label, BadgeOutputs { serial: 1 }))
+        }
+
+        async fn import(
+            &self,
+            _: &Store,
+            id: &str,
+            _: Context,
+        ) -> Result<Option<(BadgeInputs, BadgeOutputs)>, Error> {
+            let inputs = BadgeInputs {
+                label: id.to_string(),
+                colour: Some("red".into()),
+            };
+            Ok((id != "gone").then_some((inputs, BadgeOutputs { serial: 9 })))
+        }
+    }
+
+    fn badges() -> Resources<Store> {
+        Resources::default().typed(Badge)
+    }
+
+    fn badge_check(state: Option<&Store>, olds: PropertyMap, news: PropertyMap) -> CheckResponse {
+        futures::executor::block_on(badges().check(
+            state,
+            CheckRequest {
+                urn: "urn".into(),
+                name: "door".into(),
+                type_token: "t:index:Badge".into(),
+                olds,
+                news,
+            },
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn check_fills_in_defaults_then_checks_what_only_the_configured_provider_knows() {
+        let filled = badge_check(None, PropertyMap::new(), PropertyMap::new());
+        assert!(filled.failures.is_empty(), "{:?}", filled.failures);
+        assert_eq!(filled.inputs["label"], Value::from("door"));
+        let kept = PropertyMap::from([("label".into(), Value::from("front"))]);
+        assert_eq!(
+            badge_check(None, kept, PropertyMap::new()).inputs["label"],
+            Value::from("front")
+        );
+        // Before Configure the store cannot be asked; after, a taken label is refused.
+        let store = Store {
+            taken: vec!["door"],
+        };
+        let taken = badge_check(Some(&store), PropertyMap::new(), PropertyMap::new());
+        assert_eq!(taken.failures.len(), 1);
+        assert_eq!(taken.failures[0].property, "label");
+        // Type errors come first, and alone: a lookup with wrong inputs would say nothing useful.
+        let wrong = badge_check(
+            Some(&store),
+            PropertyMap::new(),
+            PropertyMap::from([("colour".into(), Value::Number(1.0))]),
+        );
+        assert_eq!(wrong.failures.len(), 1, "{:?}", wrong.failures);
+        assert_eq!(wrong.failures[0].property, "colour");
+    }
+
+    #[test]
+    fn a_resource_adds_to_the_planned_diff_and_the_state_echoes_the_inputs() {
+        let label = |l: &str| PropertyMap::from([("label".into(), Value::from(l))]);
+        let diff = futures::executor::block_on(badges().diff(DiffRequest {
+            id: "a".into(),
+            urn: "urn".into(),
+            name: "door".into(),
+            type_token: "t:index:Badge".into(),
+            old_outputs: PropertyMap::new(),
+            old_inputs: label("a"),
+            news: label("b"),
+            ignore_changes: Vec::new(),
+        }))
+        .unwrap();
+        assert!(diff.has_changes() && diff.delete_before_replace);
+
+        let mut inputs = label("a");
+        inputs.insert("colour".into(), Value::from("blue").into_secret());
+        let created = futures::executor::block_on(badges().create(
+            &Store { taken: Vec::new() },
+            CreateRequest {
+                urn: "urn".into(),
+                name: "door".into(),
+                type_token: "t:index:Badge".into(),
+                inputs,
+                timeout: None,
+                preview: false,
+            },
+            ctx(),
+        ))
+        .unwrap();
+        assert_eq!(created.outputs["label"], Value::from("a"));
+        assert_eq!(created.outputs["colour"], Value::from("blue").into_secret());
+        assert_eq!(created.outputs["serial"], Value::Number(1.0));
+    }
+
+    #[test]
+    fn import_reads_a_resource_the_state_does_not_have_yet() {
+        let import = |id: &str| {
+            futures::executor::block_on(badges().read(
+                &Store { taken: Vec::new() },
+                ReadRequest {
+                    id: id.into(),
+                    urn: "urn".into(),
+                    name: "door".into(),
+                    type_token: "t:index:Badge".into(),
+                    old_inputs: PropertyMap::new(),
+                    old_outputs: PropertyMap::new(),
+                },
+                ctx(),
+            ))
+            .unwrap()
+        };
+        let read = import("back");
+        assert_eq!(read.id.as_deref(), Some("back"));
+        assert_eq!(read.inputs["colour"], Value::from("red"));
+        assert_eq!(read.outputs["label"], Value::from("back"));
+        assert_eq!(read.outputs["serial"], Value::Number(9.0));
+        assert!(import("gone").id.is_none());
+        // A resource that does not import says so, naming its type.
+        let refused = futures::executor::block_on(registry().read(
+            &(),
+            ReadRequest {
+                id: "n".into(),
+                urn: "urn".into(),
+                name: "n".into(),
+                type_token: "t:index:Note".into(),
+                old_inputs: PropertyMap::new(),
+                old_outputs: PropertyMap::new(),
+            },
+            ctx(),
+        ))
+        .unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("t:index:Note cannot be imported"),
+            "{refused}"
+        );
     }
 }
