@@ -9,7 +9,8 @@
 //! - a resource's input properties are its `Inputs` type; its output properties are the inputs
 //!   overlaid by its `Outputs` type, so an output named like an input (e.g. a name that
 //!   defaults to the resource name) has the output's type, optionality and description;
-//! - `Option` means not required; everything else is required;
+//! - `Option` means not required; everything else is required (an output with
+//!   `#[serde(default)]` too: outputs are described as the provider writes them);
 //! - every named type (`$defs`) becomes `<package>:index:<Name>`: a string enum when it is a
 //!   set of constants, an object type otherwise;
 //! - a doc comment's single line breaks are joined (they are wrapping); blank lines stay.
@@ -89,11 +90,47 @@ impl ResourceSchema {
         ResourceSchema {
             token: token.to_string(),
             inputs: schemars::schema_for!(I).to_value(),
-            outputs: schemars::schema_for!(O).to_value(),
+            outputs: output_schema::<O>(),
             replace_on_changes: replace_on_changes.iter().map(|s| s.to_string()).collect(),
             is_component: false,
         }
     }
+}
+
+/// The schema of what the provider writes: a field is required when it is always written (and
+/// not null: see [`PackageSchema::object_properties`]), so a `#[serde(default)]` that lets older
+/// states decode neither makes an output optional nor gives it a default (a default is for
+/// inputs the program leaves out).
+fn output_schema<O: JsonSchema>() -> Json {
+    let mut schema = schemars::generate::SchemaSettings::default()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<O>()
+        .to_value();
+    if let Some(Json::Object(properties)) = schema.get_mut("properties") {
+        for property in properties.values_mut() {
+            if let Json::Object(property) = property {
+                property.remove("default");
+            }
+        }
+    }
+    schema
+}
+
+/// Whether a property's schema admits `null` (an `Option`).
+fn allows_null(schema: &Json) -> bool {
+    let null_type = |s: &Json| match s.get("type") {
+        Some(Json::String(t)) => t == "null",
+        Some(Json::Array(types)) => types.iter().any(|t| t == "null"),
+        _ => false,
+    };
+    null_type(schema)
+        || ["anyOf", "oneOf"].iter().any(|key| {
+            schema
+                .get(*key)
+                .and_then(Json::as_array)
+                .is_some_and(|branches| branches.iter().any(null_type))
+        })
 }
 
 impl PackageSchema {
@@ -291,15 +328,20 @@ impl PackageSchema {
         text
     }
 
-    /// The properties of an object schema, and which are required.
+    /// The properties of an object schema, and which are required: never one that may be null
+    /// (an `Option` written as null is absent to Pulumi).
     fn object_properties(
         &mut self,
         root: &Json,
         schema: &Json,
     ) -> (Map<String, Json>, Vec<String>) {
         let mut properties = Map::new();
+        let mut nullable = Vec::new();
         if let Some(Json::Object(declared)) = schema.get("properties") {
             for (name, property) in declared {
+                if allows_null(property) {
+                    nullable.push(name.as_str());
+                }
                 properties.insert(name.clone(), self.property(root, property));
             }
         }
@@ -310,6 +352,7 @@ impl PackageSchema {
                 names
                     .iter()
                     .filter_map(Json::as_str)
+                    .filter(|name| !nullable.contains(name))
                     .map(str::to_string)
                     .collect()
             })
@@ -633,6 +676,45 @@ mod tests {
             widget["required"],
             json!(["name", "size", "widgetId"]),
             "required inputs, and the output type's non-Option fields, in property order"
+        );
+    }
+
+    /// Outputs that older states may lack decode with a default: they stay required (the
+    /// provider always writes them) and get no Pulumi default; an `Option` is never required.
+    #[test]
+    fn outputs_are_described_as_written() {
+        /// A gadget.
+        #[derive(Deserialize, JsonSchema)]
+        #[allow(dead_code)]
+        struct GadgetInputs {
+            /// Its label.
+            label: String,
+        }
+        #[derive(Deserialize, JsonSchema)]
+        #[serde(rename_all = "camelCase", default)]
+        #[allow(dead_code)]
+        struct GadgetOutputs {
+            /// Added in version 2.
+            serial: u32,
+            /// Written as null when there is none.
+            owner: Option<String>,
+        }
+        impl Default for GadgetOutputs {
+            fn default() -> Self {
+                GadgetOutputs {
+                    serial: 7,
+                    owner: None,
+                }
+            }
+        }
+        let schema = PackageSchema::new(json!({"name": "shop"}))
+            .resource::<GadgetInputs, GadgetOutputs>("shop:index:Gadget", &[])
+            .to_value();
+        let gadget = &schema["resources"]["shop:index:Gadget"];
+        assert_eq!(gadget["required"], json!(["label", "serial"]));
+        assert!(
+            gadget["properties"]["serial"].get("default").is_none(),
+            "{gadget}"
         );
     }
 
