@@ -28,7 +28,7 @@ impl DefangProvider {
             connector: Box::new(connector),
             env: OnceCell::new(),
             resources: Resources::default()
-                .raw(ProjectResource)
+                .typed(ProjectResource)
                 .raw(ServiceResource)
                 .component(ComposeComponent)
                 .function(GetDomains),

@@ -4,7 +4,8 @@
 
 use crate::compose::{self, component::ComposeInputs, component::ComposeOutputs};
 use crate::config::ConfigInputs;
-use crate::project::{self, inputs::ProjectInputs, outputs::ProjectOutputs};
+use crate::project::resource::ProjectResource;
+use crate::runtime::Runtime;
 use crate::service::get_domains::{GetDomainsArgs, GetDomainsResult};
 use crate::service::{self, inputs::ServiceInputs, outputs::ServiceOutputs};
 use pulumi_plugin::PackageSchema;
@@ -17,10 +18,7 @@ pub fn package_schema() -> PackageSchema {
     let metadata = serde_json::from_str(METADATA).expect("schema/package.json is valid JSON");
     PackageSchema::new(metadata)
         .config::<ConfigInputs>()
-        .resource::<ProjectInputs, ProjectOutputs>(
-            project::lifecycle::TOKEN,
-            project::lifecycle::REPLACE_ON_CHANGES,
-        )
+        .typed::<Runtime, ProjectResource>()
         .resource::<ServiceInputs, ServiceOutputs>(
             service::lifecycle::TOKEN,
             service::lifecycle::REPLACE_ON_CHANGES,

@@ -3,7 +3,6 @@
 use super::cidr::{Cidr, VPC_PREFIX_RANGE};
 use super::inputs::{ProjectInputs, pulumi_project_of};
 use crate::names::validate_project_name;
-use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{CheckFailure, PropertyMap, Value};
 
 /// Retention values CloudWatch Logs accepts.
@@ -12,31 +11,23 @@ const LOG_RETENTION_DAYS: [u32; 22] = [
     3288, 3653,
 ];
 
-/// Returns the checked inputs (with `name` defaulted) and the failures.
-pub fn check_project(
-    urn: &str,
-    olds: &PropertyMap,
-    news: &PropertyMap,
-) -> (PropertyMap, Vec<CheckFailure>) {
-    let mut inputs = news.clone();
-    if !inputs.contains_key("name") {
-        // Keep a name chosen earlier stable; otherwise the Pulumi project names the project.
+/// Fills in `name` when the program leaves it out: the name chosen earlier stays (a renamed
+/// Pulumi project does not rename the stack), otherwise the Pulumi project names the project.
+pub fn default_name(urn: &str, olds: &PropertyMap, news: &mut PropertyMap) {
+    if !news.contains_key("name") {
         let name = olds
             .get("name")
             .cloned()
             .or_else(|| pulumi_project_of(urn).map(Value::from));
         if let Some(name) = name {
-            inputs.insert("name".into(), name);
+            news.insert("name".into(), name);
         }
     }
+}
+
+/// The rules beyond the types (the kit checks those first): every problem at once.
+pub fn validate(parsed: &ProjectInputs) -> Vec<CheckFailure> {
     let mut failures = Vec::new();
-    let parsed: ProjectInputs = match from_properties(&inputs) {
-        Ok(p) => p,
-        Err(err) => {
-            failures.push(CheckFailure::new(err.path.clone(), decode_reason(&err)));
-            return (inputs, failures);
-        }
-    };
     if let Some(name) = &parsed.name
         && let Err(reason) = validate_project_name(name)
     {
@@ -154,15 +145,7 @@ pub fn check_project(
             }
         }
     }
-    (inputs, failures)
-}
-
-pub(crate) fn decode_reason(err: &pulumi_plugin::value::DecodeError) -> String {
-    if let Some(field) = err.message.strip_prefix("unknown field `") {
-        let field = field.split('`').next().unwrap_or(field);
-        return format!("unknown property `{field}`: {}", err.message);
-    }
-    err.message.clone()
+    failures
 }
 
 fn is_aws_id(id: &str, prefix: &str) -> bool {
@@ -176,6 +159,28 @@ mod tests {
     use super::*;
 
     const URN: &str = "urn:pulumi:dev::shop::defang:index:Project::main";
+
+    /// The Check the provider serves (before Configure): the inputs and the failures.
+    fn check_project(
+        urn: &str,
+        olds: &PropertyMap,
+        news: &PropertyMap,
+    ) -> (PropertyMap, Vec<CheckFailure>) {
+        let resources = pulumi_plugin::Resources::<crate::runtime::Runtime>::default()
+            .typed(super::super::resource::ProjectResource);
+        let checked = futures::executor::block_on(resources.check(
+            None,
+            pulumi_plugin::CheckRequest {
+                urn: urn.into(),
+                name: "main".into(),
+                type_token: super::super::lifecycle::TOKEN.into(),
+                olds: olds.clone(),
+                news: news.clone(),
+            },
+        ))
+        .unwrap();
+        (checked.inputs, checked.failures)
+    }
 
     fn props(pairs: Vec<(&str, Value)>) -> PropertyMap {
         pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()

@@ -1,9 +1,8 @@
 //! Create, read, update and delete of a project: one CloudFormation stack, waited on with
 //! progress shown live, idempotent across retries and crashes.
 
-use super::check::check_project;
-use super::inputs::{ProjectInputs, pulumi_project_of, pulumi_stack_of};
-use super::outputs::{inputs_from_stack, planned_outputs, stack_outputs};
+use super::inputs::{ProjectInputs, ResolvedProject, pulumi_project_of, pulumi_stack_of};
+use super::outputs::{ProjectOutputs, inputs_from_stack};
 use super::template::render;
 use crate::aws_names;
 use crate::cloud::{StackRequest, StackState, Stacks};
@@ -11,12 +10,8 @@ use crate::cloudformation::stacks::{Applied, Cfn, apply_stack, cloud_failed, del
 use crate::ownership::Claim;
 use crate::ownership::{OWNER_TAG, owner_id};
 use crate::runtime::Runtime;
-use pulumi_plugin::value::from_properties;
-use pulumi_plugin::{
-    CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
-    DiffRequest, Error, PartialState, PropertyMap, ReadRequest, ReadResponse, UpdateRequest,
-    diff_properties,
-};
+use pulumi_plugin::value::{Computed, to_properties};
+use pulumi_plugin::{Context, Create, Diff, Error, PartialState, Update};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -26,25 +21,23 @@ pub const TOKEN: &str = "defang:index:Project";
 /// while ENIs of stopped tasks are released.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
-/// Changing these makes a new stack (name) or a new network, which services cannot move into
-/// in place.
-/// Inputs whose change replaces the resource (the diff, and the schema's `willReplaceOnChanges`).
+/// Inputs whose change replaces the resource (the diff, and the schema's `willReplaceOnChanges`):
+/// they make a new stack (name) or a new network, which services cannot move into in place.
 pub const REPLACE_ON_CHANGES: &[&str] = &["name", "vpcId", "vpcCidr"];
 
-pub fn check(req: &CheckRequest) -> CheckResponse {
-    let (inputs, failures) = check_project(&req.urn, &req.olds, &req.news);
-    CheckResponse { inputs, failures }
-}
-
-pub fn diff(req: &DiffRequest) -> Diff {
-    let mut diff = diff_properties(&req.old_inputs, &req.news, REPLACE_ON_CHANGES);
-    // Same name means the same stack name: the old one must go before the new one is made.
+/// A project of the same name has the same stack name: the old one must go before the new one
+/// is made; a new name can be made first.
+pub fn order_replacement(mut diff: Diff) -> Diff {
     diff.delete_before_replace = !diff.replaces().iter().any(|k| k == "name");
     diff
 }
 
-fn decode(inputs: &PropertyMap) -> Result<ProjectInputs, Error> {
-    from_properties(inputs).map_err(|e| Error::InvalidArgument(e.to_string()))
+fn resolve(env: &Runtime, urn: &str, inputs: &ProjectInputs) -> ResolvedProject {
+    inputs.resolve(
+        pulumi_project_of(urn).unwrap_or_default(),
+        &env.config.username,
+        &env.config.domain_suffix,
+    )
 }
 
 fn stack_tags(
@@ -68,22 +61,14 @@ fn stack_tags(
 
 pub async fn create(
     env: &Runtime,
-    req: CreateRequest,
+    req: Create<ProjectInputs>,
     ctx: Context,
-) -> Result<CreateResponse, Error> {
-    let inputs = decode(&req.inputs)?;
-    let project = inputs.resolve(
-        pulumi_project_of(&req.urn).unwrap_or_default(),
-        &env.config.username,
-        &env.config.domain_suffix,
-    );
+) -> Result<(String, ProjectOutputs), Error> {
+    let project = resolve(env, &req.urn, &req.inputs);
     let stack = aws_names::project_stack(&project.name);
     let _changing = env.project_lookups.changing(&stack);
     if req.preview {
-        return Ok(CreateResponse {
-            id: stack,
-            outputs: planned_outputs(&req.inputs, &project, &env.cloud.region),
-        });
+        return Ok((stack, ProjectOutputs::planned(&project, &env.cloud.region)));
     }
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
     let stacks = env.cloud.stacks.as_ref();
@@ -103,33 +88,27 @@ pub async fn create(
     let claim = Claim::project(&project.name, Some(&req.urn));
     let applied = apply_stack(&Cfn::of(env), &request, &claim, &ctx).await;
     let state = finish(env, &req.inputs, &stack, applied, &ctx, stacks, "create").await?;
-    Ok(CreateResponse {
-        id: stack,
-        outputs: stack_outputs(&req.inputs, &state, &env.cloud.region),
-    })
+    let outputs = ProjectOutputs::of_stack(&req.inputs, &state, &env.cloud.region);
+    Ok((stack, outputs))
 }
 
-pub async fn update(env: &Runtime, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
-    let inputs = decode(&req.news)?;
-    let mut project = inputs.resolve(
-        pulumi_project_of(&req.urn).unwrap_or_default(),
-        &env.config.username,
-        &env.config.domain_suffix,
-    );
+pub async fn update(
+    env: &Runtime,
+    req: Update<ProjectInputs, ProjectOutputs>,
+    ctx: Context,
+) -> Result<ProjectOutputs, Error> {
+    let mut project = resolve(env, &req.urn, &req.news);
     if req.preview {
         project.keep_load_balancer_name(
-            req.old_outputs
-                .get("loadBalancerDnsName")
-                .and_then(pulumi_plugin::Value::as_str),
+            req.olds
+                .load_balancer_dns_name
+                .as_ref()
+                .and_then(Computed::known)
+                .map(String::as_str),
         );
-        let mut out = planned_outputs(&req.news, &project, &env.cloud.region);
         // Keep what is already known and not changing.
-        for (k, v) in &req.old_outputs {
-            if out.get(k).is_some_and(|o| o.is_unknown()) {
-                out.insert(k.clone(), v.clone());
-            }
-        }
-        return Ok(out);
+        let planned = ProjectOutputs::planned(&project, &env.cloud.region);
+        return Ok(planned.keeping_known(&req.olds));
     }
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
     let stacks = env.cloud.stacks.as_ref();
@@ -159,14 +138,18 @@ pub async fn update(env: &Runtime, req: UpdateRequest, ctx: Context) -> Result<P
     let claim = Claim::project(&project.name, None);
     let applied = apply_stack(&Cfn::of(env), &request, &claim, &ctx).await;
     let state = finish(env, &req.news, &stack, applied, &ctx, stacks, "update").await?;
-    Ok(stack_outputs(&req.news, &state, &env.cloud.region))
+    Ok(ProjectOutputs::of_stack(
+        &req.news,
+        &state,
+        &env.cloud.region,
+    ))
 }
 
 /// A project with its own `domain` serves it from the user's zone of exactly that name.
 async fn with_adopted_zone(
     env: &Runtime,
-    mut project: super::inputs::ResolvedProject,
-) -> Result<super::inputs::ResolvedProject, Error> {
+    mut project: ResolvedProject,
+) -> Result<ResolvedProject, Error> {
     if project.own_domain {
         let domain = project.public_domain.clone();
         let zone = env
@@ -187,42 +170,51 @@ async fn with_adopted_zone(
     Ok(project)
 }
 
-pub async fn read(env: &Runtime, req: ReadRequest) -> Result<ReadResponse, Error> {
+/// Refresh: the stack as it is now, or `None` when it is gone.
+pub async fn read(
+    env: &Runtime,
+    id: &str,
+    inputs: ProjectInputs,
+) -> Result<Option<(ProjectInputs, ProjectOutputs)>, Error> {
     let Some(stack) = env
         .cloud
         .stacks
-        .describe_stack(&req.id)
+        .describe_stack(id)
         .await
         .map_err(cloud_failed)?
     else {
-        return Ok(ReadResponse::gone());
+        return Ok(None);
     };
-    let inputs = if req.old_inputs.is_empty() {
+    // Check always names the project: inputs without a name are a state that lost them.
+    let inputs = if inputs.name.is_none() {
         inputs_from_stack(&stack)
     } else {
-        req.old_inputs.clone()
+        inputs
     };
-    Ok(ReadResponse {
-        id: Some(stack.name.clone()),
-        outputs: stack_outputs(&inputs, &stack, &env.cloud.region),
-        inputs,
-    })
+    let outputs = ProjectOutputs::of_stack(&inputs, &stack, &env.cloud.region);
+    Ok(Some((inputs, outputs)))
 }
 
-pub async fn delete(env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
+/// `pulumi import`: the inputs that describe the stack as it is, and its outputs.
+pub async fn import(
+    env: &Runtime,
+    id: &str,
+) -> Result<Option<(ProjectInputs, ProjectOutputs)>, Error> {
+    read(env, id, ProjectInputs::default()).await
+}
+
+pub async fn delete(
+    env: &Runtime,
+    id: &str,
+    outputs: ProjectOutputs,
+    ctx: Context,
+) -> Result<(), Error> {
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
     let stacks = env.cloud.stacks.as_ref();
-    let project = req
-        .old_outputs
-        .get("name")
-        .or_else(|| req.old_inputs.get("name"))
-        .and_then(pulumi_plugin::Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let claim = Claim::project(&project, None);
-    let _changing = env.project_lookups.changing(&req.id);
+    let claim = Claim::project(&outputs.name, None);
+    let _changing = env.project_lookups.changing(id);
     // CloudFormation only deletes an empty bucket: the uploaded build contexts go first.
-    if let Some(stack) = stacks.describe_stack(&req.id).await.map_err(cloud_failed)?
+    if let Some(stack) = stacks.describe_stack(id).await.map_err(cloud_failed)?
         && let Some(bucket) = stack.outputs.get(super::template::outputs::CONTEXT_BUCKET)
     {
         let removed = env.cloud.objects.empty_bucket(bucket).await.map_err(|e| {
@@ -247,7 +239,7 @@ pub async fn delete(env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(
     let give_up = tokio::time::Instant::now() + std::time::Duration::from_secs(600);
     loop {
         // The decision is on CloudFormation's reasons (AWS's data), not on our error text.
-        match delete_once(&Cfn::of(env), &req.id, &claim, &ctx).await? {
+        match delete_once(&Cfn::of(env), id, &claim, &ctx).await? {
             None => return Ok(()),
             Some(failed)
                 if still_in_use(&failed.reasons) && tokio::time::Instant::now() < give_up =>
@@ -256,10 +248,10 @@ pub async fn delete(env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(
                     .status("waiting for the project's services to be deleted")
                     .await;
                 if ctx.sleep(backoff.next_delay()).await.is_err() {
-                    return Err(failed.into_error(&req.id));
+                    return Err(failed.into_error(id));
                 }
             }
-            Some(failed) => return Err(failed.into_error(&req.id)),
+            Some(failed) => return Err(failed.into_error(id)),
         }
     }
 }
@@ -287,7 +279,7 @@ fn still_in_use(reason: &str) -> bool {
 /// (partial failure), so that the next `up` resumes it and `destroy` removes it.
 async fn finish(
     env: &Runtime,
-    inputs: &PropertyMap,
+    inputs: &ProjectInputs,
     stack: &str,
     applied: Result<Applied, Error>,
     ctx: &Context,
@@ -295,10 +287,14 @@ async fn finish(
     operation: &str,
 ) -> Result<StackState, Error> {
     let partial = |current: Option<StackState>, reason: String| {
-        let mut outputs = match &current {
-            Some(s) => stack_outputs(inputs, s, &env.cloud.region),
-            None => inputs.clone(),
-        };
+        let mut outputs = to_properties(inputs);
+        if let Some(s) = &current {
+            outputs.extend(to_properties(&ProjectOutputs::of_stack(
+                inputs,
+                s,
+                &env.cloud.region,
+            )));
+        }
         outputs.insert("stackName".into(), stack.into());
         Error::ResourceInitFailed(Box::new(PartialState {
             id: stack.to_string(),

@@ -15,3 +15,6 @@ pub mod template;
 
 pub use inputs::ProjectInputs;
 pub use outputs::ProjectInfo;
+
+#[cfg(test)]
+mod resource_tests;

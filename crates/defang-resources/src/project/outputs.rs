@@ -6,54 +6,55 @@ use super::private_dns::outputs as private_keys;
 use super::template::outputs as keys;
 use crate::aws_names;
 use crate::cloud::StackState;
-use pulumi_plugin::value::to_properties;
-use pulumi_plugin::{PropertyMap, Value};
+use pulumi_plugin::value::Computed;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The outputs of `defang:index:Project` beyond its inputs (which it echoes), as the schema
 /// declares them; `name`, `vpcId` and `subnetIds` are here because the outputs always have them.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
+/// What only the stack can tell is unknown in a preview. A state written before an output
+/// existed decodes with that output empty (`#[serde(default)]`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", default)]
 pub struct ProjectOutputs {
     /// The project name.
     pub name: String,
     /// The VPC the project's tasks run in: the adopted one, or the one the project created.
-    pub vpc_id: String,
+    pub vpc_id: Computed<String>,
     /// The subnets the project's tasks run in.
-    pub subnet_ids: Vec<String>,
+    pub subnet_ids: Computed<Vec<String>>,
     /// The name of the project's CloudFormation stack.
     pub stack_name: String,
     /// The ID (ARN) of the project's CloudFormation stack.
-    pub stack_id: String,
+    pub stack_id: Computed<String>,
     /// The AWS region the project is in.
     pub region: String,
     /// The name of the project's ECS cluster, where its services run.
     pub cluster_name: String,
     /// The ARN of the project's ECS cluster.
-    pub cluster_arn: String,
+    pub cluster_arn: Computed<String>,
     /// The security group of the project's tasks.
-    pub security_group_id: String,
+    pub security_group_id: Computed<String>,
     /// The IAM role ECS uses to pull images and write logs for the project's tasks.
-    pub execution_role_arn: String,
+    pub execution_role_arn: Computed<String>,
     /// The CloudWatch Logs group of the project's services; each task writes a stream prefixed
     /// with its service name.
     pub log_group_name: String,
     /// The project's public zone, `<project>.<username>.<domainSuffix>` or its `domain` (unless
     /// `loadBalancer` is false). Ingress domains are `<service>--<port>.<publicDomain>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_domain: Option<String>,
     /// Name servers of the public zone (with `loadBalancer`): delegate the zone to them from its
     /// parent (an NS record set) so that its domains resolve and its certificate can be issued.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name_servers: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_servers: Option<Computed<Vec<String>>>,
     /// DNS name of the project's load balancer (with `loadBalancer`); service domains are
     /// aliases of it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub load_balancer_dns_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load_balancer_dns_name: Option<Computed<String>>,
     /// ARN of the wildcard certificate of the public zone (with `loadBalancer`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate_arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<Computed<String>>,
     /// The project's private DNS namespace, `<project>.internal`: services with host ports are
     /// reachable at `<service>.<project>.internal`, and by their short name in a VPC the project
     /// created.
@@ -147,118 +148,106 @@ fn split_list(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Outputs known before anything exists (preview), the rest unknown.
-pub fn planned_outputs(
-    inputs: &PropertyMap,
-    project: &ResolvedProject,
-    region: &str,
-) -> PropertyMap {
-    let mut out = inputs.clone();
-    out.insert("name".into(), Value::from(project.name.as_str()));
-    out.insert(
-        "stackName".into(),
-        Value::from(aws_names::project_stack(&project.name)),
-    );
-    out.insert("region".into(), Value::from(region));
-    out.insert(
-        "clusterName".into(),
-        Value::from(aws_names::cluster(&project.name)),
-    );
-    out.insert(
-        "logGroupName".into(),
-        Value::from(aws_names::log_group(&project.name)),
-    );
-    out.insert(
-        "privateDomain".into(),
-        Value::from(super::inputs::private_domain(&project.name)),
-    );
-    // The zone's name is known as soon as ingress may come (with the first ingress service).
-    if project.load_balancer_policy != super::inputs::LoadBalancerPolicy::Never {
-        out.insert(
-            "publicDomain".into(),
-            Value::from(project.public_domain.as_str()),
-        );
-    }
-    if project.load_balancer {
-        for key in ["nameServers", "loadBalancerDnsName", "certificateArn"] {
-            out.entry(key.to_string()).or_insert(Value::Unknown);
+impl ProjectOutputs {
+    /// Outputs known before anything exists (preview), the rest unknown.
+    pub fn planned(project: &ResolvedProject, region: &str) -> ProjectOutputs {
+        let (vpc_id, subnet_ids) = match &project.network {
+            super::inputs::Network::Adopted { vpc_id, subnet_ids } => (
+                Computed::Known(vpc_id.clone()),
+                Computed::Known(subnet_ids.clone()),
+            ),
+            super::inputs::Network::Created { .. } => (Computed::Unknown, Computed::Unknown),
+        };
+        ProjectOutputs {
+            name: project.name.clone(),
+            vpc_id,
+            subnet_ids,
+            stack_name: aws_names::project_stack(&project.name),
+            stack_id: Computed::Unknown,
+            region: region.to_string(),
+            cluster_name: aws_names::cluster(&project.name),
+            cluster_arn: Computed::Unknown,
+            security_group_id: Computed::Unknown,
+            execution_role_arn: Computed::Unknown,
+            log_group_name: aws_names::log_group(&project.name),
+            // The zone's name is known as soon as ingress may come (with the first ingress
+            // service).
+            public_domain: (project.load_balancer_policy
+                != super::inputs::LoadBalancerPolicy::Never)
+                .then(|| project.public_domain.clone()),
+            name_servers: project.load_balancer.then_some(Computed::Unknown),
+            load_balancer_dns_name: project.load_balancer.then_some(Computed::Unknown),
+            certificate_arn: project.load_balancer.then_some(Computed::Unknown),
+            private_domain: super::inputs::private_domain(&project.name),
         }
     }
-    for key in [
-        "stackId",
-        "clusterArn",
-        "vpcId",
-        "subnetIds",
-        "securityGroupId",
-        "executionRoleArn",
-    ] {
-        out.entry(key.to_string()).or_insert(Value::Unknown);
-    }
-    if let super::inputs::Network::Adopted { vpc_id, subnet_ids } = &project.network {
-        out.insert("vpcId".into(), Value::from(vpc_id.as_str()));
-        out.insert(
-            "subnetIds".into(),
-            Value::Array(subnet_ids.iter().map(|s| Value::from(s.as_str())).collect()),
-        );
-    }
-    out
-}
 
-/// Outputs of a finished stack.
-pub fn stack_outputs(inputs: &PropertyMap, stack: &StackState, region: &str) -> PropertyMap {
-    let mut out = inputs.clone();
-    let text = |key: &str| stack.outputs.get(key).map(|v| Value::from(v.as_str()));
-    out.insert("stackName".into(), Value::from(stack.name.as_str()));
-    out.insert("stackId".into(), Value::from(stack.id.as_str()));
-    out.insert("region".into(), Value::from(region));
-    for (output, key) in [
-        ("name", keys::PROJECT_NAME),
-        ("clusterName", keys::CLUSTER_NAME),
-        ("clusterArn", keys::CLUSTER_ARN),
-        ("vpcId", keys::VPC_ID),
-        ("securityGroupId", keys::SECURITY_GROUP_ID),
-        ("executionRoleArn", keys::EXECUTION_ROLE_ARN),
-        ("logGroupName", keys::LOG_GROUP_NAME),
-    ] {
-        if let Some(v) = text(key) {
-            out.insert(output.into(), v);
+    /// A planned update keeps what is already known and does not change: every output the plan
+    /// leaves unknown takes its value in the state.
+    pub fn keeping_known(mut self, old: &ProjectOutputs) -> ProjectOutputs {
+        fn keep<T: Clone>(planned: &mut Computed<T>, old: &Computed<T>) {
+            if matches!(planned, Computed::Unknown) {
+                *planned = old.clone();
+            }
+        }
+        fn keep_optional<T: Clone>(planned: &mut Option<Computed<T>>, old: &Option<Computed<T>>) {
+            if let (Some(planned), Some(old)) = (planned.as_mut(), old) {
+                keep(planned, old);
+            }
+        }
+        keep(&mut self.vpc_id, &old.vpc_id);
+        keep(&mut self.subnet_ids, &old.subnet_ids);
+        keep(&mut self.stack_id, &old.stack_id);
+        keep(&mut self.cluster_arn, &old.cluster_arn);
+        keep(&mut self.security_group_id, &old.security_group_id);
+        keep(&mut self.execution_role_arn, &old.execution_role_arn);
+        keep_optional(&mut self.name_servers, &old.name_servers);
+        keep_optional(
+            &mut self.load_balancer_dns_name,
+            &old.load_balancer_dns_name,
+        );
+        keep_optional(&mut self.certificate_arn, &old.certificate_arn);
+        self
+    }
+
+    /// Outputs of a finished stack; what the stack does not say comes from the inputs.
+    pub fn of_stack(inputs: &ProjectInputs, stack: &StackState, region: &str) -> ProjectOutputs {
+        let text = |key: &str| stack.outputs.get(key).cloned();
+        let list = |key: &str| stack.outputs.get(key).map(|v| split_list(v));
+        let name = text(keys::PROJECT_NAME)
+            .or_else(|| inputs.name.clone())
+            .unwrap_or_default();
+        ProjectOutputs {
+            vpc_id: Computed::Known(
+                text(keys::VPC_ID)
+                    .or_else(|| inputs.vpc_id.clone())
+                    .unwrap_or_default(),
+            ),
+            subnet_ids: Computed::Known(
+                list(keys::SUBNET_IDS)
+                    .or_else(|| inputs.subnet_ids.clone())
+                    .unwrap_or_default(),
+            ),
+            stack_name: stack.name.clone(),
+            stack_id: Computed::Known(stack.id.clone()),
+            region: region.to_string(),
+            cluster_name: text(keys::CLUSTER_NAME).unwrap_or_default(),
+            cluster_arn: Computed::Known(text(keys::CLUSTER_ARN).unwrap_or_default()),
+            security_group_id: Computed::Known(text(keys::SECURITY_GROUP_ID).unwrap_or_default()),
+            execution_role_arn: Computed::Known(text(keys::EXECUTION_ROLE_ARN).unwrap_or_default()),
+            log_group_name: text(keys::LOG_GROUP_NAME).unwrap_or_default(),
+            public_domain: text(ingress_keys::ZONE_NAME).or_else(|| text(keys::PUBLIC_DOMAIN)),
+            name_servers: list(ingress_keys::NAME_SERVERS).map(Computed::Known),
+            load_balancer_dns_name: text(ingress_keys::LOAD_BALANCER_DNS_NAME).map(Computed::Known),
+            certificate_arn: text(ingress_keys::CERTIFICATE_ARN).map(Computed::Known),
+            private_domain: super::inputs::private_domain(&name),
+            name,
         }
     }
-    if let Some(name) = stack.outputs.get(keys::PROJECT_NAME) {
-        out.insert(
-            "privateDomain".into(),
-            Value::from(super::inputs::private_domain(name)),
-        );
-    }
-    if let Some(v) = text(keys::PUBLIC_DOMAIN) {
-        out.insert("publicDomain".into(), v);
-    }
-    for (output, key) in [
-        ("publicDomain", ingress_keys::ZONE_NAME),
-        ("loadBalancerDnsName", ingress_keys::LOAD_BALANCER_DNS_NAME),
-        ("certificateArn", ingress_keys::CERTIFICATE_ARN),
-    ] {
-        if let Some(v) = text(key) {
-            out.insert(output.into(), v);
-        }
-    }
-    if let Some(servers) = stack.outputs.get(ingress_keys::NAME_SERVERS) {
-        out.insert(
-            "nameServers".into(),
-            Value::Array(split_list(servers).into_iter().map(Value::from).collect()),
-        );
-    }
-    if let Some(subnets) = stack.outputs.get(keys::SUBNET_IDS) {
-        out.insert(
-            "subnetIds".into(),
-            Value::Array(split_list(subnets).into_iter().map(Value::from).collect()),
-        );
-    }
-    out
 }
 
 /// Inputs recovered from a stack, for `pulumi import`.
-pub fn inputs_from_stack(stack: &StackState) -> PropertyMap {
+pub fn inputs_from_stack(stack: &StackState) -> ProjectInputs {
     let get = |key: &str| stack.outputs.get(key).cloned();
     let adopted = get(keys::VPC_ADOPTED).as_deref() == Some("true");
     let user_tags: std::collections::BTreeMap<String, String> = stack
@@ -267,7 +256,7 @@ pub fn inputs_from_stack(stack: &StackState) -> PropertyMap {
         .filter(|(k, _)| !k.starts_with("defang:") && !k.starts_with("pulumi:"))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let inputs = ProjectInputs {
+    ProjectInputs {
         name: get(keys::PROJECT_NAME),
         vpc_id: if adopted { get(keys::VPC_ID) } else { None },
         subnet_ids: if adopted {
@@ -292,14 +281,14 @@ pub fn inputs_from_stack(stack: &StackState) -> PropertyMap {
         domain: (get(ingress_keys::ZONE_ADOPTED).as_deref() == Some("true"))
             .then(|| get(ingress_keys::ZONE_NAME))
             .flatten(),
-    };
-    to_properties(&inputs)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testing::{FakeStacks, assert_outputs_declared};
+    use pulumi_plugin::{PropertyMap, Value, state_of};
 
     /// What the project sets is what the schema declares: in preview, and for a finished stack
     /// with the load balancer (every output there).
@@ -311,7 +300,7 @@ mod tests {
             ..ProjectInputs::default()
         }
         .resolve("shop", "alice", "defang.app");
-        let planned = planned_outputs(&inputs, &project, "us-east-1");
+        let planned = state_of(&inputs, &ProjectOutputs::planned(&project, "us-east-1"));
         assert_outputs_declared::<ProjectInputs, ProjectOutputs>(&planned);
 
         let fake = FakeStacks::with_project("shop");
@@ -340,9 +329,16 @@ mod tests {
         ] {
             stack.outputs.insert(key.to_string(), value.to_string());
         }
-        let finished = stack_outputs(&inputs, &stack, "us-east-1");
+        let typed_inputs: ProjectInputs = pulumi_plugin::value::from_properties(&inputs).unwrap();
+        let finished = state_of(
+            &inputs,
+            &ProjectOutputs::of_stack(&typed_inputs, &stack, "us-east-1"),
+        );
         assert_outputs_declared::<ProjectInputs, ProjectOutputs>(&finished);
         let typed: ProjectOutputs = pulumi_plugin::value::from_properties(&finished).unwrap();
-        assert_eq!(typed.name_servers.map(|n| n.len()), Some(2));
+        assert_eq!(
+            typed.name_servers.and_then(|n| n.known().map(Vec::len)),
+            Some(2)
+        );
     }
 }
