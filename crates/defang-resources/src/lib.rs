@@ -4,13 +4,13 @@
 pub mod aws_names;
 pub mod build;
 pub mod cloud;
-pub mod cloudformation;
-pub mod compose;
+pub(crate) mod cloudformation;
+pub(crate) mod compose;
 pub mod config;
 pub mod inspect;
-pub mod names;
+pub(crate) mod names;
 pub mod ownership;
-pub mod poller;
+pub(crate) mod poller;
 pub mod project;
 pub mod provider;
 pub mod runtime;
@@ -18,4 +18,4 @@ pub mod schema;
 pub mod service;
 #[cfg(test)]
 pub mod testing;
-pub mod wait;
+pub(crate) mod wait;
