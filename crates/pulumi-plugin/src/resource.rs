@@ -325,7 +325,8 @@ pub struct Update<I, O> {
 /// input, and an output named like an input takes its place (say, a name that defaults).
 /// Outputs named like an input are secret when that input is; [`Resource::OUTPUT_SOURCES`]
 /// names the inputs other outputs come from, so they are secret when one of those is, and
-/// unknown in preview when one of those is. The old outputs an update, delete or preview gets
+/// unknown in preview when one of those is (also when [`Resource::PREVIEWS_UNKNOWNS`] lets the
+/// resource compute the others). The old outputs an update, delete or preview gets
 /// are that state decoded as `Outputs`: give fields that older states may lack a
 /// `#[serde(default)]` (the schema is made for what the provider writes, so they stay required
 /// there).
@@ -540,6 +541,23 @@ fn derived_secrets(sources: &[(&str, &[&str])], inputs: &PropertyMap, outputs: &
     }
 }
 
+/// Marks unknown every declared output one of whose inputs is not known yet (a preview): it
+/// cannot be computed from a value that is not there, whatever the resource put there.
+pub fn derive_unknowns(
+    sources: &[(&str, &[&str])],
+    inputs: &PropertyMap,
+    outputs: &mut PropertyMap,
+) {
+    for (output, from) in sources {
+        if from
+            .iter()
+            .any(|i| inputs.get(*i).is_some_and(Value::contains_unknowns))
+        {
+            outputs.insert(output.to_string(), Value::Unknown);
+        }
+    }
+}
+
 /// The outputs of a preview whose inputs are not all known: the inputs as they are, and every
 /// declared output unknown (it cannot be computed from values that are not there yet).
 fn unknown_outputs(sources: &[(&str, &[&str])], inputs: &PropertyMap) -> PropertyMap {
@@ -645,6 +663,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
         };
         let (id, outputs) = self.resource.create(state, create, ctx).await?;
         let mut outputs = state_of(&req.inputs, &outputs);
+        derive_unknowns(R::OUTPUT_SOURCES, &req.inputs, &mut outputs);
         derived_secrets(R::OUTPUT_SOURCES, &req.inputs, &mut outputs);
         Ok(CreateResponse { id, outputs })
     }
@@ -692,6 +711,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
         };
         let outputs = self.resource.update(state, update, ctx).await?;
         let mut outputs = state_of(&req.news, &outputs);
+        derive_unknowns(R::OUTPUT_SOURCES, &req.news, &mut outputs);
         derived_secrets(R::OUTPUT_SOURCES, &req.news, &mut outputs);
         Ok(outputs)
     }
@@ -1171,5 +1191,66 @@ mod tests {
                 .contains("t:index:Note cannot be imported"),
             "{refused}"
         );
+    }
+
+    /// A sign that shouts its text; the text may not be known in a preview.
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct SignInputs {
+        #[serde(default)]
+        text: Option<String>,
+        #[serde(default)]
+        height: Option<u32>,
+    }
+
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct SignOutputs {
+        shout: String,
+        storeys: u32,
+    }
+
+    struct Sign;
+
+    #[async_trait::async_trait]
+    impl Resource<()> for Sign {
+        const TOKEN: &'static str = "t:index:Sign";
+        type Inputs = SignInputs;
+        type Outputs = SignOutputs;
+        const PREVIEWS_UNKNOWNS: bool = true;
+        const OUTPUT_SOURCES: &'static [(&'static str, &'static [&'static str])] =
+            &[("shout", &["text"]), ("storeys", &["height"])];
+
+        async fn create(
+            &self,
+            _: &(),
+            req: Create<SignInputs>,
+            _: Context,
+        ) -> Result<(String, SignOutputs), Error> {
+            // An unknown text reads as None here: the declared source makes `shout` unknown.
+            let shout = req.inputs.text.unwrap_or_default().to_uppercase();
+            let storeys = req.inputs.height.unwrap_or(1).div_ceil(3);
+            Ok((String::new(), SignOutputs { shout, storeys }))
+        }
+    }
+
+    #[test]
+    fn declared_sources_make_outputs_unknown_while_their_inputs_are() {
+        let planned = futures::executor::block_on(Resources::default().typed(Sign).create(
+            &(),
+            CreateRequest {
+                urn: "urn".into(),
+                name: "s".into(),
+                type_token: "t:index:Sign".into(),
+                inputs: PropertyMap::from([
+                    ("text".into(), Value::Unknown),
+                    ("height".into(), Value::Number(7.0)),
+                ]),
+                timeout: None,
+                preview: true,
+            },
+            ctx(),
+        ))
+        .unwrap();
+        assert_eq!(planned.outputs["shout"], Value::Unknown);
+        assert_eq!(planned.outputs["storeys"], Value::Number(3.0));
     }
 }

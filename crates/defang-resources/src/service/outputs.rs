@@ -1,5 +1,6 @@
-//! Service outputs: the inputs plus status, domain, endpoints and what was deployed. Outputs
-//! that depend on inputs not known yet (preview) are unknown themselves.
+//! Service outputs: the inputs plus status, domain, endpoints and what was deployed, as one
+//! typed [`ServiceOutputs`]. Which inputs each output is computed from is declared once
+//! ([`OUTPUT_SOURCES`]): an output is unknown in a preview while one of them is.
 
 use super::domain;
 use super::inputs::ResolvedService;
@@ -7,10 +8,10 @@ use super::status::ServiceStatus;
 use crate::aws_names;
 use crate::cloud::ServiceState;
 use crate::runtime::Runtime;
-use pulumi_plugin::{PropertyMap, Value};
+use pulumi_plugin::value::{Computed, MaybeSecret};
+use pulumi_plugin::{PropertyMap, Value, derive_unknowns, state_of};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 
 /// The outputs of `defang:index:Service` beyond its inputs (which it echoes), as the schema
 /// declares them; `name` is here because the output always has one (the default applied).
@@ -25,7 +26,7 @@ pub struct ServiceOutputs {
     /// from `UPDATE_QUEUED` to `SERVICE_DEPLOYMENT_PENDING`, then ends in
     /// `SERVICE_DEPLOYMENT_COMPLETED` or `SERVICE_DEPLOYMENT_FAILED`; the `BUILD_*` values belong
     /// to building images from source.
-    pub status: ServiceStatus,
+    pub status: Computed<ServiceStatus>,
     /// The public domain of the service's first ingress port,
     /// `<service>--<port>.<project>.<username>.defang.app` (the suffix is `defang:domainSuffix`).
     /// Absent when the service has no ingress port.
@@ -35,11 +36,11 @@ pub struct ServiceOutputs {
     /// `<service>.<project>.internal:<port>` for a host port.
     pub endpoints: Vec<String>,
     /// The ARN of the ECS service.
-    pub service_arn: String,
+    pub service_arn: Computed<String>,
     /// The ARN of the task definition revision the service runs.
-    pub task_definition_arn: String,
+    pub task_definition_arn: Computed<String>,
     /// The image of the task definition the service runs.
-    pub deployed_image: String,
+    pub deployed_image: Computed<MaybeSecret<String>>,
     /// vCPU per task, after rounding `cpus` and `memory` up to a Fargate size.
     pub deployed_cpus: f64,
     /// Memory per task in MiB, after rounding `cpus` and `memory` up to a Fargate size.
@@ -47,7 +48,7 @@ pub struct ServiceOutputs {
     /// The number of tasks ECS keeps running.
     pub desired_count: u32,
     /// The number of tasks that were running at the last create, update or refresh.
-    pub running_count: u32,
+    pub running_count: Computed<u32>,
     /// The ECS cluster the service runs in: its project's.
     pub cluster_name: String,
     /// For a service built from source: the hash of its context, Dockerfile, arguments, target and
@@ -79,14 +80,22 @@ pub const COMPUTED: [&str; 11] = [
     "clusterName",
 ];
 
-/// Top-level inputs that are (or contain) unknowns.
-fn unknown_inputs(inputs: &PropertyMap) -> BTreeSet<String> {
-    inputs
-        .iter()
-        .filter(|(_, v)| v.contains_unknowns())
-        .map(|(k, _)| k.clone())
-        .collect()
-}
+/// The inputs a service's names come from.
+const NAMES: &[&str] = &["project", "name", "ports"];
+
+/// `(output, the inputs it is computed from)`: in a preview, an output is unknown while one of
+/// its inputs is. The others come from what is deployed (unknown until it is).
+pub const OUTPUT_SOURCES: &[(&str, &[&str])] = &[
+    ("name", &["name"]),
+    ("domain", NAMES),
+    ("endpoints", NAMES),
+    ("clusterName", &["project"]),
+    // A service built from source has its image only once its build is done.
+    ("deployedImage", &["image", "build"]),
+    ("deployedCpus", &["cpus", "memory"]),
+    ("deployedMemory", &["cpus", "memory"]),
+    ("desiredCount", &["replicas"]),
+];
 
 /// The `buildHash` output: secret when any build input is.
 ///
@@ -117,112 +126,68 @@ pub fn build_hash_output(inputs: &PropertyMap, hash: &str) -> Value {
     }
 }
 
+/// The state of a service: its inputs, and its outputs as far as they are known.
 pub fn service_outputs(
     inputs: &PropertyMap,
     svc: &ResolvedService,
     env: &Runtime,
     deployed: Deployed<'_>,
 ) -> PropertyMap {
-    let unknown = unknown_inputs(inputs);
-    let depends = |keys: &[&str]| keys.iter().any(|k| unknown.contains(*k));
-    let mut out = inputs.clone();
-    if !depends(&["name"]) {
-        out.insert("name".into(), Value::from(svc.name.as_str()));
-    }
-    let set = |out: &mut PropertyMap, key: &str, deps: &[&str], value: Value| {
-        let value = if depends(deps) { Value::Unknown } else { value };
-        out.insert(key.to_string(), value);
-    };
+    let mut out = state_of(inputs, &ServiceOutputs::of(inputs, svc, env, deployed));
+    derive_unknowns(OUTPUT_SOURCES, inputs, &mut out);
+    out
+}
 
-    let names = ["project", "name", "ports"];
-    // Check has already rejected names too long for DNS, so errors do not reach here.
-    match domain::service_domain(
-        svc,
-        &env.config.username,
-        &env.config.domain_suffix,
-        svc.adopted_zone.as_deref(),
-    )
-    .ok()
-    .flatten()
-    {
-        Some(d) => set(&mut out, "domain", &names, Value::from(d)),
-        None if depends(&names) => set(&mut out, "domain", &names, Value::Null),
-        None => {
-            out.remove("domain");
+impl ServiceOutputs {
+    /// The outputs of `svc` (the checked `inputs`, resolved) as deployed so far.
+    pub fn of(
+        inputs: &PropertyMap,
+        svc: &ResolvedService,
+        env: &Runtime,
+        deployed: Deployed<'_>,
+    ) -> ServiceOutputs {
+        let (username, suffix) = (&env.config.username, &env.config.domain_suffix);
+        let zone = svc.adopted_zone.as_deref();
+        // Check has already rejected names too long for DNS, so errors do not reach here.
+        let domain = domain::service_domain(svc, username, suffix, zone)
+            .ok()
+            .flatten();
+        let mut endpoints =
+            domain::service_endpoints(svc, username, suffix, zone).unwrap_or_default();
+        if let Some(custom) = &svc.domain_name {
+            endpoints.push(format!("https://{custom}"));
+        }
+        let known = |v: Option<String>| v.map_or(Computed::Unknown, Computed::Known);
+        // ECS counts are never negative (its API types them as i32).
+        let count = |n: i32| u32::try_from(n).unwrap_or_default();
+        ServiceOutputs {
+            name: svc.name.clone(),
+            status: deployed.status.map_or(Computed::Unknown, Computed::Known),
+            domain,
+            endpoints,
+            service_arn: known(deployed.state.map(|s| s.arn.clone())),
+            task_definition_arn: known(deployed.task_definition_arn.map(str::to_string)),
+            // A secret `image` stays secret as `deployedImage` (the machinery only carries
+            // secretness along the same property path, and this is another one).
+            deployed_image: match svc.image.is_empty() {
+                true => Computed::Unknown,
+                false => Computed::Known(MaybeSecret {
+                    value: svc.image.clone(),
+                    secret: inputs.get("image").is_some_and(Value::contains_secrets),
+                }),
+            },
+            deployed_cpus: svc.size.vcpus(),
+            deployed_memory: svc.size.memory_mib,
+            desired_count: deployed
+                .state
+                .map_or(svc.replicas, |s| count(s.desired_count)),
+            running_count: deployed.state.map_or(Computed::Unknown, |s| {
+                Computed::Known(count(s.running_count))
+            }),
+            cluster_name: aws_names::cluster(&svc.project),
+            build_hash: None,
         }
     }
-    let mut endpoints = domain::service_endpoints(
-        svc,
-        &env.config.username,
-        &env.config.domain_suffix,
-        svc.adopted_zone.as_deref(),
-    )
-    .unwrap_or_default();
-    if let Some(custom) = &svc.domain_name {
-        endpoints.push(format!("https://{custom}"));
-    }
-    let endpoints = endpoints.into_iter().map(Value::from).collect();
-    set(&mut out, "endpoints", &names, Value::Array(endpoints));
-    set(
-        &mut out,
-        "clusterName",
-        &["project"],
-        Value::from(aws_names::cluster(&svc.project)),
-    );
-    // A service built from source has its image only once its build is done. A secret
-    // `image` stays secret as `deployedImage` (the machinery only carries secretness along the
-    // same property path, and this is another one).
-    let image = if svc.image.is_empty() {
-        Value::Unknown
-    } else if inputs.get("image").is_some_and(Value::contains_secrets) {
-        Value::from(svc.image.as_str()).into_secret()
-    } else {
-        Value::from(svc.image.as_str())
-    };
-    set(&mut out, "deployedImage", &["image", "build"], image);
-    set(
-        &mut out,
-        "deployedCpus",
-        &["cpus", "memory"],
-        Value::Number(svc.size.vcpus()),
-    );
-    set(
-        &mut out,
-        "deployedMemory",
-        &["cpus", "memory"],
-        Value::Number(f64::from(svc.size.memory_mib)),
-    );
-
-    let or_unknown = |v: Option<Value>| v.unwrap_or(Value::Unknown);
-    out.insert(
-        "status".into(),
-        or_unknown(deployed.status.map(|s| Value::from(s.as_str()))),
-    );
-    out.insert(
-        "taskDefinitionArn".into(),
-        or_unknown(deployed.task_definition_arn.map(Value::from)),
-    );
-    out.insert(
-        "serviceArn".into(),
-        or_unknown(deployed.state.map(|s| Value::from(s.arn.as_str()))),
-    );
-    out.insert(
-        "desiredCount".into(),
-        match deployed.state {
-            Some(s) => Value::Number(f64::from(s.desired_count)),
-            None if depends(&["replicas"]) => Value::Unknown,
-            None => Value::Number(f64::from(svc.replicas)),
-        },
-    );
-    out.insert(
-        "runningCount".into(),
-        or_unknown(
-            deployed
-                .state
-                .map(|s| Value::Number(f64::from(s.running_count))),
-        ),
-    );
-    out
 }
 
 #[cfg(test)]
