@@ -166,7 +166,17 @@ impl Ecs for EcsAdapter {
             .service_name(&spec.name)
             .task_definition(&spec.task_definition_arn)
             .desired_count(to_i32(spec.desired_count))
-            .launch_type(LaunchType::Fargate)
+            // ECS refuses a launch type together with a capacity provider strategy.
+            .set_launch_type(
+                spec.capacity_provider_strategy
+                    .is_empty()
+                    .then_some(LaunchType::Fargate),
+            )
+            .set_capacity_provider_strategy(
+                (!spec.capacity_provider_strategy.is_empty())
+                    .then(|| service::capacity_provider_strategy(&spec.capacity_provider_strategy))
+                    .transpose()?,
+            )
             .network_configuration(service::network_configuration(&spec.network)?)
             .set_load_balancers(Some(service::load_balancers(&spec.routing)))
             .set_service_registries(Some(service::service_registries(&spec.routing)))
@@ -211,6 +221,14 @@ impl Ecs for EcsAdapter {
             .set_task_definition(update.task_definition_arn.clone())
             .set_force_new_deployment(update.force_new_deployment.then_some(true))
             .set_desired_count(update.desired_count.map(to_i32))
+            // An empty list goes back to the launch type the service was created with.
+            .set_capacity_provider_strategy(
+                update
+                    .capacity_provider_strategy
+                    .as_deref()
+                    .map(service::capacity_provider_strategy)
+                    .transpose()?,
+            )
             .set_network_configuration(network)
             .set_load_balancers(update.routing.as_ref().map(service::load_balancers))
             .set_service_registries(update.routing.as_ref().map(service::service_registries))

@@ -64,6 +64,7 @@ pub(crate) fn deployed(
             network: None,
             enable_execute_command: false,
             health_check_grace_period_seconds: None,
+            capacity_provider_strategy: vec![],
             tags,
             recent_events: Vec::new(),
         },

@@ -486,6 +486,7 @@ mod tests {
             network: None,
             enable_execute_command: false,
             health_check_grace_period_seconds: None,
+            capacity_provider_strategy: vec![],
             tags: vec![],
             recent_events: vec![],
         }
