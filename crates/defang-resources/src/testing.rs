@@ -316,10 +316,6 @@ impl Stacks for FakeStacks {
     }
     async fn create_stack(&self, request: &StackRequest) -> CloudResult<String> {
         self.calls.lock().unwrap().push("CreateStack".into());
-        self.templates
-            .lock()
-            .unwrap()
-            .insert(request.name.clone(), request.template.clone());
         let mut faults = self.faults.lock().unwrap();
         faults.tokens.push(request.client_token.clone());
         let status = faults.create_status.as_deref().unwrap_or("CREATE_COMPLETE");
@@ -334,6 +330,11 @@ impl Stacks for FakeStacks {
             .in_call("CloudFormation", "CreateStack")
             .with_code("AlreadyExistsException"));
         }
+        // Only a stack that is made has its template (a refused create changes nothing).
+        self.templates
+            .lock()
+            .unwrap()
+            .insert(request.name.clone(), request.template.clone());
         stacks.insert(request.name.clone(), stack);
         faults.hidden_describes = faults.invisible_after_create;
         if faults.lose_create_response {

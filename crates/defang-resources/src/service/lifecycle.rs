@@ -364,11 +364,18 @@ async fn deploy(
         if created && svc.autoscaling.is_some() {
             let mut with_service = svc.clone();
             with_service.ecs_service_exists = true;
+            // The stack as it is now (made above): an update, not a second create.
+            let current = env
+                .cloud
+                .stacks
+                .describe_stack(&stack_name)
+                .await
+                .map_err(|e| Error::Failed(format!("CloudFormation: {e}")))?;
             apply_network_stack(
                 env,
                 ctx,
                 urn,
-                (&stack_name, &claim, None),
+                (&stack_name, &claim, current),
                 &with_service,
                 &project,
             )
