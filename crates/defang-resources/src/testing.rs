@@ -208,6 +208,7 @@ pub fn deployment(
         running_count: running,
         pending_count: pending,
         failed_tasks: failed,
+        spot_interrupted_tasks: 0,
     }
 }
 

@@ -99,6 +99,8 @@ fn deployment(deployment: &aws_sdk_ecs::types::Deployment) -> Deployment {
         running_count: deployment.running_count(),
         pending_count: deployment.pending_count(),
         failed_tasks: deployment.failed_tasks(),
+        // Filled in by `describe_services` where it can matter (see `spot_interruptions`).
+        spot_interrupted_tasks: 0,
     }
 }
 

@@ -193,6 +193,10 @@ pub struct Deployment {
     pub running_count: i32,
     pub pending_count: i32,
     pub failed_tasks: i32,
+    /// Tasks of this deployment that ECS stopped for a Fargate Spot interruption (stopCode
+    /// `SpotInterruption`): AWS took the capacity back, the tasks did not fail. Counted only
+    /// for services on Fargate Spot whose deployment has failed tasks.
+    pub spot_interrupted_tasks: i32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

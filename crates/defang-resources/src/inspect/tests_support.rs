@@ -60,6 +60,7 @@ pub(crate) fn deployed(
                 running_count: running,
                 pending_count: 0,
                 failed_tasks: 0,
+                spot_interrupted_tasks: 0,
             }],
             network: None,
             enable_execute_command: false,

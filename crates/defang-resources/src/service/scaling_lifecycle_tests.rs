@@ -218,3 +218,55 @@ async fn spot_is_a_capacity_provider_strategy_changed_in_place() {
             == 1
     );
 }
+
+/// A Spot interruption during the rollout (scripted: moto cannot interrupt): ECS counts the
+/// interrupted task as failed, even marks the deployment FAILED, and replaces the task; `up`
+/// still completes, and `status` is not SERVICE_DEPLOYMENT_FAILED.
+#[tokio::test(start_paused = true)]
+async fn a_spot_interruption_is_not_a_failed_rollout() {
+    let ecs = Arc::new(FakeEcs::default());
+    let stacks = Arc::new(FakeStacks::with_project("shop"));
+    let interrupted = |rollout, running, spot| {
+        let mut d = deployment("d-1", rollout, running, 0, 1);
+        d.spot_interrupted_tasks = spot;
+        service_state(
+            "web",
+            running,
+            d,
+            &["(service web) has stopped 1 running tasks: (task 1a2b)."],
+        )
+    };
+    {
+        let mut script = ecs.script.lock().unwrap();
+        script.push_back(interrupted(RolloutState::InProgress, 0, 1));
+        script.push_back(interrupted(RolloutState::Failed, 0, 1));
+        script.push_back(interrupted(RolloutState::Failed, 1, 1));
+    }
+    let runtime = env(ecs.clone(), stacks.clone());
+    let created = create(
+        &runtime,
+        request(json!({"capacity": {"spot": 1}})),
+        context(None),
+    )
+    .await
+    .expect("a Spot interruption does not fail the create");
+    assert_eq!(
+        created.outputs["status"],
+        Value::from("SERVICE_DEPLOYMENT_COMPLETED")
+    );
+
+    // The same counts without the interruption are a failed rollout.
+    let ecs = Arc::new(FakeEcs::default());
+    ecs.script
+        .lock()
+        .unwrap()
+        .push_back(interrupted(RolloutState::Failed, 1, 0));
+    let runtime = env(ecs, stacks);
+    let failed = create(
+        &runtime,
+        request(json!({"capacity": {"spot": 1}})),
+        context(None),
+    )
+    .await;
+    assert!(failed.is_err(), "{failed:?}");
+}
