@@ -189,6 +189,11 @@ print("null")"#,
     });
     let preview = ws.preview_ok("preview (range)");
     assert_eq!(preview.ops_for("web"), ["update"], "{}", preview.0.text());
+    assert_eq!(
+        preview.planned_outputs("web")["desiredCount"],
+        json!(3),
+        "the plan keeps the scaler's count"
+    );
     let (out, _, _) = ws.up("up (range)");
     out.ok();
     let (targets, policies) = scaling(&moto);

@@ -123,6 +123,16 @@ pub async fn update(env: &Runtime, req: UpdateRequest, ctx: Context) -> Result<P
         if let Some(arn) = req.old_outputs.get("serviceArn") {
             outputs.insert("serviceArn".into(), arn.clone());
         }
+        // With autoscaling, the count that will run is the live one (kept, or moved into a
+        // new range), not `min`.
+        if let Ok((_, svc)) = decode(&req.news, &req.name)
+            && svc.autoscaling.is_some()
+            && let Some(Value::Number(live)) = req.old_outputs.get("desiredCount").cloned()
+        {
+            let live = live as i32;
+            let planned = scaling::desired_count(&svc, Some(live)).map_or(live as f64, f64::from);
+            outputs.insert("desiredCount".into(), Value::Number(planned));
+        }
         if let Ok((_, svc)) = decode(&req.news, &req.name)
             && svc.build.is_some()
             && let Ok(hash) = current_build_hash(&svc, Some(&ctx)).await

@@ -140,6 +140,45 @@ async fn autoscaling_owns_the_range_and_up_never_resets_the_scalers_count() {
         json!(60.0)
     );
 
+    // A preview of a new range plans the live count, kept or moved into the range.
+    let mut done = created.clone();
+    done.outputs = out.clone();
+    let preview = |news: PropertyMap| {
+        let runtime = &runtime;
+        let (done, wider) = (&done, &wider);
+        async move {
+            update(
+                runtime,
+                UpdateRequest {
+                    id: done.id.clone(),
+                    urn: "urn:pulumi:t::p::defang:index:Service::web".into(),
+                    name: "web".into(),
+                    type_token: super::lifecycle::TOKEN.into(),
+                    old_outputs: done.outputs.clone(),
+                    old_inputs: wider.clone(),
+                    news,
+                    timeout: None,
+                    preview: true,
+                },
+                context(None),
+            )
+            .await
+            .expect("preview")
+        }
+    };
+    let planned = preview(with(
+        req.inputs.clone(),
+        json!({"autoscaling": {"min": 1, "max": 9, "targetCpu": 60}}),
+    ))
+    .await;
+    assert_eq!(planned["desiredCount"], Value::Number(5.0), "kept");
+    let planned = preview(with(
+        req.inputs.clone(),
+        json!({"autoscaling": {"min": 7, "max": 9, "targetCpu": 60}}),
+    ))
+    .await;
+    assert_eq!(planned["desiredCount"], Value::Number(7.0), "raised to min");
+
     // A range that excludes the live count moves it to the nearest bound.
     let higher = with(
         req.inputs.clone(),
