@@ -1,4 +1,4 @@
-"""CloudFormation resource types moto 5.2.5 lacks or half-implements (patches 7-17, 19).
+"""CloudFormation resource types moto 5.2.5 lacks or half-implements (patches 7-17, 19, 21).
 
 Emulator gap, test setup only. Imported by server.py (apply_patches) before moto
 serves any request; nothing here is used by the provider at run time.
@@ -715,6 +715,8 @@ def apply(applied, add_method):
             except Exception:
                 pass  # the listener is already gone
 
+    _scaling_types(register, JsonRESTError)
+
     # Register the new types with moto's CloudFormation (its type map is cached).
     for fn in (cfn_parsing.get_model_list, cfn_parsing.get_model_map, cfn_parsing.get_name_type_map):
         fn.cache_clear()
@@ -1330,3 +1332,164 @@ def _patch_iam_role_policies(applied):
     Role.update_from_cloudformation_json = classmethod(update)
     Role.delete_from_cloudformation_json = classmethod(delete)
     applied.append("Role.cloudformation_policies")
+
+
+def _scaling_types(register, JsonRESTError):
+    """-- emulator gap, test setup only: (21) AWS::ApplicationAutoScaling::ScalableTarget and
+    AWS::ApplicationAutoScaling::ScalingPolicy (a service's autoscaling, in its own stack).
+
+    Unknown to moto's CloudFormation (skipped, so nothing was registered). Both go to moto's
+    application-autoscaling backend, which already validates what AWS does at the API: the
+    namespace, dimension and resource id, and that the ECS service exists. Like AWS:
+    - a target without RoleARN gets the ECS service-linked role; Ref = `<resource id>|<dimension>|<namespace>`;
+      MinCapacity, MaxCapacity and SuspendedState update in place, another resource id replaces it;
+      delete deregisters it and deletes its policies (AWS deletes them with the target);
+    - a policy needs its registered target (ScalingTargetId, or ResourceId, ScalableDimension and
+      ServiceNamespace): ValidationException otherwise; Ref = policy ARN; its configuration updates
+      in place (PutScalingPolicy on the same name), a new name or target replaces it; delete
+      tolerates a policy already gone with its target.
+    """
+    from moto.applicationautoscaling.models import applicationautoscaling_backends
+    from moto.core.common_models import CloudFormationModel
+
+    def backend(account_id, region_name):
+        return applicationautoscaling_backends[account_id][region_name]
+
+    def slr(account_id, namespace):
+        return (
+            f"arn:aws:iam::{account_id}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/"
+            "AWSServiceRoleForApplicationAutoScaling_ECSService"
+            if namespace == "ecs"
+            else None
+        )
+
+    def capacity(value):
+        return None if value is None else int(value)
+
+    @register
+    class CfnScalableTarget(_Res, CloudFormationModel):
+        __module__ = "moto.applicationautoscaling.models"
+        ATTRS = {}
+
+        def __init__(self, namespace, resource_id, dimension):
+            self.namespace = namespace
+            self.resource_id = resource_id
+            self.dimension = dimension
+
+        @property
+        def physical_resource_id(self):
+            return f"{self.resource_id}|{self.dimension}|{self.namespace}"
+
+        @staticmethod
+        def cloudformation_type():
+            return "AWS::ApplicationAutoScaling::ScalableTarget"
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+            props = _props(cloudformation_json)
+            namespace = props["ServiceNamespace"]
+            backend(account_id, region_name).register_scalable_target(
+                namespace,
+                props["ResourceId"],
+                props["ScalableDimension"],
+                capacity(props.get("MinCapacity")),
+                capacity(props.get("MaxCapacity")),
+                props.get("RoleARN") or slr(account_id, namespace),
+                props.get("SuspendedState"),
+            )
+            return cls(namespace, props["ResourceId"], props["ScalableDimension"])
+
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+            props = _props(cloudformation_json)
+            same = (props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"]) == (
+                original_resource.namespace,
+                original_resource.resource_id,
+                original_resource.dimension,
+            )
+            if same:  # RegisterScalableTarget again updates the range in place
+                target = backend(account_id, region_name).targets[original_resource.dimension][original_resource.resource_id]
+                target.update(capacity(props.get("MinCapacity")), capacity(props.get("MaxCapacity")), props.get("SuspendedState"))
+                return original_resource
+            new = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+            original_resource.delete(account_id, region_name)
+            return new
+
+        def delete(self, account_id, region_name):
+            b = backend(account_id, region_name)
+            for key, policy in list(b.policies.items()):
+                if policy.resource_id == self.resource_id and policy.scalable_dimension == self.dimension:
+                    policy.delete_alarms(account_id, region_name)
+                    del b.policies[key]
+            if b._scalable_target_exists(self.resource_id, self.dimension):
+                b.deregister_scalable_target(self.namespace, self.resource_id, self.dimension)
+
+    @register
+    class CfnScalingPolicy(_Res, CloudFormationModel):
+        __module__ = "moto.applicationautoscaling.models"
+        ATTRS = {"Arn": lambda self: self.arn}
+
+        def __init__(self, arn, name, namespace, resource_id, dimension):
+            self.arn = arn
+            self.name = name
+            self.namespace = namespace
+            self.resource_id = resource_id
+            self.dimension = dimension
+
+        @property
+        def physical_resource_id(self):
+            return self.arn
+
+        @staticmethod
+        def cloudformation_type():
+            return "AWS::ApplicationAutoScaling::ScalingPolicy"
+
+        @staticmethod
+        def _target(props):
+            if props.get("ScalingTargetId"):
+                resource_id, dimension, namespace = props["ScalingTargetId"].split("|")
+                return namespace, resource_id, dimension
+            return props["ServiceNamespace"], props["ResourceId"], props["ScalableDimension"]
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+            props = _props(cloudformation_json)
+            namespace, resource_id, dimension = cls._target(props)
+            b = backend(account_id, region_name)
+            if not b._scalable_target_exists(resource_id, dimension):
+                raise JsonRESTError(
+                    "ObjectNotFoundException",
+                    f"No scalable target registered for service namespace: {namespace}, resource ID: {resource_id}, scalable dimension: {dimension}",
+                )
+            policy_type = props["PolicyType"]
+            body = (
+                props.get("TargetTrackingScalingPolicyConfiguration")
+                if policy_type == "TargetTrackingScaling"
+                else props.get("StepScalingPolicyConfiguration")
+            )
+            policy = b.put_scaling_policy(props["PolicyName"], namespace, resource_id, dimension, body, policy_type)
+            return cls(policy.policy_arn, props["PolicyName"], namespace, resource_id, dimension)
+
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+            props = _props(cloudformation_json)
+            same = (props["PolicyName"], *cls._target(props)) == (
+                original_resource.name,
+                original_resource.namespace,
+                original_resource.resource_id,
+                original_resource.dimension,
+            )
+            if not same:
+                original_resource.delete(account_id, region_name)
+            new = cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+            if same:  # PutScalingPolicy on the same name keeps the policy's identity
+                new.arn = original_resource.arn
+            return new
+
+        def delete(self, account_id, region_name):
+            b = backend(account_id, region_name)
+            from moto.applicationautoscaling.models import FakeApplicationAutoscalingPolicy
+
+            key = FakeApplicationAutoscalingPolicy.formulate_key(self.namespace, self.resource_id, self.dimension, self.name)
+            if key in b.policies:
+                b.delete_scaling_policy(self.name, self.namespace, self.resource_id, self.dimension)

@@ -190,6 +190,7 @@ def apply_patches() -> list:
     _patch_codebuild(applied)
     _patch_ecs_timing(applied)
     _patch_ecs_create_service(applied)
+    _patch_ecs_capacity(applied)
 
     # Patches 7-16: CloudFormation resource types of the project and service network stacks
     # (certificate, Cloud Map, DHCP options, CodeBuild project; Route 53, ELBv2, security
@@ -238,6 +239,110 @@ def _patch_ecs_create_service(applied):
 
     EC2ContainerServiceResponse.create_service = create_service
     applied.append("EC2ContainerServiceResponse.create_service")
+
+
+def _patch_ecs_capacity(applied):
+    """-- emulator gap, test setup only: (22) Fargate capacity providers.
+
+    moto's CloudFormation created clusters without `CapacityProviders` and
+    `DefaultCapacityProviderStrategy`, and CreateService dropped `capacityProviderStrategy` (a
+    Spot service read back as an EC2 one). Like AWS now: the cluster gets its providers (created
+    and updated in place); CreateService refuses a launch type together with a strategy, and a
+    strategy naming a provider the cluster does not have; the service keeps its strategy and has
+    no launch type. UpdateService checks the providers the same way; a strategy replaces the
+    launch type, and an empty one goes back to FARGATE.
+    """
+    from moto.ecs.exceptions import InvalidParameterException
+    from moto.ecs.models import Cluster, EC2ContainerServiceBackend
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    for fn in (Cluster.create_from_cloudformation_json, EC2ContainerServiceBackend.create_service):
+        src = inspect.getsource(fn)
+        assert "CapacityProviders" not in src and "capacity_provider_strategy" not in src, (
+            f"moto's {fn.__qualname__} handles capacity providers now; re-check patch 22"
+        )
+
+    def with_providers(cluster, props):
+        cluster.capacity_providers = list(props.get("CapacityProviders") or [])
+        cluster.default_capacity_provider_strategy = [
+            {"capacityProvider": i["CapacityProvider"], "weight": int(i.get("Weight", 0)), "base": int(i.get("Base", 0))}
+            for i in props.get("DefaultCapacityProviderStrategy") or []
+        ]
+        return cluster
+
+    orig_create = Cluster.create_from_cloudformation_json.__func__
+    orig_update = Cluster.update_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        cluster = orig_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        return with_providers(cluster, cloudformation_json.get("Properties") or {})
+
+    def update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+        cluster = orig_update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
+        return with_providers(cluster, cloudformation_json.get("Properties") or {})
+
+    Cluster.create_from_cloudformation_json = classmethod(create)
+    Cluster.update_from_cloudformation_json = classmethod(update)
+    applied += ["Cluster.create_from_cloudformation_json", "Cluster.update_from_cloudformation_json"]
+
+    def check_providers(backend, cluster_name, strategy):
+        cluster = backend._get_cluster(cluster_name)
+        for item in strategy:
+            if item.get("capacityProvider") not in (cluster.capacity_providers or []):
+                raise InvalidParameterException(
+                    "The specified capacity provider strategy cannot contain a capacity provider that is not "
+                    f"associated with the cluster ({item.get('capacityProvider')}). Associate the capacity "
+                    "provider with the cluster or specify a valid capacity provider and try again."
+                )
+
+    def normalized(strategy):
+        return [
+            {"capacityProvider": i["capacityProvider"], "weight": int(i.get("weight", 0)), "base": int(i.get("base", 0))}
+            for i in strategy
+        ]
+
+    orig_create_service = EC2ContainerServiceResponse.create_service
+
+    def create_service(self):
+        strategy = self._get_param("capacityProviderStrategy")
+        cluster = self._get_param("cluster", "default").split("/")[-1]
+        name = self._get_param("serviceName")
+        if strategy:
+            if self._get_param("launchType"):
+                raise InvalidParameterException(
+                    "Specifying both a launch type and capacity provider strategy is not supported. "
+                    "Remove one and try again."
+                )
+            check_providers(self.ecs_backend, cluster, strategy)
+        result = orig_create_service(self)
+        service = self.ecs_backend.services.get(f"{cluster}:{name}")
+        if service is not None:
+            service.capacity_provider_strategy = normalized(strategy or [])
+            if strategy:
+                service.launch_type = None
+                for deployment in service.deployments:
+                    deployment["launchType"] = None
+                    deployment["capacityProviderStrategy"] = service.capacity_provider_strategy
+        return result
+
+    EC2ContainerServiceResponse.create_service = create_service
+    applied.append("EC2ContainerServiceResponse.create_service (capacity)")
+
+    orig_update_service = EC2ContainerServiceBackend.update_service
+
+    def update_service(self, service_properties):
+        strategy = service_properties.get("capacity_provider_strategy")
+        cluster = (service_properties.get("cluster") or "default").split("/")[-1]
+        if strategy:
+            check_providers(self, cluster, strategy)
+        service = orig_update_service(self, service_properties)
+        if strategy is not None:
+            service.capacity_provider_strategy = normalized(strategy)
+            service.launch_type = None if strategy else "FARGATE"
+        return service
+
+    EC2ContainerServiceBackend.update_service = update_service
+    applied.append("EC2ContainerServiceBackend.update_service (capacity)")
 
 
 # Outcomes a test can script for an emulated build (see _patch_codebuild).

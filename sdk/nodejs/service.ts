@@ -48,6 +48,10 @@ export class Service extends pulumi.CustomResource {
     }
 
     /**
+     * Scale the number of tasks between `min` and `max` to keep a metric near its target (Application Auto Scaling target tracking): `targetCpu` or `targetMemory` (average percent of the task's size) and/or `targetRequestsPerTarget` (load balancer requests per task per minute, for services with an ingress port), e.g. `{min: 1, max: 10, targetCpu: 70}`. The service starts at `min`; afterwards `pulumi up` changes the range and targets in place and never resets the count the scaler chose (the live count is the `desiredCount` output). Removing it stops scaling and goes back to `replicas`. Not with `replicas`.
+     */
+    declare public readonly autoscaling: pulumi.Output<outputs.Autoscaling | undefined>;
+    /**
      * Build the image from source with AWS CodeBuild in your account, for the service's `platform`, and deploy it pinned by digest. Set this or `image`.
      */
     declare public readonly build: pulumi.Output<outputs.Build | undefined>;
@@ -55,6 +59,10 @@ export class Service extends pulumi.CustomResource {
      * For a service built from source: the hash of its context, Dockerfile, arguments, target and platform; the image tag in the service's ECR repository. The same hash means no new build.
      */
     declare public /*out*/ readonly buildHash: pulumi.Output<string | undefined>;
+    /**
+     * Where the tasks run: leave it out for regular (on-demand) Fargate, or weigh Fargate Spot (up to 70% cheaper; AWS may stop a task with a two-minute warning, and ECS starts a new one) against on-demand Fargate, e.g. `{spot: 1}` for Spot only, or `{spot: 3, onDemand: 1, onDemandBase: 1}` for one task always on-demand and the rest three to one on Spot. A change moves the tasks in place (a new deployment), never a replacement.
+     */
+    declare public readonly capacity: pulumi.Output<outputs.Capacity | undefined>;
     /**
      * The ECS cluster the service runs in: its project's.
      */
@@ -160,7 +168,7 @@ export class Service extends pulumi.CustomResource {
      */
     declare public readonly readonlyRootFilesystem: pulumi.Output<boolean | undefined>;
     /**
-     * The number of tasks to run. Defaults to 1; 0 scales the service to zero.
+     * The number of tasks to run. Defaults to 1; 0 scales the service to zero. Not with `autoscaling`, which chooses the count itself.
      */
     declare public readonly replicas: pulumi.Output<number | undefined>;
     /**
@@ -218,7 +226,9 @@ export class Service extends pulumi.CustomResource {
             if (args?.project === undefined && !opts.urn) {
                 throw new Error("Missing required property 'project'");
             }
+            resourceInputs["autoscaling"] = args?.autoscaling;
             resourceInputs["build"] = args?.build;
+            resourceInputs["capacity"] = args?.capacity;
             resourceInputs["command"] = args?.command;
             resourceInputs["cpus"] = args?.cpus;
             resourceInputs["domainName"] = args?.domainName;
@@ -258,8 +268,10 @@ export class Service extends pulumi.CustomResource {
             resourceInputs["status"] = undefined /*out*/;
             resourceInputs["taskDefinitionArn"] = undefined /*out*/;
         } else {
+            resourceInputs["autoscaling"] = undefined /*out*/;
             resourceInputs["build"] = undefined /*out*/;
             resourceInputs["buildHash"] = undefined /*out*/;
+            resourceInputs["capacity"] = undefined /*out*/;
             resourceInputs["clusterName"] = undefined /*out*/;
             resourceInputs["command"] = undefined /*out*/;
             resourceInputs["cpus"] = undefined /*out*/;
@@ -308,9 +320,17 @@ export class Service extends pulumi.CustomResource {
  */
 export interface ServiceArgs {
     /**
+     * Scale the number of tasks between `min` and `max` to keep a metric near its target (Application Auto Scaling target tracking): `targetCpu` or `targetMemory` (average percent of the task's size) and/or `targetRequestsPerTarget` (load balancer requests per task per minute, for services with an ingress port), e.g. `{min: 1, max: 10, targetCpu: 70}`. The service starts at `min`; afterwards `pulumi up` changes the range and targets in place and never resets the count the scaler chose (the live count is the `desiredCount` output). Removing it stops scaling and goes back to `replicas`. Not with `replicas`.
+     */
+    autoscaling?: pulumi.Input<inputs.AutoscalingArgs | undefined>;
+    /**
      * Build the image from source with AWS CodeBuild in your account, for the service's `platform`, and deploy it pinned by digest. Set this or `image`.
      */
     build?: pulumi.Input<inputs.BuildArgs | undefined>;
+    /**
+     * Where the tasks run: leave it out for regular (on-demand) Fargate, or weigh Fargate Spot (up to 70% cheaper; AWS may stop a task with a two-minute warning, and ECS starts a new one) against on-demand Fargate, e.g. `{spot: 1}` for Spot only, or `{spot: 3, onDemand: 1, onDemandBase: 1}` for one task always on-demand and the rest three to one on Spot. A change moves the tasks in place (a new deployment), never a replacement.
+     */
+    capacity?: pulumi.Input<inputs.CapacityArgs | undefined>;
     /**
      * Overrides the image's command (Docker `CMD`), as a list, e.g. `["npm", "start"]`. Must not be empty; leave it out to keep the image's.
      */
@@ -388,7 +408,7 @@ export interface ServiceArgs {
      */
     readonlyRootFilesystem?: pulumi.Input<boolean | undefined>;
     /**
-     * The number of tasks to run. Defaults to 1; 0 scales the service to zero.
+     * The number of tasks to run. Defaults to 1; 0 scales the service to zero. Not with `autoscaling`, which chooses the count itself.
      */
     replicas?: pulumi.Input<number | undefined>;
     /**

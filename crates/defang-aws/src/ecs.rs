@@ -25,6 +25,58 @@ impl EcsAdapter {
         Self { client }
     }
 
+    /// Stopped tasks of a service with stopCode `SpotInterruption`, by the deployment that
+    /// started them (`startedBy`). Best effort: the newest 100 stopped tasks ECS still lists,
+    /// and nothing when a call fails (the rollout's own counts then stand).
+    async fn spot_interruptions(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> std::collections::BTreeMap<String, i32> {
+        let mut counts = std::collections::BTreeMap::new();
+        let listed = self
+            .client
+            .list_tasks()
+            .cluster(cluster)
+            .service_name(service)
+            .desired_status(aws_sdk_ecs::types::DesiredStatus::Stopped)
+            .send()
+            .await;
+        let arns = match listed {
+            Ok(out) => out.task_arns().to_vec(),
+            Err(e) => {
+                tracing::debug!(%service, "listing stopped tasks: {e}");
+                return counts;
+            }
+        };
+        if arns.is_empty() {
+            return counts;
+        }
+        match self
+            .client
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(arns))
+            .send()
+            .await
+        {
+            Ok(out) => {
+                for task in out.tasks() {
+                    let interrupted = task.stop_code()
+                        == Some(&aws_sdk_ecs::types::TaskStopCode::SpotInterruption)
+                        || task
+                            .stopped_reason()
+                            .is_some_and(|r| r.contains("Spot Task was interrupted"));
+                    if interrupted && let Some(deployment) = task.started_by() {
+                        *counts.entry(deployment.to_string()).or_insert(0) += 1;
+                    }
+                }
+            }
+            Err(e) => tracing::debug!(%service, "describing stopped tasks: {e}"),
+        }
+        counts
+    }
+
     async fn describe_task_definition_status(
         &self,
         arn: &str,
@@ -166,7 +218,17 @@ impl Ecs for EcsAdapter {
             .service_name(&spec.name)
             .task_definition(&spec.task_definition_arn)
             .desired_count(to_i32(spec.desired_count))
-            .launch_type(LaunchType::Fargate)
+            // ECS refuses a launch type together with a capacity provider strategy.
+            .set_launch_type(
+                spec.capacity_provider_strategy
+                    .is_empty()
+                    .then_some(LaunchType::Fargate),
+            )
+            .set_capacity_provider_strategy(
+                (!spec.capacity_provider_strategy.is_empty())
+                    .then(|| service::capacity_provider_strategy(&spec.capacity_provider_strategy))
+                    .transpose()?,
+            )
             .network_configuration(service::network_configuration(&spec.network)?)
             .set_load_balancers(Some(service::load_balancers(&spec.routing)))
             .set_service_registries(Some(service::service_registries(&spec.routing)))
@@ -211,6 +273,14 @@ impl Ecs for EcsAdapter {
             .set_task_definition(update.task_definition_arn.clone())
             .set_force_new_deployment(update.force_new_deployment.then_some(true))
             .set_desired_count(update.desired_count.map(to_i32))
+            // An empty list goes back to the launch type the service was created with.
+            .set_capacity_provider_strategy(
+                update
+                    .capacity_provider_strategy
+                    .as_deref()
+                    .map(service::capacity_provider_strategy)
+                    .transpose()?,
+            )
             .set_network_configuration(network)
             .set_load_balancers(update.routing.as_ref().map(service::load_balancers))
             .set_service_registries(update.routing.as_ref().map(service::service_registries))
@@ -288,6 +358,20 @@ impl Ecs for EcsAdapter {
                 .in_call(ECS, "DescribeServices"));
             }
             states.extend(out.services().iter().map(service::service_state));
+        }
+        // A service on Fargate Spot whose rollout counts failed tasks: which of them were
+        // Spot interruptions (rare, so the extra calls are too).
+        for state in &mut states {
+            let on_spot = state
+                .capacity_provider_strategy
+                .iter()
+                .any(|i| i.provider == "FARGATE_SPOT");
+            if on_spot && state.deployments.iter().any(|d| d.failed_tasks > 0) {
+                let counts = self.spot_interruptions(cluster, &state.name).await;
+                for d in &mut state.deployments {
+                    d.spot_interrupted_tasks = counts.get(&d.id).copied().unwrap_or(0);
+                }
+            }
         }
         Ok(states)
     }

@@ -245,7 +245,8 @@ async fn network(moto: &Moto) -> Network {
                 "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.1.0/24"}},
             "Tasks": {"Type": "AWS::EC2::SecurityGroup",
                 "Properties": {"GroupDescription": "tasks", "VpcId": {"Ref": "Vpc"}}},
-            "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": stack.clone()}}
+            "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {
+                "ClusterName": stack.clone(), "CapacityProviders": ["FARGATE", "FARGATE_SPOT"]}}
         },
         "Outputs": {
             "Cluster": {"Value": {"Ref": "Cluster"}},
@@ -299,6 +300,7 @@ fn service_spec(net: &Network, name: &str, task_definition_arn: &str) -> Service
         routing: Default::default(),
         enable_execute_command: true,
         health_check_grace_period_seconds: None,
+        capacity_provider_strategy: vec![],
         tags: tags(&[("defang:project", "test"), ("defang:service", name)]),
         client_token: unique("tok"),
     }
@@ -318,6 +320,75 @@ async fn circuit_breaker(moto: &Moto, cluster: &str, name: &str) -> Option<(bool
         .deployment_configuration()?
         .deployment_circuit_breaker()?;
     Some((breaker.enable(), breaker.rollback()))
+}
+
+/// A service on Fargate Spot: created with a capacity provider strategy (no launch type), moved
+/// back to the launch type by an empty strategy, and refused a provider its cluster lacks.
+#[tokio::test]
+async fn services_on_fargate_spot() {
+    let moto = moto_or_skip!();
+    let net = network(&moto).await;
+    let family = unique("spot");
+    let td = moto
+        .ecs
+        .register_task_definition(&task_spec(&family, "nginx:1"))
+        .await
+        .unwrap();
+    let item = |provider: &str, weight, base| CapacityProviderItem {
+        provider: provider.into(),
+        weight,
+        base,
+    };
+    let mut spec = service_spec(&net, "spot", &td);
+    spec.capacity_provider_strategy = vec![item("FARGATE", 1, 1), item("FARGATE_SPOT", 3, 0)];
+    let created = moto.ecs.create_service(&spec).await.unwrap();
+    assert_eq!(
+        created.capacity_provider_strategy,
+        spec.capacity_provider_strategy
+    );
+    let launch_type = |moto: &Moto, name: &'static str| {
+        let (raw, cluster) = (moto.raw_ecs.clone(), net.cluster.clone());
+        async move {
+            let out = raw
+                .describe_services()
+                .cluster(cluster)
+                .services(name)
+                .send()
+                .await
+                .unwrap();
+            out.services()[0]
+                .launch_type()
+                .map(|l| l.as_str().to_owned())
+        }
+    };
+    assert_eq!(
+        launch_type(&moto, "spot").await,
+        None,
+        "a strategy, not a launch type"
+    );
+
+    let back = moto
+        .ecs
+        .update_service(&ServiceUpdate {
+            cluster: net.cluster.clone(),
+            name: "spot".into(),
+            capacity_provider_strategy: Some(vec![]),
+            force_new_deployment: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(back.capacity_provider_strategy.is_empty(), "{back:?}");
+    assert_eq!(launch_type(&moto, "spot").await.as_deref(), Some("FARGATE"));
+
+    let mut unknown = service_spec(&net, "spot-ec2", &td);
+    unknown.capacity_provider_strategy = vec![item("my-asg", 1, 0)];
+    let err = moto.ecs.create_service(&unknown).await.unwrap_err();
+    assert!(
+        err.to_string().contains("not associated with the cluster"),
+        "{err}"
+    );
+    moto.ecs.delete_service(&net.cluster, "spot").await.unwrap();
 }
 
 #[tokio::test]
@@ -365,6 +436,7 @@ async fn services_create_update_describe_delete() {
             routing: None,
             enable_execute_command: Some(false),
             health_check_grace_period_seconds: None,
+            capacity_provider_strategy: None,
             force_new_deployment: true,
         })
         .await

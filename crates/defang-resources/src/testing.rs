@@ -22,6 +22,8 @@ pub struct FakeEcs {
     pub calls: Mutex<Vec<String>>,
     /// Every UpdateService request, in order.
     pub updates: Mutex<Vec<ServiceUpdate>>,
+    /// Every CreateService request, in order.
+    pub creates: Mutex<Vec<ServiceSpec>>,
     /// After CreateService, this many DescribeServices calls do not list the new service yet
     /// (ECS is eventually consistent).
     pub invisible_after_create: Mutex<usize>,
@@ -76,6 +78,7 @@ impl Ecs for FakeEcs {
 
     async fn create_service(&self, spec: &ServiceSpec) -> CloudResult<ServiceState> {
         self.record("CreateService");
+        self.creates.lock().unwrap().push(spec.clone());
         let state = ServiceState {
             arn: format!("arn:svc/{}", spec.name),
             name: spec.name.clone(),
@@ -89,6 +92,7 @@ impl Ecs for FakeEcs {
             network: Some(spec.network.clone()),
             enable_execute_command: spec.enable_execute_command,
             health_check_grace_period_seconds: spec.health_check_grace_period_seconds,
+            capacity_provider_strategy: spec.capacity_provider_strategy.clone(),
             tags: spec.tags.clone(),
             recent_events: vec![],
         };
@@ -115,6 +119,13 @@ impl Ecs for FakeEcs {
         }
         if update.health_check_grace_period_seconds.is_some() {
             state.health_check_grace_period_seconds = update.health_check_grace_period_seconds;
+        }
+        if let Some(strategy) = &update.capacity_provider_strategy {
+            state.capacity_provider_strategy = strategy.clone();
+        }
+        // Like ECS: a desired count given is the service's (and a scaler's choice otherwise).
+        if let Some(count) = update.desired_count {
+            state.desired_count = count as i32;
         }
         Ok(state.clone())
     }
@@ -153,6 +164,7 @@ impl Ecs for FakeEcs {
                     tags: current.tags.clone(),
                     enable_execute_command: current.enable_execute_command,
                     health_check_grace_period_seconds: current.health_check_grace_period_seconds,
+                    capacity_provider_strategy: current.capacity_provider_strategy.clone(),
                     ..next
                 };
             }
@@ -196,6 +208,7 @@ pub fn deployment(
         running_count: running,
         pending_count: pending,
         failed_tasks: failed,
+        spot_interrupted_tasks: 0,
     }
 }
 
@@ -219,6 +232,7 @@ pub fn service_state(
         network: None,
         enable_execute_command: false,
         health_check_grace_period_seconds: None,
+        capacity_provider_strategy: vec![],
         tags: vec![],
         recent_events: events.iter().map(|e| e.to_string()).collect(),
     }
@@ -303,10 +317,6 @@ impl Stacks for FakeStacks {
     }
     async fn create_stack(&self, request: &StackRequest) -> CloudResult<String> {
         self.calls.lock().unwrap().push("CreateStack".into());
-        self.templates
-            .lock()
-            .unwrap()
-            .insert(request.name.clone(), request.template.clone());
         let mut faults = self.faults.lock().unwrap();
         faults.tokens.push(request.client_token.clone());
         let status = faults.create_status.as_deref().unwrap_or("CREATE_COMPLETE");
@@ -321,6 +331,11 @@ impl Stacks for FakeStacks {
             .in_call("CloudFormation", "CreateStack")
             .with_code("AlreadyExistsException"));
         }
+        // Only a stack that is made has its template (a refused create changes nothing).
+        self.templates
+            .lock()
+            .unwrap()
+            .insert(request.name.clone(), request.template.clone());
         stacks.insert(request.name.clone(), stack);
         faults.hidden_describes = faults.invisible_after_create;
         if faults.lose_create_response {

@@ -13,6 +13,222 @@ import (
 
 var _ = internal.GetEnvOrDefault
 
+// Target tracking autoscaling of the number of tasks. Set at least one target; with several, the service scales out when any metric is above its target and in only when all are below.
+type Autoscaling struct {
+	// The most tasks, 1–1000, at least `min`.
+	Max int `pulumi:"max"`
+	// The fewest tasks, 0–1000; the service starts with this many. 0 lets it scale to zero when idle (target tracking scales out again only from a metric, e.g. requests).
+	Min int `pulumi:"min"`
+	// Average CPU utilisation of the tasks to keep, in percent of their `cpus`, 1–100, e.g. 70.
+	TargetCpu *float64 `pulumi:"targetCpu"`
+	// Average memory utilisation of the tasks to keep, in percent of their `memory`, 1–100.
+	TargetMemory *float64 `pulumi:"targetMemory"`
+	// Load balancer requests per task per minute to keep (ALBRequestCountPerTarget of the first ingress port's target group), at least 1, e.g. 1000. Only for services with an ingress port behind the project's load balancer.
+	TargetRequestsPerTarget *float64 `pulumi:"targetRequestsPerTarget"`
+}
+
+// AutoscalingInput is an input type that accepts AutoscalingArgs and AutoscalingOutput values.
+// You can construct a concrete instance of `AutoscalingInput` via:
+//
+//	AutoscalingArgs{...}
+type AutoscalingInput interface {
+	pulumi.Input
+
+	ToAutoscalingOutput() AutoscalingOutput
+	ToAutoscalingOutputWithContext(context.Context) AutoscalingOutput
+}
+
+// Target tracking autoscaling of the number of tasks. Set at least one target; with several, the service scales out when any metric is above its target and in only when all are below.
+type AutoscalingArgs struct {
+	// The most tasks, 1–1000, at least `min`.
+	Max pulumi.IntInput `pulumi:"max"`
+	// The fewest tasks, 0–1000; the service starts with this many. 0 lets it scale to zero when idle (target tracking scales out again only from a metric, e.g. requests).
+	Min pulumi.IntInput `pulumi:"min"`
+	// Average CPU utilisation of the tasks to keep, in percent of their `cpus`, 1–100, e.g. 70.
+	TargetCpu pulumi.Float64PtrInput `pulumi:"targetCpu"`
+	// Average memory utilisation of the tasks to keep, in percent of their `memory`, 1–100.
+	TargetMemory pulumi.Float64PtrInput `pulumi:"targetMemory"`
+	// Load balancer requests per task per minute to keep (ALBRequestCountPerTarget of the first ingress port's target group), at least 1, e.g. 1000. Only for services with an ingress port behind the project's load balancer.
+	TargetRequestsPerTarget pulumi.Float64PtrInput `pulumi:"targetRequestsPerTarget"`
+}
+
+func (AutoscalingArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*Autoscaling)(nil)).Elem()
+}
+
+func (i AutoscalingArgs) ToAutoscalingOutput() AutoscalingOutput {
+	return i.ToAutoscalingOutputWithContext(context.Background())
+}
+
+func (i AutoscalingArgs) ToAutoscalingOutputWithContext(ctx context.Context) AutoscalingOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(AutoscalingOutput)
+}
+
+func (i AutoscalingArgs) ToAutoscalingPtrOutput() AutoscalingPtrOutput {
+	return i.ToAutoscalingPtrOutputWithContext(context.Background())
+}
+
+func (i AutoscalingArgs) ToAutoscalingPtrOutputWithContext(ctx context.Context) AutoscalingPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(AutoscalingOutput).ToAutoscalingPtrOutputWithContext(ctx)
+}
+
+// AutoscalingPtrInput is an input type that accepts AutoscalingArgs, AutoscalingPtr and AutoscalingPtrOutput values.
+// You can construct a concrete instance of `AutoscalingPtrInput` via:
+//
+//	        AutoscalingArgs{...}
+//
+//	or:
+//
+//	        nil
+type AutoscalingPtrInput interface {
+	pulumi.Input
+
+	ToAutoscalingPtrOutput() AutoscalingPtrOutput
+	ToAutoscalingPtrOutputWithContext(context.Context) AutoscalingPtrOutput
+}
+
+type autoscalingPtrType AutoscalingArgs
+
+func AutoscalingPtr(v *AutoscalingArgs) AutoscalingPtrInput {
+	return (*autoscalingPtrType)(v)
+}
+
+func (*autoscalingPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**Autoscaling)(nil)).Elem()
+}
+
+func (i *autoscalingPtrType) ToAutoscalingPtrOutput() AutoscalingPtrOutput {
+	return i.ToAutoscalingPtrOutputWithContext(context.Background())
+}
+
+func (i *autoscalingPtrType) ToAutoscalingPtrOutputWithContext(ctx context.Context) AutoscalingPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(AutoscalingPtrOutput)
+}
+
+// Target tracking autoscaling of the number of tasks. Set at least one target; with several, the service scales out when any metric is above its target and in only when all are below.
+type AutoscalingOutput struct{ *pulumi.OutputState }
+
+func (AutoscalingOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*Autoscaling)(nil)).Elem()
+}
+
+func (o AutoscalingOutput) ToAutoscalingOutput() AutoscalingOutput {
+	return o
+}
+
+func (o AutoscalingOutput) ToAutoscalingOutputWithContext(ctx context.Context) AutoscalingOutput {
+	return o
+}
+
+func (o AutoscalingOutput) ToAutoscalingPtrOutput() AutoscalingPtrOutput {
+	return o.ToAutoscalingPtrOutputWithContext(context.Background())
+}
+
+func (o AutoscalingOutput) ToAutoscalingPtrOutputWithContext(ctx context.Context) AutoscalingPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v Autoscaling) *Autoscaling {
+		return &v
+	}).(AutoscalingPtrOutput)
+}
+
+// The most tasks, 1–1000, at least `min`.
+func (o AutoscalingOutput) Max() pulumi.IntOutput {
+	return o.ApplyT(func(v Autoscaling) int { return v.Max }).(pulumi.IntOutput)
+}
+
+// The fewest tasks, 0–1000; the service starts with this many. 0 lets it scale to zero when idle (target tracking scales out again only from a metric, e.g. requests).
+func (o AutoscalingOutput) Min() pulumi.IntOutput {
+	return o.ApplyT(func(v Autoscaling) int { return v.Min }).(pulumi.IntOutput)
+}
+
+// Average CPU utilisation of the tasks to keep, in percent of their `cpus`, 1–100, e.g. 70.
+func (o AutoscalingOutput) TargetCpu() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v Autoscaling) *float64 { return v.TargetCpu }).(pulumi.Float64PtrOutput)
+}
+
+// Average memory utilisation of the tasks to keep, in percent of their `memory`, 1–100.
+func (o AutoscalingOutput) TargetMemory() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v Autoscaling) *float64 { return v.TargetMemory }).(pulumi.Float64PtrOutput)
+}
+
+// Load balancer requests per task per minute to keep (ALBRequestCountPerTarget of the first ingress port's target group), at least 1, e.g. 1000. Only for services with an ingress port behind the project's load balancer.
+func (o AutoscalingOutput) TargetRequestsPerTarget() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v Autoscaling) *float64 { return v.TargetRequestsPerTarget }).(pulumi.Float64PtrOutput)
+}
+
+type AutoscalingPtrOutput struct{ *pulumi.OutputState }
+
+func (AutoscalingPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**Autoscaling)(nil)).Elem()
+}
+
+func (o AutoscalingPtrOutput) ToAutoscalingPtrOutput() AutoscalingPtrOutput {
+	return o
+}
+
+func (o AutoscalingPtrOutput) ToAutoscalingPtrOutputWithContext(ctx context.Context) AutoscalingPtrOutput {
+	return o
+}
+
+func (o AutoscalingPtrOutput) Elem() AutoscalingOutput {
+	return o.ApplyT(func(v *Autoscaling) Autoscaling {
+		if v != nil {
+			return *v
+		}
+		var ret Autoscaling
+		return ret
+	}).(AutoscalingOutput)
+}
+
+// The most tasks, 1–1000, at least `min`.
+func (o AutoscalingPtrOutput) Max() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *Autoscaling) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.Max
+	}).(pulumi.IntPtrOutput)
+}
+
+// The fewest tasks, 0–1000; the service starts with this many. 0 lets it scale to zero when idle (target tracking scales out again only from a metric, e.g. requests).
+func (o AutoscalingPtrOutput) Min() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *Autoscaling) *int {
+		if v == nil {
+			return nil
+		}
+		return &v.Min
+	}).(pulumi.IntPtrOutput)
+}
+
+// Average CPU utilisation of the tasks to keep, in percent of their `cpus`, 1–100, e.g. 70.
+func (o AutoscalingPtrOutput) TargetCpu() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *Autoscaling) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.TargetCpu
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Average memory utilisation of the tasks to keep, in percent of their `memory`, 1–100.
+func (o AutoscalingPtrOutput) TargetMemory() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *Autoscaling) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.TargetMemory
+	}).(pulumi.Float64PtrOutput)
+}
+
+// Load balancer requests per task per minute to keep (ALBRequestCountPerTarget of the first ingress port's target group), at least 1, e.g. 1000. Only for services with an ingress port behind the project's load balancer.
+func (o AutoscalingPtrOutput) TargetRequestsPerTarget() pulumi.Float64PtrOutput {
+	return o.ApplyT(func(v *Autoscaling) *float64 {
+		if v == nil {
+			return nil
+		}
+		return v.TargetRequestsPerTarget
+	}).(pulumi.Float64PtrOutput)
+}
+
 // How to build the service's image from source: AWS CodeBuild in your account builds the context for the service's platform, pushes it to the service's ECR repository tagged with the build hash, and the service runs it pinned by digest. An unchanged context, Dockerfile, arguments, target and platform (the same build hash) starts no build.
 type Build struct {
 	// Build arguments (`--build-arg`). Values may be secrets: they are never logged, but a Dockerfile can bake them into the image.
@@ -208,6 +424,184 @@ func (o BuildPtrOutput) Target() pulumi.StringPtrOutput {
 		}
 		return v.Target
 	}).(pulumi.StringPtrOutput)
+}
+
+// How the tasks are spread over Fargate Spot and on-demand Fargate (the ECS service's capacity provider strategy over `FARGATE_SPOT` and `FARGATE`): first `onDemandBase` tasks on on-demand Fargate, then the rest in the ratio of the weights. At least one weight must be above 0.
+type Capacity struct {
+	// The weight of on-demand Fargate, 0–1000. Defaults to 0.
+	OnDemand *int `pulumi:"onDemand"`
+	// How many tasks run on on-demand Fargate before the weights apply, 0–100000 (what stays up through a wave of Spot interruptions). Defaults to 0.
+	OnDemandBase *int `pulumi:"onDemandBase"`
+	// The weight of Fargate Spot, 0–1000. Defaults to 0.
+	Spot *int `pulumi:"spot"`
+}
+
+// CapacityInput is an input type that accepts CapacityArgs and CapacityOutput values.
+// You can construct a concrete instance of `CapacityInput` via:
+//
+//	CapacityArgs{...}
+type CapacityInput interface {
+	pulumi.Input
+
+	ToCapacityOutput() CapacityOutput
+	ToCapacityOutputWithContext(context.Context) CapacityOutput
+}
+
+// How the tasks are spread over Fargate Spot and on-demand Fargate (the ECS service's capacity provider strategy over `FARGATE_SPOT` and `FARGATE`): first `onDemandBase` tasks on on-demand Fargate, then the rest in the ratio of the weights. At least one weight must be above 0.
+type CapacityArgs struct {
+	// The weight of on-demand Fargate, 0–1000. Defaults to 0.
+	OnDemand pulumi.IntPtrInput `pulumi:"onDemand"`
+	// How many tasks run on on-demand Fargate before the weights apply, 0–100000 (what stays up through a wave of Spot interruptions). Defaults to 0.
+	OnDemandBase pulumi.IntPtrInput `pulumi:"onDemandBase"`
+	// The weight of Fargate Spot, 0–1000. Defaults to 0.
+	Spot pulumi.IntPtrInput `pulumi:"spot"`
+}
+
+func (CapacityArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*Capacity)(nil)).Elem()
+}
+
+func (i CapacityArgs) ToCapacityOutput() CapacityOutput {
+	return i.ToCapacityOutputWithContext(context.Background())
+}
+
+func (i CapacityArgs) ToCapacityOutputWithContext(ctx context.Context) CapacityOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(CapacityOutput)
+}
+
+func (i CapacityArgs) ToCapacityPtrOutput() CapacityPtrOutput {
+	return i.ToCapacityPtrOutputWithContext(context.Background())
+}
+
+func (i CapacityArgs) ToCapacityPtrOutputWithContext(ctx context.Context) CapacityPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(CapacityOutput).ToCapacityPtrOutputWithContext(ctx)
+}
+
+// CapacityPtrInput is an input type that accepts CapacityArgs, CapacityPtr and CapacityPtrOutput values.
+// You can construct a concrete instance of `CapacityPtrInput` via:
+//
+//	        CapacityArgs{...}
+//
+//	or:
+//
+//	        nil
+type CapacityPtrInput interface {
+	pulumi.Input
+
+	ToCapacityPtrOutput() CapacityPtrOutput
+	ToCapacityPtrOutputWithContext(context.Context) CapacityPtrOutput
+}
+
+type capacityPtrType CapacityArgs
+
+func CapacityPtr(v *CapacityArgs) CapacityPtrInput {
+	return (*capacityPtrType)(v)
+}
+
+func (*capacityPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**Capacity)(nil)).Elem()
+}
+
+func (i *capacityPtrType) ToCapacityPtrOutput() CapacityPtrOutput {
+	return i.ToCapacityPtrOutputWithContext(context.Background())
+}
+
+func (i *capacityPtrType) ToCapacityPtrOutputWithContext(ctx context.Context) CapacityPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(CapacityPtrOutput)
+}
+
+// How the tasks are spread over Fargate Spot and on-demand Fargate (the ECS service's capacity provider strategy over `FARGATE_SPOT` and `FARGATE`): first `onDemandBase` tasks on on-demand Fargate, then the rest in the ratio of the weights. At least one weight must be above 0.
+type CapacityOutput struct{ *pulumi.OutputState }
+
+func (CapacityOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*Capacity)(nil)).Elem()
+}
+
+func (o CapacityOutput) ToCapacityOutput() CapacityOutput {
+	return o
+}
+
+func (o CapacityOutput) ToCapacityOutputWithContext(ctx context.Context) CapacityOutput {
+	return o
+}
+
+func (o CapacityOutput) ToCapacityPtrOutput() CapacityPtrOutput {
+	return o.ToCapacityPtrOutputWithContext(context.Background())
+}
+
+func (o CapacityOutput) ToCapacityPtrOutputWithContext(ctx context.Context) CapacityPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v Capacity) *Capacity {
+		return &v
+	}).(CapacityPtrOutput)
+}
+
+// The weight of on-demand Fargate, 0–1000. Defaults to 0.
+func (o CapacityOutput) OnDemand() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v Capacity) *int { return v.OnDemand }).(pulumi.IntPtrOutput)
+}
+
+// How many tasks run on on-demand Fargate before the weights apply, 0–100000 (what stays up through a wave of Spot interruptions). Defaults to 0.
+func (o CapacityOutput) OnDemandBase() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v Capacity) *int { return v.OnDemandBase }).(pulumi.IntPtrOutput)
+}
+
+// The weight of Fargate Spot, 0–1000. Defaults to 0.
+func (o CapacityOutput) Spot() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v Capacity) *int { return v.Spot }).(pulumi.IntPtrOutput)
+}
+
+type CapacityPtrOutput struct{ *pulumi.OutputState }
+
+func (CapacityPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**Capacity)(nil)).Elem()
+}
+
+func (o CapacityPtrOutput) ToCapacityPtrOutput() CapacityPtrOutput {
+	return o
+}
+
+func (o CapacityPtrOutput) ToCapacityPtrOutputWithContext(ctx context.Context) CapacityPtrOutput {
+	return o
+}
+
+func (o CapacityPtrOutput) Elem() CapacityOutput {
+	return o.ApplyT(func(v *Capacity) Capacity {
+		if v != nil {
+			return *v
+		}
+		var ret Capacity
+		return ret
+	}).(CapacityOutput)
+}
+
+// The weight of on-demand Fargate, 0–1000. Defaults to 0.
+func (o CapacityPtrOutput) OnDemand() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *Capacity) *int {
+		if v == nil {
+			return nil
+		}
+		return v.OnDemand
+	}).(pulumi.IntPtrOutput)
+}
+
+// How many tasks run on on-demand Fargate before the weights apply, 0–100000 (what stays up through a wave of Spot interruptions). Defaults to 0.
+func (o CapacityPtrOutput) OnDemandBase() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *Capacity) *int {
+		if v == nil {
+			return nil
+		}
+		return v.OnDemandBase
+	}).(pulumi.IntPtrOutput)
+}
+
+// The weight of Fargate Spot, 0–1000. Defaults to 0.
+func (o CapacityPtrOutput) Spot() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *Capacity) *int {
+		if v == nil {
+			return nil
+		}
+		return v.Spot
+	}).(pulumi.IntPtrOutput)
 }
 
 // A container health check, in Compose form. ECS replaces a task whose container becomes unhealthy, and a rollout whose tasks never become healthy fails.
@@ -859,8 +1253,12 @@ func (o ServiceSummaryMapOutput) MapIndex(k pulumi.StringInput) ServiceSummaryOu
 }
 
 func init() {
+	pulumi.RegisterInputType(reflect.TypeOf((*AutoscalingInput)(nil)).Elem(), AutoscalingArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*AutoscalingPtrInput)(nil)).Elem(), AutoscalingArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*BuildInput)(nil)).Elem(), BuildArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*BuildPtrInput)(nil)).Elem(), BuildArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*CapacityInput)(nil)).Elem(), CapacityArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*CapacityPtrInput)(nil)).Elem(), CapacityArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*HealthCheckInput)(nil)).Elem(), HealthCheckArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*HealthCheckPtrInput)(nil)).Elem(), HealthCheckArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*PolicyStatementInput)(nil)).Elem(), PolicyStatementArgs{})
@@ -869,8 +1267,12 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*PortArrayInput)(nil)).Elem(), PortArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*SecretReferenceInput)(nil)).Elem(), SecretReferenceArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*SecretReferenceMapInput)(nil)).Elem(), SecretReferenceMap{})
+	pulumi.RegisterOutputType(AutoscalingOutput{})
+	pulumi.RegisterOutputType(AutoscalingPtrOutput{})
 	pulumi.RegisterOutputType(BuildOutput{})
 	pulumi.RegisterOutputType(BuildPtrOutput{})
+	pulumi.RegisterOutputType(CapacityOutput{})
+	pulumi.RegisterOutputType(CapacityPtrOutput{})
 	pulumi.RegisterOutputType(HealthCheckOutput{})
 	pulumi.RegisterOutputType(HealthCheckPtrOutput{})
 	pulumi.RegisterOutputType(PolicyStatementOutput{})

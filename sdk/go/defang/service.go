@@ -16,10 +16,14 @@ import (
 type Service struct {
 	pulumi.CustomResourceState
 
+	// Scale the number of tasks between `min` and `max` to keep a metric near its target (Application Auto Scaling target tracking): `targetCpu` or `targetMemory` (average percent of the task's size) and/or `targetRequestsPerTarget` (load balancer requests per task per minute, for services with an ingress port), e.g. `{min: 1, max: 10, targetCpu: 70}`. The service starts at `min`; afterwards `pulumi up` changes the range and targets in place and never resets the count the scaler chose (the live count is the `desiredCount` output). Removing it stops scaling and goes back to `replicas`. Not with `replicas`.
+	Autoscaling AutoscalingPtrOutput `pulumi:"autoscaling"`
 	// Build the image from source with AWS CodeBuild in your account, for the service's `platform`, and deploy it pinned by digest. Set this or `image`.
 	Build BuildPtrOutput `pulumi:"build"`
 	// For a service built from source: the hash of its context, Dockerfile, arguments, target and platform; the image tag in the service's ECR repository. The same hash means no new build.
 	BuildHash pulumi.StringPtrOutput `pulumi:"buildHash"`
+	// Where the tasks run: leave it out for regular (on-demand) Fargate, or weigh Fargate Spot (up to 70% cheaper; AWS may stop a task with a two-minute warning, and ECS starts a new one) against on-demand Fargate, e.g. `{spot: 1}` for Spot only, or `{spot: 3, onDemand: 1, onDemandBase: 1}` for one task always on-demand and the rest three to one on Spot. A change moves the tasks in place (a new deployment), never a replacement.
+	Capacity CapacityPtrOutput `pulumi:"capacity"`
 	// The ECS cluster the service runs in: its project's.
 	ClusterName pulumi.StringOutput `pulumi:"clusterName"`
 	// Overrides the image's command (Docker `CMD`), as a list, e.g. `["npm", "start"]`. Must not be empty; leave it out to keep the image's.
@@ -72,7 +76,7 @@ type Service struct {
 	Project pulumi.StringOutput `pulumi:"project"`
 	// Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only). Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
 	ReadonlyRootFilesystem pulumi.BoolPtrOutput `pulumi:"readonlyRootFilesystem"`
-	// The number of tasks to run. Defaults to 1; 0 scales the service to zero.
+	// The number of tasks to run. Defaults to 1; 0 scales the service to zero. Not with `autoscaling`, which chooses the count itself.
 	Replicas pulumi.IntPtrOutput `pulumi:"replicas"`
 	// The number of tasks that were running at the last create, update or refresh.
 	RunningCount pulumi.IntOutput `pulumi:"runningCount"`
@@ -145,8 +149,12 @@ func ServiceExists(ctx *pulumi.Context,
 }
 
 type serviceArgs struct {
+	// Scale the number of tasks between `min` and `max` to keep a metric near its target (Application Auto Scaling target tracking): `targetCpu` or `targetMemory` (average percent of the task's size) and/or `targetRequestsPerTarget` (load balancer requests per task per minute, for services with an ingress port), e.g. `{min: 1, max: 10, targetCpu: 70}`. The service starts at `min`; afterwards `pulumi up` changes the range and targets in place and never resets the count the scaler chose (the live count is the `desiredCount` output). Removing it stops scaling and goes back to `replicas`. Not with `replicas`.
+	Autoscaling *Autoscaling `pulumi:"autoscaling"`
 	// Build the image from source with AWS CodeBuild in your account, for the service's `platform`, and deploy it pinned by digest. Set this or `image`.
 	Build *Build `pulumi:"build"`
+	// Where the tasks run: leave it out for regular (on-demand) Fargate, or weigh Fargate Spot (up to 70% cheaper; AWS may stop a task with a two-minute warning, and ECS starts a new one) against on-demand Fargate, e.g. `{spot: 1}` for Spot only, or `{spot: 3, onDemand: 1, onDemandBase: 1}` for one task always on-demand and the rest three to one on Spot. A change moves the tasks in place (a new deployment), never a replacement.
+	Capacity *Capacity `pulumi:"capacity"`
 	// Overrides the image's command (Docker `CMD`), as a list, e.g. `["npm", "start"]`. Must not be empty; leave it out to keep the image's.
 	Command []string `pulumi:"command"`
 	// vCPU per task, e.g. 0.25, 0.5, 1 or 2; more than 0 and at most 16. Defaults to 0.25. Rounded up, together with `memory`, to the smallest Fargate size that has both (see `deployedCpus`).
@@ -185,7 +193,7 @@ type serviceArgs struct {
 	Project string `pulumi:"project"`
 	// Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only). Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
 	ReadonlyRootFilesystem *bool `pulumi:"readonlyRootFilesystem"`
-	// The number of tasks to run. Defaults to 1; 0 scales the service to zero.
+	// The number of tasks to run. Defaults to 1; 0 scales the service to zero. Not with `autoscaling`, which chooses the count itself.
 	Replicas *int `pulumi:"replicas"`
 	// Environment variables whose values come from secrets that already exist in the account, by variable name: `{ssm: "<parameter name or ARN>"}` for an SSM parameter (String or SecureString), or `{secretsManager: "<secret name or ARN>", key: "<JSON key>"}` for a Secrets Manager secret (its whole value, or one key of a JSON secret). ECS reads them when a task starts; the project's task execution role is allowed to read exactly these (a policy in the service's own stack), and the values never pass through Pulumi. A name must not also be in `environment`. Secrets encrypted with a customer-managed KMS key also need `kms:Decrypt` on that key for the execution role, which this does not grant.
 	Secrets map[string]SecretReference `pulumi:"secrets"`
@@ -203,8 +211,12 @@ type serviceArgs struct {
 
 // The set of arguments for constructing a Service resource.
 type ServiceArgs struct {
+	// Scale the number of tasks between `min` and `max` to keep a metric near its target (Application Auto Scaling target tracking): `targetCpu` or `targetMemory` (average percent of the task's size) and/or `targetRequestsPerTarget` (load balancer requests per task per minute, for services with an ingress port), e.g. `{min: 1, max: 10, targetCpu: 70}`. The service starts at `min`; afterwards `pulumi up` changes the range and targets in place and never resets the count the scaler chose (the live count is the `desiredCount` output). Removing it stops scaling and goes back to `replicas`. Not with `replicas`.
+	Autoscaling AutoscalingPtrInput
 	// Build the image from source with AWS CodeBuild in your account, for the service's `platform`, and deploy it pinned by digest. Set this or `image`.
 	Build BuildPtrInput
+	// Where the tasks run: leave it out for regular (on-demand) Fargate, or weigh Fargate Spot (up to 70% cheaper; AWS may stop a task with a two-minute warning, and ECS starts a new one) against on-demand Fargate, e.g. `{spot: 1}` for Spot only, or `{spot: 3, onDemand: 1, onDemandBase: 1}` for one task always on-demand and the rest three to one on Spot. A change moves the tasks in place (a new deployment), never a replacement.
+	Capacity CapacityPtrInput
 	// Overrides the image's command (Docker `CMD`), as a list, e.g. `["npm", "start"]`. Must not be empty; leave it out to keep the image's.
 	Command pulumi.StringArrayInput
 	// vCPU per task, e.g. 0.25, 0.5, 1 or 2; more than 0 and at most 16. Defaults to 0.25. Rounded up, together with `memory`, to the smallest Fargate size that has both (see `deployedCpus`).
@@ -243,7 +255,7 @@ type ServiceArgs struct {
 	Project pulumi.StringInput
 	// Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only). Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
 	ReadonlyRootFilesystem pulumi.BoolPtrInput
-	// The number of tasks to run. Defaults to 1; 0 scales the service to zero.
+	// The number of tasks to run. Defaults to 1; 0 scales the service to zero. Not with `autoscaling`, which chooses the count itself.
 	Replicas pulumi.IntPtrInput
 	// Environment variables whose values come from secrets that already exist in the account, by variable name: `{ssm: "<parameter name or ARN>"}` for an SSM parameter (String or SecureString), or `{secretsManager: "<secret name or ARN>", key: "<JSON key>"}` for a Secrets Manager secret (its whole value, or one key of a JSON secret). ECS reads them when a task starts; the project's task execution role is allowed to read exactly these (a policy in the service's own stack), and the values never pass through Pulumi. A name must not also be in `environment`. Secrets encrypted with a customer-managed KMS key also need `kms:Decrypt` on that key for the execution role, which this does not grant.
 	Secrets SecretReferenceMapInput
@@ -346,6 +358,11 @@ func (o ServiceOutput) ToServiceOutputWithContext(ctx context.Context) ServiceOu
 	return o
 }
 
+// Scale the number of tasks between `min` and `max` to keep a metric near its target (Application Auto Scaling target tracking): `targetCpu` or `targetMemory` (average percent of the task's size) and/or `targetRequestsPerTarget` (load balancer requests per task per minute, for services with an ingress port), e.g. `{min: 1, max: 10, targetCpu: 70}`. The service starts at `min`; afterwards `pulumi up` changes the range and targets in place and never resets the count the scaler chose (the live count is the `desiredCount` output). Removing it stops scaling and goes back to `replicas`. Not with `replicas`.
+func (o ServiceOutput) Autoscaling() AutoscalingPtrOutput {
+	return o.ApplyT(func(v *Service) AutoscalingPtrOutput { return v.Autoscaling }).(AutoscalingPtrOutput)
+}
+
 // Build the image from source with AWS CodeBuild in your account, for the service's `platform`, and deploy it pinned by digest. Set this or `image`.
 func (o ServiceOutput) Build() BuildPtrOutput {
 	return o.ApplyT(func(v *Service) BuildPtrOutput { return v.Build }).(BuildPtrOutput)
@@ -354,6 +371,11 @@ func (o ServiceOutput) Build() BuildPtrOutput {
 // For a service built from source: the hash of its context, Dockerfile, arguments, target and platform; the image tag in the service's ECR repository. The same hash means no new build.
 func (o ServiceOutput) BuildHash() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *Service) pulumi.StringPtrOutput { return v.BuildHash }).(pulumi.StringPtrOutput)
+}
+
+// Where the tasks run: leave it out for regular (on-demand) Fargate, or weigh Fargate Spot (up to 70% cheaper; AWS may stop a task with a two-minute warning, and ECS starts a new one) against on-demand Fargate, e.g. `{spot: 1}` for Spot only, or `{spot: 3, onDemand: 1, onDemandBase: 1}` for one task always on-demand and the rest three to one on Spot. A change moves the tasks in place (a new deployment), never a replacement.
+func (o ServiceOutput) Capacity() CapacityPtrOutput {
+	return o.ApplyT(func(v *Service) CapacityPtrOutput { return v.Capacity }).(CapacityPtrOutput)
 }
 
 // The ECS cluster the service runs in: its project's.
@@ -486,7 +508,7 @@ func (o ServiceOutput) ReadonlyRootFilesystem() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *Service) pulumi.BoolPtrOutput { return v.ReadonlyRootFilesystem }).(pulumi.BoolPtrOutput)
 }
 
-// The number of tasks to run. Defaults to 1; 0 scales the service to zero.
+// The number of tasks to run. Defaults to 1; 0 scales the service to zero. Not with `autoscaling`, which chooses the count itself.
 func (o ServiceOutput) Replicas() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *Service) pulumi.IntPtrOutput { return v.Replicas }).(pulumi.IntPtrOutput)
 }

@@ -7,6 +7,32 @@ import * as outputs from "../types/output";
 import * as enums from "../types/enums";
 
 /**
+ * Target tracking autoscaling of the number of tasks. Set at least one target; with several, the service scales out when any metric is above its target and in only when all are below.
+ */
+export interface Autoscaling {
+    /**
+     * The most tasks, 1–1000, at least `min`.
+     */
+    max: number;
+    /**
+     * The fewest tasks, 0–1000; the service starts with this many. 0 lets it scale to zero when idle (target tracking scales out again only from a metric, e.g. requests).
+     */
+    min: number;
+    /**
+     * Average CPU utilisation of the tasks to keep, in percent of their `cpus`, 1–100, e.g. 70.
+     */
+    targetCpu?: number;
+    /**
+     * Average memory utilisation of the tasks to keep, in percent of their `memory`, 1–100.
+     */
+    targetMemory?: number;
+    /**
+     * Load balancer requests per task per minute to keep (ALBRequestCountPerTarget of the first ingress port's target group), at least 1, e.g. 1000. Only for services with an ingress port behind the project's load balancer.
+     */
+    targetRequestsPerTarget?: number;
+}
+
+/**
  * How to build the service's image from source: AWS CodeBuild in your account builds the context for the service's platform, pushes it to the service's ECR repository tagged with the build hash, and the service runs it pinned by digest. An unchanged context, Dockerfile, arguments, target and platform (the same build hash) starts no build.
  */
 export interface Build {
@@ -26,6 +52,24 @@ export interface Build {
      * The stage of a multi-stage Dockerfile to build (`--target`).
      */
     target?: string;
+}
+
+/**
+ * How the tasks are spread over Fargate Spot and on-demand Fargate (the ECS service's capacity provider strategy over `FARGATE_SPOT` and `FARGATE`): first `onDemandBase` tasks on on-demand Fargate, then the rest in the ratio of the weights. At least one weight must be above 0.
+ */
+export interface Capacity {
+    /**
+     * The weight of on-demand Fargate, 0–1000. Defaults to 0.
+     */
+    onDemand?: number;
+    /**
+     * How many tasks run on on-demand Fargate before the weights apply, 0–100000 (what stays up through a wave of Spot interruptions). Defaults to 0.
+     */
+    onDemandBase?: number;
+    /**
+     * The weight of Fargate Spot, 0–1000. Defaults to 0.
+     */
+    spot?: number;
 }
 
 /**

@@ -16,8 +16,12 @@ from . import _utilities
 from ._enums import *
 
 __all__ = [
+    'AutoscalingArgs',
+    'AutoscalingArgsDict',
     'BuildArgs',
     'BuildArgsDict',
+    'CapacityArgs',
+    'CapacityArgsDict',
     'HealthCheckArgs',
     'HealthCheckArgsDict',
     'PolicyStatementArgs',
@@ -29,6 +33,118 @@ __all__ = [
     'SecretReferenceArgs',
     'SecretReferenceArgsDict',
 ]
+
+class AutoscalingArgsDict(TypedDict):
+    """
+    Target tracking autoscaling of the number of tasks. Set at least one target; with several, the service scales out when any metric is above its target and in only when all are below.
+    """
+    max: pulumi.Input[_builtins.int]
+    """
+    The most tasks, 1–1000, at least `min`.
+    """
+    min: pulumi.Input[_builtins.int]
+    """
+    The fewest tasks, 0–1000; the service starts with this many. 0 lets it scale to zero when idle (target tracking scales out again only from a metric, e.g. requests).
+    """
+    target_cpu: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Average CPU utilisation of the tasks to keep, in percent of their `cpus`, 1–100, e.g. 70.
+    """
+    target_memory: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Average memory utilisation of the tasks to keep, in percent of their `memory`, 1–100.
+    """
+    target_requests_per_target: NotRequired[pulumi.Input[Optional[_builtins.float]]]
+    """
+    Load balancer requests per task per minute to keep (ALBRequestCountPerTarget of the first ingress port's target group), at least 1, e.g. 1000. Only for services with an ingress port behind the project's load balancer.
+    """
+
+@pulumi.input_type
+class AutoscalingArgs:
+    def __init__(__self__, *,
+                 max: pulumi.Input[_builtins.int],
+                 min: pulumi.Input[_builtins.int],
+                 target_cpu: pulumi.Input[Optional[_builtins.float]] = None,
+                 target_memory: pulumi.Input[Optional[_builtins.float]] = None,
+                 target_requests_per_target: pulumi.Input[Optional[_builtins.float]] = None):
+        """
+        Target tracking autoscaling of the number of tasks. Set at least one target; with several, the service scales out when any metric is above its target and in only when all are below.
+
+        :param pulumi.Input[_builtins.int] max: The most tasks, 1–1000, at least `min`.
+        :param pulumi.Input[_builtins.int] min: The fewest tasks, 0–1000; the service starts with this many. 0 lets it scale to zero when idle (target tracking scales out again only from a metric, e.g. requests).
+        :param pulumi.Input[_builtins.float] target_cpu: Average CPU utilisation of the tasks to keep, in percent of their `cpus`, 1–100, e.g. 70.
+        :param pulumi.Input[_builtins.float] target_memory: Average memory utilisation of the tasks to keep, in percent of their `memory`, 1–100.
+        :param pulumi.Input[_builtins.float] target_requests_per_target: Load balancer requests per task per minute to keep (ALBRequestCountPerTarget of the first ingress port's target group), at least 1, e.g. 1000. Only for services with an ingress port behind the project's load balancer.
+        """
+        pulumi.set(__self__, "max", max)
+        pulumi.set(__self__, "min", min)
+        if target_cpu is not None:
+            pulumi.set(__self__, "target_cpu", target_cpu)
+        if target_memory is not None:
+            pulumi.set(__self__, "target_memory", target_memory)
+        if target_requests_per_target is not None:
+            pulumi.set(__self__, "target_requests_per_target", target_requests_per_target)
+
+    @_builtins.property
+    @pulumi.getter
+    def max(self) -> pulumi.Input[_builtins.int]:
+        """
+        The most tasks, 1–1000, at least `min`.
+        """
+        return pulumi.get(self, "max")
+
+    @max.setter
+    def max(self, value: pulumi.Input[_builtins.int]):
+        pulumi.set(self, "max", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def min(self) -> pulumi.Input[_builtins.int]:
+        """
+        The fewest tasks, 0–1000; the service starts with this many. 0 lets it scale to zero when idle (target tracking scales out again only from a metric, e.g. requests).
+        """
+        return pulumi.get(self, "min")
+
+    @min.setter
+    def min(self, value: pulumi.Input[_builtins.int]):
+        pulumi.set(self, "min", value)
+
+    @_builtins.property
+    @pulumi.getter(name="targetCpu")
+    def target_cpu(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Average CPU utilisation of the tasks to keep, in percent of their `cpus`, 1–100, e.g. 70.
+        """
+        return pulumi.get(self, "target_cpu")
+
+    @target_cpu.setter
+    def target_cpu(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "target_cpu", value)
+
+    @_builtins.property
+    @pulumi.getter(name="targetMemory")
+    def target_memory(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Average memory utilisation of the tasks to keep, in percent of their `memory`, 1–100.
+        """
+        return pulumi.get(self, "target_memory")
+
+    @target_memory.setter
+    def target_memory(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "target_memory", value)
+
+    @_builtins.property
+    @pulumi.getter(name="targetRequestsPerTarget")
+    def target_requests_per_target(self) -> pulumi.Input[Optional[_builtins.float]]:
+        """
+        Load balancer requests per task per minute to keep (ALBRequestCountPerTarget of the first ingress port's target group), at least 1, e.g. 1000. Only for services with an ingress port behind the project's load balancer.
+        """
+        return pulumi.get(self, "target_requests_per_target")
+
+    @target_requests_per_target.setter
+    def target_requests_per_target(self, value: pulumi.Input[Optional[_builtins.float]]):
+        pulumi.set(self, "target_requests_per_target", value)
+
 
 class BuildArgsDict(TypedDict):
     """
@@ -121,6 +237,80 @@ class BuildArgs:
     @target.setter
     def target(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "target", value)
+
+
+class CapacityArgsDict(TypedDict):
+    """
+    How the tasks are spread over Fargate Spot and on-demand Fargate (the ECS service's capacity provider strategy over `FARGATE_SPOT` and `FARGATE`): first `onDemandBase` tasks on on-demand Fargate, then the rest in the ratio of the weights. At least one weight must be above 0.
+    """
+    on_demand: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    The weight of on-demand Fargate, 0–1000. Defaults to 0.
+    """
+    on_demand_base: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    How many tasks run on on-demand Fargate before the weights apply, 0–100000 (what stays up through a wave of Spot interruptions). Defaults to 0.
+    """
+    spot: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    The weight of Fargate Spot, 0–1000. Defaults to 0.
+    """
+
+@pulumi.input_type
+class CapacityArgs:
+    def __init__(__self__, *,
+                 on_demand: pulumi.Input[Optional[_builtins.int]] = None,
+                 on_demand_base: pulumi.Input[Optional[_builtins.int]] = None,
+                 spot: pulumi.Input[Optional[_builtins.int]] = None):
+        """
+        How the tasks are spread over Fargate Spot and on-demand Fargate (the ECS service's capacity provider strategy over `FARGATE_SPOT` and `FARGATE`): first `onDemandBase` tasks on on-demand Fargate, then the rest in the ratio of the weights. At least one weight must be above 0.
+
+        :param pulumi.Input[_builtins.int] on_demand: The weight of on-demand Fargate, 0–1000. Defaults to 0.
+        :param pulumi.Input[_builtins.int] on_demand_base: How many tasks run on on-demand Fargate before the weights apply, 0–100000 (what stays up through a wave of Spot interruptions). Defaults to 0.
+        :param pulumi.Input[_builtins.int] spot: The weight of Fargate Spot, 0–1000. Defaults to 0.
+        """
+        if on_demand is not None:
+            pulumi.set(__self__, "on_demand", on_demand)
+        if on_demand_base is not None:
+            pulumi.set(__self__, "on_demand_base", on_demand_base)
+        if spot is not None:
+            pulumi.set(__self__, "spot", spot)
+
+    @_builtins.property
+    @pulumi.getter(name="onDemand")
+    def on_demand(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        The weight of on-demand Fargate, 0–1000. Defaults to 0.
+        """
+        return pulumi.get(self, "on_demand")
+
+    @on_demand.setter
+    def on_demand(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "on_demand", value)
+
+    @_builtins.property
+    @pulumi.getter(name="onDemandBase")
+    def on_demand_base(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        How many tasks run on on-demand Fargate before the weights apply, 0–100000 (what stays up through a wave of Spot interruptions). Defaults to 0.
+        """
+        return pulumi.get(self, "on_demand_base")
+
+    @on_demand_base.setter
+    def on_demand_base(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "on_demand_base", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def spot(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        The weight of Fargate Spot, 0–1000. Defaults to 0.
+        """
+        return pulumi.get(self, "spot")
+
+    @spot.setter
+    def spot(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "spot", value)
 
 
 class HealthCheckArgsDict(TypedDict):

@@ -16,13 +16,106 @@ from . import _utilities
 from ._enums import *
 
 __all__ = [
+    'Autoscaling',
     'Build',
+    'Capacity',
     'HealthCheck',
     'PolicyStatement',
     'Port',
     'SecretReference',
     'ServiceSummary',
 ]
+
+@pulumi.output_type
+class Autoscaling(dict):
+    """
+    Target tracking autoscaling of the number of tasks. Set at least one target; with several, the service scales out when any metric is above its target and in only when all are below.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "targetCpu":
+            suggest = "target_cpu"
+        elif key == "targetMemory":
+            suggest = "target_memory"
+        elif key == "targetRequestsPerTarget":
+            suggest = "target_requests_per_target"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in Autoscaling. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        Autoscaling.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        Autoscaling.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 max: _builtins.int,
+                 min: _builtins.int,
+                 target_cpu: Optional[_builtins.float] = None,
+                 target_memory: Optional[_builtins.float] = None,
+                 target_requests_per_target: Optional[_builtins.float] = None):
+        """
+        Target tracking autoscaling of the number of tasks. Set at least one target; with several, the service scales out when any metric is above its target and in only when all are below.
+
+        :param _builtins.int max: The most tasks, 1–1000, at least `min`.
+        :param _builtins.int min: The fewest tasks, 0–1000; the service starts with this many. 0 lets it scale to zero when idle (target tracking scales out again only from a metric, e.g. requests).
+        :param _builtins.float target_cpu: Average CPU utilisation of the tasks to keep, in percent of their `cpus`, 1–100, e.g. 70.
+        :param _builtins.float target_memory: Average memory utilisation of the tasks to keep, in percent of their `memory`, 1–100.
+        :param _builtins.float target_requests_per_target: Load balancer requests per task per minute to keep (ALBRequestCountPerTarget of the first ingress port's target group), at least 1, e.g. 1000. Only for services with an ingress port behind the project's load balancer.
+        """
+        pulumi.set(__self__, "max", max)
+        pulumi.set(__self__, "min", min)
+        if target_cpu is not None:
+            pulumi.set(__self__, "target_cpu", target_cpu)
+        if target_memory is not None:
+            pulumi.set(__self__, "target_memory", target_memory)
+        if target_requests_per_target is not None:
+            pulumi.set(__self__, "target_requests_per_target", target_requests_per_target)
+
+    @_builtins.property
+    @pulumi.getter
+    def max(self) -> _builtins.int:
+        """
+        The most tasks, 1–1000, at least `min`.
+        """
+        return pulumi.get(self, "max")
+
+    @_builtins.property
+    @pulumi.getter
+    def min(self) -> _builtins.int:
+        """
+        The fewest tasks, 0–1000; the service starts with this many. 0 lets it scale to zero when idle (target tracking scales out again only from a metric, e.g. requests).
+        """
+        return pulumi.get(self, "min")
+
+    @_builtins.property
+    @pulumi.getter(name="targetCpu")
+    def target_cpu(self) -> Optional[_builtins.float]:
+        """
+        Average CPU utilisation of the tasks to keep, in percent of their `cpus`, 1–100, e.g. 70.
+        """
+        return pulumi.get(self, "target_cpu")
+
+    @_builtins.property
+    @pulumi.getter(name="targetMemory")
+    def target_memory(self) -> Optional[_builtins.float]:
+        """
+        Average memory utilisation of the tasks to keep, in percent of their `memory`, 1–100.
+        """
+        return pulumi.get(self, "target_memory")
+
+    @_builtins.property
+    @pulumi.getter(name="targetRequestsPerTarget")
+    def target_requests_per_target(self) -> Optional[_builtins.float]:
+        """
+        Load balancer requests per task per minute to keep (ALBRequestCountPerTarget of the first ingress port's target group), at least 1, e.g. 1000. Only for services with an ingress port behind the project's load balancer.
+        """
+        return pulumi.get(self, "target_requests_per_target")
+
 
 @pulumi.output_type
 class Build(dict):
@@ -81,6 +174,73 @@ class Build(dict):
         The stage of a multi-stage Dockerfile to build (`--target`).
         """
         return pulumi.get(self, "target")
+
+
+@pulumi.output_type
+class Capacity(dict):
+    """
+    How the tasks are spread over Fargate Spot and on-demand Fargate (the ECS service's capacity provider strategy over `FARGATE_SPOT` and `FARGATE`): first `onDemandBase` tasks on on-demand Fargate, then the rest in the ratio of the weights. At least one weight must be above 0.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "onDemand":
+            suggest = "on_demand"
+        elif key == "onDemandBase":
+            suggest = "on_demand_base"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in Capacity. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        Capacity.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        Capacity.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 on_demand: Optional[_builtins.int] = None,
+                 on_demand_base: Optional[_builtins.int] = None,
+                 spot: Optional[_builtins.int] = None):
+        """
+        How the tasks are spread over Fargate Spot and on-demand Fargate (the ECS service's capacity provider strategy over `FARGATE_SPOT` and `FARGATE`): first `onDemandBase` tasks on on-demand Fargate, then the rest in the ratio of the weights. At least one weight must be above 0.
+
+        :param _builtins.int on_demand: The weight of on-demand Fargate, 0–1000. Defaults to 0.
+        :param _builtins.int on_demand_base: How many tasks run on on-demand Fargate before the weights apply, 0–100000 (what stays up through a wave of Spot interruptions). Defaults to 0.
+        :param _builtins.int spot: The weight of Fargate Spot, 0–1000. Defaults to 0.
+        """
+        if on_demand is not None:
+            pulumi.set(__self__, "on_demand", on_demand)
+        if on_demand_base is not None:
+            pulumi.set(__self__, "on_demand_base", on_demand_base)
+        if spot is not None:
+            pulumi.set(__self__, "spot", spot)
+
+    @_builtins.property
+    @pulumi.getter(name="onDemand")
+    def on_demand(self) -> Optional[_builtins.int]:
+        """
+        The weight of on-demand Fargate, 0–1000. Defaults to 0.
+        """
+        return pulumi.get(self, "on_demand")
+
+    @_builtins.property
+    @pulumi.getter(name="onDemandBase")
+    def on_demand_base(self) -> Optional[_builtins.int]:
+        """
+        How many tasks run on on-demand Fargate before the weights apply, 0–100000 (what stays up through a wave of Spot interruptions). Defaults to 0.
+        """
+        return pulumi.get(self, "on_demand_base")
+
+    @_builtins.property
+    @pulumi.getter
+    def spot(self) -> Optional[_builtins.int]:
+        """
+        The weight of Fargate Spot, 0–1000. Defaults to 0.
+        """
+        return pulumi.get(self, "spot")
 
 
 @pulumi.output_type

@@ -23,7 +23,9 @@ __all__ = ['ServiceArgs', 'Service']
 class ServiceArgs:
     def __init__(__self__, *,
                  project: pulumi.Input[_builtins.str],
+                 autoscaling: pulumi.Input[Optional['AutoscalingArgs']] = None,
                  build: pulumi.Input[Optional['BuildArgs']] = None,
+                 capacity: pulumi.Input[Optional['CapacityArgs']] = None,
                  command: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  cpus: pulumi.Input[Optional[_builtins.float]] = None,
                  domain_name: pulumi.Input[Optional[_builtins.str]] = None,
@@ -53,7 +55,9 @@ class ServiceArgs:
         The set of arguments for constructing a Service resource.
 
         :param pulumi.Input[_builtins.str] project: The name of the Defang project the service belongs to, normally `myProject.name`, which also makes Pulumi create the project first. Changing it replaces the service.
+        :param pulumi.Input['AutoscalingArgs'] autoscaling: Scale the number of tasks between `min` and `max` to keep a metric near its target (Application Auto Scaling target tracking): `targetCpu` or `targetMemory` (average percent of the task's size) and/or `targetRequestsPerTarget` (load balancer requests per task per minute, for services with an ingress port), e.g. `{min: 1, max: 10, targetCpu: 70}`. The service starts at `min`; afterwards `pulumi up` changes the range and targets in place and never resets the count the scaler chose (the live count is the `desiredCount` output). Removing it stops scaling and goes back to `replicas`. Not with `replicas`.
         :param pulumi.Input['BuildArgs'] build: Build the image from source with AWS CodeBuild in your account, for the service's `platform`, and deploy it pinned by digest. Set this or `image`.
+        :param pulumi.Input['CapacityArgs'] capacity: Where the tasks run: leave it out for regular (on-demand) Fargate, or weigh Fargate Spot (up to 70% cheaper; AWS may stop a task with a two-minute warning, and ECS starts a new one) against on-demand Fargate, e.g. `{spot: 1}` for Spot only, or `{spot: 3, onDemand: 1, onDemandBase: 1}` for one task always on-demand and the rest three to one on Spot. A change moves the tasks in place (a new deployment), never a replacement.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] command: Overrides the image's command (Docker `CMD`), as a list, e.g. `["npm", "start"]`. Must not be empty; leave it out to keep the image's.
         :param pulumi.Input[_builtins.float] cpus: vCPU per task, e.g. 0.25, 0.5, 1 or 2; more than 0 and at most 16. Defaults to 0.25. Rounded up, together with `memory`, to the smallest Fargate size that has both (see `deployedCpus`).
         :param pulumi.Input[_builtins.str] domain_name: A domain of your own for the service's first ingress port, e.g. `www.example.com`. The account must hold a public Route 53 zone for it or a parent domain (Check says so otherwise); the service gets a DNS-validated certificate for it on the project's HTTPS listener, a host rule and an alias record in that zone, and `https://<domainName>` is added to `endpoints`. Needs the project's `loadBalancer`.
@@ -72,7 +76,7 @@ class ServiceArgs:
         :param pulumi.Input[Sequence[pulumi.Input['PolicyStatementArgs']]] policy_statements: IAM policy statements for the application's own role, in addition to `policies`, e.g. `{actions: ["s3:GetObject"], resources: ["arn:aws:s3:::my-bucket/*"]}`. They become one inline policy of the service's role; a change updates it in place.
         :param pulumi.Input[Sequence[pulumi.Input['PortArgs']]] ports: The ports the container listens on, in order. The first `ingress` port gives the service its `domain`.
         :param pulumi.Input[_builtins.bool] readonly_root_filesystem: Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only). Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
-        :param pulumi.Input[_builtins.int] replicas: The number of tasks to run. Defaults to 1; 0 scales the service to zero.
+        :param pulumi.Input[_builtins.int] replicas: The number of tasks to run. Defaults to 1; 0 scales the service to zero. Not with `autoscaling`, which chooses the count itself.
         :param pulumi.Input[Mapping[str, pulumi.Input['SecretReferenceArgs']]] secrets: Environment variables whose values come from secrets that already exist in the account, by variable name: `{ssm: "<parameter name or ARN>"}` for an SSM parameter (String or SecureString), or `{secretsManager: "<secret name or ARN>", key: "<JSON key>"}` for a Secrets Manager secret (its whole value, or one key of a JSON secret). ECS reads them when a task starts; the project's task execution role is allowed to read exactly these (a policy in the service's own stack), and the values never pass through Pulumi. A name must not also be in `environment`. Secrets encrypted with a customer-managed KMS key also need `kms:Decrypt` on that key for the execution role, which this does not grant.
         :param pulumi.Input[_builtins.int] stop_grace_period: Seconds a stopping container gets between SIGTERM and SIGKILL, 0–120 (Fargate's most). Defaults to 30.
         :param pulumi.Input[_builtins.str] task_role_arn: An IAM role of your own for the application to run as (its AWS credentials), e.g. `arn:aws:iam::123456789012:role/my-app`; it must trust `ecs-tasks.amazonaws.com`. Then no role is made for the service, and `policies`/`policyStatements` cannot be set (attach policies to your role). Without it, and without `policies`, `policyStatements` or `enableExec`, the application gets no AWS permissions.
@@ -81,8 +85,12 @@ class ServiceArgs:
         :param pulumi.Input[_builtins.str] working_dir: The working directory of the container's process, an absolute path, e.g. `/app`. Defaults to the image's (`WORKDIR`).
         """
         pulumi.set(__self__, "project", project)
+        if autoscaling is not None:
+            pulumi.set(__self__, "autoscaling", autoscaling)
         if build is not None:
             pulumi.set(__self__, "build", build)
+        if capacity is not None:
+            pulumi.set(__self__, "capacity", capacity)
         if command is not None:
             pulumi.set(__self__, "command", command)
         if cpus is not None:
@@ -148,6 +156,18 @@ class ServiceArgs:
 
     @_builtins.property
     @pulumi.getter
+    def autoscaling(self) -> pulumi.Input[Optional['AutoscalingArgs']]:
+        """
+        Scale the number of tasks between `min` and `max` to keep a metric near its target (Application Auto Scaling target tracking): `targetCpu` or `targetMemory` (average percent of the task's size) and/or `targetRequestsPerTarget` (load balancer requests per task per minute, for services with an ingress port), e.g. `{min: 1, max: 10, targetCpu: 70}`. The service starts at `min`; afterwards `pulumi up` changes the range and targets in place and never resets the count the scaler chose (the live count is the `desiredCount` output). Removing it stops scaling and goes back to `replicas`. Not with `replicas`.
+        """
+        return pulumi.get(self, "autoscaling")
+
+    @autoscaling.setter
+    def autoscaling(self, value: pulumi.Input[Optional['AutoscalingArgs']]):
+        pulumi.set(self, "autoscaling", value)
+
+    @_builtins.property
+    @pulumi.getter
     def build(self) -> pulumi.Input[Optional['BuildArgs']]:
         """
         Build the image from source with AWS CodeBuild in your account, for the service's `platform`, and deploy it pinned by digest. Set this or `image`.
@@ -157,6 +177,18 @@ class ServiceArgs:
     @build.setter
     def build(self, value: pulumi.Input[Optional['BuildArgs']]):
         pulumi.set(self, "build", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def capacity(self) -> pulumi.Input[Optional['CapacityArgs']]:
+        """
+        Where the tasks run: leave it out for regular (on-demand) Fargate, or weigh Fargate Spot (up to 70% cheaper; AWS may stop a task with a two-minute warning, and ECS starts a new one) against on-demand Fargate, e.g. `{spot: 1}` for Spot only, or `{spot: 3, onDemand: 1, onDemandBase: 1}` for one task always on-demand and the rest three to one on Spot. A change moves the tasks in place (a new deployment), never a replacement.
+        """
+        return pulumi.get(self, "capacity")
+
+    @capacity.setter
+    def capacity(self, value: pulumi.Input[Optional['CapacityArgs']]):
+        pulumi.set(self, "capacity", value)
 
     @_builtins.property
     @pulumi.getter
@@ -378,7 +410,7 @@ class ServiceArgs:
     @pulumi.getter
     def replicas(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
-        The number of tasks to run. Defaults to 1; 0 scales the service to zero.
+        The number of tasks to run. Defaults to 1; 0 scales the service to zero. Not with `autoscaling`, which chooses the count itself.
         """
         return pulumi.get(self, "replicas")
 
@@ -465,7 +497,9 @@ class Service(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 autoscaling: pulumi.Input[Optional[Union['AutoscalingArgs', 'AutoscalingArgsDict', 'outputs.Autoscaling']]] = None,
                  build: pulumi.Input[Optional[Union['BuildArgs', 'BuildArgsDict', 'outputs.Build']]] = None,
+                 capacity: pulumi.Input[Optional[Union['CapacityArgs', 'CapacityArgsDict', 'outputs.Capacity']]] = None,
                  command: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  cpus: pulumi.Input[Optional[_builtins.float]] = None,
                  domain_name: pulumi.Input[Optional[_builtins.str]] = None,
@@ -498,7 +532,9 @@ class Service(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[Union['AutoscalingArgs', 'AutoscalingArgsDict', 'outputs.Autoscaling']] autoscaling: Scale the number of tasks between `min` and `max` to keep a metric near its target (Application Auto Scaling target tracking): `targetCpu` or `targetMemory` (average percent of the task's size) and/or `targetRequestsPerTarget` (load balancer requests per task per minute, for services with an ingress port), e.g. `{min: 1, max: 10, targetCpu: 70}`. The service starts at `min`; afterwards `pulumi up` changes the range and targets in place and never resets the count the scaler chose (the live count is the `desiredCount` output). Removing it stops scaling and goes back to `replicas`. Not with `replicas`.
         :param pulumi.Input[Union['BuildArgs', 'BuildArgsDict', 'outputs.Build']] build: Build the image from source with AWS CodeBuild in your account, for the service's `platform`, and deploy it pinned by digest. Set this or `image`.
+        :param pulumi.Input[Union['CapacityArgs', 'CapacityArgsDict', 'outputs.Capacity']] capacity: Where the tasks run: leave it out for regular (on-demand) Fargate, or weigh Fargate Spot (up to 70% cheaper; AWS may stop a task with a two-minute warning, and ECS starts a new one) against on-demand Fargate, e.g. `{spot: 1}` for Spot only, or `{spot: 3, onDemand: 1, onDemandBase: 1}` for one task always on-demand and the rest three to one on Spot. A change moves the tasks in place (a new deployment), never a replacement.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] command: Overrides the image's command (Docker `CMD`), as a list, e.g. `["npm", "start"]`. Must not be empty; leave it out to keep the image's.
         :param pulumi.Input[_builtins.float] cpus: vCPU per task, e.g. 0.25, 0.5, 1 or 2; more than 0 and at most 16. Defaults to 0.25. Rounded up, together with `memory`, to the smallest Fargate size that has both (see `deployedCpus`).
         :param pulumi.Input[_builtins.str] domain_name: A domain of your own for the service's first ingress port, e.g. `www.example.com`. The account must hold a public Route 53 zone for it or a parent domain (Check says so otherwise); the service gets a DNS-validated certificate for it on the project's HTTPS listener, a host rule and an alias record in that zone, and `https://<domainName>` is added to `endpoints`. Needs the project's `loadBalancer`.
@@ -518,7 +554,7 @@ class Service(pulumi.CustomResource):
         :param pulumi.Input[Sequence[pulumi.Input[Union['PortArgs', 'PortArgsDict', 'outputs.Port']]]] ports: The ports the container listens on, in order. The first `ingress` port gives the service its `domain`.
         :param pulumi.Input[_builtins.str] project: The name of the Defang project the service belongs to, normally `myProject.name`, which also makes Pulumi create the project first. Changing it replaces the service.
         :param pulumi.Input[_builtins.bool] readonly_root_filesystem: Mount the container's root filesystem read-only (write to volumes or `/tmp` mounts only). Defaults to false. ECS Exec (`enableExec`) needs a writable root filesystem.
-        :param pulumi.Input[_builtins.int] replicas: The number of tasks to run. Defaults to 1; 0 scales the service to zero.
+        :param pulumi.Input[_builtins.int] replicas: The number of tasks to run. Defaults to 1; 0 scales the service to zero. Not with `autoscaling`, which chooses the count itself.
         :param pulumi.Input[Mapping[str, pulumi.Input[Union['SecretReferenceArgs', 'SecretReferenceArgsDict', 'outputs.SecretReference']]]] secrets: Environment variables whose values come from secrets that already exist in the account, by variable name: `{ssm: "<parameter name or ARN>"}` for an SSM parameter (String or SecureString), or `{secretsManager: "<secret name or ARN>", key: "<JSON key>"}` for a Secrets Manager secret (its whole value, or one key of a JSON secret). ECS reads them when a task starts; the project's task execution role is allowed to read exactly these (a policy in the service's own stack), and the values never pass through Pulumi. A name must not also be in `environment`. Secrets encrypted with a customer-managed KMS key also need `kms:Decrypt` on that key for the execution role, which this does not grant.
         :param pulumi.Input[_builtins.int] stop_grace_period: Seconds a stopping container gets between SIGTERM and SIGKILL, 0–120 (Fargate's most). Defaults to 30.
         :param pulumi.Input[_builtins.str] task_role_arn: An IAM role of your own for the application to run as (its AWS credentials), e.g. `arn:aws:iam::123456789012:role/my-app`; it must trust `ecs-tasks.amazonaws.com`. Then no role is made for the service, and `policies`/`policyStatements` cannot be set (attach policies to your role). Without it, and without `policies`, `policyStatements` or `enableExec`, the application gets no AWS permissions.
@@ -550,7 +586,9 @@ class Service(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 autoscaling: pulumi.Input[Optional[Union['AutoscalingArgs', 'AutoscalingArgsDict', 'outputs.Autoscaling']]] = None,
                  build: pulumi.Input[Optional[Union['BuildArgs', 'BuildArgsDict', 'outputs.Build']]] = None,
+                 capacity: pulumi.Input[Optional[Union['CapacityArgs', 'CapacityArgsDict', 'outputs.Capacity']]] = None,
                  command: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  cpus: pulumi.Input[Optional[_builtins.float]] = None,
                  domain_name: pulumi.Input[Optional[_builtins.str]] = None,
@@ -586,7 +624,9 @@ class Service(pulumi.CustomResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = ServiceArgs.__new__(ServiceArgs)
 
+            __props__.__dict__["autoscaling"] = autoscaling
             __props__.__dict__["build"] = build
+            __props__.__dict__["capacity"] = capacity
             __props__.__dict__["command"] = command
             __props__.__dict__["cpus"] = cpus
             __props__.__dict__["domain_name"] = domain_name
@@ -649,8 +689,10 @@ class Service(pulumi.CustomResource):
 
         __props__ = ServiceArgs.__new__(ServiceArgs)
 
+        __props__.__dict__["autoscaling"] = None
         __props__.__dict__["build"] = None
         __props__.__dict__["build_hash"] = None
+        __props__.__dict__["capacity"] = None
         __props__.__dict__["cluster_name"] = None
         __props__.__dict__["command"] = None
         __props__.__dict__["cpus"] = None
@@ -698,6 +740,14 @@ class Service(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
+    def autoscaling(self) -> pulumi.Output[Optional['outputs.Autoscaling']]:
+        """
+        Scale the number of tasks between `min` and `max` to keep a metric near its target (Application Auto Scaling target tracking): `targetCpu` or `targetMemory` (average percent of the task's size) and/or `targetRequestsPerTarget` (load balancer requests per task per minute, for services with an ingress port), e.g. `{min: 1, max: 10, targetCpu: 70}`. The service starts at `min`; afterwards `pulumi up` changes the range and targets in place and never resets the count the scaler chose (the live count is the `desiredCount` output). Removing it stops scaling and goes back to `replicas`. Not with `replicas`.
+        """
+        return pulumi.get(self, "autoscaling")
+
+    @_builtins.property
+    @pulumi.getter
     def build(self) -> pulumi.Output[Optional['outputs.Build']]:
         """
         Build the image from source with AWS CodeBuild in your account, for the service's `platform`, and deploy it pinned by digest. Set this or `image`.
@@ -711,6 +761,14 @@ class Service(pulumi.CustomResource):
         For a service built from source: the hash of its context, Dockerfile, arguments, target and platform; the image tag in the service's ECR repository. The same hash means no new build.
         """
         return pulumi.get(self, "build_hash")
+
+    @_builtins.property
+    @pulumi.getter
+    def capacity(self) -> pulumi.Output[Optional['outputs.Capacity']]:
+        """
+        Where the tasks run: leave it out for regular (on-demand) Fargate, or weigh Fargate Spot (up to 70% cheaper; AWS may stop a task with a two-minute warning, and ECS starts a new one) against on-demand Fargate, e.g. `{spot: 1}` for Spot only, or `{spot: 3, onDemand: 1, onDemandBase: 1}` for one task always on-demand and the rest three to one on Spot. A change moves the tasks in place (a new deployment), never a replacement.
+        """
+        return pulumi.get(self, "capacity")
 
     @_builtins.property
     @pulumi.getter(name="clusterName")
@@ -924,7 +982,7 @@ class Service(pulumi.CustomResource):
     @pulumi.getter
     def replicas(self) -> pulumi.Output[Optional[_builtins.int]]:
         """
-        The number of tasks to run. Defaults to 1; 0 scales the service to zero.
+        The number of tasks to run. Defaults to 1; 0 scales the service to zero. Not with `autoscaling`, which chooses the count itself.
         """
         return pulumi.get(self, "replicas")
 

@@ -5,7 +5,9 @@ use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
     DeploymentRolloutState, NetworkConfiguration, Service,
 };
-use defang_resources::cloud::{CloudError, Deployment, NetworkSpec, RolloutState, ServiceState};
+use defang_resources::cloud::{
+    CapacityProviderItem, CloudError, Deployment, NetworkSpec, RolloutState, ServiceState,
+};
 
 /// How many service events to keep (newest first); older ones rarely explain the present.
 const RECENT_EVENTS: usize = 5;
@@ -69,6 +71,9 @@ pub(crate) fn service_state(service: &Service) -> ServiceState {
         health_check_grace_period_seconds: service
             .health_check_grace_period_seconds()
             .and_then(|s| u32::try_from(s).ok()),
+        capacity_provider_strategy: capacity_provider_strategy_of(
+            service.capacity_provider_strategy(),
+        ),
         tags: from_tags(service.tags()),
         recent_events: events
             .into_iter()
@@ -94,7 +99,41 @@ fn deployment(deployment: &aws_sdk_ecs::types::Deployment) -> Deployment {
         running_count: deployment.running_count(),
         pending_count: deployment.pending_count(),
         failed_tasks: deployment.failed_tasks(),
+        // Filled in by `describe_services` where it can matter (see `spot_interruptions`).
+        spot_interrupted_tasks: 0,
     }
+}
+
+/// A strategy as ECS describes it, sorted by provider (ECS keeps the order it was given).
+pub(super) fn capacity_provider_strategy_of(
+    items: &[aws_sdk_ecs::types::CapacityProviderStrategyItem],
+) -> Vec<CapacityProviderItem> {
+    let mut strategy: Vec<CapacityProviderItem> = items
+        .iter()
+        .map(|item| CapacityProviderItem {
+            provider: item.capacity_provider().to_owned(),
+            weight: u32::try_from(item.weight()).unwrap_or_default(),
+            base: u32::try_from(item.base()).unwrap_or_default(),
+        })
+        .collect();
+    strategy.sort();
+    strategy
+}
+
+pub(super) fn capacity_provider_strategy(
+    strategy: &[CapacityProviderItem],
+) -> Result<Vec<aws_sdk_ecs::types::CapacityProviderStrategyItem>, CloudError> {
+    strategy
+        .iter()
+        .map(|item| {
+            aws_sdk_ecs::types::CapacityProviderStrategyItem::builder()
+                .capacity_provider(&item.provider)
+                .weight(i32::try_from(item.weight).unwrap_or(i32::MAX))
+                .base(i32::try_from(item.base).unwrap_or(i32::MAX))
+                .build()
+                .map_err(|e| CloudError::invalid(format!("capacity provider strategy: {e}")))
+        })
+        .collect()
 }
 
 /// Target groups of the service's ingress ports.

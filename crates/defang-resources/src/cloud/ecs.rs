@@ -125,6 +125,15 @@ pub struct Routing {
     pub service_registries: Vec<String>,
 }
 
+/// One capacity provider of a service's capacity provider strategy: `FARGATE` or
+/// `FARGATE_SPOT`, its weight, and how many tasks it runs first (`base`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CapacityProviderItem {
+    pub provider: String,
+    pub weight: u32,
+    pub base: u32,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ServiceSpec {
     pub cluster: String,
@@ -138,6 +147,8 @@ pub struct ServiceSpec {
     /// Seconds after a task starts during which the load balancer's failed health checks do
     /// not count; only with load balancers (ECS refuses it otherwise).
     pub health_check_grace_period_seconds: Option<u32>,
+    /// The capacity provider strategy; empty means the FARGATE launch type (ECS refuses both).
+    pub capacity_provider_strategy: Vec<CapacityProviderItem>,
     pub tags: Vec<(String, String)>,
     /// Idempotency token (≤ 36 ASCII characters): a retried create does not create twice.
     pub client_token: String,
@@ -155,6 +166,9 @@ pub struct ServiceUpdate {
     pub enable_execute_command: Option<bool>,
     /// See [`ServiceSpec::health_check_grace_period_seconds`].
     pub health_check_grace_period_seconds: Option<u32>,
+    /// A new capacity provider strategy; an empty one goes back to the launch type. ECS starts
+    /// no deployment for it by itself: pair it with `force_new_deployment`.
+    pub capacity_provider_strategy: Option<Vec<CapacityProviderItem>>,
     /// Start new tasks even when the task definition is unchanged (a secret's value changed:
     /// tasks read it only when they start).
     pub force_new_deployment: bool,
@@ -179,6 +193,10 @@ pub struct Deployment {
     pub running_count: i32,
     pub pending_count: i32,
     pub failed_tasks: i32,
+    /// Tasks of this deployment that ECS stopped for a Fargate Spot interruption (stopCode
+    /// `SpotInterruption`): AWS took the capacity back, the tasks did not fail. Counted only
+    /// for services on Fargate Spot whose deployment has failed tasks.
+    pub spot_interrupted_tasks: i32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -197,6 +215,8 @@ pub struct ServiceState {
     /// Whether ECS Exec is on.
     pub enable_execute_command: bool,
     pub health_check_grace_period_seconds: Option<u32>,
+    /// The capacity provider strategy, sorted by provider; empty for a launch type.
+    pub capacity_provider_strategy: Vec<CapacityProviderItem>,
     pub tags: Vec<(String, String)>,
     /// Newest service event messages first (failures explain themselves here).
     pub recent_events: Vec<String>,

@@ -145,6 +145,7 @@ pub fn check_service(
     }
     super::task_role::check_permissions(&inputs, &checked, &mut failures);
     check_operational(&inputs, &checked, &mut failures);
+    super::scaling::check_scaling(&inputs, &checked, &mut failures);
 
     let complete = failures.is_empty() && project_known;
     (complete.then_some(inputs), failures)

@@ -55,9 +55,26 @@ pub struct ServiceInputs {
     /// it out to keep the image's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entrypoint: Option<Vec<String>>,
-    /// The number of tasks to run. Defaults to 1; 0 scales the service to zero.
+    /// The number of tasks to run. Defaults to 1; 0 scales the service to zero. Not with
+    /// `autoscaling`, which chooses the count itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replicas: Option<u32>,
+    /// Scale the number of tasks between `min` and `max` to keep a metric near its target
+    /// (Application Auto Scaling target tracking): `targetCpu` or `targetMemory` (average percent
+    /// of the task's size) and/or `targetRequestsPerTarget` (load balancer requests per task per
+    /// minute, for services with an ingress port), e.g. `{min: 1, max: 10, targetCpu: 70}`. The
+    /// service starts at `min`; afterwards `pulumi up` changes the range and targets in place and
+    /// never resets the count the scaler chose (the live count is the `desiredCount` output).
+    /// Removing it stops scaling and goes back to `replicas`. Not with `replicas`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<Autoscaling>,
+    /// Where the tasks run: leave it out for regular (on-demand) Fargate, or weigh Fargate Spot
+    /// (up to 70% cheaper; AWS may stop a task with a two-minute warning, and ECS starts a new
+    /// one) against on-demand Fargate, e.g. `{spot: 1}` for Spot only, or `{spot: 3, onDemand: 1,
+    /// onDemandBase: 1}` for one task always on-demand and the rest three to one on Spot. A
+    /// change moves the tasks in place (a new deployment), never a replacement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
     /// vCPU per task, e.g. 0.25, 0.5, 1 or 2; more than 0 and at most 16. Defaults to 0.25. Rounded
     /// up, together with `memory`, to the smallest Fargate size that has both (see `deployedCpus`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -157,6 +174,55 @@ pub struct ServiceInputs {
     /// restarts the tasks. Defaults to false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_exec: Option<bool>,
+}
+
+/// Target tracking autoscaling of the number of tasks. Set at least one target; with several,
+/// the service scales out when any metric is above its target and in only when all are below.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Autoscaling {
+    /// The fewest tasks, 0–1000; the service starts with this many. 0 lets it scale to zero
+    /// when idle (target tracking scales out again only from a metric, e.g. requests).
+    #[schemars(range(min = 0, max = 1000))]
+    pub min: u32,
+    /// The most tasks, 1–1000, at least `min`.
+    #[schemars(range(min = 1, max = 1000))]
+    pub max: u32,
+    /// Average CPU utilisation of the tasks to keep, in percent of their `cpus`, 1–100, e.g. 70.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub target_cpu: Option<f64>,
+    /// Average memory utilisation of the tasks to keep, in percent of their `memory`, 1–100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub target_memory: Option<f64>,
+    /// Load balancer requests per task per minute to keep (ALBRequestCountPerTarget of the first
+    /// ingress port's target group), at least 1, e.g. 1000. Only for services with an ingress
+    /// port behind the project's load balancer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 1000000))]
+    pub target_requests_per_target: Option<f64>,
+}
+
+/// How the tasks are spread over Fargate Spot and on-demand Fargate (the ECS service's capacity
+/// provider strategy over `FARGATE_SPOT` and `FARGATE`): first `onDemandBase` tasks on on-demand
+/// Fargate, then the rest in the ratio of the weights. At least one weight must be above 0.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Capacity {
+    /// The weight of Fargate Spot, 0–1000. Defaults to 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1000))]
+    pub spot: Option<u32>,
+    /// The weight of on-demand Fargate, 0–1000. Defaults to 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1000))]
+    pub on_demand: Option<u32>,
+    /// How many tasks run on on-demand Fargate before the weights apply, 0–100000 (what stays
+    /// up through a wave of Spot interruptions). Defaults to 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 100000))]
+    pub on_demand_base: Option<u32>,
 }
 
 /// A secret that already exists, read by ECS when a task starts: set exactly one of `ssm` and
@@ -362,7 +428,10 @@ pub struct ResolvedService {
     pub environment: BTreeMap<String, String>,
     pub command: Option<Vec<String>>,
     pub entrypoint: Option<Vec<String>>,
+    /// The task count to run: `replicas`, or with autoscaling the count to start with (`min`).
     pub replicas: u32,
+    pub autoscaling: Option<Autoscaling>,
+    pub capacity: Option<Capacity>,
     pub size: FargateSize,
     pub platform: Platform,
     pub health_check: Option<HealthCheck>,
@@ -386,6 +455,9 @@ pub struct ResolvedService {
     /// Whether the service's stack has its own task role already (known once the stack is
     /// read): it is kept while the service lives (see [`super::task_role`]).
     pub own_task_role_exists: bool,
+    /// Whether the ECS service exists already (known once it was described): the scalable
+    /// target of `autoscaling` can only be registered for a service that exists.
+    pub ecs_service_exists: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -446,7 +518,12 @@ impl ServiceInputs {
             environment: self.environment.clone(),
             command: self.command.clone(),
             entrypoint: self.entrypoint.clone(),
-            replicas: self.replicas.unwrap_or(DEFAULT_REPLICAS),
+            replicas: self
+                .replicas
+                .or(self.autoscaling.as_ref().map(|a| a.min))
+                .unwrap_or(DEFAULT_REPLICAS),
+            autoscaling: self.autoscaling.clone(),
+            capacity: self.capacity.clone(),
             size,
             platform: self.platform.unwrap_or_default(),
             health_check: self.health_check.clone(),
@@ -469,6 +546,7 @@ impl ServiceInputs {
             init: self.init.unwrap_or(false),
             enable_exec: self.enable_exec.unwrap_or(false),
             own_task_role_exists: false,
+            ecs_service_exists: false,
         })
     }
 }

@@ -10,6 +10,7 @@ use super::outputs::{Deployed, service_outputs};
 use super::plan::{adopted_zone, preview};
 use super::rollout::{RolloutEnd, describe_one, wait_for_rollout};
 use super::rule_priorities;
+use super::scaling;
 use super::secrets;
 use super::status::{ServiceStatus, failure_reason, rollout_status};
 use super::task_definition::plan_task_definition;
@@ -122,6 +123,16 @@ pub async fn update(env: &Runtime, req: UpdateRequest, ctx: Context) -> Result<P
         if let Some(arn) = req.old_outputs.get("serviceArn") {
             outputs.insert("serviceArn".into(), arn.clone());
         }
+        // With autoscaling, the count that will run is the live one (kept, or moved into a
+        // new range), not `min`.
+        if let Ok((_, svc)) = decode(&req.news, &req.name)
+            && svc.autoscaling.is_some()
+            && let Some(Value::Number(live)) = req.old_outputs.get("desiredCount").cloned()
+        {
+            let live = live as i32;
+            let planned = scaling::desired_count(&svc, Some(live)).map_or(live as f64, f64::from);
+            outputs.insert("desiredCount".into(), Value::Number(planned));
+        }
         if let Ok((_, svc)) = decode(&req.news, &req.name)
             && svc.build.is_some()
             && let Ok(hash) = current_build_hash(&svc, Some(&ctx)).await
@@ -223,6 +234,8 @@ async fn deploy(
         s.outputs
             .contains_key(network_stack::outputs::TASK_ROLE_ARN)
     });
+    // Autoscaling's scalable target needs the ECS service (see `scaling`).
+    svc.ecs_service_exists = existing.is_some();
     let svc = svc;
 
     let rollout = async {
@@ -263,9 +276,15 @@ async fn deploy(
         }
         // A changed secret is a new parameter, so a new revision: no forced restart is needed.
         // ECS Exec turned on or off takes effect in tasks started afterwards: restart them.
-        let force_new_deployment = existing
+        let exec_changed = existing
             .as_ref()
             .is_some_and(|s| s.enable_execute_command != svc.enable_exec);
+        // A new capacity provider strategy starts no deployment by itself: the tasks move to
+        // the new capacity with a forced one.
+        let capacity_provider_strategy = existing
+            .as_ref()
+            .and_then(|s| scaling::strategy_update(&svc, &s.capacity_provider_strategy));
+        let force_new_deployment = exec_changed || capacity_provider_strategy.is_some();
         // Register a revision only when the task changes, so that replicas-only or
         // waitForSteadyState-only edits do not restart every task.
         let td_arn = match &deployed {
@@ -292,13 +311,16 @@ async fn deploy(
             cluster: cluster.clone(),
             name: svc.name.clone(),
             task_definition_arn: Some(td_arn.clone()),
-            desired_count: Some(svc.replicas),
+            // With autoscaling, the count the scaler chose stays (see `scaling`).
+            desired_count: scaling::desired_count(&svc, existing.as_ref().map(|s| s.desired_count)),
             network: Some(network.clone()),
             routing: Some(routing.clone()),
             enable_execute_command: Some(svc.enable_exec),
             health_check_grace_period_seconds: health_check_grace_period,
+            capacity_provider_strategy,
             force_new_deployment,
         };
+        let created = existing.is_none();
         let state = match existing {
             Some(_) => {
                 if old.is_none() {
@@ -319,6 +341,7 @@ async fn deploy(
                     routing,
                     enable_execute_command: svc.enable_exec,
                     health_check_grace_period_seconds: health_check_grace_period,
+                    capacity_provider_strategy: scaling::capacity_strategy(&svc),
                     tags: service_tags(urn, &svc),
                     client_token: client_token(urn, "create-service", &td_arn),
                 };
@@ -347,6 +370,27 @@ async fn deploy(
                 }
             }
         };
+        // A new service's scalable target and policies join its stack once it exists.
+        if created && svc.autoscaling.is_some() {
+            let mut with_service = svc.clone();
+            with_service.ecs_service_exists = true;
+            // The stack as it is now (made above): an update, not a second create.
+            let current = env
+                .cloud
+                .stacks
+                .describe_stack(&stack_name)
+                .await
+                .map_err(|e| Error::Failed(format!("CloudFormation: {e}")))?;
+            apply_network_stack(
+                env,
+                ctx,
+                urn,
+                (&stack_name, &claim, current),
+                &with_service,
+                &project,
+            )
+            .await?;
+        }
         let outputs = settle(env, ctx, inputs, &svc, &id, &td_arn, state).await;
         if let Ok(o) = &outputs
             && o.get("status").and_then(Value::as_str)

@@ -13,6 +13,7 @@ pub mod get_domains;
 pub mod image;
 pub mod inputs;
 pub mod rule_priorities;
+pub mod scaling;
 pub mod sizing;
 pub mod status;
 pub mod task_definition;
@@ -37,4 +38,6 @@ pub mod plan;
 pub mod refresh;
 pub mod resource;
 pub mod rollout;
+#[cfg(test)]
+mod scaling_lifecycle_tests;
 pub mod secrets;

@@ -3,7 +3,7 @@
 //! its private name in the project's namespace, and for every ingress port a target group, a
 //! host rule on the HTTPS listener and an alias record `<service>--<port>.<zone>`; and its AWS
 //! permissions (its own task role, and the execution role's access to the secrets it
-//! references, see [`super::task_role`]). Replacing or deleting the service deletes this stack,
+//! references, see [`super::task_role`]); and its autoscaling (see [`super::scaling`]). Replacing or deleting the service deletes this stack,
 //! and with it exactly these things.
 
 use super::inputs::{AppProtocol, PortMode, Protocol, ResolvedPort, ResolvedService};
@@ -168,6 +168,7 @@ pub fn render(
     );
     super::task_role::task_role_resources(svc, &tags, &mut resources, &mut outs);
     super::task_role::existing_secrets_resources(svc, &project.execution_role_arn, &mut resources);
+    super::scaling::scaling_resources(svc, project, &mut resources);
 
     if let Some(namespace) = &project.private_namespace_id {
         resources.insert(

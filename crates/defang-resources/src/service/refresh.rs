@@ -1,5 +1,6 @@
 //! Refresh and import of a service: what runs in ECS, as outputs and (on import) as inputs;
-//! drift made outside Pulumi shows in the inputs so that the next `up` corrects it.
+//! drift made outside Pulumi shows in the inputs so that the next `up` corrects it. The task
+//! count of an autoscaled service is the scaler's, never drift.
 
 use super::inputs::{ResolvedService, ServiceInputs};
 use super::lifecycle::{decode, ecs_failed, parse_id};
@@ -94,9 +95,23 @@ fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &st
         return inputs;
     };
     settings_drift(&mut inputs, &old, live);
+    // With autoscaling the scaler owns the count: the live one is the `desiredCount` output,
+    // not drift (an input would fight the scaler at the next `up`).
     let live_replicas = live.replicas.unwrap_or(1);
-    if live_replicas != old.replicas {
+    if old.autoscaling.is_none() && live_replicas != old.replicas {
         inputs.insert("replicas".into(), Value::Number(f64::from(live_replicas)));
+    }
+    // Fargate Spot or on-demand changed outside Pulumi (compared as strategies).
+    let strategy = |c: &Option<super::inputs::Capacity>| {
+        let mut probe = old.clone();
+        probe.capacity = c.clone();
+        super::scaling::capacity_strategy(&probe)
+    };
+    if strategy(&old.capacity) != strategy(&live.capacity) {
+        match &live.capacity {
+            Some(c) => inputs.insert("capacity".into(), to_properties_value(c)),
+            None => inputs.remove("capacity"),
+        };
     }
     // A service built from source runs the image its build pushed (`repo@sha256:…`): that is
     // `deployedImage`, an output, never an `image` input beside `build` (which Check refuses).
@@ -140,6 +155,10 @@ fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &st
         inputs.insert("environment".into(), env);
     }
     inputs
+}
+
+fn to_properties_value(c: &super::inputs::Capacity) -> Value {
+    Value::Object(to_properties(c))
 }
 
 /// Drift of the settings compared as they take effect (an unset flag is false, an unset
@@ -279,6 +298,37 @@ mod drift_tests {
         assert_eq!(inputs["replicas"], Value::Number(3.0));
         assert!(!inputs.contains_key("image"), "{inputs:?}");
         decode(&inputs, "web").expect("refresh's inputs decode");
+    }
+
+    /// With autoscaling, the count the scaler chose is not drift: refresh keeps the inputs
+    /// (no `replicas` beside `autoscaling`, which Check would refuse).
+    #[test]
+    fn an_autoscaled_count_is_not_drift() {
+        let mut old_inputs = PropertyMap::new();
+        for (k, v) in [("project", "shop"), ("name", "web"), ("image", "nginx")] {
+            old_inputs.insert(k.into(), Value::from(v));
+        }
+        old_inputs.insert(
+            "autoscaling".into(),
+            Value::Object(PropertyMap::from([
+                ("min".to_string(), Value::Number(1.0)),
+                ("max".to_string(), Value::Number(8.0)),
+                ("targetCpu".to_string(), Value::Number(70.0)),
+            ])),
+        );
+        let live = ServiceInputs {
+            project: "shop".into(),
+            image: Some("nginx".into()),
+            replicas: Some(6),
+            ..Default::default()
+        };
+        let inputs = with_drift(&old_inputs, &live, "web");
+        assert_eq!(inputs, old_inputs, "no drift");
+        decode(&inputs, "web").expect("refresh's inputs decode");
+        // Without autoscaling the same count is drift.
+        old_inputs.remove("autoscaling");
+        let inputs = with_drift(&old_inputs, &live, "web");
+        assert_eq!(inputs["replicas"], Value::Number(6.0));
     }
 
     /// An image changed outside Pulumi: a secret image reference stays secret in the inputs

@@ -185,6 +185,9 @@ fn lost<'a>(state: &'a ServiceState, deployment_id: Option<&str>) -> Option<Lost
 ///   otherwise PENDING.
 /// - No rolloutState (services without the deployment circuit breaker) → COMPLETED when it is
 ///   the only deployment and the service runs its desired count, else as IN_PROGRESS.
+/// - Tasks stopped for a Fargate Spot interruption are not failures: a deployment still PRIMARY
+///   whose failed tasks were all interrupted is not FAILED (COMPLETED once the service runs its
+///   desired count again, PENDING until then), whatever ECS counted.
 pub fn rollout_status(state: &ServiceState, deployment_id: Option<&str>) -> ServiceStatus {
     if lost(state, deployment_id).is_some() {
         return ServiceStatus::ServiceDeploymentFailed;
@@ -194,6 +197,13 @@ pub fn rollout_status(state: &ServiceState, deployment_id: Option<&str>) -> Serv
     };
     let service_running = state.desired_count <= 0 || state.running_count >= state.desired_count;
     match deployment.rollout_state {
+        Some(RolloutState::Failed) if only_interrupted(deployment) => {
+            if service_running {
+                ServiceStatus::ServiceDeploymentCompleted
+            } else {
+                ServiceStatus::ServiceDeploymentPending
+            }
+        }
         Some(RolloutState::Failed) => ServiceStatus::ServiceDeploymentFailed,
         Some(RolloutState::Completed) if service_running => {
             ServiceStatus::ServiceDeploymentCompleted
@@ -212,6 +222,18 @@ pub fn rollout_status(state: &ServiceState, deployment_id: Option<&str>) -> Serv
             }
         }
     }
+}
+
+/// Whether every failed task of a deployment that is still PRIMARY was a Spot interruption.
+fn only_interrupted(d: &Deployment) -> bool {
+    d.status == "PRIMARY"
+        && d.spot_interrupted_tasks > 0
+        && d.failed_tasks <= d.spot_interrupted_tasks
+}
+
+/// Failed tasks that were not Spot interruptions.
+fn real_failures(d: &Deployment) -> i32 {
+    (d.failed_tasks - d.spot_interrupted_tasks).max(0)
 }
 
 /// How many service events a failure message quotes.
@@ -373,11 +395,12 @@ fn headline(
         ),
     };
     if d.rollout_state == Some(RolloutState::Failed) {
-        if d.failed_tasks > 0 {
+        let failed = real_failures(d);
+        if failed > 0 {
             line.push_str(&format!(
                 ": {} {} failed to start or stay healthy",
-                d.failed_tasks,
-                if d.failed_tasks == 1 { "task" } else { "tasks" }
+                failed,
+                if failed == 1 { "task" } else { "tasks" }
             ));
         }
         if let Some(reason) = d.rollout_state_reason.as_deref().filter(|r| !r.is_empty()) {
@@ -392,8 +415,14 @@ fn task_counts(state: &ServiceState, d: &Deployment) -> String {
         "{} of {} tasks running, {} pending",
         d.running_count, d.desired_count, d.pending_count
     );
-    if d.failed_tasks > 0 {
-        counts.push_str(&format!(", {} failed", d.failed_tasks));
+    if real_failures(d) > 0 {
+        counts.push_str(&format!(", {} failed", real_failures(d)));
+    }
+    if d.spot_interrupted_tasks > 0 {
+        counts.push_str(&format!(
+            ", {} interrupted by Fargate Spot (not failures)",
+            d.spot_interrupted_tasks
+        ));
     }
     if state.deployments.len() > 1 {
         counts.push_str(&format!(
@@ -469,6 +498,7 @@ mod tests {
             running_count: 0,
             pending_count: 0,
             failed_tasks: 0,
+            spot_interrupted_tasks: 0,
         }
     }
 
@@ -486,6 +516,7 @@ mod tests {
             network: None,
             enable_execute_command: false,
             health_check_grace_period_seconds: None,
+            capacity_provider_strategy: vec![],
             tags: vec![],
             recent_events: vec![],
         }
@@ -553,6 +584,49 @@ mod tests {
         s.running_count = 2;
         assert_eq!(rollout_status(&s, Some("d1")), ServiceDeploymentCompleted);
         assert_eq!(rollout_status(&s, None), ServiceDeploymentCompleted);
+    }
+
+    /// Spot interruptions (moto cannot interrupt: scripted here) are AWS taking capacity back:
+    /// a rollout whose only "failures" were interrupted tasks is not failed, and the counts
+    /// say which tasks were interrupted rather than failed.
+    #[test]
+    fn spot_interruptions_are_not_a_failed_rollout() {
+        let mut s = service(vec![deployment("d1", "PRIMARY", Some(InProgress))]);
+        s.deployments[0].failed_tasks = 2;
+        s.deployments[0].spot_interrupted_tasks = 2;
+        s.deployments[0].running_count = 1;
+        s.running_count = 1;
+        assert_eq!(rollout_status(&s, Some("d1")), ServiceDeploymentPending);
+        let reason = failure_reason(&s, Some("d1"));
+        assert!(
+            reason.contains(
+                "1 of 2 tasks running, 0 pending, 2 interrupted by Fargate Spot (not failures)"
+            ),
+            "{reason}"
+        );
+        assert!(!reason.contains("failed"), "{reason}");
+
+        // Even where ECS counted them and marked the deployment FAILED.
+        s.deployments[0].rollout_state = Some(Failed);
+        assert_eq!(rollout_status(&s, Some("d1")), ServiceDeploymentPending);
+        s.running_count = 2;
+        assert_eq!(rollout_status(&s, Some("d1")), ServiceDeploymentCompleted);
+
+        // One real failure beside the interruptions: failed, and only it is counted as such.
+        s.deployments[0].failed_tasks = 3;
+        assert_eq!(rollout_status(&s, Some("d1")), ServiceDeploymentFailed);
+        let reason = failure_reason(&s, Some("d1"));
+        assert!(
+            reason.starts_with("deployment d1 of service web failed: 1 task failed to start"),
+            "{reason}"
+        );
+
+        // Rolled back (no longer PRIMARY): failed, interruptions or not.
+        s.deployments[0].failed_tasks = 2;
+        s.deployments[0].status = "ACTIVE".into();
+        s.deployments
+            .push(deployment("d0", "PRIMARY", Some(Completed)));
+        assert_eq!(rollout_status(&s, Some("d1")), ServiceDeploymentFailed);
     }
 
     #[test]

@@ -227,6 +227,9 @@ pub fn inputs_from_task_definition(
         command: container.command.clone(),
         entrypoint: container.entrypoint.clone(),
         replicas: Some(u32::try_from(service.desired_count).unwrap_or(0)),
+        // Where the scaling policies are is not ECS's: refresh keeps the user's `autoscaling`.
+        autoscaling: None,
+        capacity: super::scaling::capacity_from_strategy(&service.capacity_provider_strategy),
         cpus: Some(f64::from(spec.cpu) / 1024.0),
         memory: Some(format_memory(spec.memory)),
         platform: Some(match spec.cpu_architecture {
@@ -329,6 +332,7 @@ mod tests {
             network: None,
             enable_execute_command: false,
             health_check_grace_period_seconds: None,
+            capacity_provider_strategy: vec![],
             tags: vec![],
             recent_events: vec![],
         }

@@ -1,0 +1,483 @@
+//! How many tasks, and where: `autoscaling` (Application Auto Scaling target tracking, in the
+//! service's own stack) and `capacity` (the ECS service's capacity provider strategy over
+//! Fargate and Fargate Spot). Pure: Check's rules, the stack resources, the desired count an
+//! update sends, and the strategy.
+//!
+//! With autoscaling the provider owns the range, not the count: the service is created with
+//! `min` tasks, and an update sends no desired count while the live one is within the range, so
+//! what the scaler chose stays.
+
+use super::inputs::{Capacity, PortMode, ResolvedService, ServiceInputs};
+use crate::cloud::CapacityProviderItem;
+use crate::cloudformation::blocks::r;
+use crate::project::outputs::ProjectInfo;
+use pulumi_plugin::CheckFailure;
+use serde_json::{Value, json};
+
+pub const FARGATE: &str = "FARGATE";
+pub const FARGATE_SPOT: &str = "FARGATE_SPOT";
+
+/// The scalable target's logical id in the service's stack.
+pub const SCALABLE_TARGET: &str = "ScalableTarget";
+
+/// The rules a schema cannot say: a range and a target that make sense together, and not
+/// `replicas` beside `autoscaling` (who would own the count?).
+pub fn check_scaling(
+    inputs: &ServiceInputs,
+    checked: &dyn Fn(&str) -> bool,
+    failures: &mut Vec<CheckFailure>,
+) {
+    if checked("autoscaling")
+        && let Some(a) = &inputs.autoscaling
+    {
+        if checked("replicas") && inputs.replicas.is_some() {
+            failures.push(CheckFailure::new(
+                "replicas",
+                "cannot be set together with `autoscaling`, which chooses the count between \
+                 `autoscaling.min` and `autoscaling.max`: remove `replicas` (the service starts \
+                 with `autoscaling.min` tasks), or remove `autoscaling` for a fixed count",
+            ));
+        }
+        if a.min > a.max {
+            failures.push(CheckFailure::new(
+                "autoscaling.min",
+                format!(
+                    "is {} but `autoscaling.max` is {}: the fewest tasks cannot exceed the most; \
+                     lower `min` or raise `max`",
+                    a.min, a.max
+                ),
+            ));
+        }
+        if a.target_cpu.is_none()
+            && a.target_memory.is_none()
+            && a.target_requests_per_target.is_none()
+        {
+            failures.push(CheckFailure::new(
+                "autoscaling",
+                "has no target to scale on: set `targetCpu` (percent, e.g. 70), `targetMemory` \
+                 (percent) and/or `targetRequestsPerTarget` (requests per task per minute, for \
+                 a service with an ingress port)",
+            ));
+        }
+        if a.target_requests_per_target.is_some()
+            && checked("ports")
+            && !inputs
+                .ports
+                .iter()
+                .any(|p| p.mode.unwrap_or_default() == PortMode::Ingress)
+        {
+            failures.push(CheckFailure::new(
+                "autoscaling.targetRequestsPerTarget",
+                "counts the load balancer's requests, but the service has no ingress port: add \
+                 a port with `mode: ingress`, or scale on `targetCpu` or `targetMemory`",
+            ));
+        }
+    }
+    if checked("capacity")
+        && let Some(c) = &inputs.capacity
+        && c.spot.unwrap_or(0) == 0
+        && c.on_demand.unwrap_or(0) == 0
+    {
+        failures.push(CheckFailure::new(
+            "capacity",
+            "needs a weight above 0: `spot: 1` runs every task on Fargate Spot, `{spot: 3, \
+             onDemand: 1}` mixes them; remove `capacity` for on-demand Fargate only",
+        ));
+    }
+}
+
+/// The ECS capacity provider strategy, sorted by provider; empty (the FARGATE launch type) when
+/// `capacity` is not set.
+pub fn capacity_strategy(svc: &ResolvedService) -> Vec<CapacityProviderItem> {
+    let Some(c) = &svc.capacity else {
+        return Vec::new();
+    };
+    let (spot, on_demand, base) = (
+        c.spot.unwrap_or(0),
+        c.on_demand.unwrap_or(0),
+        c.on_demand_base.unwrap_or(0),
+    );
+    let mut strategy = Vec::new();
+    if on_demand > 0 || base > 0 {
+        strategy.push(CapacityProviderItem {
+            provider: FARGATE.into(),
+            weight: on_demand,
+            base,
+        });
+    }
+    if spot > 0 {
+        strategy.push(CapacityProviderItem {
+            provider: FARGATE_SPOT.into(),
+            weight: spot,
+            base: 0,
+        });
+    }
+    strategy.sort();
+    strategy
+}
+
+/// `capacity` from a live strategy (refresh and import): `None` for the launch type. The
+/// inverse of [`capacity_strategy`].
+pub fn capacity_from_strategy(strategy: &[CapacityProviderItem]) -> Option<Capacity> {
+    if strategy.is_empty() {
+        return None;
+    }
+    let find = |name: &str| strategy.iter().find(|i| i.provider == name);
+    let spot = find(FARGATE_SPOT);
+    let on_demand = find(FARGATE);
+    Some(Capacity {
+        spot: spot.map(|i| i.weight).filter(|w| *w > 0),
+        on_demand: on_demand.map(|i| i.weight).filter(|w| *w > 0),
+        on_demand_base: on_demand.map(|i| i.base).filter(|b| *b > 0),
+    })
+}
+
+/// The strategy an update sends: `None` when the live one is already it (ECS would start no
+/// deployment anyway), else the new one (empty: back to the launch type).
+pub fn strategy_update(
+    svc: &ResolvedService,
+    live: &[CapacityProviderItem],
+) -> Option<Vec<CapacityProviderItem>> {
+    let wanted = capacity_strategy(svc);
+    let mut live = live.to_vec();
+    live.sort();
+    (wanted != live).then_some(wanted)
+}
+
+/// The desired count to send. Without autoscaling, `replicas`. With it: `min` at creation
+/// (`live` is `None`); afterwards nothing while the live count is within the range (the scaler
+/// chose it), else the nearest bound (a new range, or autoscaling just turned on).
+pub fn desired_count(svc: &ResolvedService, live: Option<i32>) -> Option<u32> {
+    let Some(a) = &svc.autoscaling else {
+        return Some(svc.replicas);
+    };
+    match live {
+        None => Some(a.min),
+        Some(n) => {
+            let n = u32::try_from(n).unwrap_or(0);
+            (n < a.min || n > a.max).then(|| n.clamp(a.min, a.max))
+        }
+    }
+}
+
+/// `service/<cluster>/<service>`: the scalable target's resource id.
+pub fn resource_id(project: &ProjectInfo, svc: &ResolvedService) -> String {
+    format!("service/{}/{}", project.cluster_name, svc.name)
+}
+
+/// The scalable target and one target tracking policy per target, into the service's stack:
+/// only once the ECS service exists (Application Auto Scaling refuses a target for a service
+/// that does not). No `RoleARN`: Application Auto Scaling uses its service-linked role for ECS.
+pub fn scaling_resources(
+    svc: &ResolvedService,
+    project: &ProjectInfo,
+    resources: &mut serde_json::Map<String, Value>,
+) {
+    let Some(a) = &svc.autoscaling else {
+        return;
+    };
+    if !svc.ecs_service_exists {
+        return;
+    }
+    resources.insert(
+        SCALABLE_TARGET.into(),
+        json!({
+            "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
+            "Properties": {
+                "ServiceNamespace": "ecs",
+                "ScalableDimension": "ecs:service:DesiredCount",
+                "ResourceId": resource_id(project, svc),
+                "MinCapacity": a.min,
+                "MaxCapacity": a.max,
+            }
+        }),
+    );
+    let policy = |kind: &str, target: f64, metric: Value| {
+        json!({
+            "Type": "AWS::ApplicationAutoScaling::ScalingPolicy",
+            "Properties": {
+                "PolicyName": format!("{}-{}-{kind}", project.cluster_name, svc.name),
+                "PolicyType": "TargetTrackingScaling",
+                "ScalingTargetId": r(SCALABLE_TARGET),
+                "TargetTrackingScalingPolicyConfiguration": {
+                    "TargetValue": target,
+                    "PredefinedMetricSpecification": metric,
+                }
+            }
+        })
+    };
+    if let Some(target) = a.target_cpu {
+        resources.insert(
+            "ScalingPolicyCpu".into(),
+            policy(
+                "cpu",
+                target,
+                json!({ "PredefinedMetricType": "ECSServiceAverageCPUUtilization" }),
+            ),
+        );
+    }
+    if let Some(target) = a.target_memory {
+        resources.insert(
+            "ScalingPolicyMemory".into(),
+            policy(
+                "memory",
+                target,
+                json!({ "PredefinedMetricType": "ECSServiceAverageMemoryUtilization" }),
+            ),
+        );
+    }
+    if let (Some(target), Some(port), Some(ingress)) = (
+        a.target_requests_per_target,
+        svc.first_ingress_port(),
+        &project.ingress,
+    ) && let Some(load_balancer) = load_balancer_label(&ingress.https_listener_arn)
+    {
+        // `app/<lb>/<id>/targetgroup/<tg>/<id>`; the target group's part is the end of its ARN.
+        let target_group = json!({ "Fn::Select": [5, { "Fn::Split": [":", r(&super::network_stack::outputs::target_group(port.target))] }] });
+        resources.insert(
+            "ScalingPolicyRequests".into(),
+            policy(
+                "requests",
+                target,
+                json!({
+                    "PredefinedMetricType": "ALBRequestCountPerTarget",
+                    "ResourceLabel": { "Fn::Join": ["/", [load_balancer, target_group]] },
+                }),
+            ),
+        );
+    }
+}
+
+/// `app/<name>/<id>` from a listener ARN (`…:listener/app/<name>/<id>/<listener id>`).
+fn load_balancer_label(listener_arn: &str) -> Option<String> {
+    let (_, path) = listener_arn.split_once(":listener/")?;
+    let (lb, _) = path.rsplit_once('/')?;
+    (lb.split('/').count() == 3).then(|| lb.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::outputs::IngressInfo;
+    use pulumi_plugin::PropertyMap;
+    use pulumi_plugin::value::to_properties;
+
+    fn inputs(value: serde_json::Value) -> ServiceInputs {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn failures_of(value: serde_json::Value) -> Vec<CheckFailure> {
+        let props: PropertyMap = to_properties(&inputs(value));
+        super::super::check::check_service(&props, "web").1
+    }
+
+    fn props(failures: &[CheckFailure]) -> Vec<String> {
+        failures.iter().map(|f| f.property.to_string()).collect()
+    }
+
+    fn resolved(value: serde_json::Value) -> ResolvedService {
+        inputs(value).resolved("web").unwrap()
+    }
+
+    fn project() -> ProjectInfo {
+        ProjectInfo {
+            name: "shop".into(),
+            cluster_name: "defang-shop".into(),
+            subnet_ids: vec!["subnet-1".into()],
+            security_group_id: "sg-members".into(),
+            execution_role_arn: "arn:role".into(),
+            log_group_name: "/defang/shop".into(),
+            assign_public_ip: true,
+            context_bucket: None,
+            build_project: None,
+            vpc_id: "vpc-1".into(),
+            private_namespace_id: None,
+            load_balancer_policy: None,
+            ingress: Some(IngressInfo {
+                zone_id: "Z1".into(),
+                zone_name: "shop.alice.defang.app".into(),
+                https_listener_arn: "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/defang-shop/50dc6c495c0c9188/f2f7dc8efc522ab2".into(),
+                load_balancer_dns_name: "lb.example".into(),
+                load_balancer_zone_id: "Z2".into(),
+                load_balancer_security_group_id: "sg-lb".into(),
+                adopted: false,
+            }),
+        }
+    }
+
+    #[test]
+    fn check_accepts_a_sane_range_with_a_target() {
+        let f = failures_of(
+            json!({"project": "shop", "image": "nginx", "ports": [{"target": 80}],
+            "autoscaling": {"min": 1, "max": 10, "targetCpu": 70, "targetRequestsPerTarget": 500},
+            "capacity": {"spot": 3, "onDemand": 1, "onDemandBase": 1}}),
+        );
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn check_refuses_what_makes_no_sense_and_names_the_fix() {
+        let f = failures_of(json!({"project": "shop", "image": "nginx", "replicas": 2,
+            "ports": [{"target": 80, "mode": "host"}],
+            "autoscaling": {"min": 5, "max": 2, "targetRequestsPerTarget": 100}}));
+        assert_eq!(
+            props(&f),
+            [
+                "replicas",
+                "autoscaling.min",
+                "autoscaling.targetRequestsPerTarget"
+            ]
+        );
+        assert!(f[0].reason.contains("remove `replicas`"), "{f:?}");
+        assert!(f[1].reason.contains("lower `min` or raise `max`"), "{f:?}");
+        assert!(
+            f[2].reason.contains("add a port with `mode: ingress`"),
+            "{f:?}"
+        );
+
+        let f = failures_of(json!({"project": "shop", "image": "nginx",
+            "autoscaling": {"min": 1, "max": 3}, "capacity": {"spot": 0}}));
+        assert_eq!(props(&f), ["autoscaling", "capacity"]);
+        assert!(f[0].reason.contains("set `targetCpu`"), "{f:?}");
+        assert!(f[1].reason.contains("`spot: 1`"), "{f:?}");
+    }
+
+    #[test]
+    fn check_bounds_come_from_the_schema() {
+        let f = failures_of(json!({"project": "shop", "image": "nginx",
+            "autoscaling": {"min": 1, "max": 5000, "targetCpu": 150},
+            "capacity": {"spot": 2000}}));
+        let p = props(&f);
+        for expected in ["autoscaling.max", "autoscaling.targetCpu", "capacity.spot"] {
+            assert!(p.iter().any(|x| x == expected), "{expected}: {f:?}");
+        }
+    }
+
+    #[test]
+    fn the_service_starts_at_min_and_updates_leave_the_scalers_count() {
+        let svc = resolved(json!({"project": "shop", "image": "nginx",
+            "autoscaling": {"min": 2, "max": 6, "targetCpu": 60}}));
+        assert_eq!(svc.replicas, 2);
+        assert_eq!(desired_count(&svc, None), Some(2), "create starts at min");
+        assert_eq!(desired_count(&svc, Some(5)), None, "the scaler's 5 stays");
+        assert_eq!(desired_count(&svc, Some(2)), None);
+        assert_eq!(desired_count(&svc, Some(6)), None);
+        assert_eq!(desired_count(&svc, Some(1)), Some(2), "below a new min");
+        assert_eq!(desired_count(&svc, Some(9)), Some(6), "above a new max");
+        // Without autoscaling, `replicas` is sent every time.
+        let fixed = resolved(json!({"project": "shop", "image": "nginx", "replicas": 3}));
+        assert_eq!(desired_count(&fixed, Some(5)), Some(3));
+        assert_eq!(desired_count(&fixed, None), Some(3));
+    }
+
+    #[test]
+    fn capacity_maps_to_a_strategy_over_fargate_and_spot() {
+        let of = |c: serde_json::Value| {
+            capacity_strategy(&resolved(
+                json!({"project": "shop", "image": "nginx", "capacity": c}),
+            ))
+        };
+        let item = |provider: &str, weight, base| CapacityProviderItem {
+            provider: provider.into(),
+            weight,
+            base,
+        };
+        assert_eq!(of(json!({"spot": 1})), [item(FARGATE_SPOT, 1, 0)]);
+        assert_eq!(
+            of(json!({"spot": 3, "onDemand": 1, "onDemandBase": 2})),
+            [item(FARGATE, 1, 2), item(FARGATE_SPOT, 3, 0)]
+        );
+        assert_eq!(
+            of(json!({"spot": 1, "onDemandBase": 1})),
+            [item(FARGATE, 0, 1), item(FARGATE_SPOT, 1, 0)]
+        );
+        assert_eq!(of(json!({"onDemand": 1})), [item(FARGATE, 1, 0)]);
+        let none = resolved(json!({"project": "shop", "image": "nginx"}));
+        assert!(capacity_strategy(&none).is_empty(), "the launch type");
+
+        // Updates send a strategy only when it changes; an empty one returns to the launch type.
+        let spot = resolved(json!({"project": "shop", "image": "nginx", "capacity": {"spot": 1}}));
+        assert_eq!(strategy_update(&spot, &[item(FARGATE_SPOT, 1, 0)]), None);
+        assert_eq!(
+            strategy_update(&spot, &[]),
+            Some(vec![item(FARGATE_SPOT, 1, 0)])
+        );
+        assert_eq!(strategy_update(&none, &[]), None);
+        // Refresh reads it back as the same input.
+        for c in [
+            json!({"spot": 1}),
+            json!({"spot": 3, "onDemand": 1, "onDemandBase": 2}),
+            json!({"onDemand": 2}),
+        ] {
+            let strategy = of(c.clone());
+            assert_eq!(
+                capacity_from_strategy(&strategy),
+                Some(serde_json::from_value(c).unwrap())
+            );
+        }
+        assert_eq!(capacity_from_strategy(&[]), None);
+        assert_eq!(
+            strategy_update(&none, &[item(FARGATE_SPOT, 1, 0)]),
+            Some(vec![])
+        );
+    }
+
+    #[test]
+    fn scaling_resources_once_the_service_exists() {
+        let mut svc = resolved(json!({"project": "shop", "name": "web", "image": "nginx",
+            "ports": [{"target": 80}],
+            "autoscaling": {"min": 1, "max": 4, "targetCpu": 70, "targetMemory": 80,
+                            "targetRequestsPerTarget": 1000}}));
+        let mut resources = serde_json::Map::new();
+        scaling_resources(&svc, &project(), &mut resources);
+        assert!(resources.is_empty(), "not before the ECS service exists");
+
+        svc.ecs_service_exists = true;
+        scaling_resources(&svc, &project(), &mut resources);
+        let target = &resources[SCALABLE_TARGET]["Properties"];
+        assert_eq!(target["ResourceId"], "service/defang-shop/web");
+        assert_eq!(target["ScalableDimension"], "ecs:service:DesiredCount");
+        assert_eq!(
+            (target["MinCapacity"].clone(), target["MaxCapacity"].clone()),
+            (json!(1), json!(4))
+        );
+        assert!(target.get("RoleARN").is_none(), "the service-linked role");
+        let config = |id: &str| {
+            resources[id]["Properties"]["TargetTrackingScalingPolicyConfiguration"].clone()
+        };
+        assert_eq!(config("ScalingPolicyCpu")["TargetValue"], json!(70.0));
+        assert_eq!(
+            config("ScalingPolicyCpu")["PredefinedMetricSpecification"]["PredefinedMetricType"],
+            "ECSServiceAverageCPUUtilization"
+        );
+        assert_eq!(
+            config("ScalingPolicyMemory")["PredefinedMetricSpecification"]["PredefinedMetricType"],
+            "ECSServiceAverageMemoryUtilization"
+        );
+        let requests = config("ScalingPolicyRequests");
+        assert_eq!(requests["TargetValue"], json!(1000.0));
+        assert_eq!(
+            requests["PredefinedMetricSpecification"]["ResourceLabel"]["Fn::Join"][1][0],
+            "app/defang-shop/50dc6c495c0c9188"
+        );
+        assert_eq!(
+            resources["ScalingPolicyCpu"]["Properties"]["ScalingTargetId"],
+            json!({"Ref": SCALABLE_TARGET})
+        );
+
+        // Off: no target, no policies (the stack update deletes them).
+        svc.autoscaling = None;
+        let mut resources = serde_json::Map::new();
+        scaling_resources(&svc, &project(), &mut resources);
+        assert!(resources.is_empty());
+    }
+
+    #[test]
+    fn load_balancer_label_comes_from_the_listener_arn() {
+        assert_eq!(
+            load_balancer_label("arn:aws:elasticloadbalancing:us-east-1:1:listener/app/lb/abc/def"),
+            Some("app/lb/abc".into())
+        );
+        assert_eq!(load_balancer_label("arn:listener"), None);
+    }
+}
