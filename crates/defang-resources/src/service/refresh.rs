@@ -2,7 +2,8 @@
 //! drift made outside Pulumi shows in the inputs so that the next `up` corrects it. The task
 //! count of an autoscaled service is the scaler's, never drift.
 
-use super::inputs::{ResolvedService, ServiceInputs};
+use super::existing_secrets::{AccountScope, value_from};
+use super::inputs::{ResolvedService, SecretReference, ServiceInputs};
 use super::lifecycle::{decode, ecs_failed, parse_id};
 use super::outputs::{Deployed, service_outputs};
 use super::rollout::describe_one;
@@ -48,7 +49,17 @@ pub async fn read(env: &Runtime, req: ReadRequest, _ctx: Context) -> Result<Read
         inputs.insert("name".into(), Value::from(name));
         inputs
     } else {
-        with_drift(&req.old_inputs, &live, &req.name)
+        let mut inputs = with_drift(&req.old_inputs, &live, &req.name);
+        // Names of the user's secrets mean the execution role's account and this region.
+        let scope = td
+            .spec
+            .execution_role_arn
+            .as_deref()
+            .and_then(|role| AccountScope::of_role(role, &env.cloud.region));
+        if let (Some(scope), Ok((_, old))) = (scope, decode(&req.old_inputs, &req.name)) {
+            secrets_drift(&mut inputs, &old, &live, &scope);
+        }
+        inputs
     };
     let (_, mut svc) = decode(&inputs, &req.name)?;
     if svc.build.is_some()
@@ -86,9 +97,10 @@ pub async fn read(env: &Runtime, req: ReadRequest, _ctx: Context) -> Result<Read
 
 /// The user's inputs with what changed outside Pulumi (replicas, image, environment, the
 /// container's and the service's settings, the task role) replaced by the live values, so that
-/// refresh shows the drift and the next `up` corrects it. What cannot be read from the task
-/// definition and the service (the policies of the service's own role, references to existing
-/// secrets) is kept as the user wrote it.
+/// refresh shows the drift and the next `up` corrects it; references to existing secrets are
+/// compared in [`secrets_drift`]. What cannot be read from the task definition and the service
+/// (the policies of the service's own role, the autoscaling range) is kept as the user wrote
+/// it.
 fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &str) -> PropertyMap {
     let mut inputs = old_inputs.clone();
     let Ok((_, old)) = decode(old_inputs, resource_name) else {
@@ -159,6 +171,33 @@ fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &st
 
 fn to_properties_value(c: &super::inputs::Capacity) -> Value {
     Value::Object(to_properties(c))
+}
+
+/// References to the user's own secrets, compared as what ECS reads (`valueFrom`: a name and
+/// its ARN are the same reference): one changed, added or removed outside Pulumi shows as
+/// drift, by ARN, so that the next `up` puts back what the program says.
+fn secrets_drift(
+    inputs: &mut PropertyMap,
+    old: &ResolvedService,
+    live: &ServiceInputs,
+    scope: &AccountScope,
+) {
+    let read = |refs: &std::collections::BTreeMap<String, SecretReference>| {
+        refs.iter()
+            .map(|(var, r)| (var.clone(), value_from(r, scope)))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    if read(&old.secrets) == read(&live.secrets) {
+        return;
+    }
+    if live.secrets.is_empty() {
+        inputs.remove("secrets");
+    } else {
+        inputs.insert(
+            "secrets".into(),
+            Value::Object(to_properties(&live.secrets)),
+        );
+    }
 }
 
 /// Drift of the settings compared as they take effect (an unset flag is false, an unset
@@ -403,5 +442,65 @@ mod drift_tests {
         );
         assert!(!inputs.contains_key("init"), "unchanged: {inputs:?}");
         decode(&inputs, "web").expect("refresh's inputs decode");
+    }
+
+    /// References to the user's secrets: a name and its ARN are the same reference (no drift);
+    /// one repointed or removed outside Pulumi is drift, shown by ARN.
+    #[test]
+    fn secret_references_drift_by_what_ecs_reads() {
+        use crate::service::existing_secrets::reference_from;
+        let scope = AccountScope::of_role("arn:aws:iam::123456789012:role/x", "us-east-1").unwrap();
+        let mut old_inputs = PropertyMap::new();
+        for (k, v) in [("project", "shop"), ("name", "web"), ("image", "nginx")] {
+            old_inputs.insert(k.into(), Value::from(v));
+        }
+        old_inputs.insert(
+            "secrets".into(),
+            Value::Object(PropertyMap::from([(
+                "DB".to_string(),
+                Value::Object(PropertyMap::from([(
+                    "ssm".to_string(),
+                    Value::from("/app/db"),
+                )])),
+            )])),
+        );
+        let (_, old) = decode(&old_inputs, "web").unwrap();
+        let live_with = |value_from: &str| ServiceInputs {
+            project: "shop".into(),
+            image: Some("nginx".into()),
+            replicas: Some(1),
+            secrets: [(
+                "DB".to_string(),
+                reference_from(value_from, "/defang/shop/web/").unwrap(),
+            )]
+            .into(),
+            ..Default::default()
+        };
+        let same = live_with("arn:aws:ssm:us-east-1:123456789012:parameter/app/db");
+        let mut inputs = old_inputs.clone();
+        secrets_drift(&mut inputs, &old, &same, &scope);
+        assert_eq!(inputs, old_inputs, "the name and its ARN: no drift");
+
+        let moved = live_with("arn:aws:ssm:us-east-1:123456789012:parameter/app/other");
+        secrets_drift(&mut inputs, &old, &moved, &scope);
+        assert_eq!(
+            inputs["secrets"],
+            Value::Object(PropertyMap::from([(
+                "DB".to_string(),
+                Value::Object(PropertyMap::from([(
+                    "ssm".to_string(),
+                    Value::from("arn:aws:ssm:us-east-1:123456789012:parameter/app/other"),
+                )])),
+            )]))
+        );
+        decode(&inputs, "web").expect("refresh's inputs decode");
+
+        let removed = ServiceInputs {
+            secrets: Default::default(),
+            ..same
+        };
+        let mut inputs = old_inputs.clone();
+        secrets_drift(&mut inputs, &old, &removed, &scope);
+        assert!(!inputs.contains_key("secrets"), "{inputs:?}");
     }
 }
