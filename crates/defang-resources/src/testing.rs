@@ -748,6 +748,32 @@ impl Parameters for FakeParameters {
     }
 }
 
+/// Updates the service `created` (service `web`) from `old_inputs` to `news`, for real.
+pub async fn update_service_to(
+    runtime: &Runtime,
+    created: &pulumi_plugin::CreateResponse,
+    old_inputs: &pulumi_plugin::PropertyMap,
+    news: pulumi_plugin::PropertyMap,
+) -> pulumi_plugin::PropertyMap {
+    crate::service::lifecycle::update(
+        runtime,
+        pulumi_plugin::UpdateRequest {
+            id: created.id.clone(),
+            urn: "urn:pulumi:t::p::defang:index:Service::web".into(),
+            name: "web".into(),
+            type_token: crate::service::lifecycle::TOKEN.into(),
+            old_outputs: created.outputs.clone(),
+            old_inputs: old_inputs.clone(),
+            news,
+            timeout: None,
+            preview: false,
+        },
+        context(None),
+    )
+    .await
+    .expect("update")
+}
+
 /// A Create request for service `name` of project `shop` running `nginx`, with `extra` inputs
 /// on top; its URN is `urn:pulumi:t::p::defang:index:Service::<name>`.
 pub fn service_create(

@@ -2,11 +2,11 @@
 //! update (issue 13 items 1, 4 and 5), on scripted fakes: what the stack, the task definition
 //! and the ECS service get.
 
-use super::lifecycle::{create, update};
+use super::lifecycle::create;
 use crate::cloud::{RolloutState, TaskDefinitionSpec};
 use crate::testing::*;
 use pulumi_plugin::value::from_json;
-use pulumi_plugin::{CreateRequest, CreateResponse, PropertyMap, UpdateRequest, Value};
+use pulumi_plugin::{CreateRequest, Value};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -39,31 +39,6 @@ fn template(stacks: &FakeStacks) -> serde_json::Value {
 
 fn task_definition(ecs: &FakeEcs, arn: &Value) -> TaskDefinitionSpec {
     ecs.task_definitions.lock().unwrap()[arn.as_str().unwrap()].clone()
-}
-
-async fn update_to(
-    env: &crate::runtime::Runtime,
-    created: &CreateResponse,
-    old_inputs: &PropertyMap,
-    news: PropertyMap,
-) -> PropertyMap {
-    update(
-        env,
-        UpdateRequest {
-            id: created.id.clone(),
-            urn: "urn:pulumi:t::p::defang:index:Service::web".into(),
-            name: "web".into(),
-            type_token: super::lifecycle::TOKEN.into(),
-            old_outputs: created.outputs.clone(),
-            old_inputs: old_inputs.clone(),
-            news,
-            timeout: None,
-            preview: false,
-        },
-        context(None),
-    )
-    .await
-    .expect("update")
 }
 
 #[tokio::test(start_paused = true)]
@@ -143,7 +118,7 @@ async fn the_service_gets_its_role_its_secrets_and_its_settings() {
         "ephemeralStorage": 50, "init": true,
     }))
     .inputs;
-    let outputs = update_to(&runtime, &created, &req.inputs, news).await;
+    let outputs = update_service_to(&runtime, &created, &req.inputs, news).await;
     let t = template(&stacks);
     let role = &t["Resources"]["TaskRole"]["Properties"];
     assert_eq!(role["ManagedPolicyArns"], json!([]));
@@ -178,7 +153,7 @@ async fn policy_edits_change_the_role_in_place_without_a_new_revision() {
         .await
         .expect("create");
     let news = request(json!({"policies": ["AmazonSQSFullAccess"]})).inputs;
-    let outputs = update_to(&runtime, &created, &req.inputs, news).await;
+    let outputs = update_service_to(&runtime, &created, &req.inputs, news).await;
     assert_eq!(
         template(&stacks)["Resources"]["TaskRole"]["Properties"]["ManagedPolicyArns"],
         json!([{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AmazonSQSFullAccess"}])

@@ -6,7 +6,7 @@ use super::lifecycle::{create, update};
 use crate::cloud::{CapacityProviderItem, RolloutState};
 use crate::testing::*;
 use pulumi_plugin::value::from_json;
-use pulumi_plugin::{CreateRequest, CreateResponse, PropertyMap, UpdateRequest, Value};
+use pulumi_plugin::{CreateRequest, PropertyMap, UpdateRequest, Value};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -58,31 +58,6 @@ fn last_update(ecs: &FakeEcs) -> crate::cloud::ServiceUpdate {
         .expect("an update")
 }
 
-async fn update_to(
-    runtime: &crate::runtime::Runtime,
-    created: &CreateResponse,
-    old_inputs: &PropertyMap,
-    news: PropertyMap,
-) -> PropertyMap {
-    update(
-        runtime,
-        UpdateRequest {
-            id: created.id.clone(),
-            urn: "urn:pulumi:t::p::defang:index:Service::web".into(),
-            name: "web".into(),
-            type_token: super::lifecycle::TOKEN.into(),
-            old_outputs: created.outputs.clone(),
-            old_inputs: old_inputs.clone(),
-            news,
-            timeout: None,
-            preview: false,
-        },
-        context(None),
-    )
-    .await
-    .expect("update")
-}
-
 #[tokio::test(start_paused = true)]
 async fn autoscaling_owns_the_range_and_up_never_resets_the_scalers_count() {
     let ecs = Arc::new(FakeEcs::default());
@@ -126,7 +101,7 @@ async fn autoscaling_owns_the_range_and_up_never_resets_the_scalers_count() {
         req.inputs.clone(),
         json!({"autoscaling": {"min": 1, "max": 8, "targetCpu": 60}}),
     );
-    let out = update_to(&runtime, &created, &req.inputs, wider.clone()).await;
+    let out = update_service_to(&runtime, &created, &req.inputs, wider.clone()).await;
     assert_eq!(last_update(&ecs).desired_count, None, "5 is the scaler's");
     assert_eq!(out["desiredCount"], Value::Number(5.0), "the live count");
     let t = template(&stacks);
@@ -184,7 +159,7 @@ async fn autoscaling_owns_the_range_and_up_never_resets_the_scalers_count() {
         req.inputs.clone(),
         json!({"autoscaling": {"min": 6, "max": 8, "targetCpu": 60}}),
     );
-    update_to(&runtime, &created, &wider, higher.clone()).await;
+    update_service_to(&runtime, &created, &wider, higher.clone()).await;
     assert_eq!(last_update(&ecs).desired_count, Some(6));
 
     // Off: back to `replicas`, and the stack loses the target and its policies.
@@ -192,7 +167,7 @@ async fn autoscaling_owns_the_range_and_up_never_resets_the_scalers_count() {
         req.inputs.clone(),
         json!({"autoscaling": null, "replicas": 3}),
     );
-    update_to(&runtime, &created, &higher, fixed).await;
+    update_service_to(&runtime, &created, &higher, fixed).await;
     assert_eq!(last_update(&ecs).desired_count, Some(3));
     let t = template(&stacks);
     let resources = t["Resources"].as_object().unwrap();
@@ -225,14 +200,14 @@ async fn spot_is_a_capacity_provider_strategy_changed_in_place() {
     );
 
     // Unchanged: no strategy sent, no forced deployment.
-    update_to(&runtime, &created, &req.inputs, req.inputs.clone()).await;
+    update_service_to(&runtime, &created, &req.inputs, req.inputs.clone()).await;
     let same = last_update(&ecs);
     assert_eq!(same.capacity_provider_strategy, None);
     assert!(!same.force_new_deployment);
 
     // All Spot: the new strategy, with a deployment that moves the tasks.
     let spot = with(req.inputs.clone(), json!({"capacity": {"spot": 1}}));
-    update_to(&runtime, &created, &req.inputs, spot.clone()).await;
+    update_service_to(&runtime, &created, &req.inputs, spot.clone()).await;
     let moved = last_update(&ecs);
     assert_eq!(
         moved.capacity_provider_strategy,
@@ -242,7 +217,7 @@ async fn spot_is_a_capacity_provider_strategy_changed_in_place() {
 
     // Removed: back to the launch type (an empty strategy), again in place.
     let on_demand = with(req.inputs.clone(), json!({"capacity": null}));
-    update_to(&runtime, &created, &spot, on_demand).await;
+    update_service_to(&runtime, &created, &spot, on_demand).await;
     let back = last_update(&ecs);
     assert_eq!(back.capacity_provider_strategy, Some(vec![]));
     assert!(back.force_new_deployment);
