@@ -38,7 +38,11 @@ fn main() {
 }
 
 /// How the engine starts the binary (no command): serves the provider until told to stop.
-#[tokio::main]
+///
+/// On one thread: the engine's RPCs are short and mostly waiting on I/O, and with a worker per
+/// core every request's task was handed to the other thread (a wake-up and a steal per RPC).
+/// Blocking work (build contexts) runs on `spawn_blocking`'s own threads either way.
+#[tokio::main(flavor = "current_thread")]
 async fn serve() {
     // Everything but the port line goes to stderr, which the engine keeps out of the user's view.
     tracing_subscriber::fmt()

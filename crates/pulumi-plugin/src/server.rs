@@ -15,7 +15,7 @@ use crate::mask::Mask;
 use crate::provider::{self, Provider};
 use crate::value::{
     PropertyMap, Value, propagate_secrets, properties_from_struct, properties_to_struct,
-    unknown_paths,
+    secrets_only, unknown_paths,
 };
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
 use rpc::resource_provider_server::ResourceProvider;
@@ -113,13 +113,22 @@ fn props(s: &Option<prost_types::Struct>) -> PropertyMap {
     properties_from_struct(s.as_ref())
 }
 
+/// The paths of the unknown values in a Check's inputs, as failures name them; empty, without
+/// walking paths, when every value is known (the inputs then go to the provider, not a copy).
+fn unknown_input_paths(news: &PropertyMap) -> Vec<String> {
+    if !news.values().any(Value::contains_unknowns) {
+        return Vec::new();
+    }
+    unknown_paths(news).iter().map(|p| p.to_string()).collect()
+}
+
+/// `unknown`: [`unknown_input_paths`] of the inputs checked.
 fn check_response(
     checked: provider::CheckResponse,
-    news: &PropertyMap,
+    unknown: &[String],
     mask: &Mask,
 ) -> rpc::CheckResponse {
     // A failure about a value that is not known yet is not a failure (yet).
-    let unknown: Vec<String> = unknown_paths(news).iter().map(|p| p.to_string()).collect();
     let failures = checked
         .failures
         .into_iter()
@@ -180,7 +189,8 @@ fn diff_response(diff: Diff) -> rpc::DiffResponse {
     }
 }
 
-/// Puts input secretness back on outputs, including partial state in errors.
+/// Puts input secretness back on outputs, including partial state in errors. `inputs` may be
+/// just their [`secrets_only`].
 fn secure(inputs: &PropertyMap, result: Result<PropertyMap, Error>) -> Result<PropertyMap, Error> {
     match result {
         Ok(mut outputs) => {
@@ -234,17 +244,18 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         let news = props(&r.news);
         let olds = props(&r.olds);
         let mask = self.mask([&news, &olds]);
+        let unknown = unknown_input_paths(&news);
         let checked = self
             .unless_cancelled(self.provider.check_config(provider::CheckRequest {
                 urn: r.urn,
                 name: r.name,
                 type_token: r.r#type,
                 olds,
-                news: news.clone(),
+                news,
             }))
             .await
             .map_err(|e| mask.error(e))?;
-        Ok(Response::new(check_response(checked, &news, &mask)))
+        Ok(Response::new(check_response(checked, &unknown, &mask)))
     }
 
     async fn diff_config(
@@ -327,17 +338,18 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         let news = props(&r.news);
         let olds = props(&r.olds);
         let mask = self.mask([&news, &olds]);
+        let unknown = unknown_input_paths(&news);
         let checked = self
             .unless_cancelled(self.provider.check(provider::CheckRequest {
                 urn: r.urn,
                 name: r.name,
                 type_token: r.r#type,
                 olds,
-                news: news.clone(),
+                news,
             }))
             .await
             .map_err(|e| mask.error(e))?;
-        Ok(Response::new(check_response(checked, &news, &mask)))
+        Ok(Response::new(check_response(checked, &unknown, &mask)))
     }
 
     async fn diff(
@@ -361,11 +373,12 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         let inputs = props(&r.properties);
         let mask = self.mask([&inputs]);
         let ctx = self.context(&r.urn, r.timeout, &mask);
+        let secrets = secrets_only(&inputs);
         let req = provider::CreateRequest {
             urn: r.urn,
             name: r.name,
             type_token: r.r#type,
-            inputs: inputs.clone(),
+            inputs,
             timeout: timeout_of(r.timeout),
             preview: r.preview,
         };
@@ -373,9 +386,9 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         let (id, outputs) = match created {
             Ok(c) => (
                 c.id,
-                secure(&inputs, Ok(c.outputs)).map_err(|e| mask.error(e))?,
+                secure(&secrets, Ok(c.outputs)).map_err(|e| mask.error(e))?,
             ),
-            Err(e) => return Err(mask.error(secure(&inputs, Err(e)).unwrap_err()).into()),
+            Err(e) => return Err(mask.error(secure(&secrets, Err(e)).unwrap_err()).into()),
         };
         Ok(Response::new(rpc::CreateResponse {
             id,
@@ -432,6 +445,7 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         let old_inputs = props(&r.old_inputs);
         let mask = self.mask([&news, &old_outputs, &old_inputs]);
         let ctx = self.context(&r.urn, r.timeout, &mask);
+        let secrets = secrets_only(&news);
         let req = provider::UpdateRequest {
             id: r.id,
             urn: r.urn,
@@ -439,12 +453,12 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
             type_token: r.r#type,
             old_outputs,
             old_inputs,
-            news: news.clone(),
+            news,
             timeout: timeout_of(r.timeout),
             preview: r.preview,
         };
         let outputs =
-            secure(&news, self.provider.update(req, ctx).await).map_err(|e| mask.error(e))?;
+            secure(&secrets, self.provider.update(req, ctx).await).map_err(|e| mask.error(e))?;
         Ok(Response::new(rpc::UpdateResponse {
             properties: Some(properties_to_struct(&outputs)),
             refresh_before_update: false,

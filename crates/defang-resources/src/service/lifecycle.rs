@@ -112,7 +112,9 @@ pub async fn create(
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
     let (_, svc) = decode(&req.inputs, &req.name)?;
     let id = service_id(&svc.project, &svc.name);
-    let outputs = deploy(env, &ctx, &req.urn, &req.inputs, svc, None, None).await?;
+    // Boxed: the deploy's state is kilobytes, and a future holding it inline was copied whole
+    // into the box of every Create, previews too (callgrind: a third of a preview's memcpy).
+    let outputs = Box::pin(deploy(env, &ctx, &req.urn, &req.inputs, svc, None, None)).await?;
     Ok(CreateResponse { id, outputs })
 }
 
@@ -148,7 +150,8 @@ pub async fn update(env: &Runtime, req: UpdateRequest, ctx: Context) -> Result<P
     }
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
     let (_, svc) = decode(&req.news, &req.name)?;
-    deploy(
+    // Boxed, as in `create`.
+    Box::pin(deploy(
         env,
         &ctx,
         &req.urn,
@@ -156,7 +159,7 @@ pub async fn update(env: &Runtime, req: UpdateRequest, ctx: Context) -> Result<P
         svc,
         Some(&req.old_outputs),
         Some(&req.old_inputs),
-    )
+    ))
     .await
 }
 
