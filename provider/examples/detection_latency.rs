@@ -32,10 +32,10 @@ use defang_resources::aws_names;
 use defang_resources::cloud::*;
 use defang_resources::config::ProviderConfig;
 use defang_resources::runtime::{Cloud, Runtime};
-use defang_resources::service::delete;
+use defang_resources::service::resource::ServiceResource;
 use defang_resources::service::rollout::{RolloutEnd, wait_for_rollout};
 use defang_resources::service::status::ServiceStatus;
-use pulumi_plugin::{Context, DeleteRequest, EngineLog, PropertyMap, Value};
+use pulumi_plugin::{Context, DeleteRequest, EngineLog, PropertyMap, Resources, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -539,7 +539,10 @@ impl Bench {
             let ctx = context(self.timeout, &urn);
             tasks.push(tokio::spawn(async move {
                 let started = now();
-                let outcome = delete::delete(&env, req, ctx)
+                // As the provider serves it.
+                let service = Resources::default().typed(ServiceResource);
+                let outcome = service
+                    .delete(&env, req, ctx)
                     .await
                     .map_err(|e| e.to_string());
                 Wait {

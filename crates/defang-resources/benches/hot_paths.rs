@@ -8,11 +8,13 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use defang_resources::project::ProjectInputs;
 use defang_resources::project::outputs::{IngressInfo, ProjectInfo};
+use defang_resources::runtime::Runtime;
 use defang_resources::service::inputs::ResolvedService;
+use defang_resources::service::resource::ServiceResource;
 use defang_resources::service::task_definition::plan_task_definition;
-use defang_resources::service::{check, lifecycle, network_stack, plan, rule_priorities, secrets};
+use defang_resources::service::{check, lifecycle, network_stack, rule_priorities, secrets};
 use pulumi_plugin::value::from_json;
-use pulumi_plugin::{CheckRequest, DiffRequest, PropertyMap, Value};
+use pulumi_plugin::{CheckRequest, DiffRequest, PropertyMap, Resources, Value};
 use serde_json::json;
 use std::hint::black_box;
 use std::time::Duration;
@@ -107,7 +109,9 @@ fn check_benches(c: &mut Criterion) {
     g.bench_function("check_service", |b| {
         b.iter(|| check::check_service(black_box(&props), NAME))
     });
-    // The whole Check as the provider runs it before Configure (no cloud calls).
+    // The whole Check and Diff as the provider runs them (Check before Configure: no cloud
+    // calls).
+    let service = Resources::<Runtime>::default().typed(ServiceResource);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
@@ -118,10 +122,9 @@ fn check_benches(c: &mut Criterion) {
         olds: PropertyMap::new(),
         news: props.clone(),
     };
-    assert!(rt.block_on(plan::check(None, &req)).failures.is_empty());
-    g.bench_function("check", |b| {
-        b.iter(|| rt.block_on(plan::check(None, black_box(&req))))
-    });
+    let check = |req: &CheckRequest| rt.block_on(service.check(None, req.clone())).unwrap();
+    assert!(check(&req).failures.is_empty());
+    g.bench_function("check", |b| b.iter(|| check(black_box(&req))));
 
     // Diff after an edit: a new image tag and one changed variable.
     let mut news = props.clone();
@@ -139,10 +142,9 @@ fn check_benches(c: &mut Criterion) {
         news,
         ignore_changes: Vec::new(),
     };
-    assert!(rt.block_on(plan::diff(&req)).has_changes());
-    g.bench_function("diff", |b| {
-        b.iter(|| rt.block_on(plan::diff(black_box(&req))))
-    });
+    let diff = |req: &DiffRequest| rt.block_on(service.diff(req.clone())).unwrap();
+    assert!(diff(&req).has_changes());
+    g.bench_function("diff", |b| b.iter(|| diff(black_box(&req))));
     g.finish();
 }
 

@@ -29,7 +29,7 @@ impl DefangProvider {
             env: OnceCell::new(),
             resources: Resources::default()
                 .typed(ProjectResource)
-                .raw(ServiceResource)
+                .typed(ServiceResource)
                 .component(ComposeComponent)
                 .function(GetDomains),
         }

@@ -748,6 +748,65 @@ impl Parameters for FakeParameters {
     }
 }
 
+/// `defang:index:Service`'s operations as the provider serves them (through the kit's
+/// registry, as the engine's requests reach them), for tests that drive them with requests.
+pub mod service {
+    use crate::runtime::Runtime;
+    use crate::service::resource::ServiceResource;
+    use pulumi_plugin::{
+        CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
+        DiffRequest, Error, PropertyMap, ReadRequest, ReadResponse, Resources, UpdateRequest,
+    };
+    use std::sync::OnceLock;
+
+    fn resources() -> &'static Resources<Runtime> {
+        static RESOURCES: OnceLock<Resources<Runtime>> = OnceLock::new();
+        RESOURCES.get_or_init(|| Resources::default().typed(ServiceResource))
+    }
+
+    /// Check; `env` is `None` before Configure.
+    pub async fn check(env: Option<&Runtime>, req: &CheckRequest) -> CheckResponse {
+        resources().check(env, req.clone()).await.expect("check")
+    }
+
+    /// Diff.
+    pub async fn diff(req: &DiffRequest) -> Diff {
+        resources().diff(req.clone()).await.expect("diff")
+    }
+
+    /// Create (or its preview).
+    pub async fn create(
+        env: &Runtime,
+        req: CreateRequest,
+        ctx: Context,
+    ) -> Result<CreateResponse, Error> {
+        resources().create(env, req, ctx).await
+    }
+
+    /// Update (or its preview).
+    pub async fn update(
+        env: &Runtime,
+        req: UpdateRequest,
+        ctx: Context,
+    ) -> Result<PropertyMap, Error> {
+        resources().update(env, req, ctx).await
+    }
+
+    /// Read: refresh, or import when the request has no inputs and outputs.
+    pub async fn read(
+        env: &Runtime,
+        req: ReadRequest,
+        ctx: Context,
+    ) -> Result<ReadResponse, Error> {
+        resources().read(env, req, ctx).await
+    }
+
+    /// Delete.
+    pub async fn delete(env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
+        resources().delete(env, req, ctx).await
+    }
+}
+
 /// Updates the service `created` (service `web`) from `old_inputs` to `news`, for real.
 pub async fn update_service_to(
     runtime: &Runtime,
@@ -755,7 +814,7 @@ pub async fn update_service_to(
     old_inputs: &pulumi_plugin::PropertyMap,
     news: pulumi_plugin::PropertyMap,
 ) -> pulumi_plugin::PropertyMap {
-    crate::service::lifecycle::update(
+    service::update(
         runtime,
         pulumi_plugin::UpdateRequest {
             id: created.id.clone(),

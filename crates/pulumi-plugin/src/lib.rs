@@ -30,8 +30,8 @@ pub use error::{Error, PartialState};
 pub use mask::Mask;
 pub use provider::*;
 pub use resource::{
-    Component, Create, Function, RawResource, Resource, Resources, Update, derive_unknowns,
-    state_of,
+    Component, Create, Function, RawResource, Resource, Resources, Update, derive_secrets,
+    derive_unknowns, state_of,
 };
 pub use schema::{PackageSchema, ResourceSchema, Shape};
 pub use serve::serve;

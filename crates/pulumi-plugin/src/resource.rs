@@ -302,8 +302,13 @@ pub struct Update<I, O> {
     pub id: String,
     /// The resource's URN.
     pub urn: String,
+    /// The resource's logical name in the program.
+    pub name: String,
     /// The outputs in state.
     pub olds: O,
+    /// The inputs the resource was last created or updated with, decoded; `None` when they no
+    /// longer decode (a state written by an older version of the resource).
+    pub old_inputs: Option<I>,
     /// The new checked inputs, decoded.
     pub news: I,
     /// Only plan: compute the new outputs, touch nothing.
@@ -419,6 +424,39 @@ pub trait Resource<S: Send + Sync + 'static>: Send + Sync + 'static {
         let _ = (req, news);
     }
 
+    /// Holds the inputs (`news`, defaults filled in) to their rules, every failure at once: by
+    /// default to `shape` (the JSON schema of `Inputs`: each failure at its property path, an
+    /// unknown property with the closest known name) and, once they decode, to
+    /// [`Resource::validate`]. Returns the decoded inputs when [`Resource::check_live`] should
+    /// look at them too.
+    ///
+    /// Override it when rules must also run on the known part of inputs that are not all known
+    /// yet (a preview), or when a rule needs to tell a value the program gave from a default
+    /// (`req.news` is what the program gave).
+    fn check_inputs(
+        &self,
+        req: &CheckRequest,
+        news: &PropertyMap,
+        shape: &Shape,
+    ) -> (Option<Self::Inputs>, Vec<CheckFailure>) {
+        let _ = req;
+        let shape_failures = shape.check(news);
+        if !shape_failures.is_empty() {
+            return (None, shape_failures.into_iter().map(From::from).collect());
+        }
+        match from_properties::<Self::Inputs>(news) {
+            Ok(inputs) => {
+                let failures = self.validate(&inputs);
+                (Some(inputs), failures)
+            }
+            // A value that is not known yet may be what is missing: the check of `up`, with
+            // every value known, decides.
+            Err(_) if contains_unknowns(news) => (None, Vec::new()),
+            // What the schema cannot say (a serde rule of the type's own).
+            Err(e) => (None, vec![decode_failure(e)]),
+        }
+    }
+
     /// Checks beyond the types (ranges, formats, combinations): pure rules over the inputs.
     fn validate(&self, inputs: &Self::Inputs) -> Vec<CheckFailure> {
         let _ = inputs;
@@ -528,7 +566,11 @@ pub fn state_of<O: Serialize>(inputs: &PropertyMap, outputs: &O) -> PropertyMap 
 
 /// Marks the declared outputs secret where one of their inputs is (named-alike outputs are
 /// handled by the machinery for every resource).
-fn derived_secrets(sources: &[(&str, &[&str])], inputs: &PropertyMap, outputs: &mut PropertyMap) {
+pub fn derive_secrets(
+    sources: &[(&str, &[&str])],
+    inputs: &PropertyMap,
+    outputs: &mut PropertyMap,
+) {
     for (output, from) in sources {
         let secret = from
             .iter()
@@ -559,13 +601,30 @@ pub fn derive_unknowns(
 }
 
 /// The outputs of a preview whose inputs are not all known: the inputs as they are, and every
-/// declared output unknown (it cannot be computed from values that are not there yet).
+/// other declared output unknown (it cannot be computed from values that are not there yet).
 fn unknown_outputs(sources: &[(&str, &[&str])], inputs: &PropertyMap) -> PropertyMap {
     let mut outputs = inputs.clone();
     for (output, _) in sources {
-        outputs.insert(output.to_string(), Value::Unknown);
+        if !inputs.contains_key(*output) {
+            outputs.insert(output.to_string(), Value::Unknown);
+        }
     }
     outputs
+}
+
+/// A partial failure's state, as for a success: the outputs the resource gave, over the
+/// inputs, with the declared outputs secret where their inputs are.
+fn partial_state(sources: &[(&str, &[&str])], inputs: &PropertyMap, error: Error) -> Error {
+    match error {
+        Error::ResourceInitFailed(mut partial) => {
+            let mut state = inputs.clone();
+            state.extend(std::mem::take(&mut partial.outputs));
+            derive_secrets(sources, inputs, &mut state);
+            partial.outputs = state;
+            Error::ResourceInitFailed(partial)
+        }
+        other => other,
+    }
 }
 
 /// A decoding failure as a check failure; a missing field is named as the property it is.
@@ -600,25 +659,10 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
     async fn check(&self, state: Option<&S>, req: CheckRequest) -> Result<CheckResponse, Error> {
         let mut news = req.news.clone();
         self.resource.defaults(&req, &mut news);
-        let shape_failures = self.shape.check(&news);
-        let failures = if !shape_failures.is_empty() {
-            shape_failures.into_iter().map(CheckFailure::from).collect()
-        } else {
-            match from_properties::<R::Inputs>(&news) {
-                Ok(inputs) => {
-                    let mut failures = self.resource.validate(&inputs);
-                    if let Some(state) = state {
-                        failures.extend(self.resource.check_live(state, &req.name, &inputs).await);
-                    }
-                    failures
-                }
-                // A value that is not known yet may be what is missing: the check of `up`,
-                // with every value known, decides.
-                Err(_) if contains_unknowns(&news) => Vec::new(),
-                // What the schema cannot say (a serde rule of the type's own).
-                Err(e) => vec![decode_failure(e)],
-            }
-        };
+        let (inputs, mut failures) = self.resource.check_inputs(&req, &news, &self.shape);
+        if let (Some(state), Some(inputs)) = (state, inputs) {
+            failures.extend(self.resource.check_live(state, &req.name, &inputs).await);
+        }
         Ok(CheckResponse {
             inputs: news,
             failures,
@@ -654,17 +698,31 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
                 outputs: unknown_outputs(R::OUTPUT_SOURCES, &req.inputs),
             });
         }
-        let inputs = decode(R::TOKEN, &req.inputs)?;
+        let inputs = match decode(R::TOKEN, &req.inputs) {
+            Ok(inputs) => inputs,
+            // Unknowns the inputs' types cannot hold: nothing can be computed yet.
+            Err(_) if req.preview && contains_unknowns(&req.inputs) => {
+                return Ok(CreateResponse {
+                    id: String::new(),
+                    outputs: unknown_outputs(R::OUTPUT_SOURCES, &req.inputs),
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let create = Create {
             name: req.name,
             urn: req.urn,
             inputs,
             preview: req.preview,
         };
-        let (id, outputs) = self.resource.create(state, create, ctx).await?;
+        let (id, outputs) = self
+            .resource
+            .create(state, create, ctx)
+            .await
+            .map_err(|e| partial_state(R::OUTPUT_SOURCES, &req.inputs, e))?;
         let mut outputs = state_of(&req.inputs, &outputs);
         derive_unknowns(R::OUTPUT_SOURCES, &req.inputs, &mut outputs);
-        derived_secrets(R::OUTPUT_SOURCES, &req.inputs, &mut outputs);
+        derive_secrets(R::OUTPUT_SOURCES, &req.inputs, &mut outputs);
         Ok(CreateResponse { id, outputs })
     }
 
@@ -683,7 +741,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
             Some((inputs, outputs)) => {
                 let inputs = to_properties(&inputs);
                 let mut outputs = state_of(&inputs, &outputs);
-                derived_secrets(R::OUTPUT_SOURCES, &req.old_inputs, &mut outputs);
+                derive_secrets(R::OUTPUT_SOURCES, &req.old_inputs, &mut outputs);
                 Ok(ReadResponse {
                     id: Some(req.id),
                     outputs,
@@ -702,17 +760,31 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
         if req.preview && !R::PREVIEWS_UNKNOWNS && contains_unknowns(&req.news) {
             return Ok(unknown_outputs(R::OUTPUT_SOURCES, &req.news));
         }
+        let news = match decode(R::TOKEN, &req.news) {
+            Ok(news) => news,
+            // Unknowns the inputs' types cannot hold: nothing can be computed yet.
+            Err(_) if req.preview && contains_unknowns(&req.news) => {
+                return Ok(unknown_outputs(R::OUTPUT_SOURCES, &req.news));
+            }
+            Err(e) => return Err(e),
+        };
         let update = Update {
             id: req.id,
             urn: req.urn,
+            name: req.name,
             olds: decode(R::TOKEN, &req.old_outputs)?,
-            news: decode(R::TOKEN, &req.news)?,
+            old_inputs: from_properties(&req.old_inputs).ok(),
+            news,
             preview: req.preview,
         };
-        let outputs = self.resource.update(state, update, ctx).await?;
+        let outputs = self
+            .resource
+            .update(state, update, ctx)
+            .await
+            .map_err(|e| partial_state(R::OUTPUT_SOURCES, &req.news, e))?;
         let mut outputs = state_of(&req.news, &outputs);
         derive_unknowns(R::OUTPUT_SOURCES, &req.news, &mut outputs);
-        derived_secrets(R::OUTPUT_SOURCES, &req.news, &mut outputs);
+        derive_secrets(R::OUTPUT_SOURCES, &req.news, &mut outputs);
         Ok(outputs)
     }
 

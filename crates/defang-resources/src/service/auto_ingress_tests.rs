@@ -1,9 +1,8 @@
 //! The first service with an ingress port makes its project's load balancer (issue 9 item 5:
 //! preview never promises what `up` refuses), on scripted fakes.
 
-use super::lifecycle::create;
-use super::plan::check;
 use crate::cloud::RolloutState;
+use crate::testing::service::{check, create};
 use crate::testing::*;
 use pulumi_plugin::{CreateRequest, Error, PropertyMap, Value};
 use std::sync::Arc;

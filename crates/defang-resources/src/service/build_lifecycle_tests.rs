@@ -1,8 +1,7 @@
 //! Services built from source, on scripted fakes: statuses, zero rebuilds, failures, Cancel.
 
-use super::lifecycle::{create, update};
-use super::plan::diff;
 use crate::cloud::{BuildPhase, BuildStatus, RolloutState};
+use crate::testing::service::{create, diff, update};
 use crate::testing::*;
 use pulumi_plugin::{CreateRequest, DiffRequest, Error, PropertyMap, UpdateRequest, Value};
 use std::path::PathBuf;

@@ -69,7 +69,8 @@ pub fn check_service(
     let given = |key: &str| news.get(key).is_some_and(|v| *v != Value::Null);
 
     if checked("project")
-        && let Err(reason) = validate_project_name(&inputs.project)
+        && let Some(project) = inputs.project.known()
+        && let Err(reason) = validate_project_name(project)
     {
         failures.push(CheckFailure::new("project", reason));
     }
@@ -108,7 +109,9 @@ pub fn check_service(
         check_ports(&inputs, &mut failures);
     }
     if checked("environment") {
-        check_environment(&inputs.environment, &mut failures);
+        // `[A-Za-z_][A-Za-z0-9_]*`, as POSIX shells require. Values are never quoted: they
+        // may be secrets.
+        check_variable_names("environment", inputs.environment.keys(), &mut failures);
     }
     for (key, list) in [
         ("command", &inputs.command),
@@ -248,12 +251,6 @@ fn check_ports(inputs: &ServiceInputs, failures: &mut Vec<CheckFailure>) {
             ));
         }
     }
-}
-
-/// `[A-Za-z_][A-Za-z0-9_]*`, as POSIX shells require. Values are never quoted: they may be
-/// secrets.
-fn check_environment(environment: &BTreeMap<String, String>, failures: &mut Vec<CheckFailure>) {
-    check_variable_names("environment", environment.keys(), failures);
 }
 
 /// `secrets`: names as for `environment` and not also in it, and well-formed references.
@@ -523,7 +520,7 @@ mod tests {
         }));
         assert_eq!(failures, vec![]);
         let inputs = inputs.unwrap();
-        assert_eq!(inputs.project, "shop");
+        assert_eq!(inputs.project.known().map(String::as_str), Some("shop"));
         assert_eq!(inputs.replicas, Some(0));
     }
 
@@ -944,7 +941,7 @@ mod tests {
         );
         let (inputs, failures) = check_service(&news, "web");
         assert!(failures.is_empty());
-        assert_eq!(inputs.unwrap().environment["TOKEN"], "hunter4");
+        assert_eq!(inputs.unwrap().environment["TOKEN"].value, "hunter4");
     }
 
     #[test]

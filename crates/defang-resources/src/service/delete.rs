@@ -3,15 +3,22 @@
 
 use super::deployed_names;
 use super::lifecycle::{DEFAULT_TIMEOUT, ecs_failed, parse_id};
+use super::outputs::ServiceOutputs;
 use super::secrets;
 use crate::aws_names;
 use crate::ownership::{Claim, PROJECT_TAG, SERVICE_TAG};
 use crate::runtime::Runtime;
-use pulumi_plugin::{Context, DeleteRequest, Error, Verdict, Waited, await_condition};
+use pulumi_plugin::{Context, Error, Verdict, Waited, await_condition};
 
-pub async fn delete(env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
+/// Deletes the service of `id`; `outputs` are its state (the task definition it ran).
+pub async fn delete(
+    env: &Runtime,
+    id: &str,
+    outputs: &ServiceOutputs,
+    ctx: Context,
+) -> Result<(), Error> {
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
-    let (project, name) = parse_id(&req.id)?;
+    let (project, name) = parse_id(id)?;
     let ecs = env.cloud.ecs.as_ref();
     let cluster = aws_names::cluster(project);
     ecs.delete_service(&cluster, name)
@@ -57,10 +64,7 @@ pub async fn delete(env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(
             .delete_by_path(&secrets::parameter_prefix(project, name))
             .await
             .map_err(|e| Error::Failed(format!("SSM Parameter Store: {e}")))?;
-        let deployed = req
-            .old_outputs
-            .get("taskDefinitionArn")
-            .and_then(pulumi_plugin::Value::as_str);
+        let deployed = outputs.task_definition_arn.known().map(String::as_str);
         for (family, shared) in deployed_names::task_families(project, name, deployed) {
             for arn in ecs
                 .list_task_definitions(&family)

@@ -6,6 +6,7 @@
 
 use super::sizing::{FargateSize, fargate_size, parse_memory};
 use pulumi_plugin::CheckFailure;
+use pulumi_plugin::value::{Computed, MaybeSecret};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -21,7 +22,7 @@ pub const DEFAULT_REPLICAS: u32 = 1;
 pub struct ServiceInputs {
     /// The name of the Defang project the service belongs to, normally `myProject.name`, which also
     /// makes Pulumi create the project first. Changing it replaces the service.
-    pub project: String,
+    pub project: Computed<String>,
     /// The service name: a DNS label without `--` (lowercase letters, digits and '-', starting with
     /// a letter), and the first label of its domains. Defaults to the Pulumi resource name.
     /// Changing it replaces the service.
@@ -46,7 +47,7 @@ pub struct ServiceInputs {
     /// `/defang/<project>/<service>/<NAME>` and referenced from the task definition, which never
     /// holds them).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub environment: BTreeMap<String, String>,
+    pub environment: BTreeMap<String, MaybeSecret<String>>,
     /// Overrides the image's command (Docker `CMD`), as a list, e.g. `["npm", "start"]`. Must not
     /// be empty; leave it out to keep the image's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -486,7 +487,25 @@ impl ResolvedService {
     }
 }
 
+/// The project of a preview whose `project` is not known yet (see [`ServiceInputs::resolved`]).
+const PROJECT_STAND_IN: &str = "preview";
+
 impl ServiceInputs {
+    /// Whether a preview plans with a stand-in for an input not known yet (see
+    /// [`ServiceInputs::resolved`]).
+    pub fn has_stand_ins(&self) -> bool {
+        self.project == Computed::Unknown || (self.image.is_none() && self.build.is_none())
+    }
+
+    /// The secret `environment` values (stored in SSM), by variable.
+    pub fn secret_environment(&self) -> BTreeMap<String, String> {
+        self.environment
+            .iter()
+            .filter(|(_, value)| value.secret)
+            .map(|(var, value)| (var.clone(), value.value.clone()))
+            .collect()
+    }
+
     /// The service name: `name`, else the Pulumi resource name.
     pub fn service_name<'a>(&'a self, resource_name: &'a str) -> &'a str {
         self.name.as_deref().unwrap_or(resource_name)
@@ -495,6 +514,10 @@ impl ServiceInputs {
     /// Applies the defaults and rounds the size up to a Fargate size. The inputs are expected to
     /// have passed [`super::check::check_service`]; what it would reject is an error here too,
     /// never a panic, but only the first problem is reported.
+    ///
+    /// In a preview, a `project` not known yet resolves to a stand-in so that the rest can be
+    /// planned; the outputs computed from it are unknown (see
+    /// [`super::outputs::OUTPUT_SOURCES`]).
     pub fn resolved(&self, resource_name: &str) -> Result<ResolvedService, CheckFailure> {
         let image = match (&self.image, &self.build) {
             (Some(image), None) => image.clone(),
@@ -510,12 +533,19 @@ impl ServiceInputs {
         let size = fargate_size(self.cpus, memory_mib)
             .map_err(|e| CheckFailure::new(e.input.property(), e.reason))?;
         Ok(ResolvedService {
-            project: self.project.clone(),
+            project: match &self.project {
+                Computed::Known(project) => project.clone(),
+                Computed::Unknown => PROJECT_STAND_IN.to_string(),
+            },
             name: self.service_name(resource_name).to_string(),
             image,
             build: self.build.clone(),
             ports: self.ports.iter().map(Port::resolved).collect(),
-            environment: self.environment.clone(),
+            environment: self
+                .environment
+                .iter()
+                .map(|(var, value)| (var.clone(), value.value.clone()))
+                .collect(),
             command: self.command.clone(),
             entrypoint: self.entrypoint.clone(),
             replicas: self

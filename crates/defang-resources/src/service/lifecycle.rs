@@ -6,8 +6,8 @@ use super::deployed_names;
 use super::inputs::PortMode;
 use super::inputs::{ResolvedService, ServiceInputs};
 use super::network_stack;
-use super::outputs::{Deployed, service_outputs};
-use super::plan::{adopted_zone, preview};
+use super::outputs::{Deployed, ServiceOutputs};
+use super::plan::{adopted_zone, preview, resolve_planned};
 use super::rollout::{RolloutEnd, describe_one, wait_for_rollout};
 use super::rule_priorities;
 use super::scaling;
@@ -23,10 +23,8 @@ use crate::ownership::{Claim, OWNER_TAG, client_token, owner_id};
 use crate::project::ProjectInfo;
 use crate::runtime::Runtime;
 use crate::wait::retry_settling;
-use pulumi_plugin::value::from_properties;
-use pulumi_plugin::{
-    Context, CreateRequest, CreateResponse, Error, PartialState, PropertyMap, UpdateRequest, Value,
-};
+use pulumi_plugin::value::{Computed, MaybeSecret, from_properties, to_properties};
+use pulumi_plugin::{Context, Create, Error, PartialState, PropertyMap, Update, Value};
 use std::time::Duration;
 
 pub const TOKEN: &str = "defang:index:Service";
@@ -63,10 +61,18 @@ pub(super) fn decode(
 ) -> Result<(ServiceInputs, ResolvedService), Error> {
     let parsed: ServiceInputs =
         from_properties(inputs).map_err(|e| Error::InvalidArgument(e.to_string()))?;
-    let resolved = parsed
-        .resolved(resource_name)
-        .map_err(|f| Error::InvalidArgument(format!("{}: {}", f.property, f.reason)))?;
+    let resolved = resolve(&parsed, resource_name)?;
     Ok((parsed, resolved))
+}
+
+/// [`ServiceInputs::resolved`], with what it refuses as an error.
+pub(super) fn resolve(
+    inputs: &ServiceInputs,
+    resource_name: &str,
+) -> Result<ResolvedService, Error> {
+    inputs
+        .resolved(resource_name)
+        .map_err(|f| Error::InvalidArgument(format!("{}: {}", f.property, f.reason)))
 }
 
 async fn project_info(env: &Runtime, project: &str) -> Result<ProjectInfo, Error> {
@@ -99,57 +105,52 @@ pub(super) fn ecs_failed(e: crate::cloud::CloudError) -> Error {
 
 pub async fn create(
     env: &Runtime,
-    req: CreateRequest,
+    req: Create<ServiceInputs>,
     ctx: Context,
-) -> Result<CreateResponse, Error> {
+) -> Result<(String, ServiceOutputs), Error> {
     if req.preview {
-        let outputs = preview(env, &ctx, &req.inputs, &req.name).await;
-        return Ok(CreateResponse {
-            id: String::new(),
-            outputs,
-        });
+        let outputs = preview(env, &ctx, &req.inputs, &req.name).await?;
+        return Ok((String::new(), outputs));
     }
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
-    let (_, svc) = decode(&req.inputs, &req.name)?;
+    let svc = resolve(&req.inputs, &req.name)?;
     let id = service_id(&svc.project, &svc.name);
     // Boxed: the deploy's state is kilobytes, and a future holding it inline was copied whole
     // into the box of every Create, previews too (callgrind: a third of a preview's memcpy).
     let outputs = Box::pin(deploy(env, &ctx, &req.urn, &req.inputs, svc, None, None)).await?;
-    Ok(CreateResponse { id, outputs })
+    Ok((id, outputs))
 }
 
-pub async fn update(env: &Runtime, req: UpdateRequest, ctx: Context) -> Result<PropertyMap, Error> {
+pub async fn update(
+    env: &Runtime,
+    req: Update<ServiceInputs, ServiceOutputs>,
+    ctx: Context,
+) -> Result<ServiceOutputs, Error> {
     if req.preview {
-        let mut outputs = preview(env, &ctx, &req.news, &req.name).await;
+        let mut outputs = preview(env, &ctx, &req.news, &req.name).await?;
         // The service keeps its ARN; an unchanged build keeps its image.
-        if let Some(arn) = req.old_outputs.get("serviceArn") {
-            outputs.insert("serviceArn".into(), arn.clone());
-        }
+        outputs.service_arn = req.olds.service_arn.clone();
+        let svc = resolve_planned(&req.news, &req.name)?;
         // With autoscaling, the count that will run is the live one (kept, or moved into a
         // new range), not `min`.
-        if let Ok((_, svc)) = decode(&req.news, &req.name)
-            && svc.autoscaling.is_some()
-            && let Some(Value::Number(live)) = req.old_outputs.get("desiredCount").cloned()
+        if svc.autoscaling.is_some()
+            && let Computed::Known(live) = req.olds.desired_count
         {
-            let live = live as i32;
-            let planned = scaling::desired_count(&svc, Some(live)).map_or(live as f64, f64::from);
-            outputs.insert("desiredCount".into(), Value::Number(planned));
+            let live = i32::try_from(live).unwrap_or(i32::MAX);
+            let planned = scaling::desired_count(&svc, Some(live));
+            outputs.desired_count = Computed::Known(planned.unwrap_or(live as u32));
         }
-        if let Ok((_, svc)) = decode(&req.news, &req.name)
-            && svc.build.is_some()
+        if svc.build.is_some()
             && let Ok(hash) = current_build_hash(&svc, Some(&ctx)).await
-            && req.old_outputs.get("buildHash").and_then(Value::as_str) == Some(hash.as_str())
+            && req.olds.build_hash.as_ref().map(|h| h.value.as_str()) == Some(hash.as_str())
         {
-            for key in ["buildHash", "deployedImage"] {
-                if let Some(v) = req.old_outputs.get(key) {
-                    outputs.insert(key.into(), v.clone());
-                }
-            }
+            outputs.build_hash = req.olds.build_hash.clone();
+            outputs.deployed_image = req.olds.deployed_image.clone();
         }
         return Ok(outputs);
     }
     let ctx = ctx.with_default_timeout(DEFAULT_TIMEOUT);
-    let (_, svc) = decode(&req.news, &req.name)?;
+    let svc = resolve(&req.news, &req.name)?;
     // Boxed, as in `create`.
     Box::pin(deploy(
         env,
@@ -157,8 +158,8 @@ pub async fn update(env: &Runtime, req: UpdateRequest, ctx: Context) -> Result<P
         &req.urn,
         &req.news,
         svc,
-        Some(&req.old_outputs),
-        Some(&req.old_inputs),
+        Some(&req.olds),
+        req.old_inputs.as_ref(),
     ))
     .await
 }
@@ -170,16 +171,18 @@ async fn deploy(
     env: &Runtime,
     ctx: &Context,
     urn: &str,
-    inputs: &PropertyMap,
+    inputs: &ServiceInputs,
     mut svc: ResolvedService,
-    old: Option<&PropertyMap>,
-    old_inputs: Option<&PropertyMap>,
-) -> Result<PropertyMap, Error> {
+    old: Option<&ServiceOutputs>,
+    old_inputs: Option<&ServiceInputs>,
+) -> Result<ServiceOutputs, Error> {
     let project = project_info(env, &svc.project).await?;
     let ecs = env.cloud.ecs.as_ref();
     let cluster = project.cluster_name.clone();
     let id = service_id(&svc.project, &svc.name);
-    let old_value = |key: &str| old.and_then(|o| o.get(key)).and_then(Value::as_str);
+    let old_task_definition = old
+        .and_then(|o| o.task_definition_arn.known())
+        .map(String::as_str);
 
     // Ownership before any side effect. On create, only what this resource made (a Create
     // retried after a crash) may be taken over; on update, what belongs to this service (the
@@ -228,7 +231,7 @@ async fn deploy(
                 svc.image = built.image;
                 build_hash = Some(built.build_hash);
             }
-            Err(failure) => return Err(build_failed(env, inputs, &svc, &id, old, failure)),
+            Err(failure) => return Err(build_failed(env, &svc, &id, old, failure)),
         }
     }
 
@@ -242,7 +245,7 @@ async fn deploy(
     let svc = svc;
 
     let rollout = async {
-        let deployed = match old_value("taskDefinitionArn") {
+        let deployed = match old_task_definition {
             Some(arn) => ecs.describe_task_definition(arn).await.ok().flatten(),
             None => None,
         };
@@ -261,7 +264,7 @@ async fn deploy(
             {
                 Ok(applied) => applied,
                 Err(Error::Interrupted(why)) => {
-                    return Err(interrupted_before_rollout(env, inputs, &svc, &id, old, why));
+                    return Err(interrupted_before_rollout(env, &svc, &id, old, why));
                 }
                 Err(e) => return Err(e),
             };
@@ -272,8 +275,7 @@ async fn deploy(
         } = applied;
 
         let mut spec = plan_task_definition(&svc, &project, &env.cloud.region, &secret_refs);
-        spec.family =
-            deployed_names::task_family(&svc.project, &svc.name, old_value("taskDefinitionArn"));
+        spec.family = deployed_names::task_family(&svc.project, &svc.name, old_task_definition);
         if spec.task_role_arn.is_none() {
             spec.task_role_arn = task_role_arn;
         }
@@ -394,10 +396,9 @@ async fn deploy(
             )
             .await?;
         }
-        let outputs = settle(env, ctx, inputs, &svc, &id, &td_arn, state).await;
+        let outputs = settle(env, ctx, &svc, &id, &td_arn, state).await;
         if let Ok(o) = &outputs
-            && o.get("status").and_then(Value::as_str)
-                == Some(ServiceStatus::ServiceDeploymentCompleted.as_str())
+            && o.status == Computed::Known(ServiceStatus::ServiceDeploymentCompleted)
         {
             prune_secrets(env, ctx, &svc, &secret_refs).await;
         }
@@ -409,7 +410,6 @@ async fn deploy(
         // next `up` continues.
         Err(Error::Failed(reason)) if old.is_none() => Err(build_failed(
             env,
-            inputs,
             &svc,
             &id,
             old,
@@ -417,16 +417,18 @@ async fn deploy(
         )),
         other => other,
     };
+    // Secret when a build input is (see `OUTPUT_SOURCES`).
     if let Some(hash) = build_hash {
-        let with_hash = |o: &mut PropertyMap| {
-            o.insert(
-                "buildHash".into(),
-                super::outputs::build_hash_output(inputs, &hash),
-            );
-        };
         match &mut outputs {
-            Ok(o) => with_hash(o),
-            Err(Error::ResourceInitFailed(state)) => with_hash(&mut state.outputs),
+            Ok(o) => {
+                o.build_hash = Some(MaybeSecret {
+                    value: hash,
+                    secret: false,
+                })
+            }
+            Err(Error::ResourceInitFailed(state)) => {
+                state.outputs.insert("buildHash".into(), Value::from(hash));
+            }
             Err(_) => {}
         }
     }
@@ -441,14 +443,14 @@ async fn store_secrets(
     env: &Runtime,
     urn: &str,
     svc: &ResolvedService,
-    inputs: &PropertyMap,
-    old_inputs: Option<&PropertyMap>,
+    inputs: &ServiceInputs,
+    old_inputs: Option<&ServiceInputs>,
     deployed: &[(String, String)],
 ) -> Result<Vec<(String, String)>, Error> {
     let tags = service_tags(urn, svc);
-    let new = secrets::secret_environment(inputs);
+    let new = inputs.secret_environment();
     let old = old_inputs
-        .map(secrets::secret_environment)
+        .map(ServiceInputs::secret_environment)
         .unwrap_or_default();
     let mut refs = Vec::new();
     for (var, version) in secrets::plan_versions(deployed, &old, &new) {
@@ -622,15 +624,13 @@ pub(super) async fn custom_domain_zone(
 /// state as queued, with what ran before.
 fn interrupted_before_rollout(
     env: &Runtime,
-    inputs: &PropertyMap,
     svc: &ResolvedService,
     id: &str,
-    old: Option<&PropertyMap>,
+    old: Option<&ServiceOutputs>,
     why: String,
 ) -> Error {
     build_failed(
         env,
-        inputs,
         svc,
         id,
         old,
@@ -648,10 +648,9 @@ fn interrupted_before_rollout(
 /// builds again; the previous build hash is kept, so it also diffs as a change.
 fn build_failed(
     env: &Runtime,
-    inputs: &PropertyMap,
     svc: &ResolvedService,
     id: &str,
-    old: Option<&PropertyMap>,
+    old: Option<&ServiceOutputs>,
     failure: BuildFailure,
 ) -> Error {
     let (status, reason) = match failure {
@@ -659,8 +658,7 @@ fn build_failed(
         BuildFailure::Interrupted(reason, status) => (status, reason),
         BuildFailure::Error(e) => return e,
     };
-    let mut outputs = service_outputs(
-        inputs,
+    let mut outputs = to_properties(&ServiceOutputs::of(
         svc,
         env,
         Deployed {
@@ -668,25 +666,9 @@ fn build_failed(
             task_definition_arn: None,
             status: Some(status),
         },
-    );
+    ));
     // What still runs is the previous image, if any.
-    for key in [
-        "serviceArn",
-        "taskDefinitionArn",
-        "deployedImage",
-        "buildHash",
-        "desiredCount",
-        "runningCount",
-    ] {
-        match old.and_then(|o| o.get(key)) {
-            Some(v) => {
-                outputs.insert(key.into(), v.clone());
-            }
-            None => {
-                outputs.remove(key);
-            }
-        }
-    }
+    ServiceOutputs::keep_deployed(&mut outputs, old);
     Error::ResourceInitFailed(Box::new(PartialState {
         id: id.to_string(),
         outputs,
@@ -700,16 +682,14 @@ fn build_failed(
 async fn settle(
     env: &Runtime,
     ctx: &Context,
-    inputs: &PropertyMap,
     svc: &ResolvedService,
     id: &str,
     td_arn: &str,
     state: ServiceState,
-) -> Result<PropertyMap, Error> {
+) -> Result<ServiceOutputs, Error> {
     let deployment = state.primary_deployment().map(|d| d.id.clone());
     let outputs_for = |state: &ServiceState, status: ServiceStatus| {
-        service_outputs(
-            inputs,
+        ServiceOutputs::of(
             svc,
             env,
             Deployed {
@@ -741,7 +721,7 @@ async fn settle(
         RolloutEnd::Settled(state, status) => {
             Err(Error::ResourceInitFailed(Box::new(PartialState {
                 id: id.to_string(),
-                outputs: outputs_for(&state, status),
+                outputs: to_properties(&outputs_for(&state, status)),
                 inputs: None,
                 reasons: vec![failure_reason(&state, deployment.as_deref())],
             })))
@@ -749,7 +729,7 @@ async fn settle(
         RolloutEnd::Interrupted(state, status, why) => {
             Err(Error::ResourceInitFailed(Box::new(PartialState {
                 id: id.to_string(),
-                outputs: outputs_for(&state, status),
+                outputs: to_properties(&outputs_for(&state, status)),
                 inputs: None,
                 reasons: vec![format!(
                     "{why} while the rollout of {id} was {}; the service exists and the next `pulumi up` checks it again",

@@ -1,7 +1,7 @@
 //! Lifecycle behaviour the emulator cannot produce, on scripted fakes.
 
-use super::lifecycle::create;
 use crate::cloud::RolloutState;
+use crate::testing::service::create;
 use crate::testing::*;
 use pulumi_plugin::{CreateRequest, Error, PropertyMap, Value};
 use std::sync::Arc;
@@ -221,8 +221,7 @@ fn with_environment(mut req: CreateRequest, token: &str) -> CreateRequest {
 /// rollbacks until the rollout completes), and delete removes the parameters.
 #[tokio::test(start_paused = true)]
 async fn secret_environment_values_live_in_ssm() {
-    use super::delete::delete;
-    use super::lifecycle::update;
+    use crate::testing::service::{delete, update};
     use pulumi_plugin::{DeleteRequest, UpdateRequest};
 
     let ecs = Arc::new(FakeEcs::default());
@@ -455,7 +454,8 @@ async fn a_preview_of_many_services_reads_the_project_once() {
                         pulumi_plugin::value::from_json(serde_json::json!([{"target": 80}])),
                     )],
                 );
-                let checked = super::plan::check(Some(&env), &service_check(&req)).await;
+                let checked =
+                    crate::testing::service::check(Some(&env), &service_check(&req)).await;
                 assert!(checked.failures.is_empty(), "{:?}", checked.failures);
                 req.preview = true;
                 req.inputs = checked.inputs;

@@ -8,24 +8,31 @@ use super::status::ServiceStatus;
 use crate::aws_names;
 use crate::cloud::ServiceState;
 use crate::runtime::Runtime;
+use pulumi_plugin::PropertyMap;
+use pulumi_plugin::value::to_properties;
 use pulumi_plugin::value::{Computed, MaybeSecret};
-use pulumi_plugin::{PropertyMap, Value, derive_unknowns, state_of};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The outputs of `defang:index:Service` beyond its inputs (which it echoes), as the schema
 /// declares them; `name` is here because the output always has one (the default applied).
+///
+/// A state may lack what was never deployed (a first build that failed keeps the service in
+/// the state without an ECS service) and outputs older versions did not write: those read as
+/// unknown, or absent.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceOutputs {
     /// The service name: a DNS label without `--` (lowercase letters, digits and '-', starting with
     /// a letter), and the first label of its domains. Defaults to the Pulumi resource name.
     /// Changing it replaces the service.
+    #[serde(default)]
     pub name: String,
     /// Where the service's rollout is, as of the last create, update or refresh. A rollout moves
     /// from `UPDATE_QUEUED` to `SERVICE_DEPLOYMENT_PENDING`, then ends in
     /// `SERVICE_DEPLOYMENT_COMPLETED` or `SERVICE_DEPLOYMENT_FAILED`; the `BUILD_*` values belong
     /// to building images from source.
+    #[serde(default = "unknown::<ServiceStatus>")]
     pub status: Computed<ServiceStatus>,
     /// The public domain of the service's first ingress port,
     /// `<service>--<port>.<project>.<username>.defang.app` (the suffix is `defang:domainSuffix`).
@@ -34,27 +41,41 @@ pub struct ServiceOutputs {
     pub domain: Option<String>,
     /// One endpoint per port, in the order of `ports`: the public domain of an ingress port, or
     /// `<service>.<project>.internal:<port>` for a host port.
+    #[serde(default)]
     pub endpoints: Vec<String>,
     /// The ARN of the ECS service.
+    #[serde(default = "unknown::<String>")]
     pub service_arn: Computed<String>,
     /// The ARN of the task definition revision the service runs.
+    #[serde(default = "unknown::<String>")]
     pub task_definition_arn: Computed<String>,
     /// The image of the task definition the service runs.
+    #[serde(default = "unknown::<MaybeSecret<String>>")]
     pub deployed_image: Computed<MaybeSecret<String>>,
     /// vCPU per task, after rounding `cpus` and `memory` up to a Fargate size.
+    #[serde(default)]
     pub deployed_cpus: f64,
     /// Memory per task in MiB, after rounding `cpus` and `memory` up to a Fargate size.
+    #[serde(default)]
     pub deployed_memory: u32,
     /// The number of tasks ECS keeps running.
-    pub desired_count: u32,
+    #[serde(default = "unknown::<u32>")]
+    pub desired_count: Computed<u32>,
     /// The number of tasks that were running at the last create, update or refresh.
+    #[serde(default = "unknown::<u32>")]
     pub running_count: Computed<u32>,
     /// The ECS cluster the service runs in: its project's.
+    #[serde(default)]
     pub cluster_name: String,
     /// For a service built from source: the hash of its context, Dockerfile, arguments, target and
     /// platform; the image tag in the service's ECR repository. The same hash means no new build.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub build_hash: Option<String>,
+    pub build_hash: Option<MaybeSecret<String>>,
+}
+
+/// What a state that lacks an output says of it.
+fn unknown<T>() -> Computed<T> {
+    Computed::Unknown
 }
 
 /// What is known about the deployment behind the outputs.
@@ -65,43 +86,16 @@ pub struct Deployed<'a> {
     pub status: Option<ServiceStatus>,
 }
 
-/// Every output the service computes (beyond echoing its inputs).
-pub const COMPUTED: [&str; 11] = [
-    "status",
-    "domain",
-    "endpoints",
-    "serviceArn",
-    "taskDefinitionArn",
-    "deployedImage",
-    "deployedCpus",
-    "deployedMemory",
-    "desiredCount",
-    "runningCount",
-    "clusterName",
-];
-
 /// The inputs a service's names come from.
 const NAMES: &[&str] = &["project", "name", "ports"];
 
-/// `(output, the inputs it is computed from)`: in a preview, an output is unknown while one of
-/// its inputs is. The others come from what is deployed (unknown until it is).
-pub const OUTPUT_SOURCES: &[(&str, &[&str])] = &[
-    ("name", &["name"]),
-    ("domain", NAMES),
-    ("endpoints", NAMES),
-    ("clusterName", &["project"]),
-    // A service built from source has its image only once its build is done.
-    ("deployedImage", &["image", "build"]),
-    ("deployedCpus", &["cpus", "memory"]),
-    ("deployedMemory", &["cpus", "memory"]),
-    ("desiredCount", &["replicas"]),
-];
-
-/// The `buildHash` output: secret when any build input is.
+/// `(output, the inputs it is computed from)`, for every output the service computes: in a
+/// preview, an output is unknown while one of its inputs is, and it is secret when one of them
+/// is. Those with no inputs come from what is deployed (unknown until it is).
 ///
-/// The hash covers the build args' values, and it is a plain SHA-256: for a low-entropy secret
-/// (a PIN, a short password) anyone who can read the hash could try every candidate value
-/// until one gives it. Two ways out were weighed:
+/// `buildHash` covers the build args' values, and it is a plain SHA-256: for a low-entropy
+/// secret (a PIN, a short password) anyone who can read the hash could try every candidate
+/// value until one gives it. Two ways out were weighed:
 ///
 /// - a keyed hash (HMAC) needs a key that is stable across runs (Diff compares today's hash
 ///   with the recorded one; a new key would rebuild every time) and unknown to readers of the
@@ -112,40 +106,32 @@ pub const OUTPUT_SOURCES: &[(&str, &[&str])] = &[
 ///   Diff still sees no change) and lets Pulumi encrypt it in the state and hide it in
 ///   outputs, exactly like the args themselves.
 ///
-/// So: secret. The image tag in ECR is still the plain hash; that is inside the user's AWS
-/// account, where the CodeBuild build holds the args in plaintext anyway (and `docker history`
-/// shows build args), so it reveals nothing a reader there cannot see directly. Messages
-/// leave the hash out for such builds (see `image_build`).
-pub fn build_hash_output(inputs: &PropertyMap, hash: &str) -> Value {
-    let secret_build = ["build", "platform"]
-        .iter()
-        .any(|k| inputs.get(*k).is_some_and(Value::contains_secrets));
-    match secret_build {
-        true => Value::from(hash).into_secret(),
-        false => Value::from(hash),
-    }
-}
-
-/// The state of a service: its inputs, and its outputs as far as they are known.
-pub fn service_outputs(
-    inputs: &PropertyMap,
-    svc: &ResolvedService,
-    env: &Runtime,
-    deployed: Deployed<'_>,
-) -> PropertyMap {
-    let mut out = state_of(inputs, &ServiceOutputs::of(inputs, svc, env, deployed));
-    derive_unknowns(OUTPUT_SOURCES, inputs, &mut out);
-    out
-}
+/// So: secret, as its sources say. The image tag in ECR is still the plain hash; that is inside
+/// the user's AWS account, where the CodeBuild build holds the args in plaintext anyway (and
+/// `docker history` shows build args), so it reveals nothing a reader there cannot see
+/// directly. Messages leave the hash out for such builds (see `image_build`).
+///
+/// A secret `image` makes `deployedImage` secret (the machinery only carries secretness along
+/// the same property path, and this is another one); the image a build pushed is not secret.
+pub const OUTPUT_SOURCES: &[(&str, &[&str])] = &[
+    ("name", &["name"]),
+    ("domain", NAMES),
+    ("endpoints", NAMES),
+    ("clusterName", &["project"]),
+    ("deployedImage", &["image"]),
+    ("deployedCpus", &["cpus", "memory"]),
+    ("deployedMemory", &["cpus", "memory"]),
+    ("desiredCount", &["replicas"]),
+    ("buildHash", &["build", "platform"]),
+    ("status", &[]),
+    ("serviceArn", &[]),
+    ("taskDefinitionArn", &[]),
+    ("runningCount", &[]),
+];
 
 impl ServiceOutputs {
-    /// The outputs of `svc` (the checked `inputs`, resolved) as deployed so far.
-    pub fn of(
-        inputs: &PropertyMap,
-        svc: &ResolvedService,
-        env: &Runtime,
-        deployed: Deployed<'_>,
-    ) -> ServiceOutputs {
+    /// The outputs of `svc` (the checked inputs, resolved) as deployed so far.
+    pub fn of(svc: &ResolvedService, env: &Runtime, deployed: Deployed<'_>) -> ServiceOutputs {
         let (username, suffix) = (&env.config.username, &env.config.domain_suffix);
         let zone = svc.adopted_zone.as_deref();
         // Check has already rejected names too long for DNS, so errors do not reach here.
@@ -167,25 +153,49 @@ impl ServiceOutputs {
             endpoints,
             service_arn: known(deployed.state.map(|s| s.arn.clone())),
             task_definition_arn: known(deployed.task_definition_arn.map(str::to_string)),
-            // A secret `image` stays secret as `deployedImage` (the machinery only carries
-            // secretness along the same property path, and this is another one).
+            // Secret when `image` is: see [`OUTPUT_SOURCES`].
             deployed_image: match svc.image.is_empty() {
                 true => Computed::Unknown,
                 false => Computed::Known(MaybeSecret {
                     value: svc.image.clone(),
-                    secret: inputs.get("image").is_some_and(Value::contains_secrets),
+                    secret: false,
                 }),
             },
             deployed_cpus: svc.size.vcpus(),
             deployed_memory: svc.size.memory_mib,
-            desired_count: deployed
-                .state
-                .map_or(svc.replicas, |s| count(s.desired_count)),
+            desired_count: Computed::Known(
+                deployed
+                    .state
+                    .map_or(svc.replicas, |s| count(s.desired_count)),
+            ),
             running_count: deployed.state.map_or(Computed::Unknown, |s| {
                 Computed::Known(count(s.running_count))
             }),
             cluster_name: aws_names::cluster(&svc.project),
             build_hash: None,
+        }
+    }
+
+    /// The outputs of a state that `up` keeps while what it deploys has not replaced them:
+    /// those of the last deployment, taken from `old` (or removed when it had none).
+    pub fn keep_deployed(outputs: &mut PropertyMap, old: Option<&ServiceOutputs>) {
+        let old = old.map(to_properties).unwrap_or_default();
+        for key in [
+            "serviceArn",
+            "taskDefinitionArn",
+            "deployedImage",
+            "buildHash",
+            "desiredCount",
+            "runningCount",
+        ] {
+            match old.get(key).filter(|v| !v.is_unknown()) {
+                Some(v) => {
+                    outputs.insert(key.into(), v.clone());
+                }
+                None => {
+                    outputs.remove(key);
+                }
+            }
         }
     }
 }
@@ -194,7 +204,28 @@ impl ServiceOutputs {
 mod tests {
     use super::*;
     use crate::testing::{FakeEcs, FakeStacks, env};
+    use pulumi_plugin::{Value, derive_secrets, derive_unknowns, state_of};
     use std::sync::Arc;
+
+    /// The state of a service as the kit makes it from the inputs and [`ServiceOutputs`].
+    fn service_outputs(
+        inputs: &PropertyMap,
+        svc: &ResolvedService,
+        env: &Runtime,
+        deployed: Deployed<'_>,
+    ) -> PropertyMap {
+        let mut out = state_of(inputs, &ServiceOutputs::of(svc, env, deployed));
+        derive_unknowns(OUTPUT_SOURCES, inputs, &mut out);
+        derive_secrets(OUTPUT_SOURCES, inputs, &mut out);
+        out
+    }
+
+    /// The `buildHash` output of a build with `inputs`, as the kit makes it.
+    fn build_hash_output(inputs: &PropertyMap, hash: &str) -> Value {
+        let mut out = PropertyMap::from([("buildHash".to_string(), Value::from(hash))]);
+        derive_secrets(OUTPUT_SOURCES, inputs, &mut out);
+        out.remove("buildHash").unwrap()
+    }
 
     fn outputs_of(inputs: &PropertyMap) -> PropertyMap {
         let (_, svc) = super::super::lifecycle::decode(inputs, "web").unwrap();

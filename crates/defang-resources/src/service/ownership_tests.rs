@@ -1,9 +1,9 @@
 //! Names that cannot collide, ownership proven before any side effect, and CloudFormation's
 //! answers (lost responses, states) handled: on scripted fakes.
 
-use super::lifecycle::create;
 use crate::cloud::{RolloutState, StackState};
 use crate::ownership::{OWNER_TAG, PROJECT_TAG, SERVICE_TAG, owner_id};
+use crate::testing::service::create;
 use crate::testing::*;
 use pulumi_plugin::{CreateRequest, Error, Value};
 use std::collections::BTreeMap;

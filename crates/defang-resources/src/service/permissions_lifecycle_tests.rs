@@ -2,8 +2,8 @@
 //! update (issue 13 items 1, 4 and 5), on scripted fakes: what the stack, the task definition
 //! and the ECS service get.
 
-use super::lifecycle::create;
 use crate::cloud::{RolloutState, TaskDefinitionSpec};
+use crate::testing::service::create;
 use crate::testing::*;
 use pulumi_plugin::value::from_json;
 use pulumi_plugin::{CreateRequest, Value};

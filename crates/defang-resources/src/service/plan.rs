@@ -2,79 +2,76 @@
 //! configured provider can tell: domain lengths, the user's zone, the project's load balancer),
 //! Diff (inputs, build sources, secretness) and the outputs a preview plans.
 
-use super::check::check_service;
-use super::inputs::ResolvedService;
-use super::lifecycle::{REPLACE_ON_CHANGES, custom_domain_zone, decode};
-use super::outputs::{COMPUTED, Deployed, service_outputs};
+use super::inputs::{ResolvedService, ServiceInputs};
+use super::lifecycle::{custom_domain_zone, decode, resolve};
+use super::outputs::{Deployed, ServiceOutputs};
 use super::secrets;
 use super::status::ServiceStatus;
 use crate::aws_names;
 use crate::build::image_build::current_build_hash;
 use crate::project::ProjectInfo;
 use crate::runtime::Runtime;
-use pulumi_plugin::{
-    CheckRequest, CheckResponse, Context, Diff, DiffRequest, Error, PropertyMap, Value,
-    diff_properties,
-};
+use pulumi_plugin::{CheckFailure, Context, Diff, DiffRequest, Error, Value};
 
-pub async fn check(env: Option<&Runtime>, req: &CheckRequest) -> CheckResponse {
-    let (parsed, mut failures) = check_service(&req.news, &req.name);
-    let mut inputs = req.news.clone();
-    if !inputs.contains_key("name") {
-        inputs.insert("name".into(), Value::from(req.name.as_str()));
-    }
-    // The domain must fit DNS limits with this user's name; known only once configured.
-    if let (Some(env), Some(parsed)) = (env, parsed)
-        && let Ok(svc) = parsed.resolved(&req.name)
+/// The checks that need the configured provider: the domain must fit DNS limits with this
+/// user's name, a custom domain needs the user's zone, and ingress ports need the project's
+/// load balancer. Only for inputs that passed the other checks.
+pub async fn check_live(
+    env: &Runtime,
+    resource_name: &str,
+    parsed: &ServiceInputs,
+) -> Vec<CheckFailure> {
+    let mut failures = Vec::new();
+    let Ok(svc) = parsed.resolved(resource_name) else {
+        return failures;
+    };
+    let project = match env
+        .project_lookups
+        .get(
+            env.cloud.stacks.as_ref(),
+            &aws_names::project_stack(&svc.project),
+        )
+        .await
     {
-        let project = match env
-            .project_lookups
-            .get(
-                env.cloud.stacks.as_ref(),
-                &aws_names::project_stack(&svc.project),
-            )
-            .await
-        {
-            Ok(Some(stack)) => ProjectInfo::from_stack(&stack).ok(),
-            _ => None,
-        };
-        let adopted = project.as_ref().and_then(adopted_zone);
-        if let Err(failure) = super::domain::check_domain_length(
-            &svc,
-            &env.config.username,
-            &env.config.domain_suffix,
-            adopted.as_deref(),
-        ) {
-            failures.push(failure);
-        }
-        // A custom domain needs the user's zone; say so before anything is created.
-        if let Some(domain) = &svc.domain_name
-            && let Err(Error::Failed(reason)) = custom_domain_zone(env, domain).await
-        {
-            let reason = reason.strip_prefix("domainName: ").unwrap_or(&reason);
-            failures.push(pulumi_plugin::CheckFailure::new("domainName", reason));
-        }
-        // Ingress ports need the project's load balancer, which the first ingress service
-        // makes unless the project says `loadBalancer: false` (or was made before projects
-        // could). A project that exists already can be asked now; one created in the same
-        // update is checked when the service deploys.
-        if let Some(port) = svc.first_ingress_port()
-            && let Some(project) = &project
-            && project.ingress.is_none()
-            && let Some(reason) = crate::project::auto_ingress::refusal(project)
-        {
-            let index = svc.ports.iter().position(|p| p == port).unwrap_or_default();
-            failures.push(pulumi_plugin::CheckFailure::new(
-                format!("ports[{index}].mode"),
-                format!("port {} {reason}", port.target),
-            ));
-        }
+        Ok(Some(stack)) => ProjectInfo::from_stack(&stack).ok(),
+        _ => None,
+    };
+    let adopted = project.as_ref().and_then(adopted_zone);
+    if let Err(failure) = super::domain::check_domain_length(
+        &svc,
+        &env.config.username,
+        &env.config.domain_suffix,
+        adopted.as_deref(),
+    ) {
+        failures.push(failure);
     }
-    CheckResponse { inputs, failures }
+    // A custom domain needs the user's zone; say so before anything is created.
+    if let Some(domain) = &svc.domain_name
+        && let Err(Error::Failed(reason)) = custom_domain_zone(env, domain).await
+    {
+        let reason = reason.strip_prefix("domainName: ").unwrap_or(&reason);
+        failures.push(CheckFailure::new("domainName", reason));
+    }
+    // Ingress ports need the project's load balancer, which the first ingress service
+    // makes unless the project says `loadBalancer: false` (or was made before projects
+    // could). A project that exists already can be asked now; one created in the same
+    // update is checked when the service deploys.
+    if let Some(port) = svc.first_ingress_port()
+        && let Some(project) = &project
+        && project.ingress.is_none()
+        && let Some(reason) = crate::project::auto_ingress::refusal(project)
+    {
+        let index = svc.ports.iter().position(|p| p == port).unwrap_or_default();
+        failures.push(CheckFailure::new(
+            format!("ports[{index}].mode"),
+            format!("port {} {reason}", port.target),
+        ));
+    }
+    failures
 }
 
-pub async fn diff(req: &DiffRequest) -> Diff {
-    let mut diff = diff_properties(&req.old_inputs, &req.news, REPLACE_ON_CHANGES);
+/// The diff beyond the inputs' (`planned`): build sources and secretness are not inputs.
+pub async fn diff(req: &DiffRequest, mut diff: Diff) -> Diff {
     // Sources are not inputs: a changed file changes the build hash, which is an update (a
     // rebuild). A build that failed last time is retried.
     if let Ok((_, svc)) = decode(&req.news, &req.name)
@@ -113,46 +110,43 @@ pub async fn diff(req: &DiffRequest) -> Diff {
 }
 
 /// Planned outputs for a preview, and what `up` will do that preview cannot show as a resource,
-/// said as a warning (see [`preview_notes`]). Required inputs that are not known yet get a
-/// stand-in so the rest can be planned; every output that depends on them is unknown (see
-/// [`service_outputs`]). The inputs are decoded once, the project read once (and shared by
-/// the Checks and previews of its other services, see [`crate::project::lookups`]).
+/// said as a warning (see [`preview_notes`]). Inputs that are not known yet resolve to
+/// stand-ins so the rest can be planned; every output that depends on them is unknown (see
+/// [`super::outputs::OUTPUT_SOURCES`]). The project is read once (and shared by the Checks and
+/// previews of its other services, see [`crate::project::lookups`]).
 pub(super) async fn preview(
     env: &Runtime,
     ctx: &Context,
-    inputs: &PropertyMap,
+    inputs: &ServiceInputs,
     resource_name: &str,
-) -> PropertyMap {
+) -> Result<ServiceOutputs, Error> {
     // A project that exists already may have its own domain; a new one is planned with the
     // default pattern (its domain is known once it exists).
-    let project = match inputs.get("project").and_then(Value::as_str) {
+    let project = match inputs.project.known() {
         Some(project) => existing_project(env, project).await,
         None => None,
     };
-    let mut stand_in = inputs.clone();
-    let mut stood_in = false;
-    for (key, value) in [("project", "preview"), ("image", "preview")] {
-        if stand_in.get(key).is_some_and(Value::is_unknown) {
-            stand_in.insert(key.into(), Value::from(value));
-            stood_in = true;
-        }
+    let mut svc = resolve_planned(inputs, resource_name)?;
+    if !inputs.has_stand_ins() {
+        preview_notes(ctx, &svc, project.as_ref()).await;
     }
-    match decode(&stand_in, resource_name) {
-        Ok((_, mut svc)) => {
-            if !stood_in {
-                preview_notes(ctx, &svc, project.as_ref()).await;
-            }
-            svc.adopted_zone = project.as_ref().and_then(adopted_zone);
-            service_outputs(inputs, &svc, env, Deployed::default())
-        }
-        Err(_) => {
-            let mut out = inputs.clone();
-            for key in COMPUTED {
-                out.insert(key.to_string(), Value::Unknown);
-            }
-            out
-        }
+    svc.adopted_zone = project.as_ref().and_then(adopted_zone);
+    Ok(ServiceOutputs::of(&svc, env, Deployed::default()))
+}
+
+/// The service a preview plans: an `image` not known yet (neither it nor `build` is there,
+/// which Check refuses outside a preview) is planned as no image yet, as for a build; its
+/// `deployedImage` is unknown.
+pub(super) fn resolve_planned(
+    inputs: &ServiceInputs,
+    resource_name: &str,
+) -> Result<ResolvedService, Error> {
+    if inputs.image.is_none() && inputs.build.is_none() {
+        let mut planned = inputs.clone();
+        planned.image = Some(String::new());
+        return resolve(&planned, resource_name);
     }
+    resolve(inputs, resource_name)
 }
 
 /// A project that exists already (best effort, from what Check read lately: for previews and

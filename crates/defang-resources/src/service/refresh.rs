@@ -1,28 +1,39 @@
 //! Refresh and import of a service: what runs in ECS, as outputs and (on import) as inputs;
 //! drift made outside Pulumi shows in the inputs so that the next `up` corrects it. The task
 //! count of an autoscaled service is the scaler's, never drift.
+//!
+//! Secretness needs no care here: the machinery marks every refreshed input secret where the
+//! old one was (a secret image changed outside Pulumi stays secret), and the outputs computed
+//! from secret inputs (see [`super::outputs::OUTPUT_SOURCES`]).
 
 use super::existing_secrets::{AccountScope, value_from};
-use super::inputs::{ResolvedService, SecretReference, ServiceInputs};
-use super::lifecycle::{decode, ecs_failed, parse_id};
-use super::outputs::{Deployed, service_outputs};
+use super::inputs::{Capacity, ResolvedService, SecretReference, ServiceInputs};
+use super::lifecycle::{ecs_failed, parse_id, resolve};
+use super::outputs::{Deployed, ServiceOutputs};
 use super::rollout::describe_one;
-use super::secrets;
 use super::status::rollout_status;
 use super::task_definition::inputs_from_task_definition;
 use crate::aws_names;
 use crate::runtime::Runtime;
-use pulumi_plugin::value::to_properties;
-use pulumi_plugin::{Context, Error, PropertyMap, ReadRequest, ReadResponse, Value};
+use pulumi_plugin::Error;
+use pulumi_plugin::value::MaybeSecret;
+use std::collections::BTreeMap;
 
-pub async fn read(env: &Runtime, req: ReadRequest, _ctx: Context) -> Result<ReadResponse, Error> {
-    let (project, name) = parse_id(&req.id)?;
+/// The service of `id` as it runs, or `None` when it is gone: on refresh, `old` holds the
+/// inputs and outputs in the state (the live values replace what drifted); on import, there is
+/// none and the inputs are what runs.
+pub async fn read(
+    env: &Runtime,
+    id: &str,
+    old: Option<(ServiceInputs, ServiceOutputs)>,
+) -> Result<Option<(ServiceInputs, ServiceOutputs)>, Error> {
+    let (project, name) = parse_id(id)?;
     let ecs = env.cloud.ecs.as_ref();
     let Some(state) = describe_one(ecs, &aws_names::cluster(project), name).await? else {
-        return Ok(ReadResponse::gone());
+        return Ok(None);
     };
     if !state.is_active() {
-        return Ok(ReadResponse::gone());
+        return Ok(None);
     }
     let td = ecs
         .describe_task_definition(&state.task_definition_arn)
@@ -30,8 +41,8 @@ pub async fn read(env: &Runtime, req: ReadRequest, _ctx: Context) -> Result<Read
         .map_err(ecs_failed)?
         .ok_or_else(|| {
             Error::Failed(format!(
-                "service {} runs task definition {}, which ECS cannot describe",
-                req.id, state.task_definition_arn
+                "service {id} runs task definition {}, which ECS cannot describe",
+                state.task_definition_arn
             ))
         })?;
     // The service's own task role is not a `taskRoleArn` of the user's.
@@ -43,25 +54,28 @@ pub async fn read(env: &Runtime, req: ReadRequest, _ctx: Context) -> Result<Read
             .cloned()
     });
     let live = inputs_from_task_definition(&td, &state, project, own_task_role.as_deref());
-    let inputs = if req.old_inputs.is_empty() {
+    let (inputs, old_build_hash) = match old {
         // Import: the inputs are what runs.
-        let mut inputs = to_properties(&live);
-        inputs.insert("name".into(), Value::from(name));
-        inputs
-    } else {
-        let mut inputs = with_drift(&req.old_inputs, &live, &req.name);
-        // Names of the user's secrets mean the execution role's account and this region.
-        let scope = td
-            .spec
-            .execution_role_arn
-            .as_deref()
-            .and_then(|role| AccountScope::of_role(role, &env.cloud.region));
-        if let (Some(scope), Ok((_, old))) = (scope, decode(&req.old_inputs, &req.name)) {
-            secrets_drift(&mut inputs, &old, &live, &scope);
+        None => {
+            let mut inputs = live.clone();
+            inputs.name = Some(name.to_string());
+            (inputs, None)
         }
-        inputs
+        Some((old_inputs, old_outputs)) => {
+            let mut inputs = with_drift(&old_inputs, &live, name);
+            // Names of the user's secrets mean the execution role's account and this region.
+            let scope = td
+                .spec
+                .execution_role_arn
+                .as_deref()
+                .and_then(|role| AccountScope::of_role(role, &env.cloud.region));
+            if let (Some(scope), Ok(old)) = (scope, old_inputs.resolved(name)) {
+                secrets_drift(&mut inputs, &old, &live, &scope);
+            }
+            (inputs, old_outputs.build_hash)
+        }
     };
-    let (_, mut svc) = decode(&inputs, &req.name)?;
+    let mut svc = resolve(&inputs, name)?;
     if svc.build.is_some()
         && let Some(running) = &live.image
     {
@@ -71,8 +85,7 @@ pub async fn read(env: &Runtime, req: ReadRequest, _ctx: Context) -> Result<Read
     svc.adopted_zone = super::plan::existing_adopted_zone(env, project).await;
     let deployment = state.primary_deployment().map(|d| d.id.clone());
     let status = rollout_status(&state, deployment.as_deref());
-    let mut outputs = service_outputs(
-        &inputs,
+    let mut outputs = ServiceOutputs::of(
         &svc,
         env,
         Deployed {
@@ -83,16 +96,10 @@ pub async fn read(env: &Runtime, req: ReadRequest, _ctx: Context) -> Result<Read
     );
     // The build hash (the image's tag) cannot be read back from the digest that runs: the one
     // recorded by the last deploy is kept, so that an unchanged source still means no build.
-    if svc.build.is_some()
-        && let Some(hash) = req.old_outputs.get("buildHash")
-    {
-        outputs.insert("buildHash".into(), hash.clone());
+    if svc.build.is_some() {
+        outputs.build_hash = old_build_hash;
     }
-    Ok(ReadResponse {
-        id: Some(req.id.clone()),
-        outputs,
-        inputs,
-    })
+    Ok(Some((inputs, outputs)))
 }
 
 /// The user's inputs with what changed outside Pulumi (replicas, image, environment, the
@@ -101,9 +108,13 @@ pub async fn read(env: &Runtime, req: ReadRequest, _ctx: Context) -> Result<Read
 /// compared in [`secrets_drift`]. What cannot be read from the task definition and the service
 /// (the policies of the service's own role, the autoscaling range) is kept as the user wrote
 /// it.
-fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &str) -> PropertyMap {
+fn with_drift(
+    old_inputs: &ServiceInputs,
+    live: &ServiceInputs,
+    resource_name: &str,
+) -> ServiceInputs {
     let mut inputs = old_inputs.clone();
-    let Ok((_, old)) = decode(old_inputs, resource_name) else {
+    let Ok(old) = old_inputs.resolved(resource_name) else {
         return inputs;
     };
     settings_drift(&mut inputs, &old, live);
@@ -111,19 +122,16 @@ fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &st
     // not drift (an input would fight the scaler at the next `up`).
     let live_replicas = live.replicas.unwrap_or(1);
     if old.autoscaling.is_none() && live_replicas != old.replicas {
-        inputs.insert("replicas".into(), Value::Number(f64::from(live_replicas)));
+        inputs.replicas = Some(live_replicas);
     }
     // Fargate Spot or on-demand changed outside Pulumi (compared as strategies).
-    let strategy = |c: &Option<super::inputs::Capacity>| {
+    let strategy = |c: &Option<Capacity>| {
         let mut probe = old.clone();
         probe.capacity = c.clone();
         super::scaling::capacity_strategy(&probe)
     };
     if strategy(&old.capacity) != strategy(&live.capacity) {
-        match &live.capacity {
-            Some(c) => inputs.insert("capacity".into(), to_properties_value(c)),
-            None => inputs.remove("capacity"),
-        };
+        inputs.capacity = live.capacity.clone();
     }
     // A service built from source runs the image its build pushed (`repo@sha256:…`): that is
     // `deployedImage`, an output, never an `image` input beside `build` (which Check refuses).
@@ -131,135 +139,132 @@ fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &st
         && let Some(image) = &live.image
         && *image != old.image
     {
-        // A secret image reference stays secret (and so does `deployedImage`, made from it).
-        let value = Value::from(image.as_str());
-        let secret = old_inputs.get("image").is_some_and(Value::is_secret);
-        inputs.insert(
-            "image".into(),
-            if secret { value.into_secret() } else { value },
-        );
+        inputs.image = Some(image.clone());
     }
     // Secret values are referenced from SSM and cannot be read back: only plain values are
     // compared, and the user's secret ones are kept as they are.
-    let old_secrets = secrets::secret_environment(old_inputs);
-    let old_plain: std::collections::BTreeMap<String, String> = old
-        .environment
-        .iter()
-        .filter(|(k, _)| !old_secrets.contains_key(*k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    if live.environment != old_plain {
-        let whole_map_secret = old_inputs.get("environment").is_some_and(Value::is_secret);
-        let mut env: PropertyMap = live
+    let plain = |env: &BTreeMap<String, MaybeSecret<String>>| -> BTreeMap<String, String> {
+        env.iter()
+            .filter(|(_, v)| !v.secret)
+            .map(|(k, v)| (k.clone(), v.value.clone()))
+            .collect()
+    };
+    if plain(&live.environment) != plain(&old_inputs.environment) {
+        let secrets = old_inputs.environment.iter().filter(|(_, v)| v.secret);
+        inputs.environment = live
             .environment
             .iter()
-            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+            .chain(secrets)
+            .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        for (k, v) in old_secrets {
-            env.insert(k, Value::from(v).into_secret());
-        }
-        let env = Value::Object(env);
-        let env = if whole_map_secret {
-            env.into_secret()
-        } else {
-            env
-        };
-        inputs.insert("environment".into(), env);
     }
     inputs
-}
-
-fn to_properties_value(c: &super::inputs::Capacity) -> Value {
-    Value::Object(to_properties(c))
 }
 
 /// References to the user's own secrets, compared as what ECS reads (`valueFrom`: a name and
 /// its ARN are the same reference): one changed, added or removed outside Pulumi shows as
 /// drift, by ARN, so that the next `up` puts back what the program says.
 fn secrets_drift(
-    inputs: &mut PropertyMap,
+    inputs: &mut ServiceInputs,
     old: &ResolvedService,
     live: &ServiceInputs,
     scope: &AccountScope,
 ) {
-    let read = |refs: &std::collections::BTreeMap<String, SecretReference>| {
+    let read = |refs: &BTreeMap<String, SecretReference>| {
         refs.iter()
             .map(|(var, r)| (var.clone(), value_from(r, scope)))
-            .collect::<std::collections::BTreeMap<_, _>>()
+            .collect::<BTreeMap<_, _>>()
     };
-    if read(&old.secrets) == read(&live.secrets) {
-        return;
-    }
-    if live.secrets.is_empty() {
-        inputs.remove("secrets");
-    } else {
-        inputs.insert(
-            "secrets".into(),
-            Value::Object(to_properties(&live.secrets)),
-        );
+    if read(&old.secrets) != read(&live.secrets) {
+        inputs.secrets = live.secrets.clone();
     }
 }
 
 /// Drift of the settings compared as they take effect (an unset flag is false, an unset
 /// grace period behind a load balancer is the default): a changed one gets the live value, one
 /// that went back to the default is removed.
-fn settings_drift(inputs: &mut PropertyMap, old: &ResolvedService, live: &ServiceInputs) {
-    let mut set = |key: &str, changed: bool, value: Option<Value>| {
-        if !changed {
-            return;
+fn settings_drift(inputs: &mut ServiceInputs, old: &ResolvedService, live: &ServiceInputs) {
+    fn set<T: Clone + PartialEq>(input: &mut Option<T>, was: &Option<T>, now: &Option<T>) {
+        if was != now {
+            input.clone_from(now);
         }
-        match value {
-            Some(v) => inputs.insert(key.into(), v),
-            None => inputs.remove(key),
-        };
-    };
-    let text = |v: &Option<String>| v.as_deref().map(Value::from);
-    let number = |v: Option<u32>| v.map(|n| Value::Number(f64::from(n)));
+    }
+    set(&mut inputs.working_dir, &old.working_dir, &live.working_dir);
+    set(&mut inputs.user, &old.user, &live.user);
     set(
-        "workingDir",
-        old.working_dir != live.working_dir,
-        text(&live.working_dir),
-    );
-    set("user", old.user != live.user, text(&live.user));
-    set(
-        "taskRoleArn",
-        old.task_role_arn != live.task_role_arn,
-        text(&live.task_role_arn),
+        &mut inputs.task_role_arn,
+        &old.task_role_arn,
+        &live.task_role_arn,
     );
     set(
-        "stopGracePeriod",
-        old.stop_grace_period != live.stop_grace_period,
-        number(live.stop_grace_period),
+        &mut inputs.stop_grace_period,
+        &old.stop_grace_period,
+        &live.stop_grace_period,
     );
     set(
-        "ephemeralStorage",
-        old.ephemeral_storage != live.ephemeral_storage,
-        number(live.ephemeral_storage),
+        &mut inputs.ephemeral_storage,
+        &old.ephemeral_storage,
+        &live.ephemeral_storage,
     );
-    for (key, was, now) in [
+    for (input, was, now) in [
         (
-            "readonlyRootFilesystem",
+            &mut inputs.readonly_root_filesystem,
             old.readonly_root_filesystem,
             live.readonly_root_filesystem,
         ),
-        ("init", old.init, live.init),
-        ("enableExec", old.enable_exec, live.enable_exec),
+        (&mut inputs.init, old.init, live.init),
+        (&mut inputs.enable_exec, old.enable_exec, live.enable_exec),
     ] {
         let now = now.unwrap_or(false);
-        set(key, was != now, Some(Value::Bool(now)));
+        if was != now {
+            *input = Some(now);
+        }
     }
     // Only a load-balanced service has one (ECS's to keep).
     if let Some(now) = live.health_check_grace_period {
         let was = old
             .health_check_grace_period
             .unwrap_or(super::lifecycle::DEFAULT_HEALTH_CHECK_GRACE_PERIOD);
-        set("healthCheckGracePeriod", was != now, number(Some(now)));
+        if was != now {
+            inputs.health_check_grace_period = Some(now);
+        }
     }
 }
 
 #[cfg(test)]
 mod drift_tests {
     use super::*;
+    use crate::service::lifecycle::decode;
+    use pulumi_plugin::value::{Computed, from_properties, propagate_secrets, to_properties};
+    use pulumi_plugin::{PropertyMap, Value};
+
+    /// [`super::with_drift`] as refresh's answer reaches the engine: as properties, secret where
+    /// the old inputs were.
+    fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, name: &str) -> PropertyMap {
+        let old: ServiceInputs = from_properties(old_inputs).unwrap();
+        let mut inputs = to_properties(&super::with_drift(&old, live, name));
+        propagate_secrets(old_inputs, &mut inputs);
+        inputs
+    }
+
+    /// [`super::secrets_drift`] over properties.
+    fn secrets_drift(
+        inputs: &mut PropertyMap,
+        old: &ResolvedService,
+        live: &ServiceInputs,
+        scope: &AccountScope,
+    ) {
+        let mut typed: ServiceInputs = from_properties(inputs).unwrap();
+        super::secrets_drift(&mut typed, old, live, scope);
+        *inputs = to_properties(&typed);
+    }
+
+    fn plain(value: &str) -> MaybeSecret<String> {
+        MaybeSecret {
+            value: value.into(),
+            secret: false,
+        }
+    }
 
     /// Refresh: a plain value changed outside Pulumi shows as drift; the secret value, which
     /// cannot be read back from SSM references, is kept (and stays secret).
@@ -277,10 +282,10 @@ mod drift_tests {
             ])),
         );
         let live = ServiceInputs {
-            project: "shop".into(),
+            project: Computed::Known("shop".into()),
             image: Some("nginx".into()),
             replicas: Some(1),
-            environment: [("PLAIN".to_string(), "1".to_string())].into(),
+            environment: [("PLAIN".to_string(), plain("1"))].into(),
             ..Default::default()
         };
         assert_eq!(
@@ -290,7 +295,7 @@ mod drift_tests {
         );
 
         let drifted = ServiceInputs {
-            environment: [("PLAIN".to_string(), "2".to_string())].into(),
+            environment: [("PLAIN".to_string(), plain("2"))].into(),
             ..live
         };
         let inputs = with_drift(&old_inputs, &drifted, "web");
@@ -318,7 +323,7 @@ mod drift_tests {
             )])),
         );
         let live = ServiceInputs {
-            project: "shop".into(),
+            project: Computed::Known("shop".into()),
             image: Some(
                 "123456789012.dkr.ecr.us-east-1.amazonaws.com/defang/shop/web@sha256:ab".into(),
             ),
@@ -356,7 +361,7 @@ mod drift_tests {
             ])),
         );
         let live = ServiceInputs {
-            project: "shop".into(),
+            project: Computed::Known("shop".into()),
             image: Some("nginx".into()),
             replicas: Some(6),
             ..Default::default()
@@ -383,7 +388,7 @@ mod drift_tests {
             Value::from("registry.example.com/private/web:1").into_secret(),
         );
         let live = ServiceInputs {
-            project: "shop".into(),
+            project: Computed::Known("shop".into()),
             image: Some("registry.example.com/private/web:2".into()),
             replicas: Some(1),
             ..Default::default()
@@ -405,7 +410,7 @@ mod drift_tests {
         }
         old_inputs.insert("workingDir".into(), Value::from("/srv"));
         let live = ServiceInputs {
-            project: "shop".into(),
+            project: Computed::Known("shop".into()),
             image: Some("nginx".into()),
             replicas: Some(1),
             working_dir: Some("/srv".into()),
@@ -466,7 +471,7 @@ mod drift_tests {
         );
         let (_, old) = decode(&old_inputs, "web").unwrap();
         let live_with = |value_from: &str| ServiceInputs {
-            project: "shop".into(),
+            project: Computed::Known("shop".into()),
             image: Some("nginx".into()),
             replicas: Some(1),
             secrets: [(

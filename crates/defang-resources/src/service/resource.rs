@@ -1,55 +1,109 @@
-//! `defang:index:Service` as the kit serves it: check and diff in [`super::plan`], create and
-//! update in [`super::lifecycle`], read in [`super::refresh`], delete in [`super::delete`].
+//! `defang:index:Service` as a typed resource of the kit: check in [`super::check`] (the
+//! inputs' rules) and [`super::plan`] (what only the configured provider can tell), diff and
+//! previews in [`super::plan`], create and update in [`super::lifecycle`], read and import in
+//! [`super::refresh`], delete in [`super::delete`].
 
+use super::check::check_service;
+use super::inputs::ServiceInputs;
+use super::outputs::{OUTPUT_SOURCES, ServiceOutputs};
 use super::{delete, lifecycle, plan, refresh};
 use crate::runtime::Runtime;
 use pulumi_plugin::{
-    CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
-    DiffRequest, Error, PropertyMap, RawResource, ReadRequest, ReadResponse, UpdateRequest,
+    CheckFailure, CheckRequest, Context, Create, Diff, DiffRequest, Error, PropertyMap, Resource,
+    Shape, Update, Value,
 };
 
 pub struct ServiceResource;
 
 #[async_trait::async_trait]
-impl RawResource<Runtime> for ServiceResource {
-    fn token(&self) -> &'static str {
-        lifecycle::TOKEN
+impl Resource<Runtime> for ServiceResource {
+    const TOKEN: &'static str = lifecycle::TOKEN;
+    type Inputs = ServiceInputs;
+    type Outputs = ServiceOutputs;
+    const REPLACE_ON_CHANGES: &'static [&'static str] = lifecycle::REPLACE_ON_CHANGES;
+    const UPDATES_IN_PLACE: bool = true;
+    const OUTPUT_SOURCES: &'static [(&'static str, &'static [&'static str])] = OUTPUT_SOURCES;
+    // A preview plans what it can while the project or image is not known yet (the domain
+    // from the name and ports, the size).
+    const PREVIEWS_UNKNOWNS: bool = true;
+
+    /// The service is named after the resource unless `name` says otherwise.
+    fn defaults(&self, req: &CheckRequest, news: &mut PropertyMap) {
+        if !news.contains_key("name") {
+            news.insert("name".into(), Value::from(req.name.as_str()));
+        }
     }
-    async fn check(
+
+    /// Every problem at once, also in the known part of inputs a preview does not know yet all
+    /// of; a name that defaults to the resource's is explained as such (so the rules read what
+    /// the program gave, before the defaults).
+    fn check_inputs(
         &self,
-        env: Option<&Runtime>,
-        req: CheckRequest,
-    ) -> Result<CheckResponse, Error> {
-        Ok(plan::check(env, &req).await)
+        req: &CheckRequest,
+        _: &PropertyMap,
+        _: &Shape,
+    ) -> (Option<ServiceInputs>, Vec<CheckFailure>) {
+        check_service(&req.news, &req.name)
     }
-    async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
-        Ok(plan::diff(&req).await)
+
+    async fn check_live(
+        &self,
+        env: &Runtime,
+        name: &str,
+        inputs: &ServiceInputs,
+    ) -> Vec<CheckFailure> {
+        plan::check_live(env, name, inputs).await
     }
+
+    async fn diff(&self, req: &DiffRequest, planned: Diff) -> Result<Diff, Error> {
+        Ok(plan::diff(req, planned).await)
+    }
+
     async fn create(
         &self,
         env: &Runtime,
-        req: CreateRequest,
+        req: Create<ServiceInputs>,
         ctx: Context,
-    ) -> Result<CreateResponse, Error> {
+    ) -> Result<(String, ServiceOutputs), Error> {
         lifecycle::create(env, req, ctx).await
     }
-    async fn read(
-        &self,
-        env: &Runtime,
-        req: ReadRequest,
-        ctx: Context,
-    ) -> Result<ReadResponse, Error> {
-        refresh::read(env, req, ctx).await
-    }
+
     async fn update(
         &self,
         env: &Runtime,
-        req: UpdateRequest,
+        req: Update<ServiceInputs, ServiceOutputs>,
         ctx: Context,
-    ) -> Result<PropertyMap, Error> {
+    ) -> Result<ServiceOutputs, Error> {
         lifecycle::update(env, req, ctx).await
     }
-    async fn delete(&self, env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
-        delete::delete(env, req, ctx).await
+
+    async fn read(
+        &self,
+        env: &Runtime,
+        id: &str,
+        inputs: ServiceInputs,
+        outputs: ServiceOutputs,
+        _: Context,
+    ) -> Result<Option<(ServiceInputs, ServiceOutputs)>, Error> {
+        refresh::read(env, id, Some((inputs, outputs))).await
+    }
+
+    async fn import(
+        &self,
+        env: &Runtime,
+        id: &str,
+        _: Context,
+    ) -> Result<Option<(ServiceInputs, ServiceOutputs)>, Error> {
+        refresh::read(env, id, None).await
+    }
+
+    async fn delete(
+        &self,
+        env: &Runtime,
+        id: &str,
+        outputs: ServiceOutputs,
+        ctx: Context,
+    ) -> Result<(), Error> {
+        delete::delete(env, id, &outputs, ctx).await
     }
 }

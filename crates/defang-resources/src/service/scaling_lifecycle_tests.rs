@@ -2,8 +2,8 @@
 //! scripted fakes: what moto cannot show, a count the scaler chose that `up` must not reset,
 //! and the order of the stack and the ECS service.
 
-use super::lifecycle::{create, update};
 use crate::cloud::{CapacityProviderItem, RolloutState};
+use crate::testing::service::{create, update};
 use crate::testing::*;
 use pulumi_plugin::value::from_json;
 use pulumi_plugin::{CreateRequest, PropertyMap, UpdateRequest, Value};

@@ -17,6 +17,7 @@ use crate::cloud::{
     ServiceState, TaskDefinition, TaskDefinitionSpec, TransportProtocol,
 };
 use crate::project::ProjectInfo;
+use pulumi_plugin::value::{Computed, MaybeSecret};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub use crate::ownership::{PROJECT_TAG, SERVICE_TAG};
@@ -193,7 +194,7 @@ pub fn inputs_from_task_definition(
     let ingress = ingress_ports(&spec.tags);
     let own_prefix = parameter_prefix(project, &service.name);
     ServiceInputs {
-        project: project.to_string(),
+        project: Computed::Known(project.to_string()),
         name: Some(service.name.clone()),
         image: Some(container.image.clone()),
         // What runs is an image; how it was built is not recorded in ECS.
@@ -223,7 +224,18 @@ pub fn inputs_from_task_definition(
                 }
             })
             .collect(),
-        environment: container.environment.iter().cloned().collect(),
+        // What a task definition holds is plain (secret values are references, left out).
+        environment: container
+            .environment
+            .iter()
+            .map(|(var, value)| {
+                let value = MaybeSecret {
+                    value: value.clone(),
+                    secret: false,
+                };
+                (var.clone(), value)
+            })
+            .collect(),
         command: container.command.clone(),
         entrypoint: container.entrypoint.clone(),
         replicas: Some(u32::try_from(service.desired_count).unwrap_or(0)),
@@ -494,7 +506,13 @@ mod tests {
         let inputs = inputs_from_task_definition(&td, &service_state(1), "shop", None);
         assert_eq!(
             inputs.environment,
-            BTreeMap::from([("PLAIN".to_string(), "1".to_string())])
+            BTreeMap::from([(
+                "PLAIN".to_string(),
+                MaybeSecret {
+                    value: "1".to_string(),
+                    secret: false
+                }
+            )])
         );
     }
 
