@@ -1057,6 +1057,85 @@ mod tests {
         assert_eq!(planned.outputs["shelf"], Value::from("top").into_secret());
     }
 
+    /// A preview whose inputs the types cannot hold (a required value not known yet) plans
+    /// what can be planned: the inputs as they are, every declared output unknown. Not an
+    /// error: the engine would stop the whole preview.
+    #[test]
+    fn a_preview_whose_inputs_do_not_decode_yet_has_unknown_outputs() {
+        let planned = futures::executor::block_on(Resources::default().typed(Sign).create(
+            &(),
+            CreateRequest {
+                urn: "urn".into(),
+                name: "s".into(),
+                type_token: "t:index:Sign".into(),
+                // `height` is a number: an unknown one decodes (as `None`), a text in it not.
+                inputs: PropertyMap::from([
+                    ("text".into(), Value::from("hi")),
+                    ("height".into(), Value::Array(vec![Value::Unknown])),
+                ]),
+                timeout: None,
+                preview: true,
+            },
+            ctx(),
+        ))
+        .expect("a preview, not an error");
+        assert_eq!(planned.outputs["shout"], Value::Unknown);
+        assert_eq!(planned.outputs["storeys"], Value::Unknown);
+        assert_eq!(planned.outputs["text"], Value::from("hi"));
+    }
+
+    /// A jar that breaks once filled: a partial failure (kept in the state) carries what the
+    /// resource knows, and gets its state made as for a success: the inputs under it, and the
+    /// outputs computed from a secret secret.
+    struct Jar;
+
+    #[async_trait::async_trait]
+    impl Resource<()> for Jar {
+        const TOKEN: &'static str = "t:index:Jar";
+        type Inputs = NoteInputs;
+        type Outputs = NoteOutputs;
+        const OUTPUT_SOURCES: &'static [(&'static str, &'static [&'static str])] =
+            &[("length", &["text"])];
+
+        async fn create(
+            &self,
+            _: &(),
+            req: Create<NoteInputs>,
+            _: Context,
+        ) -> Result<(String, NoteOutputs), Error> {
+            let length = req.inputs.text.len();
+            Err(Error::ResourceInitFailed(Box::new(crate::PartialState {
+                id: "jar-1".into(),
+                outputs: PropertyMap::from([("length".into(), Value::from(length as i64))]),
+                inputs: None,
+                reasons: vec!["cracked".into()],
+            })))
+        }
+    }
+
+    #[test]
+    fn a_partial_failure_keeps_the_inputs_and_their_secrets() {
+        let err = futures::executor::block_on(Resources::default().typed(Jar).create(
+            &(),
+            CreateRequest {
+                urn: "urn".into(),
+                name: "j".into(),
+                type_token: "t:index:Jar".into(),
+                inputs: text(Value::from("jam").into_secret()),
+                timeout: None,
+                preview: false,
+            },
+            ctx(),
+        ))
+        .unwrap_err();
+        let Error::ResourceInitFailed(partial) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(partial.id, "jar-1");
+        assert_eq!(partial.outputs["text"], Value::from("jam").into_secret());
+        assert_eq!(partial.outputs["length"], Value::Number(3.0).into_secret());
+    }
+
     /// A badge: its `label` defaults to the resource's name (kept once chosen), a label may be
     /// taken already (known only once configured), a new colour repaints it in place but must be
     /// removed first, and existing badges can be imported.

@@ -498,3 +498,64 @@ async fn a_create_describes_stacks_four_times() {
     let describes = calls.iter().filter(|c| *c == "DescribeStacks").count();
     assert_eq!(describes, 4, "{calls:?}");
 }
+
+/// A preview whose inputs cannot be decoded yet (a port not known) plans every computed output
+/// as unknown, and keeps the inputs; not an error, which would stop the whole preview.
+#[tokio::test]
+async fn a_preview_with_an_unknown_port_has_every_computed_output_unknown() {
+    let ecs = Arc::new(FakeEcs::default());
+    let env = env(ecs.clone(), Arc::new(FakeStacks::with_project("shop")));
+    let mut req = service_create("web", vec![("ports", Value::Array(vec![Value::Unknown]))]);
+    req.preview = true;
+    let planned = create(&env, req, context(None)).await.expect("a preview");
+    for output in [
+        "status",
+        "domain",
+        "endpoints",
+        "serviceArn",
+        "taskDefinitionArn",
+        "deployedImage",
+        "deployedCpus",
+        "deployedMemory",
+        "desiredCount",
+        "runningCount",
+        "clusterName",
+    ] {
+        assert_eq!(planned.outputs[output], Value::Unknown, "{output}");
+    }
+    assert_eq!(planned.outputs["name"], Value::from("web"));
+    assert_eq!(planned.outputs["image"], Value::from("nginx"));
+    assert_eq!(
+        *ecs.calls.lock().unwrap(),
+        Vec::<String>::new(),
+        "a preview touches nothing"
+    );
+}
+
+/// A state with only some outputs (written by an older version, or a first deploy that never
+/// got far) still deletes: what it lacks reads as not deployed.
+#[tokio::test(start_paused = true)]
+async fn a_sparse_state_still_deletes() {
+    use crate::testing::service::delete;
+    let ecs = Arc::new(FakeEcs::default());
+    let env = env(ecs.clone(), Arc::new(FakeStacks::with_project("shop")));
+    let req = pulumi_plugin::DeleteRequest {
+        id: "shop/web".into(),
+        urn: URN.into(),
+        name: "web".into(),
+        type_token: crate::service::lifecycle::TOKEN.into(),
+        old_outputs: PropertyMap::from([("status".to_string(), Value::from("BUILD_FAILED"))]),
+        old_inputs: PropertyMap::from([("project".to_string(), Value::from("shop"))]),
+        timeout: None,
+    };
+    delete(&env, req, context(None)).await.expect("delete");
+    assert!(
+        ecs.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|c| c.starts_with("DeleteService")),
+        "{:?}",
+        ecs.calls.lock().unwrap()
+    );
+}
