@@ -30,13 +30,6 @@ pub struct ImageRef<'a> {
     pub digest: Option<&'a str>,
 }
 
-impl ImageRef<'_> {
-    /// A digest names exactly one image; a tag can be moved to another.
-    pub fn is_pinned(&self) -> bool {
-        self.digest.is_some()
-    }
-}
-
 const EXAMPLES: &str = "for example \"nginx:1.27\", \"ghcr.io/org/app:v1\" or \
      \"123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:<64 hex digits>\"";
 
@@ -269,14 +262,14 @@ mod tests {
                 digest: None
             }
         );
-        assert!(!r.is_pinned());
+        assert!(r.digest.is_none(), "a tag is not pinned");
         let both = format!("nginx:1@{SHA}");
         let r = parse_image(&both).unwrap();
         assert_eq!(
             (r.domain, r.path, r.tag, r.digest),
             (None, "nginx", Some("1"), Some(SHA))
         );
-        assert!(r.is_pinned());
+        assert!(r.digest.is_some(), "a digest pins the image");
         // A Docker Hub organisation is not a registry.
         assert_eq!(parse_image("org/app").unwrap().domain, None);
     }

@@ -6,18 +6,18 @@
 //! ([`task_definition`]).
 
 pub mod check;
-pub mod delete;
-pub mod domain;
-pub mod existing_secrets;
-pub mod get_domains;
-pub mod image;
+pub(crate) mod delete;
+pub(crate) mod domain;
+pub(crate) mod existing_secrets;
+pub(crate) mod get_domains;
+pub(crate) mod image;
 pub mod inputs;
 pub mod rule_priorities;
-pub mod scaling;
-pub mod sizing;
+pub(crate) mod scaling;
+pub(crate) mod sizing;
 pub mod status;
 pub mod task_definition;
-pub mod task_role;
+pub(crate) mod task_role;
 
 // Lifecycle over the cloud traits (not pure): create/read/update/delete and rollout waits.
 #[cfg(test)]
@@ -29,13 +29,13 @@ pub mod lifecycle;
 #[cfg(test)]
 mod lifecycle_tests;
 pub mod network_stack;
-pub mod outputs;
+pub(crate) mod outputs;
 #[cfg(test)]
 mod ownership_tests;
 #[cfg(test)]
 mod permissions_lifecycle_tests;
-pub mod plan;
-pub mod refresh;
+pub(crate) mod plan;
+pub(crate) mod refresh;
 pub mod resource;
 pub mod rollout;
 #[cfg(test)]
