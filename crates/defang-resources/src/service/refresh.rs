@@ -15,7 +15,7 @@ use crate::runtime::Runtime;
 use pulumi_plugin::value::to_properties;
 use pulumi_plugin::{Context, Error, PropertyMap, ReadRequest, ReadResponse, Value};
 
-pub async fn read(env: &Runtime, req: ReadRequest, _ctx: Context) -> Result<ReadResponse, Error> {
+pub async fn read(env: &Runtime, req: ReadRequest, ctx: Context) -> Result<ReadResponse, Error> {
     let (project, name) = parse_id(&req.id)?;
     let ecs = env.cloud.ecs.as_ref();
     let Some(state) = describe_one(ecs, &aws_names::cluster(project), name).await? else {
@@ -59,6 +59,11 @@ pub async fn read(env: &Runtime, req: ReadRequest, _ctx: Context) -> Result<Read
         if let (Some(scope), Ok((_, old))) = (scope, decode(&req.old_inputs, &req.name)) {
             secrets_drift(&mut inputs, &old, &live, &scope);
         }
+        // Autoscaling and the role's policies, from Application Auto Scaling and IAM.
+        if let Ok((_, old)) = decode(&req.old_inputs, &req.name) {
+            let own_role = own_task_role.as_deref();
+            super::stack_drift::apply(env, &ctx, &mut inputs, &old, &live, own_role).await?;
+        }
         inputs
     };
     let (_, mut svc) = decode(&inputs, &req.name)?;
@@ -98,9 +103,8 @@ pub async fn read(env: &Runtime, req: ReadRequest, _ctx: Context) -> Result<Read
 /// The user's inputs with what changed outside Pulumi (replicas, image, environment, the
 /// container's and the service's settings, the task role) replaced by the live values, so that
 /// refresh shows the drift and the next `up` corrects it; references to existing secrets are
-/// compared in [`secrets_drift`]. What cannot be read from the task definition and the service
-/// (the policies of the service's own role, the autoscaling range) is kept as the user wrote
-/// it.
+/// compared in [`secrets_drift`]; the autoscaling range and the policies of the service's own
+/// role, which are not ECS's, in [`super::stack_drift`].
 fn with_drift(old_inputs: &PropertyMap, live: &ServiceInputs, resource_name: &str) -> PropertyMap {
     let mut inputs = old_inputs.clone();
     let Ok((_, old)) = decode(old_inputs, resource_name) else {
