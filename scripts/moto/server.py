@@ -246,7 +246,8 @@ def _patch_scaling_policy_filter(applied):
     """-- emulator gap, test setup only: (23) DescribeScalingPolicies matched ResourceId and
     ScalableDimension as substrings (`policy.resource_id in resource_id`), so the policies of
     service `web` were also listed for `web-api` (`service/c/web` is in `service/c/web-api`).
-    AWS matches them exactly; so does this.
+    AWS matches them exactly; so does this. (23b) DeregisterScalableTarget kept the target's
+    policies; AWS deletes them with the target, and so does this.
     """
     from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
 
@@ -271,6 +272,21 @@ def _patch_scaling_policy_filter(applied):
 
     ApplicationAutoscalingBackend.describe_scaling_policies = describe_scaling_policies
     applied.append("ApplicationAutoscalingBackend.describe_scaling_policies")
+
+    # (23b) DeregisterScalableTarget kept the target's policies; AWS deletes them with it.
+    orig_deregister = ApplicationAutoscalingBackend.deregister_scalable_target
+    assert "policies" not in inspect.getsource(orig_deregister), (
+        "moto's DeregisterScalableTarget handles policies now; re-check patch 23"
+    )
+
+    def deregister_scalable_target(self, namespace, r_id, dimension):
+        orig_deregister(self, namespace, r_id, dimension)
+        for key, policy in list(self.policies.items()):
+            if (policy.service_namespace, policy.resource_id, policy.scalable_dimension) == (namespace, r_id, dimension):
+                del self.policies[key]
+
+    ApplicationAutoscalingBackend.deregister_scalable_target = deregister_scalable_target
+    applied.append("ApplicationAutoscalingBackend.deregister_scalable_target")
 
 
 def _patch_ecs_capacity(applied):

@@ -881,6 +881,8 @@ async fn scalable_targets_and_policies_of_a_service() {
         .await
         .unwrap();
     assert_eq!(adapter.ecs_service_target(&web).await.unwrap(), None);
+    assert!(adapter.ecs_service_policies(&web).await.unwrap().is_empty());
+    assert_eq!(adapter.ecs_service_policies(&api).await.unwrap().len(), 55);
     for name in ["web", "web-api"] {
         moto.ecs.delete_service(&net.cluster, name).await.unwrap();
     }
