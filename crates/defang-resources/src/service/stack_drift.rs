@@ -55,8 +55,8 @@ pub async fn apply(
         Some(Err(why)) => {
             ctx.log
                 .warn(&format!(
-                    "refresh: the inline policy `{}` of the service's role {} has a {why}; \
-                     `policyStatements` is kept as the program says",
+                    "refresh: the inline policy `{}` of the service's role {} cannot be said \
+                     as `policyStatements` ({why}); they are kept as the program says",
                     task_role::STATEMENTS_POLICY,
                     role.unwrap_or_default()
                 ))
