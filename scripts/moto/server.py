@@ -191,6 +191,7 @@ def apply_patches() -> list:
     _patch_ecs_timing(applied)
     _patch_ecs_create_service(applied)
     _patch_ecs_capacity(applied)
+    _patch_scaling_policy_filter(applied)
 
     # Patches 7-16: CloudFormation resource types of the project and service network stacks
     # (certificate, Cloud Map, DHCP options, CodeBuild project; Route 53, ELBv2, security
@@ -239,6 +240,53 @@ def _patch_ecs_create_service(applied):
 
     EC2ContainerServiceResponse.create_service = create_service
     applied.append("EC2ContainerServiceResponse.create_service")
+
+
+def _patch_scaling_policy_filter(applied):
+    """-- emulator gap, test setup only: (23) DescribeScalingPolicies matched ResourceId and
+    ScalableDimension as substrings (`policy.resource_id in resource_id`), so the policies of
+    service `web` were also listed for `web-api` (`service/c/web` is in `service/c/web-api`).
+    AWS matches them exactly; so does this. (23b) DeregisterScalableTarget kept the target's
+    policies; AWS deletes them with the target, and so does this.
+    """
+    from moto.applicationautoscaling.models import ApplicationAutoscalingBackend
+
+    orig = ApplicationAutoscalingBackend.describe_scaling_policies
+    src = inspect.getsource(orig)
+    assert "policy.resource_id in resource_id" in src, (
+        "moto's DescribeScalingPolicies filters differently now; re-check patch 23"
+    )
+
+    def describe_scaling_policies(self, service_namespace, resource_id, scalable_dimension, max_results, next_token):
+        max_results = max_results or 100
+        policies = [
+            p
+            for p in self.policies.values()
+            if p.service_namespace == service_namespace
+            and (not resource_id or p.resource_id == resource_id)
+            and (not scalable_dimension or p.scalable_dimension == scalable_dimension)
+        ]
+        start = int(next_token) if next_token else 0
+        end = start + max_results
+        return (str(end) if end < len(policies) else None), policies[start:end]
+
+    ApplicationAutoscalingBackend.describe_scaling_policies = describe_scaling_policies
+    applied.append("ApplicationAutoscalingBackend.describe_scaling_policies")
+
+    # (23b) DeregisterScalableTarget kept the target's policies; AWS deletes them with it.
+    orig_deregister = ApplicationAutoscalingBackend.deregister_scalable_target
+    assert "policies" not in inspect.getsource(orig_deregister), (
+        "moto's DeregisterScalableTarget handles policies now; re-check patch 23"
+    )
+
+    def deregister_scalable_target(self, namespace, r_id, dimension):
+        orig_deregister(self, namespace, r_id, dimension)
+        for key, policy in list(self.policies.items()):
+            if (policy.service_namespace, policy.resource_id, policy.scalable_dimension) == (namespace, r_id, dimension):
+                del self.policies[key]
+
+    ApplicationAutoscalingBackend.deregister_scalable_target = deregister_scalable_target
+    applied.append("ApplicationAutoscalingBackend.deregister_scalable_target")
 
 
 def _patch_ecs_capacity(applied):

@@ -2,10 +2,12 @@
 //! and service settings (issue 13 items 1, 4, 5): a YAML program through the real `pulumi` CLI
 //! against moto. An SSM parameter and a Secrets Manager secret are made first, as a user's
 //! would exist; then `up`, an edit of a policy (an in-place update of the role, no new task
-//! revision), refresh (no drift), the secrets removed (the execution role's grant goes), and
-//! destroy (the role goes). What AWS holds is read with AWS calls: the ECS and CloudFormation
-//! SDKs, and boto3 (moto's own Python) for IAM and Secrets Manager, which the workspace has no
-//! Rust SDK for.
+//! revision), refresh (no drift), the role's policies and statements changed outside Pulumi
+//! (refresh shows them as drift; `up` does not put them back, CloudFormation's template being
+//! unchanged; put back by hand, refresh shows nothing), the secrets removed (the execution
+//! role's grant goes), and destroy (the role goes). What AWS holds is read, and changed outside
+//! Pulumi, with AWS calls: the ECS and CloudFormation SDKs, and boto3 (moto's own Python) for
+//! IAM and Secrets Manager, as a user's script would.
 
 use defang_tests::Moto;
 use defang_tests::moto::moto_python;
@@ -84,6 +86,15 @@ print(json.dumps([managed, inline]))"#
         ),
     );
     (got[0].clone(), got[1].clone())
+}
+
+/// The inputs of service `web` in the exported state.
+fn web_inputs(ws: &Workspace) -> Value {
+    Workspace::exported_resources(&ws.stack_export(), "web")
+        .into_iter()
+        .next()
+        .expect("web in the state")["inputs"]
+        .clone()
 }
 
 fn role_names(moto: &Moto) -> Vec<String> {
@@ -294,6 +305,67 @@ print("null")"#,
     assert_eq!(changes.keys().collect::<Vec<_>>(), ["same"], "{changes:?}");
     let preview = ws.preview_ok("preview (after refresh)");
     assert_eq!(preview.ops_for("web"), ["same"], "{}", preview.0.text());
+
+    // --- policies changed outside Pulumi: refresh shows them as drift -----------------------
+    let (_, deployed_inline) = role_policies(&moto, &role);
+    // As a Python string literal (a JSON string is one).
+    let document = serde_json::to_string(&deployed_inline["statements"].to_string()).unwrap();
+    boto3(
+        &moto,
+        &format!(
+            r#"iam = boto3.client("iam")
+iam.detach_role_policy(RoleName="{role}", PolicyArn="arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess")
+iam.attach_role_policy(RoleName="{role}", PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")
+iam.put_role_policy(RoleName="{role}", PolicyName="statements", PolicyDocument=json.dumps(
+    {{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}}]}}))
+print("null")"#
+        ),
+    );
+    let (out, events, _) = ws.refresh("refresh (policies changed outside)");
+    out.ok();
+    let changes = events.changes();
+    assert_eq!(changes.get("update"), Some(&1), "{changes:?}");
+    let inputs = web_inputs(&ws);
+    assert_eq!(
+        inputs["policies"],
+        json!(["arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"])
+    );
+    assert_eq!(
+        inputs["policyStatements"],
+        json!([{"actions": ["sqs:SendMessage"], "resources": ["*"]}])
+    );
+    // `up` brings the state back to the program, but CloudFormation does not put back what
+    // its template did not change: the role stays as it was changed (see the README).
+    let preview = ws.preview_ok("preview (after drift)");
+    assert_eq!(preview.ops_for("web"), ["update"], "{}", preview.0.text());
+    let (out, _, _) = ws.up("up (after drift)");
+    out.ok();
+    let (managed, _) = role_policies(&moto, &role);
+    assert_eq!(
+        managed,
+        json!(["arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"])
+    );
+    // Put back outside Pulumi: the role is as the program says, and refresh shows nothing.
+    boto3(
+        &moto,
+        &format!(
+            r#"iam = boto3.client("iam")
+iam.detach_role_policy(RoleName="{role}", PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")
+iam.attach_role_policy(RoleName="{role}", PolicyArn="arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess")
+iam.put_role_policy(RoleName="{role}", PolicyName="statements", PolicyDocument={document})
+print("null")"#
+        ),
+    );
+    let (out, events, _) = ws.refresh("refresh (policies put back)");
+    out.ok();
+    let changes = events.changes();
+    assert_eq!(changes.keys().collect::<Vec<_>>(), ["same"], "{changes:?}");
+    let inputs = web_inputs(&ws);
+    assert_eq!(
+        inputs["policies"],
+        json!(["AmazonSQSReadOnlyAccess"]),
+        "as the user wrote it"
+    );
 
     // --- the secrets removed: the execution role's grant goes with them --------------------
     ws.edit_program(|p| {

@@ -2,10 +2,13 @@
 //! program through the real `pulumi` CLI against moto. `up` (the scalable target and its CPU
 //! and request policies in the service's stack, the ECS service on a FARGATE/FARGATE_SPOT
 //! strategy in a cluster that has both), a count changed outside Pulumi as a scaler would
-//! (refresh shows it as `desiredCount`, not drift), the range changed in place (the count
-//! stays), autoscaling and Spot turned off (target and policies gone, back to `replicas` and
-//! the launch type), destroy. What AWS holds is read with the ECS SDK and boto3 (Application
-//! Auto Scaling has no Rust SDK in the workspace).
+//! (refresh shows it as `desiredCount`, not drift), a range and a target changed outside
+//! Pulumi (refresh shows them as drift), the range changed in place (the count stays; refresh
+//! after it shows nothing), the scalable target deregistered outside Pulumi (refresh shows
+//! autoscaling gone and the count as `replicas`), autoscaling and Spot turned off (target and
+//! policies gone, back to `replicas` and the launch type), destroy. What AWS holds is read, and
+//! changed outside Pulumi, with the ECS SDK and boto3 (moto's own Python), as a user's script
+//! would.
 
 use defang_tests::Moto;
 use defang_tests::moto::moto_python;
@@ -71,6 +74,20 @@ policies = {p["PolicyName"]: p["TargetTrackingScalingPolicyConfiguration"] for p
 print(json.dumps([targets, policies]))"#,
     );
     (got[0].clone(), got[1].clone())
+}
+
+/// The service's scalable target, as boto3's keyword arguments.
+const TARGET: &str = r#"ServiceNamespace="ecs", ResourceId="service/defang-shop/web", ScalableDimension="ecs:service:DesiredCount""#;
+
+/// The service `web` in the exported state (its inputs and outputs).
+fn web_state(ws: &Workspace) -> Value {
+    ws.stack_export()["deployment"]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["urn"].as_str().is_some_and(|u| u.ends_with("::web")))
+        .unwrap()
+        .clone()
 }
 
 /// The ECS service: (desired count, launch type, strategy as (provider, weight, base)).
@@ -162,14 +179,7 @@ print("null")"#,
     let preview = ws.preview_ok("preview (after refresh)");
     assert_eq!(preview.ops_for("web"), ["same"], "{}", preview.0.text());
     // The service's state holds the live count (stack outputs change only on `up`).
-    let export = ws.stack_export();
-    let web = export["deployment"]["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["urn"].as_str().is_some_and(|u| u.ends_with("::web")))
-        .unwrap()
-        .clone();
+    let web = web_state(&ws);
     assert_eq!(
         web["outputs"]["desiredCount"],
         json!(3),
@@ -180,6 +190,27 @@ print("null")"#,
         web["inputs"].get("replicas").is_none(),
         "{:#}",
         web["inputs"]
+    );
+
+    // --- the range and a target changed outside Pulumi: refresh shows them as drift --------
+    boto3(
+        &moto,
+        &format!(
+            r#"aas = boto3.client("application-autoscaling")
+aas.register_scalable_target({TARGET}, MinCapacity=2, MaxCapacity=5)
+aas.put_scaling_policy(PolicyName="defang-shop-web-cpu", {TARGET}, PolicyType="TargetTrackingScaling",
+    TargetTrackingScalingPolicyConfiguration={{"TargetValue": 65.0, "PredefinedMetricSpecification": {{"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}}}})
+print("null")"#
+        ),
+    );
+    let (out, events, _) = ws.refresh("refresh (range changed outside)");
+    out.ok();
+    let changes = events.changes();
+    assert_eq!(changes.get("update"), Some(&1), "{changes:?}");
+    assert_eq!(
+        web_state(&ws)["inputs"]["autoscaling"],
+        json!({"min": 2, "max": 5, "targetCpu": 65, "targetRequestsPerTarget": 500}),
+        "the live range and targets"
     );
 
     // --- a new range, in place: the scaler's 3 stays ---------------------------------------
@@ -200,6 +231,31 @@ print("null")"#,
     assert_eq!(targets, json!([["service/defang-shop/web", 2, 6]]));
     assert_eq!(policies["defang-shop-web-cpu"]["TargetValue"], json!(60.0));
     assert_eq!(service(&moto).0, 3, "not reset to min");
+    // Nothing changed outside since: no drift.
+    let (out, events, _) = ws.refresh("refresh (after the range change)");
+    out.ok();
+    let changes = events.changes();
+    assert_eq!(changes.keys().collect::<Vec<_>>(), ["same"], "{changes:?}");
+
+    // --- the scalable target deregistered outside Pulumi: refresh shows autoscaling gone ----
+    boto3(
+        &moto,
+        &format!(
+            r#"boto3.client("application-autoscaling").deregister_scalable_target({TARGET})
+print("null")"#
+        ),
+    );
+    let (out, events, _) = ws.refresh("refresh (target deregistered outside)");
+    out.ok();
+    let changes = events.changes();
+    assert_eq!(changes.get("update"), Some(&1), "{changes:?}");
+    let inputs = web_state(&ws)["inputs"].clone();
+    assert!(inputs.get("autoscaling").is_none(), "{inputs:#}");
+    assert_eq!(
+        inputs["replicas"],
+        json!(3),
+        "the count that runs, fixed now"
+    );
 
     // --- autoscaling and Spot off: back to replicas and the launch type --------------------
     ws.edit_program(|p| {

@@ -109,6 +109,10 @@ client!(logs_client, aws_sdk_cloudwatchlogs);
 client!(route53_client, aws_sdk_route53);
 client!(ssm_client, aws_sdk_ssm);
 client!(elb_client, aws_sdk_elasticloadbalancingv2);
+client!(autoscaling_client, aws_sdk_applicationautoscaling);
+// IAM is global: the SDK resolves its endpoint (iam.amazonaws.com in the `aws` partition) from
+// the configured region, unless AWS_ENDPOINT_URL(_IAM) says otherwise.
+client!(iam_client, aws_sdk_iam);
 
 #[cfg(test)]
 mod tests {

@@ -40,6 +40,10 @@ pub(crate) const ROUTE53: &str = "Route 53";
 pub(crate) const SSM: &str = "SSM";
 /// Elastic Load Balancing v2 (application load balancers).
 pub(crate) const ELB: &str = "ELBv2";
+/// Application Auto Scaling (a service's scalable target and policies).
+pub(crate) const APPLICATION_AUTO_SCALING: &str = "Application Auto Scaling";
+/// AWS Identity and Access Management (a service's task role).
+pub(crate) const IAM: &str = "IAM";
 
 /// Codes that mean "the thing does not exist" whatever the message says.
 const NOT_FOUND_CODES: &[&str] = &[
@@ -57,6 +61,8 @@ const NOT_FOUND_CODES: &[&str] = &[
     "NoSuchEntity",
     "NoSuchUpload",
     "NotFound",
+    // Application Auto Scaling: no such scalable target or policy.
+    "ObjectNotFoundException",
 ];
 
 /// Generic request errors whose message tells whether the subject is missing:
@@ -100,6 +106,9 @@ const TRANSIENT_CODES: &[&str] = &[
     "RequestTimeout",
     "RequestTimeoutException",
     "PriorRequestNotComplete",
+    // IAM and Application Auto Scaling: their own words for an internal failure.
+    "ServiceFailure",
+    "InternalServiceException",
     // S3: a conflicting operation on the same bucket or object is still running.
     "OperationAbortedException",
 ];
@@ -508,6 +517,41 @@ mod tests {
         assert!(is_already_exists(Some("ResourceAlreadyExistsException")));
         assert!(!is_already_exists(Some("RepositoryNotFoundException")));
         assert!(!is_already_exists(None));
+    }
+
+    /// Application Auto Scaling's and IAM's own codes (refresh reads them).
+    #[test]
+    fn autoscaling_and_iam_codes() {
+        let aas = |code: &str, status| {
+            classify_code(
+                APPLICATION_AUTO_SCALING,
+                "DescribeScalableTargets",
+                "describe",
+                Some(code),
+                Some("x"),
+                status,
+            )
+        };
+        assert!(aas("ObjectNotFoundException", 400).is_not_found());
+        assert_eq!(
+            aas("InternalServiceException", 400).kind(),
+            CloudErrorKind::Transient
+        );
+        assert_eq!(
+            aas("ValidationException", 400).kind(),
+            CloudErrorKind::Invalid
+        );
+        let iam = |code: &str, status| {
+            classify_code(IAM, "GetRolePolicy", "get", Some(code), Some("x"), status)
+        };
+        let gone = iam("NoSuchEntity", 404);
+        assert!(gone.is_not_found());
+        assert_eq!((gone.service(), gone.operation()), ("IAM", "GetRolePolicy"));
+        assert_eq!(iam("ServiceFailure", 400).kind(), CloudErrorKind::Transient);
+        assert_eq!(
+            iam("AccessDenied", 403).kind(),
+            CloudErrorKind::AccessDenied
+        );
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! They translate between plain data and SDK calls and classify errors; the decisions
 //! (what to create, when to retry, how to wait) live in `defang-resources`.
 
+pub mod autoscaling;
 pub mod codebuild;
 pub mod config;
 pub mod ecr;
 pub mod ecs;
 pub mod elb;
 mod errors;
+pub mod iam;
 pub mod inventory;
 pub mod logs;
 pub mod route53;
@@ -15,11 +17,13 @@ pub mod s3;
 pub mod ssm;
 pub mod stack;
 
+pub use autoscaling::AutoScalingAdapter;
 pub use codebuild::{BUILDSPEC, CodeBuildAdapter};
 pub use config::{AwsSettings, load};
 pub use ecr::EcrAdapter;
 pub use ecs::EcsAdapter;
 pub use elb::ElbAdapter;
+pub use iam::IamAdapter;
 pub use inventory::InventoryAdapter;
 pub use logs::LogsAdapter;
 pub use route53::Route53Adapter;
@@ -47,6 +51,8 @@ pub fn cloud_from_config(config: &SdkConfig) -> Result<Cloud, String> {
         dns: Arc::new(Route53Adapter::new(config::route53_client(config))),
         listeners: Arc::new(ElbAdapter::new(config::elb_client(config))),
         parameters: Arc::new(SsmAdapter::new(config::ssm_client(config))),
+        autoscaling: Arc::new(AutoScalingAdapter::new(config::autoscaling_client(config))),
+        roles: Arc::new(IamAdapter::new(config::iam_client(config))),
         region,
     })
 }

@@ -738,3 +738,228 @@ async fn secure_parameters_put_overwrite_and_delete_by_path() {
         1
     );
 }
+
+/// A service's scalable target and target tracking policies as refresh reads them: the range,
+/// the targets by metric (step scaling left out), more than one page of policies, and exactly
+/// this service's (not those of `web-api` when asking for `web`, nor the other way round).
+#[tokio::test]
+async fn scalable_targets_and_policies_of_a_service() {
+    use aws_sdk_applicationautoscaling::types::{
+        MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+        StepScalingPolicyConfiguration, TargetTrackingScalingPolicyConfiguration,
+    };
+    let moto = moto_or_skip!();
+    let net = network(&moto).await;
+    let td = moto
+        .ecs
+        .register_task_definition(&task_spec(&unique("aas"), "nginx:1"))
+        .await
+        .unwrap();
+    for name in ["web", "web-api"] {
+        moto.ecs
+            .create_service(&service_spec(&net, name, &td))
+            .await
+            .unwrap();
+    }
+    let adapter = defang_aws::AutoScalingAdapter::new(config::autoscaling_client(&moto.config));
+    let raw = config::autoscaling_client(&moto.config);
+    let web = format!("service/{}/web", net.cluster);
+    let api = format!("service/{}/web-api", net.cluster);
+    let none = format!("service/{}/none", net.cluster);
+    for (id, min, max) in [(&web, 2, 6), (&api, 1, 3)] {
+        raw.register_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(id)
+            .min_capacity(min)
+            .max_capacity(max)
+            .send()
+            .await
+            .unwrap();
+    }
+    let tracking = |id: &str, name: String, metric: MetricType, target: f64| {
+        raw.put_scaling_policy()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(id)
+            .policy_name(name)
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .target_tracking_scaling_policy_configuration(
+                TargetTrackingScalingPolicyConfiguration::builder()
+                    .target_value(target)
+                    .predefined_metric_specification(
+                        PredefinedMetricSpecification::builder()
+                            .predefined_metric_type(metric)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+    };
+    tracking(
+        &web,
+        "web-cpu".into(),
+        MetricType::EcsServiceAverageCpuUtilization,
+        70.0,
+    )
+    .await
+    .unwrap();
+    tracking(
+        &web,
+        "web-memory".into(),
+        MetricType::EcsServiceAverageMemoryUtilization,
+        55.5,
+    )
+    .await
+    .unwrap();
+    raw.put_scaling_policy()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(&web)
+        .policy_name("web-step")
+        .policy_type(PolicyType::StepScaling)
+        .step_scaling_policy_configuration(StepScalingPolicyConfiguration::builder().build())
+        .send()
+        .await
+        .unwrap();
+    // More than one page (50) for the other service.
+    for i in 0..55 {
+        tracking(
+            &api,
+            format!("api-{i:02}"),
+            MetricType::EcsServiceAverageCpuUtilization,
+            f64::from(i + 1),
+        )
+        .await
+        .unwrap();
+    }
+
+    assert_eq!(
+        adapter.ecs_service_target(&web).await.unwrap(),
+        Some(ScalableTarget {
+            min_capacity: 2,
+            max_capacity: 6
+        })
+    );
+    assert_eq!(adapter.ecs_service_target(&none).await.unwrap(), None);
+    let mut policies = adapter.ecs_service_policies(&web).await.unwrap();
+    policies.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(
+        policies,
+        [
+            TargetTrackingPolicy {
+                name: "web-cpu".into(),
+                predefined_metric: Some("ECSServiceAverageCPUUtilization".into()),
+                target_value: 70.0,
+            },
+            TargetTrackingPolicy {
+                name: "web-memory".into(),
+                predefined_metric: Some("ECSServiceAverageMemoryUtilization".into()),
+                target_value: 55.5,
+            },
+        ]
+    );
+    let api_policies = adapter.ecs_service_policies(&api).await.unwrap();
+    assert_eq!(api_policies.len(), 55, "every page, and only web-api's");
+    assert!(api_policies.iter().all(|p| p.name.starts_with("api-")));
+    assert!(
+        adapter
+            .ecs_service_policies(&none)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Deregistered (outside Pulumi): no target, and AWS deletes its policies with it.
+    raw.deregister_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(&web)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(adapter.ecs_service_target(&web).await.unwrap(), None);
+    assert!(adapter.ecs_service_policies(&web).await.unwrap().is_empty());
+    assert_eq!(adapter.ecs_service_policies(&api).await.unwrap().len(), 55);
+    for name in ["web", "web-api"] {
+        moto.ecs.delete_service(&net.cluster, name).await.unwrap();
+    }
+}
+
+/// A role's managed policies (more than one page) and an inline policy's document, decoded
+/// from IAM's URL encoding; a missing inline policy is `None`, a missing role is NotFound.
+#[tokio::test]
+async fn task_role_policies_read_back() {
+    let moto = moto_or_skip!();
+    let iam = config::iam_client(&moto.config);
+    let adapter = defang_aws::IamAdapter::new(config::iam_client(&moto.config));
+    let role = unique("task-role");
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    iam.create_role()
+        .role_name(&role)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
+    let mut expected = vec![
+        "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".to_string(),
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaRole".to_string(),
+    ];
+    // More than IAM's page of 100 (moto does not hold roles to IAM's quota of 20).
+    let document = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sqs:GetQueueUrl", "Resource": "*"}]});
+    for i in 0..100 {
+        let created = iam
+            .create_policy()
+            .policy_name(format!("{role}-{i:03}"))
+            .policy_document(document.to_string())
+            .send()
+            .await
+            .unwrap();
+        expected.push(created.policy().unwrap().arn().unwrap().to_string());
+    }
+    for arn in &expected {
+        iam.attach_role_policy()
+            .role_name(&role)
+            .policy_arn(arn)
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut attached = adapter.attached_policies(&role).await.unwrap();
+    attached.sort();
+    expected.sort();
+    assert_eq!(attached, expected);
+
+    // Characters IAM's URL encoding changes: quotes, slashes, '+', '*', spaces, non-ASCII.
+    let statements = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": ["s3:Delete*"], "Resource": ["arn:aws:s3:::my bucket/a+b/é"],
+         "Condition": {"Bool": {"aws:SecureTransport": false}}}]});
+    iam.put_role_policy()
+        .role_name(&role)
+        .policy_name("statements")
+        .policy_document(statements.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        adapter.inline_policy(&role, "statements").await.unwrap(),
+        Some(statements)
+    );
+    assert_eq!(adapter.inline_policy(&role, "other").await.unwrap(), None);
+
+    let gone = unique("no-role");
+    let err = adapter.attached_policies(&gone).await.unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    assert_eq!(
+        (err.service(), err.operation()),
+        ("IAM", "ListAttachedRolePolicies")
+    );
+    assert_eq!(
+        adapter.inline_policy(&gone, "statements").await.unwrap(),
+        None
+    );
+}

@@ -2,7 +2,8 @@
 //! the configuration and the process-wide poller and caches.
 
 use crate::cloud::{
-    Builds, Dns, Ecs, Listeners, LogTail, ObjectStore, Parameters, Registry, Stacks,
+    AutoScaling, Builds, Dns, Ecs, Listeners, LogTail, ObjectStore, Parameters, Registry, Roles,
+    Stacks,
 };
 use crate::config::ProviderConfig;
 use std::sync::Arc;
@@ -21,6 +22,10 @@ pub struct Cloud {
     pub listeners: Arc<dyn Listeners>,
     /// SSM Parameter Store: secret environment values.
     pub parameters: Arc<dyn Parameters>,
+    /// Application Auto Scaling: a service's scalable target and policies (read by refresh).
+    pub autoscaling: Arc<dyn AutoScaling>,
+    /// IAM: the policies of a service's own task role (read by refresh).
+    pub roles: Arc<dyn Roles>,
     pub region: String,
 }
 

@@ -497,6 +497,8 @@ fn env_with_all(
             dns: Arc::new(FakeDns::default()),
             listeners: Arc::new(FakeListeners::default()),
             parameters,
+            autoscaling: Arc::new(FakeAutoScaling::default()),
+            roles: Arc::new(FakeRoles::default()),
             region: "us-east-1".into(),
         },
         ProviderConfig {
@@ -804,6 +806,90 @@ pub mod service {
     /// Delete.
     pub async fn delete(env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
         resources().delete(env, req, ctx).await
+    }
+}
+
+/// Application Auto Scaling in memory: scalable targets and their target tracking policies,
+/// by resource id (what a test says AWS holds; nothing writes them but the test).
+#[derive(Default)]
+pub struct FakeAutoScaling {
+    pub targets: Mutex<BTreeMap<String, ScalableTarget>>,
+    pub policies: Mutex<BTreeMap<String, Vec<TargetTrackingPolicy>>>,
+    pub calls: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl AutoScaling for FakeAutoScaling {
+    async fn ecs_service_target(&self, resource_id: &str) -> CloudResult<Option<ScalableTarget>> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("DescribeScalableTargets {resource_id}"));
+        Ok(self.targets.lock().unwrap().get(resource_id).cloned())
+    }
+
+    async fn ecs_service_policies(
+        &self,
+        resource_id: &str,
+    ) -> CloudResult<Vec<TargetTrackingPolicy>> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("DescribeScalingPolicies {resource_id}"));
+        Ok(self
+            .policies
+            .lock()
+            .unwrap()
+            .get(resource_id)
+            .cloned()
+            .unwrap_or_default())
+    }
+}
+
+/// IAM roles in memory, by role name: the ARNs of their managed policies and their inline
+/// policies (name → document).
+#[derive(Default)]
+pub struct FakeRoles {
+    pub attached: Mutex<BTreeMap<String, Vec<String>>>,
+    pub inline: Mutex<BTreeMap<String, BTreeMap<String, serde_json::Value>>>,
+    pub calls: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl Roles for FakeRoles {
+    async fn attached_policies(&self, role_name: &str) -> CloudResult<Vec<String>> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("ListAttachedRolePolicies {role_name}"));
+        self.attached
+            .lock()
+            .unwrap()
+            .get(role_name)
+            .cloned()
+            .ok_or_else(|| {
+                CloudError::not_found(format!("role {role_name}"))
+                    .in_call("IAM", "ListAttachedRolePolicies")
+                    .with_code("NoSuchEntity")
+            })
+    }
+
+    async fn inline_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+    ) -> CloudResult<Option<serde_json::Value>> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("GetRolePolicy {role_name} {policy_name}"));
+        Ok(self
+            .inline
+            .lock()
+            .unwrap()
+            .get(role_name)
+            .and_then(|policies| policies.get(policy_name))
+            .cloned())
     }
 }
 

@@ -1,20 +1,24 @@
 //! What the resources need from the cloud, as traits over plain data. The AWS SDK adapters
 //! (`defang-aws`) implement them; tests use scripted fakes. Nothing here knows the SDK.
 
+pub mod autoscaling;
 pub mod build;
 pub mod dns;
 pub mod ecs;
 pub mod inventory;
 pub mod listeners;
 pub mod parameters;
+pub mod roles;
 pub mod stack;
 
+pub use autoscaling::*;
 pub use build::*;
 pub use dns::*;
 pub use ecs::*;
 pub use inventory::*;
 pub use listeners::*;
 pub use parameters::*;
+pub use roles::*;
 pub use stack::*;
 
 /// What kind of failure a [`CloudError`] is: what resources decide on (treat as gone, adopt,

@@ -36,8 +36,11 @@ mod ownership_tests;
 mod permissions_lifecycle_tests;
 pub(crate) mod plan;
 pub(crate) mod refresh;
+#[cfg(test)]
+mod refresh_drift_tests;
 pub mod resource;
 pub mod rollout;
 #[cfg(test)]
 mod scaling_lifecycle_tests;
 pub mod secrets;
+mod stack_drift;

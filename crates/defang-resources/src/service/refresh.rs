@@ -15,8 +15,8 @@ use super::status::rollout_status;
 use super::task_definition::inputs_from_task_definition;
 use crate::aws_names;
 use crate::runtime::Runtime;
-use pulumi_plugin::Error;
 use pulumi_plugin::value::MaybeSecret;
+use pulumi_plugin::{Context, Error};
 use std::collections::BTreeMap;
 
 /// The service of `id` as it runs, or `None` when it is gone: on refresh, `old` holds the
@@ -26,6 +26,7 @@ pub async fn read(
     env: &Runtime,
     id: &str,
     old: Option<(ServiceInputs, ServiceOutputs)>,
+    ctx: &Context,
 ) -> Result<Option<(ServiceInputs, ServiceOutputs)>, Error> {
     let (project, name) = parse_id(id)?;
     let ecs = env.cloud.ecs.as_ref();
@@ -69,8 +70,13 @@ pub async fn read(
                 .execution_role_arn
                 .as_deref()
                 .and_then(|role| AccountScope::of_role(role, &env.cloud.region));
-            if let (Some(scope), Ok(old)) = (scope, old_inputs.resolved(name)) {
-                secrets_drift(&mut inputs, &old, &live, &scope);
+            if let Ok(old) = old_inputs.resolved(name) {
+                if let Some(scope) = scope {
+                    secrets_drift(&mut inputs, &old, &live, &scope);
+                }
+                // Autoscaling and the role's policies, from Application Auto Scaling and IAM.
+                let own_role = own_task_role.as_deref();
+                super::stack_drift::apply(env, ctx, &mut inputs, &old, &live, own_role).await?;
             }
             (inputs, old_outputs.build_hash)
         }
@@ -105,9 +111,8 @@ pub async fn read(
 /// The user's inputs with what changed outside Pulumi (replicas, image, environment, the
 /// container's and the service's settings, the task role) replaced by the live values, so that
 /// refresh shows the drift and the next `up` corrects it; references to existing secrets are
-/// compared in [`secrets_drift`]. What cannot be read from the task definition and the service
-/// (the policies of the service's own role, the autoscaling range) is kept as the user wrote
-/// it.
+/// compared in [`secrets_drift`]; the autoscaling range and the policies of the service's own
+/// role, which are not ECS's, in [`super::stack_drift`].
 fn with_drift(
     old_inputs: &ServiceInputs,
     live: &ServiceInputs,

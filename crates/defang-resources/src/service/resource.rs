@@ -83,18 +83,18 @@ impl Resource<Runtime> for ServiceResource {
         id: &str,
         inputs: ServiceInputs,
         outputs: ServiceOutputs,
-        _: Context,
+        ctx: Context,
     ) -> Result<Option<(ServiceInputs, ServiceOutputs)>, Error> {
-        refresh::read(env, id, Some((inputs, outputs))).await
+        refresh::read(env, id, Some((inputs, outputs)), &ctx).await
     }
 
     async fn import(
         &self,
         env: &Runtime,
         id: &str,
-        _: Context,
+        ctx: Context,
     ) -> Result<Option<(ServiceInputs, ServiceOutputs)>, Error> {
-        refresh::read(env, id, None).await
+        refresh::read(env, id, None, &ctx).await
     }
 
     async fn delete(

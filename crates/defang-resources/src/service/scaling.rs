@@ -1,14 +1,14 @@
 //! How many tasks, and where: `autoscaling` (Application Auto Scaling target tracking, in the
 //! service's own stack) and `capacity` (the ECS service's capacity provider strategy over
 //! Fargate and Fargate Spot). Pure: Check's rules, the stack resources, the desired count an
-//! update sends, and the strategy.
+//! update sends, the strategy, and refresh's reading of the live range and targets.
 //!
 //! With autoscaling the provider owns the range, not the count: the service is created with
 //! `min` tasks, and an update sends no desired count while the live one is within the range, so
 //! what the scaler chose stays.
 
-use super::inputs::{Capacity, PortMode, ResolvedService, ServiceInputs};
-use crate::cloud::CapacityProviderItem;
+use super::inputs::{Autoscaling, Capacity, PortMode, ResolvedService, ServiceInputs};
+use crate::cloud::{CapacityProviderItem, ScalableTarget, TargetTrackingPolicy};
 use crate::cloudformation::blocks::r;
 use crate::project::outputs::ProjectInfo;
 use pulumi_plugin::CheckFailure;
@@ -162,7 +162,80 @@ pub fn desired_count(svc: &ResolvedService, live: Option<i32>) -> Option<u32> {
 
 /// `service/<cluster>/<service>`: the scalable target's resource id.
 pub fn resource_id(project: &ProjectInfo, svc: &ResolvedService) -> String {
-    format!("service/{}/{}", project.cluster_name, svc.name)
+    ecs_service_resource_id(&project.cluster_name, &svc.name)
+}
+
+/// `service/<cluster>/<service>`, from the names.
+pub fn ecs_service_resource_id(cluster: &str, service: &str) -> String {
+    format!("service/{cluster}/{service}")
+}
+
+/// The predefined metrics of `targetCpu`, `targetMemory` and `targetRequestsPerTarget`.
+const CPU_METRIC: &str = "ECSServiceAverageCPUUtilization";
+const MEMORY_METRIC: &str = "ECSServiceAverageMemoryUtilization";
+const REQUESTS_METRIC: &str = "ALBRequestCountPerTarget";
+
+/// `<cluster>-<service>-cpu|memory|requests`: the name of the service's policy on a metric.
+fn policy_name(cluster: &str, service: &str, kind: &str) -> String {
+    format!("{cluster}-{service}-{kind}")
+}
+
+/// `autoscaling` as Application Auto Scaling holds it (refresh): the scalable target's range,
+/// and per metric the target value of the service's own policy on it (named as
+/// [`scaling_resources`] names it), else of another target tracking policy on that metric.
+/// `None` without a scalable target (deregistered outside Pulumi: its policies went with it).
+pub fn autoscaling_from_live(
+    cluster: &str,
+    service: &str,
+    target: Option<&ScalableTarget>,
+    policies: &[TargetTrackingPolicy],
+) -> Option<Autoscaling> {
+    let target = target?;
+    let value = |metric: &str, kind: &str| {
+        let on_metric = || {
+            policies
+                .iter()
+                .filter(|p| p.predefined_metric.as_deref() == Some(metric))
+        };
+        let own = policy_name(cluster, service, kind);
+        on_metric()
+            .find(|p| p.name == own)
+            .or_else(|| on_metric().next())
+            .map(|p| p.target_value)
+    };
+    let count = |n: i32| u32::try_from(n).unwrap_or(0);
+    Some(Autoscaling {
+        min: count(target.min_capacity),
+        max: count(target.max_capacity),
+        target_cpu: value(CPU_METRIC, "cpu"),
+        target_memory: value(MEMORY_METRIC, "memory"),
+        target_requests_per_target: value(REQUESTS_METRIC, "requests"),
+    })
+}
+
+/// Drift of `autoscaling` (refresh), for a service whose inputs have it: compared as numbers,
+/// the way the inputs hold them, so an unchanged one is kept exactly as the user wrote it. A
+/// changed range or target gets the live values; a scalable target that is gone removes
+/// `autoscaling`, and the count ECS runs then becomes `replicas` (unless it is the default).
+pub fn autoscaling_drift(
+    inputs: &mut ServiceInputs,
+    old: &ResolvedService,
+    live: Option<&Autoscaling>,
+    live_replicas: u32,
+) {
+    let Some(was) = &old.autoscaling else {
+        return;
+    };
+    match live {
+        Some(now) if now == was => {}
+        Some(now) => inputs.autoscaling = Some(now.clone()),
+        None => {
+            inputs.autoscaling = None;
+            if live_replicas != super::inputs::DEFAULT_REPLICAS {
+                inputs.replicas = Some(live_replicas);
+            }
+        }
+    }
 }
 
 /// The scalable target and one target tracking policy per target, into the service's stack:
@@ -196,7 +269,7 @@ pub fn scaling_resources(
         json!({
             "Type": "AWS::ApplicationAutoScaling::ScalingPolicy",
             "Properties": {
-                "PolicyName": format!("{}-{}-{kind}", project.cluster_name, svc.name),
+                "PolicyName": policy_name(&project.cluster_name, &svc.name, kind),
                 "PolicyType": "TargetTrackingScaling",
                 "ScalingTargetId": r(SCALABLE_TARGET),
                 "TargetTrackingScalingPolicyConfiguration": {
@@ -209,11 +282,7 @@ pub fn scaling_resources(
     if let Some(target) = a.target_cpu {
         resources.insert(
             "ScalingPolicyCpu".into(),
-            policy(
-                "cpu",
-                target,
-                json!({ "PredefinedMetricType": "ECSServiceAverageCPUUtilization" }),
-            ),
+            policy("cpu", target, json!({ "PredefinedMetricType": CPU_METRIC })),
         );
     }
     if let Some(target) = a.target_memory {
@@ -222,7 +291,7 @@ pub fn scaling_resources(
             policy(
                 "memory",
                 target,
-                json!({ "PredefinedMetricType": "ECSServiceAverageMemoryUtilization" }),
+                json!({ "PredefinedMetricType": MEMORY_METRIC }),
             ),
         );
     }
@@ -240,7 +309,7 @@ pub fn scaling_resources(
                 "requests",
                 target,
                 json!({
-                    "PredefinedMetricType": "ALBRequestCountPerTarget",
+                    "PredefinedMetricType": REQUESTS_METRIC,
                     "ResourceLabel": { "Fn::Join": ["/", [load_balancer, target_group]] },
                 }),
             ),
@@ -259,8 +328,8 @@ fn load_balancer_label(listener_arn: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::project::outputs::IngressInfo;
-    use pulumi_plugin::PropertyMap;
-    use pulumi_plugin::value::to_properties;
+    use pulumi_plugin::value::{from_properties, propagate_secrets, to_properties};
+    use pulumi_plugin::{PropertyMap, Value as PValue};
 
     fn inputs(value: serde_json::Value) -> ServiceInputs {
         serde_json::from_value(value).unwrap()
@@ -303,6 +372,144 @@ mod tests {
                 adopted: false,
             }),
         }
+    }
+
+    fn tracking(name: &str, metric: &str, target: f64) -> TargetTrackingPolicy {
+        TargetTrackingPolicy {
+            name: name.into(),
+            predefined_metric: Some(metric.into()),
+            target_value: target,
+        }
+    }
+
+    /// The range and targets from what Application Auto Scaling holds: the service's own
+    /// policy on a metric first, another one on it else; customized metrics say nothing.
+    #[test]
+    fn live_autoscaling_reads_the_range_and_the_targets_by_metric() {
+        let target = ScalableTarget {
+            min_capacity: 2,
+            max_capacity: 6,
+        };
+        let policies = [
+            tracking("someone-elses-cpu", CPU_METRIC, 50.0),
+            tracking("defang-shop-web-cpu", CPU_METRIC, 70.0),
+            tracking("defang-shop-web-requests", REQUESTS_METRIC, 500.0),
+            TargetTrackingPolicy {
+                name: "custom".into(),
+                predefined_metric: None,
+                target_value: 1.0,
+            },
+        ];
+        let live = autoscaling_from_live("defang-shop", "web", Some(&target), &policies);
+        assert_eq!(
+            live,
+            Some(Autoscaling {
+                min: 2,
+                max: 6,
+                target_cpu: Some(70.0),
+                target_memory: None,
+                target_requests_per_target: Some(500.0),
+            })
+        );
+        // Ours gone, another on the metric: that one is what scales.
+        let live = autoscaling_from_live("defang-shop", "web", Some(&target), &policies[..1]);
+        assert_eq!(live.unwrap().target_cpu, Some(50.0));
+        // No target: no autoscaling (its policies go with it).
+        assert_eq!(
+            autoscaling_from_live("defang-shop", "web", None, &policies),
+            None
+        );
+        // The policy names are the ones the stack gives.
+        let mut resources = serde_json::Map::new();
+        let mut svc = resolved(json!({"project": "shop", "image": "nginx",
+            "ports": [{"target": 80}],
+            "autoscaling": {"min": 1, "max": 2, "targetCpu": 70, "targetMemory": 60,
+                "targetRequestsPerTarget": 500}}));
+        svc.ecs_service_exists = true;
+        scaling_resources(&svc, &project(), &mut resources);
+        let names: Vec<&str> = resources
+            .values()
+            .filter_map(|r| r["Properties"]["PolicyName"].as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "defang-shop-web-cpu",
+                "defang-shop-web-memory",
+                "defang-shop-web-requests"
+            ]
+        );
+    }
+
+    /// Refresh's drift of `autoscaling`: numbers compared as the inputs hold them (an integer
+    /// the user wrote and the float AWS returns are equal: no drift, the inputs untouched); a
+    /// changed range or target shows; a removed target removes it and the count becomes
+    /// `replicas`.
+    #[test]
+    fn autoscaling_drift_compares_numbers_and_shows_changes_and_removal() {
+        let old_inputs: PropertyMap = to_properties(&inputs(json!({"project": "shop",
+            "image": "nginx", "autoscaling": {"min": 2, "max": 6, "targetCpu": 70}})));
+        let old = inputs(json!({"project": "shop", "image": "nginx",
+            "autoscaling": {"min": 2, "max": 6, "targetCpu": 70}}))
+        .resolved("web")
+        .unwrap();
+        let live = |min, max, cpu: f64| Autoscaling {
+            min,
+            max,
+            target_cpu: Some(cpu),
+            target_memory: None,
+            target_requests_per_target: None,
+        };
+        // As refresh's answer reaches the engine: properties, secret where the old were.
+        fn drift_of(
+            old_inputs: &PropertyMap,
+            old: &ResolvedService,
+            now: Option<&Autoscaling>,
+            replicas: u32,
+        ) -> PropertyMap {
+            let mut typed: ServiceInputs = from_properties(old_inputs).unwrap();
+            autoscaling_drift(&mut typed, old, now, replicas);
+            let mut inputs = to_properties(&typed);
+            propagate_secrets(old_inputs, &mut inputs);
+            inputs
+        }
+        let drift =
+            |now: Option<&Autoscaling>, replicas| drift_of(&old_inputs, &old, now, replicas);
+        assert_eq!(drift(Some(&live(2, 6, 70.0)), 4), old_inputs, "no drift");
+
+        let changed = drift(Some(&live(2, 9, 55.5)), 4);
+        assert_eq!(
+            changed["autoscaling"],
+            PValue::Object(PropertyMap::from([
+                ("min".to_string(), PValue::Number(2.0)),
+                ("max".to_string(), PValue::Number(9.0)),
+                ("targetCpu".to_string(), PValue::Number(55.5)),
+            ]))
+        );
+        assert!(!changed.contains_key("replicas"), "the scaler's count");
+
+        let removed = drift(None, 4);
+        assert!(!removed.contains_key("autoscaling"), "{removed:?}");
+        assert_eq!(removed["replicas"], PValue::Number(4.0));
+        let removed = drift(None, 1);
+        assert!(!removed.contains_key("replicas"), "1 is the default");
+        super::super::lifecycle::decode(&removed, "web").expect("refresh's inputs decode");
+
+        // A secret `autoscaling` stays secret.
+        let mut secret_inputs = old_inputs.clone();
+        let v = secret_inputs.remove("autoscaling").unwrap();
+        secret_inputs.insert("autoscaling".into(), v.into_secret());
+        let secret_inputs = drift_of(&secret_inputs, &old, Some(&live(3, 6, 70.0)), 4);
+        assert!(secret_inputs["autoscaling"].is_secret());
+
+        // Without autoscaling in the inputs there is nothing to compare.
+        let fixed = inputs(json!({"project": "shop", "image": "nginx", "replicas": 2}))
+            .resolved("web")
+            .unwrap();
+        let fixed_inputs = to_properties(&inputs(json!({"project": "shop", "image": "nginx",
+            "replicas": 2})));
+        let drifted = drift_of(&fixed_inputs, &fixed, Some(&live(1, 2, 50.0)), 2);
+        assert_eq!(drifted, fixed_inputs);
     }
 
     #[test]

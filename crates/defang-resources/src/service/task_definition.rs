@@ -239,7 +239,7 @@ pub fn inputs_from_task_definition(
         command: container.command.clone(),
         entrypoint: container.entrypoint.clone(),
         replicas: Some(u32::try_from(service.desired_count).unwrap_or(0)),
-        // Where the scaling policies are is not ECS's: refresh keeps the user's `autoscaling`.
+        // Not ECS's: refresh reads it from Application Auto Scaling (`super::stack_drift`).
         autoscaling: None,
         capacity: super::scaling::capacity_from_strategy(&service.capacity_provider_strategy),
         cpus: Some(f64::from(spec.cpu) / 1024.0),

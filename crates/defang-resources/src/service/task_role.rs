@@ -31,6 +31,9 @@ pub const EXEC_ACTIONS: [&str; 4] = [
 /// IAM's hard limit of managed policies per role (the default quota is 10).
 const MAX_MANAGED_POLICIES: usize = 20;
 
+/// The name of the role's inline policy that holds `policyStatements`.
+pub const STATEMENTS_POLICY: &str = "statements";
+
 /// A managed policy's ARN: an ARN as given, a name as the AWS managed policy's ARN in the
 /// stack's partition.
 pub fn policy_arn(policy: &str) -> Value {
@@ -68,7 +71,7 @@ pub fn task_role_resources(
     let mut policies = Vec::new();
     if !svc.policy_statements.is_empty() {
         policies.push(json!({
-            "PolicyName": "statements",
+            "PolicyName": STATEMENTS_POLICY,
             "PolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": svc.policy_statements.iter().map(statement_json).collect::<Vec<_>>(),
@@ -123,6 +126,184 @@ pub fn task_role_resources(
         TASK_ROLE_ARN_OUTPUT.into(),
         json!({ "Value": crate::cloudformation::blocks::attr("TaskRole", "Arn") }),
     );
+}
+
+/// What a managed policy entry means, whatever its spelling: an AWS managed policy's name
+/// (`AmazonS3ReadOnlyAccess`, `service-role/X`) and its ARN in any partition are the same
+/// policy (`aws:<path/name>`); another ARN is `<account>:<path/name>`.
+fn policy_key(policy: &str) -> String {
+    if let Some(rest) = policy.strip_prefix("arn:") {
+        let parts: Vec<&str> = rest.splitn(5, ':').collect();
+        if let [_partition, "iam", "", account, resource] = parts.as_slice()
+            && let Some(name) = resource.strip_prefix("policy/")
+        {
+            return format!("{account}:{}", name.trim_start_matches('/'));
+        }
+        return policy.to_string();
+    }
+    format!("aws:{}", policy.trim_start_matches('/'))
+}
+
+/// Drift of `policies` (refresh): the managed policies attached to the service's role,
+/// compared as policies (a name and its ARN are one; order and repeats do not count).
+/// `None` when they are the user's; else the list to record: the user's entries the role
+/// still has, as the user spelt them and in the user's order, then the other ones attached,
+/// by ARN.
+pub fn policies_drift(user: &[String], attached: &[String]) -> Option<Vec<String>> {
+    use std::collections::BTreeSet;
+    let wanted: BTreeSet<String> = user.iter().map(|p| policy_key(p)).collect();
+    let live: BTreeSet<String> = attached.iter().map(|p| policy_key(p)).collect();
+    if wanted == live {
+        return None;
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for policy in user.iter().chain(attached) {
+        let key = policy_key(policy);
+        if live.contains(&key) && seen.insert(key) {
+            out.push(policy.clone());
+        }
+    }
+    Some(out)
+}
+
+/// The statements of an inline policy document as `policyStatements` says them. IAM keeps a
+/// document as written, so one edited elsewhere may say a single action, resource or condition
+/// value as a string, a number or a boolean instead of a list: all read as lists of strings.
+/// A statement `policyStatements` cannot say (`NotAction`, `NotResource`, `Principal`, an
+/// effect other than Allow or Deny) is an error naming it.
+pub fn statements_from_document(document: &Value) -> Result<Vec<PolicyStatement>, String> {
+    let statements = match document.get("Statement") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) => list.as_slice(),
+        Some(one) => std::slice::from_ref(one),
+    };
+    statements
+        .iter()
+        .enumerate()
+        .map(|(i, statement)| {
+            statement_from_json(statement).map_err(|why| format!("statement {}: {why}", i + 1))
+        })
+        .collect()
+}
+
+fn statement_from_json(statement: &Value) -> Result<PolicyStatement, String> {
+    let Some(fields) = statement.as_object() else {
+        return Err("is not an object".into());
+    };
+    if let Some(key) = ["NotAction", "NotResource", "Principal", "NotPrincipal"]
+        .into_iter()
+        .find(|k| fields.contains_key(*k))
+    {
+        return Err(format!("has `{key}`, which `policyStatements` cannot say"));
+    }
+    let effect = match fields.get("Effect").and_then(Value::as_str) {
+        Some("Allow") => None,
+        Some("Deny") => Some(super::inputs::PolicyEffect::Deny),
+        other => return Err(format!("has the effect {other:?}, neither Allow nor Deny")),
+    };
+    let strings = |key: &str| -> Result<Vec<String>, String> {
+        let scalar = |v: &Value| match v {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            other => Err(format!("`{key}` holds {other}, not a string")),
+        };
+        match fields.get(key) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(list)) => list.iter().map(scalar).collect(),
+            Some(one) => Ok(vec![scalar(one)?]),
+        }
+    };
+    let mut condition = BTreeMap::new();
+    if let Some(block) = fields.get("Condition") {
+        let Some(operators) = block.as_object() else {
+            return Err("has a `Condition` that is not an object".into());
+        };
+        for (operator, keys) in operators {
+            let Some(keys) = keys.as_object() else {
+                return Err(format!(
+                    "has a condition `{operator}` that is not an object"
+                ));
+            };
+            let mut values = BTreeMap::new();
+            for (key, value) in keys {
+                let list = match value {
+                    Value::Array(list) => list.clone(),
+                    one => vec![one.clone()],
+                };
+                let list = list
+                    .iter()
+                    .map(|v| match v {
+                        Value::String(s) => Ok(s.clone()),
+                        Value::Number(n) => Ok(n.to_string()),
+                        Value::Bool(b) => Ok(b.to_string()),
+                        other => Err(format!("condition `{operator}.{key}` holds {other}")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                values.insert(key.clone(), list);
+            }
+            condition.insert(operator.clone(), values);
+        }
+    }
+    Ok(PolicyStatement {
+        effect,
+        actions: strings("Action")?,
+        resources: strings("Resource")?,
+        condition,
+    })
+}
+
+/// What a statement allows or denies, for comparison: the effect (unset is Allow), the actions
+/// (IAM reads them case-insensitively), resources and condition values as sets.
+fn statement_key(statement: &PolicyStatement) -> impl Ord + use<> {
+    use std::collections::BTreeSet;
+    let effect = statement.effect.unwrap_or_default().as_str();
+    let actions: BTreeSet<String> = statement
+        .actions
+        .iter()
+        .map(|a| a.to_ascii_lowercase())
+        .collect();
+    let resources: BTreeSet<String> = statement.resources.iter().cloned().collect();
+    let condition: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = statement
+        .condition
+        .iter()
+        .map(|(op, keys)| {
+            let keys = keys
+                .iter()
+                .map(|(k, values)| (k.clone(), values.iter().cloned().collect()))
+                .collect();
+            (op.clone(), keys)
+        })
+        .collect();
+    (effect, actions, resources, condition)
+}
+
+/// Drift of `policyStatements` (refresh): the statements of the role's inline policy compared
+/// by what they allow or deny (order, repeats, a string for a one-item list and the case of
+/// actions do not count). `None` when they are the user's; else the live statements, each one
+/// as the user wrote it when the user has one that means the same.
+pub fn statements_drift(
+    user: &[PolicyStatement],
+    live: &[PolicyStatement],
+) -> Option<Vec<PolicyStatement>> {
+    use std::collections::BTreeSet;
+    let wanted: BTreeSet<_> = user.iter().map(statement_key).collect();
+    let now: BTreeSet<_> = live.iter().map(statement_key).collect();
+    if wanted == now {
+        return None;
+    }
+    Some(
+        live.iter()
+            .map(|s| {
+                let key = statement_key(s);
+                user.iter()
+                    .find(|u| statement_key(u) == key)
+                    .unwrap_or(s)
+                    .clone()
+            })
+            .collect(),
+    )
 }
 
 /// The execution role's name in its ARN (`arn:aws:iam::1:role/path/name` → `name`).
@@ -365,6 +546,169 @@ mod tests {
         let (mut resources, mut outs) = (serde_json::Map::new(), serde_json::Map::new());
         task_role_resources(&svc, &json!([]), &mut resources, &mut outs);
         (Value::Object(resources), Value::Object(outs))
+    }
+
+    /// A managed policy's name and its ARN (in any partition) are one policy; order does not
+    /// count; what changed shows with the user's spelling kept for the rest.
+    #[test]
+    fn policies_compare_names_with_arns() {
+        let user = [
+            "AmazonS3ReadOnlyAccess".to_string(),
+            "service-role/AWSLambdaRole".to_string(),
+            "arn:aws:iam::123456789012:policy/app-data".to_string(),
+        ];
+        let attached = [
+            "arn:aws:iam::123456789012:policy/app-data".to_string(),
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaRole".to_string(),
+            "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".to_string(),
+        ];
+        assert_eq!(policies_drift(&user, &attached), None, "the same policies");
+        let china = ["arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess".to_string()];
+        assert_eq!(
+            policies_drift(&user[..1], &china),
+            None,
+            "another partition"
+        );
+        assert_eq!(policies_drift(&[], &[]), None);
+
+        // One detached and one attached outside Pulumi.
+        let drifted = [
+            attached[0].clone(),
+            "arn:aws:iam::aws:policy/AmazonSQSFullAccess".to_string(),
+            attached[2].clone(),
+        ];
+        assert_eq!(
+            policies_drift(&user, &drifted),
+            Some(vec![
+                "AmazonS3ReadOnlyAccess".to_string(),
+                "arn:aws:iam::123456789012:policy/app-data".to_string(),
+                "arn:aws:iam::aws:policy/AmazonSQSFullAccess".to_string(),
+            ])
+        );
+        // All detached: none.
+        assert_eq!(policies_drift(&user, &[]), Some(vec![]));
+        // A customer policy of another account is another policy.
+        assert_eq!(
+            policies_drift(
+                &user[2..],
+                &["arn:aws:iam::210987654321:policy/app-data".to_string()]
+            ),
+            Some(vec![
+                "arn:aws:iam::210987654321:policy/app-data".to_string()
+            ])
+        );
+    }
+
+    /// Statements read from a document as IAM keeps it: single values as strings, condition
+    /// values as numbers or booleans, one statement as an object; `Sid` and `Version` ignored.
+    #[test]
+    fn statements_read_from_documents_in_any_spelling() {
+        let doc = json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Queue", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-east-1:123456789012:jobs"},
+            {"Effect": "Deny", "Action": ["s3:DeleteObject"], "Resource": ["*"],
+             "Condition": {"Bool": {"aws:SecureTransport": false}, "NumericLessThan": {"s3:max-keys": 10},
+                           "StringEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}}},
+        ]});
+        let statements = statements_from_document(&doc).unwrap();
+        assert_eq!(
+            statements,
+            vec![
+                PolicyStatement {
+                    effect: None,
+                    actions: vec!["sqs:SendMessage".into()],
+                    resources: vec!["arn:aws:sqs:us-east-1:123456789012:jobs".into()],
+                    condition: BTreeMap::new(),
+                },
+                PolicyStatement {
+                    effect: Some(super::super::inputs::PolicyEffect::Deny),
+                    actions: vec!["s3:DeleteObject".into()],
+                    resources: vec!["*".into()],
+                    condition: BTreeMap::from([
+                        (
+                            "Bool".to_string(),
+                            BTreeMap::from([(
+                                "aws:SecureTransport".to_string(),
+                                vec!["false".to_string()]
+                            )])
+                        ),
+                        (
+                            "NumericLessThan".to_string(),
+                            BTreeMap::from([("s3:max-keys".to_string(), vec!["10".to_string()])])
+                        ),
+                        (
+                            "StringEquals".to_string(),
+                            BTreeMap::from([(
+                                "aws:RequestedRegion".to_string(),
+                                vec!["us-east-1".to_string(), "eu-west-1".to_string()]
+                            )])
+                        ),
+                    ]),
+                },
+            ]
+        );
+        let one =
+            json!({"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}});
+        assert_eq!(statements_from_document(&one).unwrap().len(), 1);
+        assert_eq!(statements_from_document(&json!({})).unwrap(), vec![]);
+        // What `policyStatements` cannot say is named.
+        let not_action = json!({"Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+            {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]});
+        let err = statements_from_document(&not_action).unwrap_err();
+        assert!(err.starts_with("statement 2: has `NotAction`"), "{err}");
+        let odd =
+            json!({"Statement": [{"Effect": "Maybe", "Action": "s3:GetObject", "Resource": "*"}]});
+        assert!(
+            statements_from_document(&odd)
+                .unwrap_err()
+                .contains("neither Allow nor Deny")
+        );
+    }
+
+    /// Statements compared by what they allow or deny: the document the stack wrote reads
+    /// back as no drift whatever the spelling; an edited one shows, the unchanged ones as the
+    /// user wrote them.
+    #[test]
+    fn statements_compare_by_meaning() {
+        let user: Vec<PolicyStatement> = serde_json::from_value(json!([
+            {"actions": ["sqs:SendMessage", "sqs:GetQueueUrl"], "resources": ["arn:aws:sqs:us-east-1:123456789012:jobs"]},
+            {"effect": "Deny", "actions": ["s3:DeleteObject"], "resources": ["*"],
+             "condition": {"Bool": {"aws:SecureTransport": ["false"]}}},
+        ]))
+        .unwrap();
+        // What the stack wrote, read back: no drift.
+        let svc = service(json!({"policyStatements": serde_json::to_value(&user).unwrap()}));
+        let (resources, _) = rendered(&svc, false);
+        let written = &resources["TaskRole"]["Properties"]["Policies"][0]["PolicyDocument"];
+        let live = statements_from_document(written).unwrap();
+        assert_eq!(statements_drift(&user, &live), None);
+
+        // The same, reordered, with another spelling (and the Allow spelt out).
+        let respelt = statements_from_document(&json!({"Statement": [
+            {"Effect": "Deny", "Action": "s3:deleteobject", "Resource": "*",
+             "Condition": {"Bool": {"aws:SecureTransport": false}}},
+            {"Effect": "Allow", "Action": ["sqs:GetQueueUrl", "sqs:SendMessage", "sqs:SendMessage"],
+             "Resource": "arn:aws:sqs:us-east-1:123456789012:jobs"},
+        ]}))
+        .unwrap();
+        assert_eq!(statements_drift(&user, &respelt), None, "the same meaning");
+
+        // One edited outside Pulumi: the live statements, the unchanged one as the user's.
+        let edited = statements_from_document(&json!({"Statement": [
+            {"Effect": "Allow", "Action": ["sqs:SendMessage", "sqs:GetQueueUrl"], "Resource": "*"},
+            {"Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*",
+             "Condition": {"Bool": {"aws:SecureTransport": false}}},
+        ]}))
+        .unwrap();
+        let drifted = statements_drift(&user, &edited).expect("drift");
+        assert_eq!(drifted[0].resources, ["*"]);
+        assert_eq!(
+            drifted[1], user[1],
+            "the user's spelling of an unchanged one"
+        );
+        // Removed outside Pulumi: none.
+        assert_eq!(statements_drift(&user, &[]), Some(vec![]));
+        assert_eq!(statements_drift(&[], &[]), None);
     }
 
     #[test]
