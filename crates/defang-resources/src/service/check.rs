@@ -21,6 +21,7 @@ use pulumi_plugin::{CheckFailure, PropertyMap, PropertyPath, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
+/// The schema of [`ServiceInputs`] for checks outside the provider's registry (tests, benches).
 fn shape() -> &'static Shape {
     static SHAPE: OnceLock<Shape> = OnceLock::new();
     SHAPE.get_or_init(Shape::of::<ServiceInputs>)
@@ -36,7 +37,17 @@ pub fn check_service(
     news: &PropertyMap,
     resource_name: &str,
 ) -> (Option<ServiceInputs>, Vec<CheckFailure>) {
-    let shape_failures = shape().check(news);
+    check_against(shape(), news, resource_name)
+}
+
+/// [`check_service`] against `shape`, the schema of [`ServiceInputs`] (the provider's registry
+/// derives it once).
+pub(crate) fn check_against(
+    shape: &Shape,
+    news: &PropertyMap,
+    resource_name: &str,
+) -> (Option<ServiceInputs>, Vec<CheckFailure>) {
+    let shape_failures = shape.check(news);
     let malformed: BTreeSet<String> = shape_failures
         .iter()
         .filter_map(|f| f.path.top().map(str::to_string))

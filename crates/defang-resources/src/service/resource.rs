@@ -3,7 +3,7 @@
 //! previews in [`super::plan`], create and update in [`super::lifecycle`], read and import in
 //! [`super::refresh`], delete in [`super::delete`].
 
-use super::check::check_service;
+use super::check::check_against;
 use super::inputs::ServiceInputs;
 use super::outputs::{OUTPUT_SOURCES, ServiceOutputs};
 use super::{delete, lifecycle, plan, refresh};
@@ -41,9 +41,9 @@ impl Resource<Runtime> for ServiceResource {
         &self,
         req: &CheckRequest,
         _: &PropertyMap,
-        _: &Shape,
+        shape: &Shape,
     ) -> (Option<ServiceInputs>, Vec<CheckFailure>) {
-        check_service(&req.news, &req.name)
+        check_against(shape, &req.news, &req.name)
     }
 
     async fn check_live(
