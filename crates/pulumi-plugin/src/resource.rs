@@ -160,7 +160,7 @@ impl<S: Send + Sync + 'static> Resources<S> {
     pub fn typed<R: Resource<S>>(self, resource: R) -> Self {
         self.raw(Typed {
             resource,
-            shape: Shape::of::<R::Inputs>(),
+            shape: std::sync::OnceLock::new(),
         })
     }
 
@@ -546,11 +546,12 @@ pub trait Resource<S: Send + Sync + 'static>: Send + Sync + 'static {
     }
 }
 
-/// A typed resource served at the property-map level, with the shape of its inputs (derived
-/// once).
+/// A typed resource served at the property-map level, with the shape of its inputs, derived
+/// once, at its first Check (a provider process the engine starts only for the schema never
+/// needs it).
 struct Typed<R> {
     resource: R,
-    shape: Shape,
+    shape: std::sync::OnceLock<Shape>,
 }
 
 fn decode<T: DeserializeOwned>(what: &str, props: &PropertyMap) -> Result<T, Error> {
@@ -659,7 +660,8 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
     async fn check(&self, state: Option<&S>, req: CheckRequest) -> Result<CheckResponse, Error> {
         let mut news = req.news.clone();
         self.resource.defaults(&req, &mut news);
-        let (inputs, mut failures) = self.resource.check_inputs(&req, &news, &self.shape);
+        let shape = self.shape.get_or_init(Shape::of::<R::Inputs>);
+        let (inputs, mut failures) = self.resource.check_inputs(&req, &news, shape);
         if let (Some(state), Some(inputs)) = (state, inputs) {
             failures.extend(self.resource.check_live(state, &req.name, &inputs).await);
         }
