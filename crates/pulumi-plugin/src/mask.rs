@@ -38,7 +38,7 @@
 //! `[[secret]et]`).
 
 use crate::value::{PropertyMap, Value};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// What a masked secret is replaced with.
 pub const MASKED: &str = "[secret]";
@@ -50,16 +50,26 @@ pub const MASK_ANYWHERE_CHARS: usize = 4;
 pub const MASK_TOKEN_CHARS: usize = 2;
 
 /// The secret values of one request, ready to be removed from text. Cheap to clone.
+///
+/// Most requests never mask anything (no error, no message): the patterns (each value's forms,
+/// longest first) are made at the first [`Mask::apply`], not when the mask is.
 #[derive(Clone, Default)]
 pub struct Mask {
-    /// Longest first, without duplicates.
-    patterns: Arc<Vec<String>>,
+    inner: Arc<Secrets>,
+}
+
+#[derive(Default)]
+struct Secrets {
+    /// The secret values as found.
+    values: Vec<String>,
+    /// Longest first, without duplicates: made from `values` when first needed.
+    patterns: OnceLock<Vec<String>>,
 }
 
 impl std::fmt::Debug for Mask {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the values themselves.
-        write!(f, "Mask({} values)", self.patterns.len())
+        write!(f, "Mask({} values)", self.inner.values.len())
     }
 }
 
@@ -72,22 +82,35 @@ impl Mask {
                 collect(value, false, &mut found);
             }
         }
-        Mask::from_values(found)
+        Mask::of(found)
     }
 
     /// A mask of these secret values.
     pub fn from_values<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Mask {
-        let mut patterns = Vec::new();
-        for value in values {
-            let value = value.as_ref();
-            add_forms(value, &mut patterns);
-        }
-        patterns.retain(|p| p.chars().count() >= MASK_TOKEN_CHARS);
-        patterns.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        patterns.dedup();
+        Mask::of(values.into_iter().map(|v| v.as_ref().to_string()).collect())
+    }
+
+    fn of(values: Vec<String>) -> Mask {
         Mask {
-            patterns: Arc::new(patterns),
+            inner: Arc::new(Secrets {
+                values,
+                patterns: OnceLock::new(),
+            }),
         }
+    }
+
+    /// What is looked for in text: every value's forms, longest first.
+    fn patterns(&self) -> &[String] {
+        self.inner.patterns.get_or_init(|| {
+            let mut patterns = Vec::new();
+            for value in &self.inner.values {
+                add_forms(value, &mut patterns);
+            }
+            patterns.retain(|p| p.chars().count() >= MASK_TOKEN_CHARS);
+            patterns.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+            patterns.dedup();
+            patterns
+        })
     }
 
     /// This mask and `other`'s values together.
@@ -98,21 +121,29 @@ impl Mask {
         if self.is_empty() {
             return other.clone();
         }
-        Mask::from_values(self.patterns.iter().chain(other.patterns.iter()))
+        Mask::of(
+            self.inner
+                .values
+                .iter()
+                .chain(other.inner.values.iter())
+                .cloned()
+                .collect(),
+        )
     }
 
-    /// Whether there is nothing to mask ([`Mask::apply`] then returns the text as it is).
+    /// Whether there is no secret value to mask ([`Mask::apply`] then returns the text as it
+    /// is; so it does for values too short to be masked).
     pub fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
+        self.inner.values.is_empty()
     }
 
     /// `text` with every secret value replaced by [`MASKED`].
     pub fn apply(&self, text: &str) -> String {
-        if self.patterns.is_empty() || text.is_empty() {
+        if self.is_empty() || text.is_empty() {
             return text.to_string();
         }
         let mut spans: Vec<(usize, usize)> = Vec::new();
-        for pattern in self.patterns.iter() {
+        for pattern in self.patterns() {
             let whole_token_only = pattern.chars().count() < MASK_ANYWHERE_CHARS;
             // Every occurrence, overlapping ones included (`aaaa` in `aaaaa`).
             let mut from = 0;

@@ -565,6 +565,49 @@ pub fn state_of<O: Serialize>(inputs: &PropertyMap, outputs: &O) -> PropertyMap 
     state
 }
 
+/// The state after a create or update: the inputs (taken, not copied: a request's inputs are
+/// not needed once the resource has run) overlaid by the outputs, and the declared outputs
+/// unknown and secret where one of their inputs is (as [`derive_unknowns`] and
+/// [`derive_secrets`] make them; each input looked at once).
+fn into_state<O: Serialize>(
+    sources: &[(&str, &[&str])],
+    inputs: PropertyMap,
+    outputs: &O,
+) -> PropertyMap {
+    // (input, unknown, secret) for the inputs the sources name.
+    let mut seen: Vec<(&str, bool, bool)> = Vec::with_capacity(16);
+    let mut derived: Vec<(&str, bool, bool)> = Vec::with_capacity(sources.len());
+    for (output, from) in sources {
+        let (mut unknown, mut secret) = (false, false);
+        for input in from.iter().copied() {
+            let flags = match seen.iter().find(|(name, _, _)| *name == input) {
+                Some(&(_, u, s)) => (u, s),
+                None => {
+                    let value = inputs.get(input);
+                    let u = value.is_some_and(Value::contains_unknowns);
+                    let s = value.is_some_and(Value::contains_secrets);
+                    seen.push((input, u, s));
+                    (u, s)
+                }
+            };
+            unknown |= flags.0;
+            secret |= flags.1;
+        }
+        derived.push((output, unknown, secret));
+    }
+    let mut state = inputs;
+    state.extend(to_properties(outputs));
+    for (output, unknown, secret) in derived {
+        if unknown {
+            state.insert(output.to_string(), Value::Unknown);
+        }
+        if secret && let Some(value) = state.get_mut(output) {
+            value.make_secret();
+        }
+    }
+    state
+}
+
 /// Marks the declared outputs secret where one of their inputs is (named-alike outputs are
 /// handled by the machinery for every resource).
 pub fn derive_secrets(
@@ -722,9 +765,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
             .create(state, create, ctx)
             .await
             .map_err(|e| partial_state(R::OUTPUT_SOURCES, &req.inputs, e))?;
-        let mut outputs = state_of(&req.inputs, &outputs);
-        derive_unknowns(R::OUTPUT_SOURCES, &req.inputs, &mut outputs);
-        derive_secrets(R::OUTPUT_SOURCES, &req.inputs, &mut outputs);
+        let outputs = into_state(R::OUTPUT_SOURCES, req.inputs, &outputs);
         Ok(CreateResponse { id, outputs })
     }
 
@@ -784,10 +825,7 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
             .update(state, update, ctx)
             .await
             .map_err(|e| partial_state(R::OUTPUT_SOURCES, &req.news, e))?;
-        let mut outputs = state_of(&req.news, &outputs);
-        derive_unknowns(R::OUTPUT_SOURCES, &req.news, &mut outputs);
-        derive_secrets(R::OUTPUT_SOURCES, &req.news, &mut outputs);
-        Ok(outputs)
+        Ok(into_state(R::OUTPUT_SOURCES, req.news, &outputs))
     }
 
     async fn delete(&self, state: &S, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
