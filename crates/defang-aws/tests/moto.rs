@@ -852,11 +852,13 @@ async fn scalable_targets_and_policies_of_a_service() {
             TargetTrackingPolicy {
                 name: "web-cpu".into(),
                 predefined_metric: Some("ECSServiceAverageCPUUtilization".into()),
+                resource_label: None,
                 target_value: 70.0,
             },
             TargetTrackingPolicy {
                 name: "web-memory".into(),
                 predefined_metric: Some("ECSServiceAverageMemoryUtilization".into()),
+                resource_label: None,
                 target_value: 55.5,
             },
         ]

@@ -378,6 +378,7 @@ mod tests {
         TargetTrackingPolicy {
             name: name.into(),
             predefined_metric: Some(metric.into()),
+            resource_label: None,
             target_value: target,
         }
     }
@@ -397,6 +398,7 @@ mod tests {
             TargetTrackingPolicy {
                 name: "custom".into(),
                 predefined_metric: None,
+                resource_label: None,
                 target_value: 1.0,
             },
         ];
