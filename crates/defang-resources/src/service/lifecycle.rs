@@ -276,9 +276,11 @@ async fn deploy(
         } = applied;
         // The role's policies as the program says, before tasks start with it: CloudFormation
         // does not put back what changed outside Pulumi (see `stack_repair`). The role is the
-        // output of the stack claimed above; never a `taskRoleArn` of the user's.
+        // output of the stack claimed above; never a `taskRoleArn` of the user's. A role the
+        // stack has just made holds the template's values (and IAM may not list it yet).
         if let Some(role_arn) = &task_role_arn
             && svc.task_role_arn.is_none()
+            && svc.own_task_role_exists
         {
             stack_repair::repair_role(env, ctx, &svc, &project, role_arn).await?;
         }
@@ -417,8 +419,8 @@ async fn deploy(
         }
         // The scalable target and policies as the program says, once the ECS service and its
         // stack hold them: CloudFormation does not put back what changed outside Pulumi (see
-        // `stack_repair`).
-        if svc.autoscaling.is_some() {
+        // `stack_repair`). Those of a service just created were just made from the template.
+        if svc.autoscaling.is_some() && !created {
             stack_repair::repair_autoscaling(env, ctx, &svc, &project, target_group_arn.as_deref())
                 .await?;
         }

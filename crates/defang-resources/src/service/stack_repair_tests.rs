@@ -186,7 +186,11 @@ async fn up_puts_back_autoscaling_changed_or_deregistered_outside_pulumi() {
     let req =
         request(json!({"autoscaling": {"min": 2, "max": 6, "targetCpu": 70, "targetMemory": 60}}));
     let created = fakes.create(&req).await;
-    // The stack made the target and the policies: nothing drifted, nothing was written.
+    // The stack made the target and the policies with the service: not even read.
+    assert_eq!(
+        fakes.scaling().calls.lock().unwrap().clone(),
+        Vec::<String>::new()
+    );
     assert_eq!(fakes.target(), as_program(2, 6));
     let program = vec![
         ("defang-shop-web-cpu".to_string(), CPU.to_string(), 70.0),
@@ -350,10 +354,15 @@ async fn up_puts_back_the_roles_policies_and_statements_changed_outside_pulumi()
             .get(name)
             .cloned()
     };
-    // As the stack made it: nothing drifted, nothing written.
+    // As the stack just made it: not even read.
     assert_eq!(attached(), program_managed);
     let written = inline("statements").expect("the statements");
-    assert_eq!(fakes.roles().writes(), Vec::<String>::new());
+    assert_eq!(
+        fakes.roles().calls.lock().unwrap().clone(),
+        Vec::<String>::new()
+    );
+    // Nothing drifted: read, nothing written.
+    fakes.up(&created, &req.inputs, &req.inputs, false).await;
     assert_eq!(
         fakes.roles().calls.lock().unwrap().clone(),
         [
