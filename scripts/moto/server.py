@@ -288,6 +288,72 @@ def _patch_scaling_policy_filter(applied):
     ApplicationAutoscalingBackend.deregister_scalable_target = deregister_scalable_target
     applied.append("ApplicationAutoscalingBackend.deregister_scalable_target")
 
+    _patch_scaling_policy_writes(applied)
+
+
+def _patch_scaling_policy_writes(applied):
+    """-- emulator gap, test setup only: (24) PutScalingPolicy and DeleteScalingPolicy as AWS
+    answers them (what `up` writes back when a service's autoscaling changed outside Pulumi).
+    (24a) PutScalingPolicy on an existing name made a new policy with a new ARN, and left the old
+    one's CloudWatch alarms behind; AWS updates the policy in place: the same ARN (which the
+    service's stack holds as the policy's physical id), its alarms replaced. (24b) It accepted a
+    policy for a target that is not registered; AWS answers ObjectNotFoundException. (24c)
+    DeleteScalingPolicy of a policy that does not exist answered ValidationException; AWS answers
+    ObjectNotFoundException.
+    """
+    from moto.applicationautoscaling.models import (
+        ApplicationAutoscalingBackend,
+        FakeApplicationAutoscalingPolicy,
+    )
+    from moto.core.exceptions import JsonRESTError
+
+    orig_put = ApplicationAutoscalingBackend.put_scaling_policy
+    src = inspect.getsource(orig_put)
+    assert "_scalable_target_exists" not in src and "policy_arn" not in src, (
+        "moto's PutScalingPolicy checks the target or keeps the ARN now; re-check patch 24"
+    )
+    orig_delete = ApplicationAutoscalingBackend.delete_scaling_policy
+    assert "AWSValidationException" in inspect.getsource(orig_delete), (
+        "moto's DeleteScalingPolicy answers differently now; re-check patch 24"
+    )
+
+    def not_found(message):
+        return JsonRESTError("ObjectNotFoundException", message)
+
+    def put_scaling_policy(self, policy_name, service_namespace, resource_id, scalable_dimension, policy_body, policy_type):
+        if not self._scalable_target_exists(resource_id, scalable_dimension):
+            raise not_found(
+                f"No scalable target registered for service namespace: {service_namespace}, "
+                f"resource ID: {resource_id}, scalable dimension: {scalable_dimension}"
+            )
+        key = FakeApplicationAutoscalingPolicy.formulate_key(service_namespace, resource_id, scalable_dimension, policy_name)
+        old = self.policies.get(key)
+        if old is not None:
+            old.delete_alarms(self.account_id, self.region_name)
+        policy = orig_put(self, policy_name, service_namespace, resource_id, scalable_dimension, policy_body, policy_type)
+        if old is not None:
+            # The same policy, updated: its identity, and alarms that name it.
+            policy.delete_alarms(self.account_id, self.region_name)
+            policy.alarms = []
+            policy._guid = old._guid
+            policy.policy_arn = old.policy_arn
+            policy.creation_time = old.creation_time
+            policy.create_alarms()
+        return policy
+
+    def delete_scaling_policy(self, policy_name, service_namespace, resource_id, scalable_dimension):
+        key = FakeApplicationAutoscalingPolicy.formulate_key(service_namespace, resource_id, scalable_dimension, policy_name)
+        if key not in self.policies:
+            raise not_found(
+                f"No scaling policy found for service namespace: {service_namespace}, resource ID: {resource_id}, "
+                f"scalable dimension: {scalable_dimension}, policy name: {policy_name}"
+            )
+        orig_delete(self, policy_name, service_namespace, resource_id, scalable_dimension)
+
+    ApplicationAutoscalingBackend.put_scaling_policy = put_scaling_policy
+    ApplicationAutoscalingBackend.delete_scaling_policy = delete_scaling_policy
+    applied += ["ApplicationAutoscalingBackend.put_scaling_policy", "ApplicationAutoscalingBackend.delete_scaling_policy"]
+
 
 def _patch_ecs_capacity(applied):
     """-- emulator gap, test setup only: (22) Fargate capacity providers.

@@ -3,9 +3,9 @@
 //! against moto. An SSM parameter and a Secrets Manager secret are made first, as a user's
 //! would exist; then `up`, an edit of a policy (an in-place update of the role, no new task
 //! revision), refresh (no drift), the role's policies and statements changed outside Pulumi
-//! (refresh shows them as drift; `up` does not put them back, CloudFormation's template being
-//! unchanged; put back by hand, refresh shows nothing), the secrets removed (the execution
-//! role's grant goes), and destroy (the role goes). What AWS holds is read, and changed outside
+//! (refresh shows them as drift; `up` puts them back although CloudFormation's template is
+//! unchanged, and refresh after it shows nothing), the secrets removed (the execution role's
+//! grant goes), and destroy (the role goes). What AWS holds is read, and changed outside
 //! Pulumi, with AWS calls: the ECS and CloudFormation SDKs, and boto3 (moto's own Python) for
 //! IAM and Secrets Manager, as a user's script would.
 
@@ -308,8 +308,6 @@ print("null")"#,
 
     // --- policies changed outside Pulumi: refresh shows them as drift -----------------------
     let (_, deployed_inline) = role_policies(&moto, &role);
-    // As a Python string literal (a JSON string is one).
-    let document = serde_json::to_string(&deployed_inline["statements"].to_string()).unwrap();
     boto3(
         &moto,
         &format!(
@@ -334,29 +332,34 @@ print("null")"#
         inputs["policyStatements"],
         json!([{"actions": ["sqs:SendMessage"], "resources": ["*"]}])
     );
-    // `up` brings the state back to the program, but CloudFormation does not put back what
-    // its template did not change: the role stays as it was changed (see the README).
+
+    // --- up puts the role back to the program ------------------------------------------------
+    // CloudFormation has nothing to do (the template is unchanged): the provider writes the
+    // program's policies and statements itself, and says so.
     let preview = ws.preview_ok("preview (after drift)");
     assert_eq!(preview.ops_for("web"), ["update"], "{}", preview.0.text());
-    let (out, _, _) = ws.up("up (after drift)");
+    let (out, events, _) = ws.up("up (after drift)");
     out.ok();
-    let (managed, _) = role_policies(&moto, &role);
+    let (managed, inline) = role_policies(&moto, &role);
     assert_eq!(
         managed,
-        json!(["arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess"])
+        json!(["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"])
     );
-    // Put back outside Pulumi: the role is as the program says, and refresh shows nothing.
-    boto3(
-        &moto,
-        &format!(
-            r#"iam = boto3.client("iam")
-iam.detach_role_policy(RoleName="{role}", PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")
-iam.attach_role_policy(RoleName="{role}", PolicyArn="arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess")
-iam.put_role_policy(RoleName="{role}", PolicyName="statements", PolicyDocument={document})
-print("null")"#
-        ),
+    assert_eq!(
+        inline, deployed_inline,
+        "the statements as the stack wrote them; ecs-exec untouched"
     );
-    let (out, events, _) = ws.refresh("refresh (policies put back)");
+    let said: Vec<String> = events
+        .diagnostics()
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .filter(|m| m.contains("had changed outside Pulumi"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(said.len(), 1, "{}", events.text());
+    assert!(said[0].contains(&role), "{said:?}");
+    // Refresh after it: nothing drifted, the inputs as the user wrote them.
+    let (out, events, _) = ws.refresh("refresh (after up)");
     out.ok();
     let changes = events.changes();
     assert_eq!(changes.keys().collect::<Vec<_>>(), ["same"], "{changes:?}");
@@ -366,6 +369,15 @@ print("null")"#
         json!(["AmazonSQSReadOnlyAccess"]),
         "as the user wrote it"
     );
+    // And another up changes nothing in IAM (nothing drifted: the provider only reads).
+    let (out, events, _) = ws.up("up (nothing drifted)");
+    out.ok();
+    assert!(
+        !events.text().contains("had changed outside Pulumi"),
+        "{}",
+        events.text()
+    );
+    assert_eq!(role_policies(&moto, &role), (managed, inline));
 
     // --- the secrets removed: the execution role's grant goes with them --------------------
     ws.edit_program(|p| {

@@ -3,10 +3,12 @@
 //! and request policies in the service's stack, the ECS service on a FARGATE/FARGATE_SPOT
 //! strategy in a cluster that has both), a count changed outside Pulumi as a scaler would
 //! (refresh shows it as `desiredCount`, not drift), a range and a target changed outside
-//! Pulumi (refresh shows them as drift), the range changed in place (the count stays; refresh
-//! after it shows nothing), the scalable target deregistered outside Pulumi (refresh shows
-//! autoscaling gone and the count as `replicas`), autoscaling and Spot turned off (target and
-//! policies gone, back to `replicas` and the launch type), destroy. What AWS holds is read, and
+//! Pulumi (refresh shows them as drift; `up` puts them back although the stack's template is
+//! unchanged, and refresh after it shows nothing), the range changed in place (the count stays;
+//! refresh after it shows nothing), the scalable target deregistered outside Pulumi (refresh
+//! shows autoscaling gone and the count as `replicas`; `up` registers it again with its
+//! policies), autoscaling and Spot turned off (target and policies gone, back to `replicas` and
+//! the launch type), destroy. What AWS holds is read, and
 //! changed outside Pulumi, with the ECS SDK and boto3 (moto's own Python), as a user's script
 //! would.
 
@@ -74,6 +76,17 @@ policies = {p["PolicyName"]: p["TargetTrackingScalingPolicyConfiguration"] for p
 print(json.dumps([targets, policies]))"#,
     );
     (got[0].clone(), got[1].clone())
+}
+
+/// What the provider said it put back (its messages about changes outside Pulumi).
+fn put_back(events: &defang_tests::pulumi::Events) -> Vec<String> {
+    events
+        .diagnostics()
+        .iter()
+        .filter_map(|d| d["message"].as_str())
+        .filter(|m| m.contains("had changed outside Pulumi"))
+        .map(|m| m.trim().to_string())
+        .collect()
 }
 
 /// The service's scalable target, as boto3's keyword arguments.
@@ -154,7 +167,7 @@ fn autoscaling_and_spot_through_the_cli() {
         policies["defang-shop-web-cpu"],
         json!({"TargetValue": 70.0, "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}})
     );
-    let requests = &policies["defang-shop-web-requests"];
+    let requests = policies["defang-shop-web-requests"].clone();
     assert_eq!(requests["TargetValue"], json!(500.0));
     let label = requests["PredefinedMetricSpecification"]["ResourceLabel"]
         .as_str()
@@ -213,6 +226,33 @@ print("null")"#
         "the live range and targets"
     );
 
+    // --- up puts them back to the program (CloudFormation's template is unchanged) --------
+    let (out, events, _) = ws.up("up (after drift)");
+    out.ok();
+    let (targets, policies) = scaling(&moto);
+    assert_eq!(targets, json!([["service/defang-shop/web", 2, 4]]));
+    assert_eq!(
+        policies["defang-shop-web-cpu"],
+        json!({"TargetValue": 70.0, "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}})
+    );
+    assert_eq!(policies["defang-shop-web-requests"], requests, "untouched");
+    assert_eq!(service(&moto).0, 3, "the scaler's count stays");
+    assert_eq!(
+        put_back(&events),
+        [
+            "the autoscaling of service/defang-shop/web had changed outside Pulumi; put back to the program: set its range, put scaling policies defang-shop-web-cpu"
+        ]
+    );
+    let (out, events, _) = ws.refresh("refresh (after up)");
+    out.ok();
+    let changes = events.changes();
+    assert_eq!(changes.keys().collect::<Vec<_>>(), ["same"], "{changes:?}");
+    assert_eq!(
+        web_state(&ws)["inputs"]["autoscaling"],
+        json!({"min": 2, "max": 4, "targetCpu": 70, "targetRequestsPerTarget": 500}),
+        "as the program says"
+    );
+
     // --- a new range, in place: the scaler's 3 stays ---------------------------------------
     ws.edit_program(|p| {
         let p = replace_once(p, "max: 4", "max: 6");
@@ -256,6 +296,23 @@ print("null")"#
         json!(3),
         "the count that runs, fixed now"
     );
+
+    // --- up registers the target again, with its policies (the request one's label too) ----
+    let (out, events, _) = ws.up("up (after deregistration)");
+    out.ok();
+    let (targets, policies) = scaling(&moto);
+    assert_eq!(targets, json!([["service/defang-shop/web", 2, 6]]));
+    assert_eq!(policies["defang-shop-web-cpu"]["TargetValue"], json!(60.0));
+    assert_eq!(policies["defang-shop-web-requests"], requests);
+    assert_eq!(policies.as_object().unwrap().len(), 2, "{policies:#}");
+    assert_eq!(service(&moto).0, 3, "the count stays");
+    assert_eq!(put_back(&events).len(), 1, "{}", events.text());
+    let (out, events, _) = ws.refresh("refresh (after re-registration)");
+    out.ok();
+    let changes = events.changes();
+    assert_eq!(changes.keys().collect::<Vec<_>>(), ["same"], "{changes:?}");
+    let inputs = web_state(&ws)["inputs"].clone();
+    assert!(inputs.get("replicas").is_none(), "{inputs:#}");
 
     // --- autoscaling and Spot off: back to replicas and the launch type --------------------
     ws.edit_program(|p| {

@@ -1,9 +1,15 @@
 //! [`AutoScaling`] over Application Auto Scaling: an ECS service's scalable target and its
-//! target tracking policies, read (the service's stack writes them).
+//! target tracking policies, read, and written back when they changed outside Pulumi (the
+//! service's stack makes them).
 
 use crate::errors::{APPLICATION_AUTO_SCALING, classify};
-use aws_sdk_applicationautoscaling::types::{PolicyType, ScalableDimension, ServiceNamespace};
-use defang_resources::cloud::{AutoScaling, CloudResult, ScalableTarget, TargetTrackingPolicy};
+use aws_sdk_applicationautoscaling::types::{
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+    TargetTrackingScalingPolicyConfiguration,
+};
+use defang_resources::cloud::{
+    AutoScaling, CloudError, CloudResult, ScalableTarget, TargetTrackingPolicy,
+};
 
 pub struct AutoScalingAdapter {
     client: aws_sdk_applicationautoscaling::Client,
@@ -87,11 +93,14 @@ impl AutoScaling for AutoScalingAdapter {
                     .filter(|p| p.policy_type() == &PolicyType::TargetTrackingScaling)
                     .filter_map(|p| {
                         let config = p.target_tracking_scaling_policy_configuration()?;
+                        let metric = config.predefined_metric_specification();
                         Some(TargetTrackingPolicy {
                             name: p.policy_name().to_string(),
-                            predefined_metric: config
-                                .predefined_metric_specification()
+                            predefined_metric: metric
                                 .map(|m| m.predefined_metric_type().as_str().to_string()),
+                            resource_label: metric
+                                .and_then(|m| m.resource_label())
+                                .map(str::to_owned),
                             target_value: config.target_value(),
                         })
                     }),
@@ -101,5 +110,89 @@ impl AutoScaling for AutoScalingAdapter {
                 _ => return Ok(policies),
             }
         }
+    }
+
+    async fn register_ecs_service_target(
+        &self,
+        resource_id: &str,
+        min_capacity: i32,
+        max_capacity: i32,
+    ) -> CloudResult<()> {
+        self.client
+            .register_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(resource_id)
+            .min_capacity(min_capacity)
+            .max_capacity(max_capacity)
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    APPLICATION_AUTO_SCALING,
+                    "RegisterScalableTarget",
+                    &format!("register the scalable target of {resource_id}"),
+                    &e,
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn put_target_tracking_policy(
+        &self,
+        resource_id: &str,
+        policy: &TargetTrackingPolicy,
+    ) -> CloudResult<()> {
+        let action = format!("put scaling policy {} of {resource_id}", policy.name);
+        let unsendable = |why: String| {
+            CloudError::invalid(format!("{action}: {why}"))
+                .in_call(APPLICATION_AUTO_SCALING, "PutScalingPolicy")
+        };
+        let metric = policy
+            .predefined_metric
+            .as_deref()
+            .ok_or_else(|| unsendable("no predefined metric".into()))?;
+        let metric = PredefinedMetricSpecification::builder()
+            .predefined_metric_type(MetricType::from(metric))
+            .set_resource_label(policy.resource_label.clone())
+            .build()
+            .map_err(|e| unsendable(e.to_string()))?;
+        let config = TargetTrackingScalingPolicyConfiguration::builder()
+            .target_value(policy.target_value)
+            .predefined_metric_specification(metric)
+            .build()
+            .map_err(|e| unsendable(e.to_string()))?;
+        self.client
+            .put_scaling_policy()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(resource_id)
+            .policy_name(&policy.name)
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .target_tracking_scaling_policy_configuration(config)
+            .send()
+            .await
+            .map_err(|e| classify(APPLICATION_AUTO_SCALING, "PutScalingPolicy", &action, &e))?;
+        Ok(())
+    }
+
+    async fn delete_scaling_policy(&self, resource_id: &str, name: &str) -> CloudResult<()> {
+        self.client
+            .delete_scaling_policy()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(resource_id)
+            .policy_name(name)
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    APPLICATION_AUTO_SCALING,
+                    "DeleteScalingPolicy",
+                    &format!("delete scaling policy {name} of {resource_id}"),
+                    &e,
+                )
+            })?;
+        Ok(())
     }
 }

@@ -113,8 +113,15 @@ const TRANSIENT_CODES: &[&str] = &[
     "OperationAbortedException",
 ];
 
-/// Limits that free up by themselves: CodeBuild's concurrent builds per account.
-const SETTLING_CODES: &[&str] = &["AccountLimitExceededException"];
+/// Limits that free up by themselves: CodeBuild's concurrent builds per account; and writes
+/// refused while another one on the same thing is still being applied: IAM's
+/// `ConcurrentModification` (a role's policies), Application Auto Scaling's
+/// `ConcurrentUpdateException` (a scalable target and its policies).
+const SETTLING_CODES: &[&str] = &[
+    "AccountLimitExceededException",
+    "ConcurrentModification",
+    "ConcurrentUpdateException",
+];
 /// What AWS says (in generic codes: ECS `InvalidParameterException`/`ClientException`,
 /// CodeBuild `InvalidInputException`) while it finishes wiring what a request depends on:
 /// a target group whose listener rule CloudFormation just made, an IAM role not yet
@@ -414,6 +421,14 @@ mod tests {
             (
                 "AccountLimitExceededException",
                 "Cannot have more than 20 active builds",
+            ),
+            (
+                "ConcurrentModification",
+                "Cannot perform the operation on the same role at the same time.",
+            ),
+            (
+                "ConcurrentUpdateException",
+                "Concurrent updates are not allowed for the same scalable target.",
             ),
         ] {
             assert!(

@@ -1,5 +1,5 @@
-//! [`Roles`] over IAM: the managed and inline policies of a service's own task role, read (the
-//! service's stack writes them). IAM is global: the client comes from the same configuration
+//! [`Roles`] over IAM: the managed and inline policies of a service's own task role, read, and
+//! written back when they changed outside Pulumi (the service's stack makes them). IAM is global: the client comes from the same configuration
 //! as the others, and its endpoint from the standard settings (`AWS_ENDPOINT_URL`,
 //! `AWS_ENDPOINT_URL_IAM`).
 
@@ -96,6 +96,85 @@ impl Roles for IamAdapter {
                 ))
                 .in_call(IAM, "GetRolePolicy")
             })
+    }
+
+    async fn attach_policy(&self, role_name: &str, policy_arn: &str) -> CloudResult<()> {
+        self.client
+            .attach_role_policy()
+            .role_name(role_name)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    IAM,
+                    "AttachRolePolicy",
+                    &format!("attach {policy_arn} to IAM role {role_name}"),
+                    &e,
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn detach_policy(&self, role_name: &str, policy_arn: &str) -> CloudResult<()> {
+        self.client
+            .detach_role_policy()
+            .role_name(role_name)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    IAM,
+                    "DetachRolePolicy",
+                    &format!("detach {policy_arn} from IAM role {role_name}"),
+                    &e,
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn put_inline_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+        document: &serde_json::Value,
+    ) -> CloudResult<()> {
+        // The error names the policy, never its document.
+        self.client
+            .put_role_policy()
+            .role_name(role_name)
+            .policy_name(policy_name)
+            .policy_document(document.to_string())
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    IAM,
+                    "PutRolePolicy",
+                    &format!("put inline policy {policy_name} of IAM role {role_name}"),
+                    &e,
+                )
+            })?;
+        Ok(())
+    }
+
+    async fn delete_inline_policy(&self, role_name: &str, policy_name: &str) -> CloudResult<()> {
+        self.client
+            .delete_role_policy()
+            .role_name(role_name)
+            .policy_name(policy_name)
+            .send()
+            .await
+            .map_err(|e| {
+                classify(
+                    IAM,
+                    "DeleteRolePolicy",
+                    &format!("delete inline policy {policy_name} of IAM role {role_name}"),
+                    &e,
+                )
+            })?;
+        Ok(())
     }
 }
 

@@ -852,11 +852,13 @@ async fn scalable_targets_and_policies_of_a_service() {
             TargetTrackingPolicy {
                 name: "web-cpu".into(),
                 predefined_metric: Some("ECSServiceAverageCPUUtilization".into()),
+                resource_label: None,
                 target_value: 70.0,
             },
             TargetTrackingPolicy {
                 name: "web-memory".into(),
                 predefined_metric: Some("ECSServiceAverageMemoryUtilization".into()),
+                resource_label: None,
                 target_value: 55.5,
             },
         ]
@@ -962,4 +964,236 @@ async fn task_role_policies_read_back() {
         adapter.inline_policy(&gone, "statements").await.unwrap(),
         None
     );
+}
+
+/// What `up` writes back to a service's autoscaling: RegisterScalableTarget makes or changes
+/// the range in place; PutScalingPolicy makes a target tracking policy (with its resource
+/// label) and, on the same name, updates it in place (one policy, the same ARN, as AWS does);
+/// DeleteScalingPolicy deletes it, and a policy or target that does not exist is NotFound.
+#[tokio::test]
+async fn scalable_targets_and_policies_are_written_back() {
+    use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
+    let moto = moto_or_skip!();
+    let net = network(&moto).await;
+    let td = moto
+        .ecs
+        .register_task_definition(&task_spec(&unique("aas-w"), "nginx:1"))
+        .await
+        .unwrap();
+    moto.ecs
+        .create_service(&service_spec(&net, "web", &td))
+        .await
+        .unwrap();
+    let adapter = defang_aws::AutoScalingAdapter::new(config::autoscaling_client(&moto.config));
+    let raw = config::autoscaling_client(&moto.config);
+    let web = format!("service/{}/web", net.cluster);
+    let arns = || async {
+        let out = raw
+            .describe_scaling_policies()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(&web)
+            .send()
+            .await
+            .unwrap();
+        out.scaling_policies()
+            .iter()
+            .map(|p| (p.policy_name().to_string(), p.policy_arn().to_string()))
+            .collect::<BTreeMap<_, _>>()
+    };
+
+    // No target yet: a policy cannot be put.
+    let cpu = |target: f64| TargetTrackingPolicy {
+        name: "web-cpu".into(),
+        predefined_metric: Some("ECSServiceAverageCPUUtilization".into()),
+        resource_label: None,
+        target_value: target,
+    };
+    let err = adapter
+        .put_target_tracking_policy(&web, &cpu(70.0))
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    assert_eq!(
+        (err.service(), err.operation()),
+        ("Application Auto Scaling", "PutScalingPolicy")
+    );
+
+    adapter
+        .register_ecs_service_target(&web, 2, 6)
+        .await
+        .unwrap();
+    assert_eq!(
+        adapter.ecs_service_target(&web).await.unwrap(),
+        Some(ScalableTarget {
+            min_capacity: 2,
+            max_capacity: 6
+        })
+    );
+    adapter
+        .register_ecs_service_target(&web, 1, 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        adapter.ecs_service_target(&web).await.unwrap(),
+        Some(ScalableTarget {
+            min_capacity: 1,
+            max_capacity: 3
+        }),
+        "the range changed in place"
+    );
+
+    let requests = TargetTrackingPolicy {
+        name: "web-requests".into(),
+        predefined_metric: Some("ALBRequestCountPerTarget".into()),
+        resource_label: Some(
+            "app/defang-shop/50dc6c495c0c9188/targetgroup/web-80/73e2d6bc24d8a067".into(),
+        ),
+        target_value: 500.0,
+    };
+    adapter
+        .put_target_tracking_policy(&web, &cpu(70.0))
+        .await
+        .unwrap();
+    adapter
+        .put_target_tracking_policy(&web, &requests)
+        .await
+        .unwrap();
+    let first = arns().await;
+    let mut policies = adapter.ecs_service_policies(&web).await.unwrap();
+    policies.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(policies, [cpu(70.0), requests.clone()]);
+
+    // The same name again: updated in place.
+    adapter
+        .put_target_tracking_policy(&web, &cpu(55.5))
+        .await
+        .unwrap();
+    let mut policies = adapter.ecs_service_policies(&web).await.unwrap();
+    policies.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(policies, [cpu(55.5), requests]);
+    assert_eq!(arns().await, first, "the same policies, the same ARNs");
+
+    adapter
+        .delete_scaling_policy(&web, "web-cpu")
+        .await
+        .unwrap();
+    let names: Vec<String> = adapter
+        .ecs_service_policies(&web)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["web-requests"]);
+    let err = adapter
+        .delete_scaling_policy(&web, "web-cpu")
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    assert_eq!(
+        (err.service(), err.operation()),
+        ("Application Auto Scaling", "DeleteScalingPolicy")
+    );
+
+    raw.deregister_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .resource_id(&web)
+        .send()
+        .await
+        .unwrap();
+    moto.ecs.delete_service(&net.cluster, "web").await.unwrap();
+}
+
+/// What `up` writes back to a service's own role: managed policies attached (again: no
+/// change) and detached, the statements' inline policy put (replaced) and deleted; what does
+/// not exist is NotFound, a missing role too.
+#[tokio::test]
+async fn task_role_policies_are_written_back() {
+    let moto = moto_or_skip!();
+    let iam = config::iam_client(&moto.config);
+    let adapter = defang_aws::IamAdapter::new(config::iam_client(&moto.config));
+    let role = unique("task-role-w");
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    iam.create_role()
+        .role_name(&role)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap();
+    let s3 = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
+    let sqs = "arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess";
+    adapter.attach_policy(&role, s3).await.unwrap();
+    adapter.attach_policy(&role, sqs).await.unwrap();
+    adapter.attach_policy(&role, s3).await.unwrap();
+    let mut attached = adapter.attached_policies(&role).await.unwrap();
+    attached.sort();
+    assert_eq!(attached, [s3, sqs]);
+    adapter.detach_policy(&role, sqs).await.unwrap();
+    assert_eq!(adapter.attached_policies(&role).await.unwrap(), [s3]);
+    let err = adapter.detach_policy(&role, sqs).await.unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    assert_eq!(
+        (err.service(), err.operation()),
+        ("IAM", "DetachRolePolicy")
+    );
+    let err = adapter
+        .attach_policy(&role, "arn:aws:iam::aws:policy/NoSuchPolicyAnywhere")
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+
+    // As the stack renders it; characters IAM's URL encoding changes come back as written.
+    let statements = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": ["arn:aws:sqs:us-east-1:123456789012:jobs"]},
+        {"Effect": "Deny", "Action": ["s3:Delete*"], "Resource": ["arn:aws:s3:::my bucket/a+b/é"],
+         "Condition": {"Bool": {"aws:SecureTransport": ["false"]}}}]});
+    adapter
+        .put_inline_policy(
+            &role,
+            "statements",
+            &json!({"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]}),
+        )
+        .await
+        .unwrap();
+    adapter
+        .put_inline_policy(&role, "statements", &statements)
+        .await
+        .unwrap();
+    assert_eq!(
+        adapter.inline_policy(&role, "statements").await.unwrap(),
+        Some(statements)
+    );
+    adapter
+        .delete_inline_policy(&role, "statements")
+        .await
+        .unwrap();
+    assert_eq!(
+        adapter.inline_policy(&role, "statements").await.unwrap(),
+        None
+    );
+    let err = adapter
+        .delete_inline_policy(&role, "statements")
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    assert_eq!(
+        (err.service(), err.operation()),
+        ("IAM", "DeleteRolePolicy")
+    );
+
+    let gone = unique("no-role-w");
+    for err in [
+        adapter.attach_policy(&gone, s3).await.unwrap_err(),
+        adapter
+            .put_inline_policy(&gone, "statements", &json!({"Statement": []}))
+            .await
+            .unwrap_err(),
+    ] {
+        assert!(err.is_not_found(), "{err}");
+    }
+    adapter.detach_policy(&role, s3).await.unwrap();
 }

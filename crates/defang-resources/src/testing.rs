@@ -247,6 +247,10 @@ pub struct FakeStacks {
     pub templates: Mutex<BTreeMap<String, String>>,
     /// What goes wrong, for the next calls.
     pub faults: Mutex<StackFaults>,
+    /// Where the stacks' scalable targets and scaling policies live ([`env`] uses it).
+    pub autoscaling: Arc<FakeAutoScaling>,
+    /// Where the stacks' IAM roles live ([`env`] uses it).
+    pub roles: Arc<FakeRoles>,
 }
 
 /// Failures [`FakeStacks`] can play.
@@ -302,6 +306,159 @@ impl FakeStacks {
     }
 }
 
+impl FakeStacks {
+    /// What CloudFormation does to a stack's scalable target, scaling policies and task role
+    /// when its template goes from `old` to `new` (`None`: no stack): it creates, updates or
+    /// deletes the resources whose properties changed in the template, and nothing else: a
+    /// resource whose template is unchanged is not touched, whatever AWS holds now. An updated
+    /// role gets the template's differences (managed policies attached or detached, inline
+    /// policies put or deleted).
+    fn apply_template(&self, stack: &str, old: Option<&str>, new: Option<&str>) {
+        let resources = |template: Option<&str>| {
+            template
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+                .and_then(|t| t["Resources"].as_object().cloned())
+                .unwrap_or_default()
+        };
+        let (old, new) = (resources(old), resources(new));
+        let target_of = |resources: &serde_json::Map<String, serde_json::Value>| {
+            resources
+                .values()
+                .find(|r| r["Type"] == "AWS::ApplicationAutoScaling::ScalableTarget")
+                .and_then(|r| r["Properties"]["ResourceId"].as_str())
+                .map(str::to_string)
+        };
+        // The role's ARN is the stack's output `TaskRoleArn` (see `settled_stack`).
+        let role = format!("fake:{stack}:TaskRoleArn");
+        let managed = |props: &serde_json::Value| -> Vec<String> {
+            props["ManagedPolicyArns"]
+                .as_array()
+                .map(|arns| {
+                    arns.iter()
+                        .filter_map(|arn| match arn {
+                            serde_json::Value::String(arn) => Some(arn.clone()),
+                            sub => sub["Fn::Sub"]
+                                .as_str()
+                                .map(|s| s.replace("${AWS::Partition}", "aws")),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let inline = |props: &serde_json::Value| -> BTreeMap<String, serde_json::Value> {
+            props["Policies"]
+                .as_array()
+                .map(|list| {
+                    list.iter()
+                        .filter_map(|p| {
+                            Some((
+                                p["PolicyName"].as_str()?.to_string(),
+                                p["PolicyDocument"].clone(),
+                            ))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for (id, resource) in &new {
+            let before = old.get(id);
+            if before == Some(resource) {
+                continue;
+            }
+            let props = &resource["Properties"];
+            match resource["Type"].as_str() {
+                Some("AWS::ApplicationAutoScaling::ScalableTarget") => {
+                    let count = |key: &str| props[key].as_i64().unwrap_or(0) as i32;
+                    self.autoscaling.targets.lock().unwrap().insert(
+                        props["ResourceId"].as_str().unwrap_or_default().to_string(),
+                        ScalableTarget {
+                            min_capacity: count("MinCapacity"),
+                            max_capacity: count("MaxCapacity"),
+                        },
+                    );
+                }
+                Some("AWS::ApplicationAutoScaling::ScalingPolicy") => {
+                    let config = &props["TargetTrackingScalingPolicyConfiguration"];
+                    let metric = &config["PredefinedMetricSpecification"];
+                    let policy = TargetTrackingPolicy {
+                        name: props["PolicyName"].as_str().unwrap_or_default().to_string(),
+                        predefined_metric: metric["PredefinedMetricType"]
+                            .as_str()
+                            .map(str::to_string),
+                        // A label made of intrinsic functions is not evaluated.
+                        resource_label: metric["ResourceLabel"].as_str().map(str::to_string),
+                        target_value: config["TargetValue"].as_f64().unwrap_or_default(),
+                    };
+                    let mut policies = self.autoscaling.policies.lock().unwrap();
+                    let list = policies
+                        .entry(target_of(&new).unwrap_or_default())
+                        .or_default();
+                    list.retain(|p| p.name != policy.name);
+                    list.push(policy);
+                }
+                Some("AWS::IAM::Role") => {
+                    let was = before.map(|r| &r["Properties"]);
+                    let mut attached = self.roles.attached.lock().unwrap();
+                    let list = attached.entry(role.clone()).or_default();
+                    let old_managed = was.map(managed).unwrap_or_default();
+                    let new_managed = managed(props);
+                    list.retain(|arn| !old_managed.contains(arn) || new_managed.contains(arn));
+                    for arn in new_managed {
+                        if !old_managed.contains(&arn) && !list.contains(&arn) {
+                            list.push(arn);
+                        }
+                    }
+                    let mut policies = self.roles.inline.lock().unwrap();
+                    let policies = policies.entry(role.clone()).or_default();
+                    let old_inline = was.map(inline).unwrap_or_default();
+                    let new_inline = inline(props);
+                    for name in old_inline.keys() {
+                        if !new_inline.contains_key(name) {
+                            policies.remove(name);
+                        }
+                    }
+                    for (name, document) in new_inline {
+                        if old_inline.get(&name) != Some(&document) {
+                            policies.insert(name, document);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (id, resource) in &old {
+            if new.contains_key(id) {
+                continue;
+            }
+            let props = &resource["Properties"];
+            match resource["Type"].as_str() {
+                Some("AWS::ApplicationAutoScaling::ScalableTarget") => {
+                    let target = props["ResourceId"].as_str().unwrap_or_default();
+                    self.autoscaling.targets.lock().unwrap().remove(target);
+                    self.autoscaling.policies.lock().unwrap().remove(target);
+                }
+                Some("AWS::ApplicationAutoScaling::ScalingPolicy") => {
+                    let name = props["PolicyName"].as_str().unwrap_or_default();
+                    if let Some(list) = self
+                        .autoscaling
+                        .policies
+                        .lock()
+                        .unwrap()
+                        .get_mut(&target_of(&old).unwrap_or_default())
+                    {
+                        list.retain(|p| p.name != name);
+                    }
+                }
+                Some("AWS::IAM::Role") => {
+                    self.roles.attached.lock().unwrap().remove(&role);
+                    self.roles.inline.lock().unwrap().remove(&role);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl Stacks for FakeStacks {
     async fn describe_stack(&self, name: &str) -> CloudResult<Option<StackState>> {
@@ -336,6 +493,7 @@ impl Stacks for FakeStacks {
             .lock()
             .unwrap()
             .insert(request.name.clone(), request.template.clone());
+        self.apply_template(&request.name, None, Some(&request.template));
         stacks.insert(request.name.clone(), stack);
         faults.hidden_describes = faults.invisible_after_create;
         if faults.lose_create_response {
@@ -351,7 +509,8 @@ impl Stacks for FakeStacks {
     }
     async fn update_stack(&self, request: &StackRequest) -> CloudResult<UpdateOutcome> {
         self.calls.lock().unwrap().push("UpdateStack".into());
-        self.templates
+        let old = self
+            .templates
             .lock()
             .unwrap()
             .insert(request.name.clone(), request.template.clone());
@@ -360,6 +519,7 @@ impl Stacks for FakeStacks {
         if faults.no_changes {
             return Ok(UpdateOutcome::NoChanges);
         }
+        self.apply_template(&request.name, old.as_deref(), Some(&request.template));
         let stack = settled_stack(request, "UPDATE_COMPLETE")?;
         self.stacks
             .lock()
@@ -419,6 +579,8 @@ impl Stacks for FakeStacks {
     async fn delete_stack(&self, name: &str, token: &str) -> CloudResult<()> {
         self.calls.lock().unwrap().push("DeleteStack".into());
         self.faults.lock().unwrap().tokens.push(token.to_string());
+        let old = self.templates.lock().unwrap().get(name).cloned();
+        self.apply_template(name, old.as_deref(), None);
         self.stacks.lock().unwrap().remove(name);
         Ok(())
     }
@@ -486,6 +648,7 @@ fn env_with_all(
     builds: Arc<FakeBuildCloud>,
     parameters: Arc<FakeParameters>,
 ) -> Runtime {
+    let (autoscaling, roles) = (stacks.autoscaling.clone(), stacks.roles.clone());
     Runtime::new(
         Cloud {
             ecs,
@@ -497,8 +660,8 @@ fn env_with_all(
             dns: Arc::new(FakeDns::default()),
             listeners: Arc::new(FakeListeners::default()),
             parameters,
-            autoscaling: Arc::new(FakeAutoScaling::default()),
-            roles: Arc::new(FakeRoles::default()),
+            autoscaling,
+            roles,
             region: "us-east-1".into(),
         },
         ProviderConfig {
@@ -810,21 +973,58 @@ pub mod service {
 }
 
 /// Application Auto Scaling in memory: scalable targets and their target tracking policies,
-/// by resource id (what a test says AWS holds; nothing writes them but the test).
+/// by resource id. A test says what AWS holds, [`FakeStacks`] writes what a stack's template
+/// makes (as CloudFormation would), and the write methods apply what they are asked. Every call
+/// is recorded in `calls`.
 #[derive(Default)]
 pub struct FakeAutoScaling {
     pub targets: Mutex<BTreeMap<String, ScalableTarget>>,
     pub policies: Mutex<BTreeMap<String, Vec<TargetTrackingPolicy>>>,
     pub calls: Mutex<Vec<String>>,
+    /// The next this many writes answer `ConcurrentUpdateException` (settling) and change
+    /// nothing.
+    pub busy_writes: Mutex<usize>,
+}
+
+impl FakeAutoScaling {
+    fn record(&self, call: String) {
+        self.calls.lock().unwrap().push(call);
+    }
+
+    /// The recorded writes (Register, Put and Delete calls), in order.
+    pub fn writes(&self) -> Vec<String> {
+        writes_of(&self.calls)
+    }
+
+    fn busy(&self, operation: &'static str) -> CloudResult<()> {
+        let mut busy = self.busy_writes.lock().unwrap();
+        if *busy == 0 {
+            return Ok(());
+        }
+        *busy -= 1;
+        Err(
+            CloudError::settling("Concurrent updates are not allowed for the same target")
+                .in_call("Application Auto Scaling", operation)
+                .with_code("ConcurrentUpdateException"),
+        )
+    }
+}
+
+/// The calls of `calls` that write (not Describe, List or Get).
+fn writes_of(calls: &Mutex<Vec<String>>) -> Vec<String> {
+    calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| !["Describe", "List", "Get"].iter().any(|r| c.starts_with(r)))
+        .cloned()
+        .collect()
 }
 
 #[async_trait::async_trait]
 impl AutoScaling for FakeAutoScaling {
     async fn ecs_service_target(&self, resource_id: &str) -> CloudResult<Option<ScalableTarget>> {
-        self.calls
-            .lock()
-            .unwrap()
-            .push(format!("DescribeScalableTargets {resource_id}"));
+        self.record(format!("DescribeScalableTargets {resource_id}"));
         Ok(self.targets.lock().unwrap().get(resource_id).cloned())
     }
 
@@ -832,10 +1032,7 @@ impl AutoScaling for FakeAutoScaling {
         &self,
         resource_id: &str,
     ) -> CloudResult<Vec<TargetTrackingPolicy>> {
-        self.calls
-            .lock()
-            .unwrap()
-            .push(format!("DescribeScalingPolicies {resource_id}"));
+        self.record(format!("DescribeScalingPolicies {resource_id}"));
         Ok(self
             .policies
             .lock()
@@ -844,34 +1041,126 @@ impl AutoScaling for FakeAutoScaling {
             .cloned()
             .unwrap_or_default())
     }
+
+    async fn register_ecs_service_target(
+        &self,
+        resource_id: &str,
+        min_capacity: i32,
+        max_capacity: i32,
+    ) -> CloudResult<()> {
+        self.record(format!(
+            "RegisterScalableTarget {resource_id} {min_capacity}..{max_capacity}"
+        ));
+        self.busy("RegisterScalableTarget")?;
+        self.targets.lock().unwrap().insert(
+            resource_id.to_string(),
+            ScalableTarget {
+                min_capacity,
+                max_capacity,
+            },
+        );
+        Ok(())
+    }
+
+    async fn put_target_tracking_policy(
+        &self,
+        resource_id: &str,
+        policy: &TargetTrackingPolicy,
+    ) -> CloudResult<()> {
+        self.record(format!("PutScalingPolicy {resource_id} {}", policy.name));
+        self.busy("PutScalingPolicy")?;
+        if !self.targets.lock().unwrap().contains_key(resource_id) {
+            return Err(
+                CloudError::not_found(format!("no scalable target {resource_id}"))
+                    .in_call("Application Auto Scaling", "PutScalingPolicy")
+                    .with_code("ObjectNotFoundException"),
+            );
+        }
+        let mut policies = self.policies.lock().unwrap();
+        let list = policies.entry(resource_id.to_string()).or_default();
+        match list.iter_mut().find(|p| p.name == policy.name) {
+            Some(existing) => *existing = policy.clone(),
+            None => list.push(policy.clone()),
+        }
+        Ok(())
+    }
+
+    async fn delete_scaling_policy(&self, resource_id: &str, name: &str) -> CloudResult<()> {
+        self.record(format!("DeleteScalingPolicy {resource_id} {name}"));
+        self.busy("DeleteScalingPolicy")?;
+        let mut policies = self.policies.lock().unwrap();
+        let list = policies.entry(resource_id.to_string()).or_default();
+        let before = list.len();
+        list.retain(|p| p.name != name);
+        if list.len() == before {
+            return Err(CloudError::not_found(format!("no scaling policy {name}"))
+                .in_call("Application Auto Scaling", "DeleteScalingPolicy")
+                .with_code("ObjectNotFoundException"));
+        }
+        Ok(())
+    }
 }
 
 /// IAM roles in memory, by role name: the ARNs of their managed policies and their inline
-/// policies (name → document).
+/// policies (name → document); a role exists when `attached` has it. A test says what AWS
+/// holds, [`FakeStacks`] writes what a stack's template makes, and the write methods apply
+/// what they are asked. Every call is recorded in `calls`.
 #[derive(Default)]
 pub struct FakeRoles {
     pub attached: Mutex<BTreeMap<String, Vec<String>>>,
     pub inline: Mutex<BTreeMap<String, BTreeMap<String, serde_json::Value>>>,
     pub calls: Mutex<Vec<String>>,
+    /// The next this many writes answer `ConcurrentModification` (settling) and change nothing.
+    pub busy_writes: Mutex<usize>,
+}
+
+impl FakeRoles {
+    fn record(&self, call: String) {
+        self.calls.lock().unwrap().push(call);
+    }
+
+    /// The recorded writes (Attach, Detach, Put and Delete calls), in order.
+    pub fn writes(&self) -> Vec<String> {
+        writes_of(&self.calls)
+    }
+
+    /// Settling while `busy_writes` lasts; then NotFound unless the role exists.
+    fn writable(&self, role_name: &str, operation: &'static str) -> CloudResult<()> {
+        {
+            let mut busy = self.busy_writes.lock().unwrap();
+            if *busy > 0 {
+                *busy -= 1;
+                return Err(CloudError::settling(
+                    "Cannot perform the operation on the same role at the same time",
+                )
+                .in_call("IAM", operation)
+                .with_code("ConcurrentModification"));
+            }
+        }
+        if self.attached.lock().unwrap().contains_key(role_name) {
+            Ok(())
+        } else {
+            Err(Self::no_such(format!("role {role_name}"), operation))
+        }
+    }
+
+    fn no_such(what: String, operation: &'static str) -> CloudError {
+        CloudError::not_found(what)
+            .in_call("IAM", operation)
+            .with_code("NoSuchEntity")
+    }
 }
 
 #[async_trait::async_trait]
 impl Roles for FakeRoles {
     async fn attached_policies(&self, role_name: &str) -> CloudResult<Vec<String>> {
-        self.calls
-            .lock()
-            .unwrap()
-            .push(format!("ListAttachedRolePolicies {role_name}"));
+        self.record(format!("ListAttachedRolePolicies {role_name}"));
         self.attached
             .lock()
             .unwrap()
             .get(role_name)
             .cloned()
-            .ok_or_else(|| {
-                CloudError::not_found(format!("role {role_name}"))
-                    .in_call("IAM", "ListAttachedRolePolicies")
-                    .with_code("NoSuchEntity")
-            })
+            .ok_or_else(|| Self::no_such(format!("role {role_name}"), "ListAttachedRolePolicies"))
     }
 
     async fn inline_policy(
@@ -879,10 +1168,7 @@ impl Roles for FakeRoles {
         role_name: &str,
         policy_name: &str,
     ) -> CloudResult<Option<serde_json::Value>> {
-        self.calls
-            .lock()
-            .unwrap()
-            .push(format!("GetRolePolicy {role_name} {policy_name}"));
+        self.record(format!("GetRolePolicy {role_name} {policy_name}"));
         Ok(self
             .inline
             .lock()
@@ -890,6 +1176,68 @@ impl Roles for FakeRoles {
             .get(role_name)
             .and_then(|policies| policies.get(policy_name))
             .cloned())
+    }
+
+    async fn attach_policy(&self, role_name: &str, policy_arn: &str) -> CloudResult<()> {
+        self.record(format!("AttachRolePolicy {role_name} {policy_arn}"));
+        self.writable(role_name, "AttachRolePolicy")?;
+        let mut attached = self.attached.lock().unwrap();
+        let list = attached.entry(role_name.to_string()).or_default();
+        if !list.iter().any(|a| a == policy_arn) {
+            list.push(policy_arn.to_string());
+        }
+        Ok(())
+    }
+
+    async fn detach_policy(&self, role_name: &str, policy_arn: &str) -> CloudResult<()> {
+        self.record(format!("DetachRolePolicy {role_name} {policy_arn}"));
+        self.writable(role_name, "DetachRolePolicy")?;
+        let mut attached = self.attached.lock().unwrap();
+        let list = attached.entry(role_name.to_string()).or_default();
+        let before = list.len();
+        list.retain(|a| a != policy_arn);
+        if list.len() == before {
+            return Err(Self::no_such(
+                format!("policy {policy_arn} on role {role_name}"),
+                "DetachRolePolicy",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn put_inline_policy(
+        &self,
+        role_name: &str,
+        policy_name: &str,
+        document: &serde_json::Value,
+    ) -> CloudResult<()> {
+        self.record(format!("PutRolePolicy {role_name} {policy_name}"));
+        self.writable(role_name, "PutRolePolicy")?;
+        self.inline
+            .lock()
+            .unwrap()
+            .entry(role_name.to_string())
+            .or_default()
+            .insert(policy_name.to_string(), document.clone());
+        Ok(())
+    }
+
+    async fn delete_inline_policy(&self, role_name: &str, policy_name: &str) -> CloudResult<()> {
+        self.record(format!("DeleteRolePolicy {role_name} {policy_name}"));
+        self.writable(role_name, "DeleteRolePolicy")?;
+        let removed = self
+            .inline
+            .lock()
+            .unwrap()
+            .get_mut(role_name)
+            .and_then(|policies| policies.remove(policy_name));
+        match removed {
+            Some(_) => Ok(()),
+            None => Err(Self::no_such(
+                format!("policy {policy_name} of role {role_name}"),
+                "DeleteRolePolicy",
+            )),
+        }
     }
 }
 

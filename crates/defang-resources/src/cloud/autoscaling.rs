@@ -1,6 +1,7 @@
 //! Application Auto Scaling: what a service's autoscaling is live (its scalable target's range
 //! and its target tracking policies), for refresh to show a range or a target changed outside
-//! Pulumi. The service's stack writes them; this only reads.
+//! Pulumi, and the writes that put them back on `up` (the service's stack makes them; when only
+//! the outside changed, its template does not, and CloudFormation does nothing).
 
 use super::CloudResult;
 
@@ -19,6 +20,9 @@ pub struct TargetTrackingPolicy {
     /// `ECSServiceAverageMemoryUtilization`, `ALBRequestCountPerTarget`); `None` for a
     /// customized metric.
     pub predefined_metric: Option<String>,
+    /// The predefined metric's resource label (`ALBRequestCountPerTarget`'s
+    /// `app/<lb>/<id>/targetgroup/<tg>/<id>`), if it has one.
+    pub resource_label: Option<String>,
     pub target_value: f64,
 }
 
@@ -33,4 +37,24 @@ pub trait AutoScaling: Send + Sync {
         &self,
         resource_id: &str,
     ) -> CloudResult<Vec<TargetTrackingPolicy>>;
+    /// Registers the scalable target of the ECS service `resource_id` with this range, or
+    /// changes the range of the one registered (Application Auto Scaling's service-linked role
+    /// for ECS, as the stack's target has).
+    async fn register_ecs_service_target(
+        &self,
+        resource_id: &str,
+        min_capacity: i32,
+        max_capacity: i32,
+    ) -> CloudResult<()>;
+    /// Puts target tracking policy `policy` (a predefined metric) on that target: made, or
+    /// updated in place when a policy of that name exists. The target must be registered
+    /// ([`NotFound`](super::CloudErrorKind::NotFound) otherwise).
+    async fn put_target_tracking_policy(
+        &self,
+        resource_id: &str,
+        policy: &TargetTrackingPolicy,
+    ) -> CloudResult<()>;
+    /// Deletes the target's scaling policy `name`; one that does not exist is
+    /// [`NotFound`](super::CloudErrorKind::NotFound).
+    async fn delete_scaling_policy(&self, resource_id: &str, name: &str) -> CloudResult<()>;
 }

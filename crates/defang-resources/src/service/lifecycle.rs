@@ -12,6 +12,7 @@ use super::rollout::{RolloutEnd, describe_one, wait_for_rollout};
 use super::rule_priorities;
 use super::scaling;
 use super::secrets;
+use super::stack_repair;
 use super::status::{ServiceStatus, failure_reason, rollout_status};
 use super::task_definition::plan_task_definition;
 use crate::aws_names;
@@ -273,6 +274,26 @@ async fn deploy(
             routing,
             task_role_arn,
         } = applied;
+        // The role's policies as the program says, before tasks start with it: CloudFormation
+        // does not put back what changed outside Pulumi (see `stack_repair`). The role is the
+        // output of the stack claimed above; never a `taskRoleArn` of the user's. A role the
+        // stack has just made holds the template's values (and IAM may not list it yet).
+        if let Some(role_arn) = &task_role_arn
+            && svc.task_role_arn.is_none()
+            && svc.own_task_role_exists
+        {
+            stack_repair::repair_role(env, ctx, &svc, &project, role_arn).await?;
+        }
+        // The requests policy counts the first ingress port's target group.
+        let target_group_arn = svc
+            .first_ingress_port()
+            .and_then(|port| {
+                routing
+                    .load_balancers
+                    .iter()
+                    .find(|lb| lb.container_port == port.target)
+            })
+            .map(|lb| lb.target_group_arn.clone());
 
         let mut spec = plan_task_definition(&svc, &project, &env.cloud.region, &secret_refs);
         spec.family = deployed_names::task_family(&svc.project, &svc.name, old_task_definition);
@@ -395,6 +416,13 @@ async fn deploy(
                 &project,
             )
             .await?;
+        }
+        // The scalable target and policies as the program says, once the ECS service and its
+        // stack hold them: CloudFormation does not put back what changed outside Pulumi (see
+        // `stack_repair`). Those of a service just created were just made from the template.
+        if svc.autoscaling.is_some() && !created {
+            stack_repair::repair_autoscaling(env, ctx, &svc, &project, target_group_arn.as_deref())
+                .await?;
         }
         let outputs = settle(env, ctx, &svc, &id, &td_arn, state).await;
         if let Ok(o) = &outputs

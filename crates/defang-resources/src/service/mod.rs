@@ -44,3 +44,6 @@ pub mod rollout;
 mod scaling_lifecycle_tests;
 pub mod secrets;
 mod stack_drift;
+mod stack_repair;
+#[cfg(test)]
+mod stack_repair_tests;

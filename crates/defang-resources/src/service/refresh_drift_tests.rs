@@ -41,12 +41,11 @@ fn fakes() -> Fakes {
         deployment("d-1", RolloutState::Completed, 1, 0, 0),
         &[],
     ));
+    // The stacks write the scalable target and the role into these, as CloudFormation would.
     let stacks = Arc::new(FakeStacks::with_project("shop"));
-    let scaling = Arc::new(FakeAutoScaling::default());
-    let roles = Arc::new(FakeRoles::default());
-    let mut runtime = env(ecs.clone(), stacks.clone());
-    runtime.cloud.autoscaling = scaling.clone();
-    runtime.cloud.roles = roles.clone();
+    let scaling = stacks.autoscaling.clone();
+    let roles = stacks.roles.clone();
+    let runtime = env(ecs.clone(), stacks.clone());
     Fakes {
         ecs,
         stacks,
@@ -56,8 +55,11 @@ fn fakes() -> Fakes {
     }
 }
 
-/// ECS runs the created service's revision with `count` tasks, its rollout done.
+/// ECS runs the created service's revision with `count` tasks, its rollout done. What the
+/// create called is forgotten: the tests look at refresh's calls.
 fn running(fakes: &Fakes, created: &CreateResponse, count: i32) {
+    fakes.scaling.calls.lock().unwrap().clear();
+    fakes.roles.calls.lock().unwrap().clear();
     let mut state = service_state(
         "web",
         count,
@@ -96,6 +98,7 @@ fn policy(name: &str, metric: &str, target: f64) -> TargetTrackingPolicy {
     TargetTrackingPolicy {
         name: name.into(),
         predefined_metric: Some(metric.into()),
+        resource_label: None,
         target_value: target,
     }
 }

@@ -238,6 +238,60 @@ pub fn autoscaling_drift(
     }
 }
 
+/// One target tracking policy of the service's stack: its logical id, its name's suffix, its
+/// predefined metric and its target value; the requests policy also names the load balancer
+/// (`app/<lb>/<id>`) whose target group's requests it counts.
+struct PlannedPolicy {
+    logical_id: &'static str,
+    kind: &'static str,
+    metric: &'static str,
+    target: f64,
+    load_balancer: Option<String>,
+}
+
+/// The service's target tracking policies, one per target: the stack's and what `up` puts
+/// back ([`planned_scaling`]) come from here, so they are the same. The requests policy needs
+/// an ingress port and the project's load balancer.
+fn planned_policies(svc: &ResolvedService, project: &ProjectInfo) -> Vec<PlannedPolicy> {
+    let Some(a) = &svc.autoscaling else {
+        return Vec::new();
+    };
+    let mut policies = Vec::new();
+    if let Some(target) = a.target_cpu {
+        policies.push(PlannedPolicy {
+            logical_id: "ScalingPolicyCpu",
+            kind: "cpu",
+            metric: CPU_METRIC,
+            target,
+            load_balancer: None,
+        });
+    }
+    if let Some(target) = a.target_memory {
+        policies.push(PlannedPolicy {
+            logical_id: "ScalingPolicyMemory",
+            kind: "memory",
+            metric: MEMORY_METRIC,
+            target,
+            load_balancer: None,
+        });
+    }
+    if let (Some(target), Some(_), Some(ingress)) = (
+        a.target_requests_per_target,
+        svc.first_ingress_port(),
+        &project.ingress,
+    ) && let Some(load_balancer) = load_balancer_label(&ingress.https_listener_arn)
+    {
+        policies.push(PlannedPolicy {
+            logical_id: "ScalingPolicyRequests",
+            kind: "requests",
+            metric: REQUESTS_METRIC,
+            target,
+            load_balancer: Some(load_balancer),
+        });
+    }
+    policies
+}
+
 /// The scalable target and one target tracking policy per target, into the service's stack:
 /// only once the ECS service exists (Application Auto Scaling refuses a target for a service
 /// that does not). No `RoleARN`: Application Auto Scaling uses its service-linked role for ECS.
@@ -265,55 +319,160 @@ pub fn scaling_resources(
             }
         }),
     );
-    let policy = |kind: &str, target: f64, metric: Value| {
-        json!({
-            "Type": "AWS::ApplicationAutoScaling::ScalingPolicy",
-            "Properties": {
-                "PolicyName": policy_name(&project.cluster_name, &svc.name, kind),
-                "PolicyType": "TargetTrackingScaling",
-                "ScalingTargetId": r(SCALABLE_TARGET),
-                "TargetTrackingScalingPolicyConfiguration": {
-                    "TargetValue": target,
-                    "PredefinedMetricSpecification": metric,
+    for planned in planned_policies(svc, project) {
+        let mut metric = json!({ "PredefinedMetricType": planned.metric });
+        if let (Some(load_balancer), Some(port)) =
+            (&planned.load_balancer, svc.first_ingress_port())
+        {
+            // `app/<lb>/<id>/targetgroup/<tg>/<id>`; the target group's part is the end of its ARN.
+            let target_group = json!({ "Fn::Select": [5, { "Fn::Split": [":", r(&super::network_stack::outputs::target_group(port.target))] }] });
+            metric["ResourceLabel"] = json!({ "Fn::Join": ["/", [load_balancer, target_group]] });
+        }
+        resources.insert(
+            planned.logical_id.into(),
+            json!({
+                "Type": "AWS::ApplicationAutoScaling::ScalingPolicy",
+                "Properties": {
+                    "PolicyName": policy_name(&project.cluster_name, &svc.name, planned.kind),
+                    "PolicyType": "TargetTrackingScaling",
+                    "ScalingTargetId": r(SCALABLE_TARGET),
+                    "TargetTrackingScalingPolicyConfiguration": {
+                        "TargetValue": planned.target,
+                        "PredefinedMetricSpecification": metric,
+                    }
                 }
+            }),
+        );
+    }
+}
+
+/// What the service's stack holds in Application Auto Scaling (once the ECS service exists), as
+/// values: the range, and the policies with the names and configuration
+/// [`scaling_resources`] gives them (the requests policy's resource label from the target
+/// group's ARN, as the stack computes it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedScaling {
+    pub resource_id: String,
+    pub min: i32,
+    pub max: i32,
+    pub policies: Vec<TargetTrackingPolicy>,
+    /// Names of the stack's policies that cannot be said as values (a requests policy whose
+    /// target group's ARN does not have the parts its label needs): left alone.
+    pub unwritable: Vec<String>,
+}
+
+/// [`PlannedScaling`] of a service with autoscaling; `target_group_arn` is its first ingress
+/// port's target group (for the requests policy). A requests policy whose label cannot be
+/// made from that ARN is left out (and then left alone by [`scaling_repair`]).
+pub fn planned_scaling(
+    svc: &ResolvedService,
+    project: &ProjectInfo,
+    target_group_arn: Option<&str>,
+) -> Option<PlannedScaling> {
+    let a = svc.autoscaling.as_ref()?;
+    // `arn:<partition>:elasticloadbalancing:<region>:<account>:targetgroup/<tg>/<id>`.
+    let target_group = target_group_arn
+        .and_then(|arn| arn.split(':').nth(5))
+        .filter(|part| part.starts_with("targetgroup/"));
+    let mut policies = Vec::new();
+    let mut unwritable = Vec::new();
+    for planned in planned_policies(svc, project) {
+        let name = policy_name(&project.cluster_name, &svc.name, planned.kind);
+        let resource_label = match (&planned.load_balancer, target_group) {
+            (None, _) => None,
+            (Some(load_balancer), Some(target_group)) => {
+                Some(format!("{load_balancer}/{target_group}"))
             }
-        })
+            (Some(_), None) => {
+                unwritable.push(name);
+                continue;
+            }
+        };
+        policies.push(TargetTrackingPolicy {
+            name,
+            predefined_metric: Some(planned.metric.to_string()),
+            resource_label,
+            target_value: planned.target,
+        });
+    }
+    let count = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    Some(PlannedScaling {
+        resource_id: resource_id(project, svc),
+        min: count(a.min),
+        max: count(a.max),
+        policies,
+        unwritable,
+    })
+}
+
+/// The writes that make Application Auto Scaling hold what the service's stack says again
+/// (`up` after a change outside Pulumi): nothing when nothing drifted.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ScalingRepair {
+    /// RegisterScalableTarget with the planned range: the range changed, or the target was
+    /// deregistered (and its policies with it).
+    pub register: bool,
+    /// PutScalingPolicy: the service's policies that are missing or changed (the same name
+    /// updates in place).
+    pub put: Vec<TargetTrackingPolicy>,
+    /// DeleteScalingPolicy: policies with the service's names that the stack does not have.
+    pub delete: Vec<String>,
+}
+
+impl ScalingRepair {
+    pub fn is_empty(&self) -> bool {
+        !self.register && self.put.is_empty() && self.delete.is_empty()
+    }
+}
+
+/// Compares the live target and policies with `planned` as refresh does (the range as
+/// numbers; a policy by its predefined metric and target value), policy by policy: only the
+/// service's own policies (named as its stack names them) are put or deleted; another one on
+/// the target is not the service's and is left alone.
+pub fn scaling_repair(
+    planned: &PlannedScaling,
+    cluster: &str,
+    service: &str,
+    live_target: Option<&ScalableTarget>,
+    live_policies: &[TargetTrackingPolicy],
+) -> ScalingRepair {
+    let register = live_target
+        != Some(&ScalableTarget {
+            min_capacity: planned.min,
+            max_capacity: planned.max,
+        });
+    // A deregistered target took its policies with it.
+    let live_policies = if live_target.is_none() {
+        &[][..]
+    } else {
+        live_policies
     };
-    if let Some(target) = a.target_cpu {
-        resources.insert(
-            "ScalingPolicyCpu".into(),
-            policy("cpu", target, json!({ "PredefinedMetricType": CPU_METRIC })),
-        );
-    }
-    if let Some(target) = a.target_memory {
-        resources.insert(
-            "ScalingPolicyMemory".into(),
-            policy(
-                "memory",
-                target,
-                json!({ "PredefinedMetricType": MEMORY_METRIC }),
-            ),
-        );
-    }
-    if let (Some(target), Some(port), Some(ingress)) = (
-        a.target_requests_per_target,
-        svc.first_ingress_port(),
-        &project.ingress,
-    ) && let Some(load_balancer) = load_balancer_label(&ingress.https_listener_arn)
-    {
-        // `app/<lb>/<id>/targetgroup/<tg>/<id>`; the target group's part is the end of its ARN.
-        let target_group = json!({ "Fn::Select": [5, { "Fn::Split": [":", r(&super::network_stack::outputs::target_group(port.target))] }] });
-        resources.insert(
-            "ScalingPolicyRequests".into(),
-            policy(
-                "requests",
-                target,
-                json!({
-                    "PredefinedMetricType": REQUESTS_METRIC,
-                    "ResourceLabel": { "Fn::Join": ["/", [load_balancer, target_group]] },
-                }),
-            ),
-        );
+    let put = planned
+        .policies
+        .iter()
+        .filter(|want| {
+            !live_policies.iter().any(|p| {
+                p.name == want.name
+                    && p.predefined_metric == want.predefined_metric
+                    && p.target_value == want.target_value
+            })
+        })
+        .cloned()
+        .collect();
+    let ours: Vec<String> = ["cpu", "memory", "requests"]
+        .iter()
+        .map(|kind| policy_name(cluster, service, kind))
+        .collect();
+    let delete = live_policies
+        .iter()
+        .filter(|p| ours.contains(&p.name) && !planned.unwritable.contains(&p.name))
+        .filter(|p| planned.policies.iter().all(|want| want.name != p.name))
+        .map(|p| p.name.clone())
+        .collect();
+    ScalingRepair {
+        register,
+        put,
+        delete,
     }
 }
 
@@ -378,6 +537,7 @@ mod tests {
         TargetTrackingPolicy {
             name: name.into(),
             predefined_metric: Some(metric.into()),
+            resource_label: None,
             target_value: target,
         }
     }
@@ -397,6 +557,7 @@ mod tests {
             TargetTrackingPolicy {
                 name: "custom".into(),
                 predefined_metric: None,
+                resource_label: None,
                 target_value: 1.0,
             },
         ];
@@ -677,6 +838,117 @@ mod tests {
         let mut resources = serde_json::Map::new();
         scaling_resources(&svc, &project(), &mut resources);
         assert!(resources.is_empty());
+    }
+
+    /// What `up` writes back is what the stack says, as values: the same names, metrics and
+    /// targets, the requests policy's label from the target group's ARN as the stack's
+    /// `Fn::Select`/`Fn::Split` makes it.
+    #[test]
+    fn the_planned_scaling_is_the_stacks_as_values() {
+        let mut svc = resolved(json!({"project": "shop", "image": "nginx",
+            "ports": [{"target": 80}],
+            "autoscaling": {"min": 2, "max": 6, "targetCpu": 70, "targetRequestsPerTarget": 500}}));
+        svc.ecs_service_exists = true;
+        let tg = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-80/73e2d6bc24d8a067";
+        let planned = planned_scaling(&svc, &project(), Some(tg)).unwrap();
+        assert_eq!(planned.resource_id, "service/defang-shop/web");
+        assert_eq!((planned.min, planned.max), (2, 6));
+        assert_eq!(
+            planned.policies,
+            [
+                TargetTrackingPolicy {
+                    name: "defang-shop-web-cpu".into(),
+                    predefined_metric: Some(CPU_METRIC.into()),
+                    resource_label: None,
+                    target_value: 70.0,
+                },
+                TargetTrackingPolicy {
+                    name: "defang-shop-web-requests".into(),
+                    predefined_metric: Some(REQUESTS_METRIC.into()),
+                    resource_label: Some(
+                        "app/defang-shop/50dc6c495c0c9188/targetgroup/web-80/73e2d6bc24d8a067"
+                            .into()
+                    ),
+                    target_value: 500.0,
+                },
+            ]
+        );
+        assert!(planned.unwritable.is_empty());
+        // The stack's policies have the same names and targets.
+        let mut resources = serde_json::Map::new();
+        scaling_resources(&svc, &project(), &mut resources);
+        for (id, want) in ["ScalingPolicyCpu", "ScalingPolicyRequests"]
+            .iter()
+            .zip(&planned.policies)
+        {
+            let props = &resources[*id]["Properties"];
+            assert_eq!(props["PolicyName"], want.name.as_str());
+            let config = &props["TargetTrackingScalingPolicyConfiguration"];
+            assert_eq!(config["TargetValue"], json!(want.target_value));
+            assert_eq!(
+                config["PredefinedMetricSpecification"]["PredefinedMetricType"],
+                want.predefined_metric.as_deref().unwrap()
+            );
+        }
+        // A target group ARN without its parts: the requests policy is left alone.
+        let planned = planned_scaling(&svc, &project(), Some("not-an-arn")).unwrap();
+        assert_eq!(planned.policies.len(), 1);
+        assert_eq!(planned.unwritable, ["defang-shop-web-requests"]);
+        // Without autoscaling there is nothing to plan.
+        let fixed = resolved(json!({"project": "shop", "image": "nginx"}));
+        assert_eq!(planned_scaling(&fixed, &project(), None), None);
+    }
+
+    /// What `up` writes when Application Auto Scaling no longer holds what the stack says:
+    /// nothing when it does (numbers compared as numbers); the range; a changed or missing
+    /// policy of the service's; one of its names the stack does not have; everything after a
+    /// deregistration; never another policy on the target.
+    #[test]
+    fn the_scaling_repair_writes_only_what_drifted() {
+        let svc = resolved(json!({"project": "shop", "image": "nginx",
+            "autoscaling": {"min": 2, "max": 6, "targetCpu": 70}}));
+        let planned = planned_scaling(&svc, &project(), None).unwrap();
+        let range = |min, max| ScalableTarget {
+            min_capacity: min,
+            max_capacity: max,
+        };
+        let cpu = |target| tracking("defang-shop-web-cpu", CPU_METRIC, target);
+        let repair = |target: Option<&ScalableTarget>, policies: &[TargetTrackingPolicy]| {
+            scaling_repair(&planned, "defang-shop", "web", target, policies)
+        };
+        let nothing = repair(Some(&range(2, 6)), &[cpu(70.0)]);
+        assert!(nothing.is_empty(), "{nothing:?}");
+        // Another policy on the target is not the service's: left alone.
+        let foreign = tracking("someone-elses", MEMORY_METRIC, 50.0);
+        assert!(repair(Some(&range(2, 6)), &[cpu(70.0), foreign.clone()]).is_empty());
+
+        let changed = repair(Some(&range(2, 9)), &[cpu(55.5), foreign.clone()]);
+        assert_eq!(
+            changed,
+            ScalingRepair {
+                register: true,
+                put: vec![cpu(70.0)],
+                delete: vec![],
+            }
+        );
+        // The metric changed under the service's name: put back too.
+        let other_metric = tracking("defang-shop-web-cpu", MEMORY_METRIC, 70.0);
+        assert_eq!(repair(Some(&range(2, 6)), &[other_metric]).put, [cpu(70.0)]);
+        // A policy with the service's name the stack does not have: deleted.
+        let memory = tracking("defang-shop-web-memory", MEMORY_METRIC, 60.0);
+        let extra = repair(Some(&range(2, 6)), &[cpu(70.0), memory]);
+        assert_eq!(extra.delete, ["defang-shop-web-memory"]);
+        assert!(!extra.register && extra.put.is_empty());
+        // Deregistered: the target and every policy again (they went with it).
+        let gone = repair(None, &[cpu(70.0)]);
+        assert_eq!(
+            gone,
+            ScalingRepair {
+                register: true,
+                put: vec![cpu(70.0)],
+                delete: vec![],
+            }
+        );
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! service's own task role (IAM). Each is read only where the inputs say the service has it
 //! (autoscaling, a role of its own), compared as it takes effect, and shown as drift in the
 //! inputs when it changed outside Pulumi (secret where the user's was: the machinery marks
-//! them); unchanged, the inputs stay exactly as the user wrote them. CloudFormation does not see such changes: an `up` whose template is unchanged does
-//! not put them back (see the README).
+//! them); unchanged, the inputs stay exactly as the user wrote them. CloudFormation does not
+//! see such changes (an `up` whose template is unchanged does nothing to them): the next `up`
+//! puts them back itself ([`super::stack_repair`]).
 
 use super::inputs::{ResolvedService, ServiceInputs};
 use super::{scaling, task_role};

@@ -44,6 +44,39 @@ pub fn policy_arn(policy: &str) -> Value {
     }
 }
 
+/// A managed policy's ARN as the stack's role gets it, in `partition`: an ARN as given, a name as
+/// the AWS managed policy's ARN (what [`policy_arn`]'s `Fn::Sub` becomes).
+pub fn policy_arn_in(policy: &str, partition: &str) -> String {
+    if policy.starts_with("arn:") {
+        policy.to_string()
+    } else {
+        format!(
+            "arn:{partition}:iam::aws:policy/{}",
+            policy.trim_start_matches('/')
+        )
+    }
+}
+
+/// The partition of an ARN (`arn:aws-cn:…` → `aws-cn`).
+pub fn partition_of(arn: &str) -> Option<&str> {
+    match arn.split(':').collect::<Vec<_>>().as_slice() {
+        ["arn", partition, ..] if !partition.is_empty() => Some(partition),
+        _ => None,
+    }
+}
+
+/// The document of the role's inline policy [`STATEMENTS_POLICY`] exactly as the stack writes
+/// it; `None` when the service has no statements (the stack then has no such policy).
+pub fn statements_document(svc: &ResolvedService) -> Option<Value> {
+    if svc.policy_statements.is_empty() {
+        return None;
+    }
+    Some(json!({
+        "Version": "2012-10-17",
+        "Statement": svc.policy_statements.iter().map(statement_json).collect::<Vec<_>>(),
+    }))
+}
+
 /// A statement in IAM's JSON form.
 fn statement_json(statement: &PolicyStatement) -> Value {
     let mut out = json!({
@@ -69,13 +102,10 @@ pub fn task_role_resources(
         return;
     }
     let mut policies = Vec::new();
-    if !svc.policy_statements.is_empty() {
+    if let Some(document) = statements_document(svc) {
         policies.push(json!({
             "PolicyName": STATEMENTS_POLICY,
-            "PolicyDocument": {
-                "Version": "2012-10-17",
-                "Statement": svc.policy_statements.iter().map(statement_json).collect::<Vec<_>>(),
-            }
+            "PolicyDocument": document,
         }));
     }
     // With `taskRoleArn`, the user's role runs the tasks: this one is only kept, unused.
@@ -304,6 +334,82 @@ pub fn statements_drift(
             })
             .collect(),
     )
+}
+
+/// The writes that make the service's own role hold what its stack says again (`up` after a
+/// change outside Pulumi): nothing when nothing drifted. Only the managed policies and the
+/// statements' inline policy, which refresh reads; the stack's other inline policy
+/// (`ecs-exec`) is left alone.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoleRepair {
+    /// Managed policies attached that the program does not have, by their attached ARN.
+    pub detach: Vec<String>,
+    /// The program's managed policies that are not attached, as the ARN the stack attaches.
+    pub attach: Vec<String>,
+    pub statements: StatementsRepair,
+}
+
+/// What to do with the role's inline policy [`STATEMENTS_POLICY`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum StatementsRepair {
+    /// It means what the program says (or neither has one).
+    #[default]
+    Keep,
+    /// Put this document, the one the stack writes: missing, or edited.
+    Put(Value),
+    /// The program has no statements, but the role has the policy.
+    Delete,
+}
+
+impl RoleRepair {
+    pub fn is_empty(&self) -> bool {
+        self.detach.is_empty()
+            && self.attach.is_empty()
+            && self.statements == StatementsRepair::Keep
+    }
+}
+
+/// Compares the role's live managed policies and statements document with the program as
+/// refresh does ([`policies_drift`]: a name and its ARN are one; [`statements_drift`]: by
+/// meaning). `partition` makes the ARNs of the AWS managed policies the program names. A
+/// document `policyStatements` cannot say is not the program's: it is put back.
+pub fn role_repair(
+    svc: &ResolvedService,
+    partition: &str,
+    attached: &[String],
+    document: Option<&Value>,
+) -> RoleRepair {
+    use std::collections::BTreeSet;
+    let wanted: BTreeSet<String> = svc.policies.iter().map(|p| policy_key(p)).collect();
+    let live: BTreeSet<String> = attached.iter().map(|p| policy_key(p)).collect();
+    let mut seen = BTreeSet::new();
+    let detach = attached
+        .iter()
+        .filter(|arn| !wanted.contains(&policy_key(arn)) && seen.insert(policy_key(arn)))
+        .cloned()
+        .collect();
+    let attach = svc
+        .policies
+        .iter()
+        .filter(|p| !live.contains(&policy_key(p)) && seen.insert(policy_key(p)))
+        .map(|p| policy_arn_in(p, partition))
+        .collect();
+    let statements = match (statements_document(svc), document) {
+        (None, None) => StatementsRepair::Keep,
+        (None, Some(_)) => StatementsRepair::Delete,
+        (Some(want), None) => StatementsRepair::Put(want),
+        (Some(want), Some(live)) => match statements_from_document(live) {
+            Ok(live) if statements_drift(&svc.policy_statements, &live).is_none() => {
+                StatementsRepair::Keep
+            }
+            _ => StatementsRepair::Put(want),
+        },
+    };
+    RoleRepair {
+        detach,
+        attach,
+        statements,
+    }
 }
 
 /// The execution role's name in its ARN (`arn:aws:iam::1:role/path/name` → `name`).
@@ -709,6 +815,68 @@ mod tests {
         // Removed outside Pulumi: none.
         assert_eq!(statements_drift(&user, &[]), Some(vec![]));
         assert_eq!(statements_drift(&[], &[]), None);
+    }
+
+    /// What `up` writes to the service's role: nothing when it holds what the program says
+    /// (a name as its ARN, statements by meaning); else exactly the difference, names as the
+    /// ARNs the stack attaches, and the statements' document as the stack renders it.
+    #[test]
+    fn the_role_repair_writes_only_what_drifted() {
+        let svc = service(json!({
+            "policies": ["AmazonS3ReadOnlyAccess", "arn:aws:iam::123456789012:policy/app-data"],
+            "policyStatements": [{"actions": ["sqs:SendMessage"], "resources": ["*"]}],
+            "enableExec": true,
+        }));
+        let (resources, _) = rendered(&svc, false);
+        let written = resources["TaskRole"]["Properties"]["Policies"][0]["PolicyDocument"].clone();
+        assert_eq!(statements_document(&svc).as_ref(), Some(&written));
+        let deployed = [
+            "arn:aws:iam::123456789012:policy/app-data".to_string(),
+            "arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess".to_string(),
+        ];
+        let respelt =
+            json!({"Statement": {"Effect": "Allow", "Action": "SQS:SendMessage", "Resource": "*"}});
+        assert!(role_repair(&svc, "aws-cn", &deployed, Some(&written)).is_empty());
+        assert!(role_repair(&svc, "aws-cn", &deployed, Some(&respelt)).is_empty());
+
+        // One detached, another attached, the statements edited.
+        let drifted = [
+            "arn:aws:iam::aws:policy/AmazonSQSFullAccess".to_string(),
+            "arn:aws:iam::123456789012:policy/app-data".to_string(),
+        ];
+        let edited =
+            json!({"Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]});
+        assert_eq!(
+            role_repair(&svc, "aws", &drifted, Some(&edited)),
+            RoleRepair {
+                detach: vec!["arn:aws:iam::aws:policy/AmazonSQSFullAccess".into()],
+                attach: vec!["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".into()],
+                statements: StatementsRepair::Put(written.clone()),
+            }
+        );
+        // Deleted, or unsayable as `policyStatements`: put back.
+        assert_eq!(
+            role_repair(&svc, "aws", &deployed, None).statements,
+            StatementsRepair::Put(written.clone())
+        );
+        let unsayable =
+            json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]});
+        assert_eq!(
+            role_repair(&svc, "aws", &deployed, Some(&unsayable)).statements,
+            StatementsRepair::Put(written)
+        );
+        // No statements in the program: a policy of that name is deleted.
+        let bare = service(json!({"enableExec": true}));
+        assert_eq!(
+            role_repair(&bare, "aws", &[], Some(&edited)).statements,
+            StatementsRepair::Delete
+        );
+        assert!(role_repair(&bare, "aws", &[], None).is_empty());
+        assert_eq!(
+            partition_of("arn:aws-us-gov:iam::1:role/x"),
+            Some("aws-us-gov")
+        );
+        assert_eq!(partition_of("fake:stack:TaskRoleArn"), None);
     }
 
     #[test]
