@@ -419,27 +419,29 @@ pub trait Resource<S: Send + Sync + 'static>: Send + Sync + 'static {
 
     /// Fills in what the program left out, before the inputs are checked: a name taken from
     /// the resource's, a value chosen earlier and kept (from `req.olds`). Pulumi stores the
-    /// filled-in inputs, and every later operation sees them.
+    /// filled-in inputs, and every later operation sees them. The inputs are in `news`, not in
+    /// `req.news` (taken from the request, not copied).
     fn defaults(&self, req: &CheckRequest, news: &mut PropertyMap) {
         let _ = (req, news);
     }
 
-    /// Holds the inputs (`news`, defaults filled in) to their rules, every failure at once: by
-    /// default to `shape` (the JSON schema of `Inputs`: each failure at its property path, an
-    /// unknown property with the closest known name) and, once they decode, to
-    /// [`Resource::validate`]. Returns the decoded inputs when [`Resource::check_live`] should
-    /// look at them too.
+    /// Holds the inputs (`news`, defaults filled in; `req.news` is empty) to their rules, every
+    /// failure at once: by default to `shape` (the JSON schema of `Inputs`: each failure at its
+    /// property path, an unknown property with the closest known name) and, once they decode,
+    /// to [`Resource::validate`]. Returns the decoded inputs when [`Resource::check_live`]
+    /// should look at them too.
     ///
     /// Override it when rules must also run on the known part of inputs that are not all known
-    /// yet (a preview), or when a rule needs to tell a value the program gave from a default
-    /// (`req.news` is what the program gave).
+    /// yet (a preview), or when a rule must tell a value the program gave from a default: then
+    /// fill that default in here, after the rules (`news` is what Pulumi stores).
     fn check_inputs(
         &self,
         req: &CheckRequest,
-        news: &PropertyMap,
+        news: &mut PropertyMap,
         shape: &Shape,
     ) -> (Option<Self::Inputs>, Vec<CheckFailure>) {
         let _ = req;
+        let news = &*news;
         let shape_failures = shape.check(news);
         if !shape_failures.is_empty() {
             return (None, shape_failures.into_iter().map(From::from).collect());
@@ -701,10 +703,11 @@ impl<S: Send + Sync + 'static, R: Resource<S>> RawResource<S> for Typed<R> {
     }
 
     async fn check(&self, state: Option<&S>, req: CheckRequest) -> Result<CheckResponse, Error> {
-        let mut news = req.news.clone();
+        let mut req = req;
+        let mut news = std::mem::take(&mut req.news);
         self.resource.defaults(&req, &mut news);
         let shape = self.shape.get_or_init(Shape::of::<R::Inputs>);
-        let (inputs, mut failures) = self.resource.check_inputs(&req, &news, shape);
+        let (inputs, mut failures) = self.resource.check_inputs(&req, &mut news, shape);
         if let (Some(state), Some(inputs)) = (state, inputs) {
             failures.extend(self.resource.check_live(state, &req.name, &inputs).await);
         }

@@ -18,6 +18,7 @@ use crate::names::{validate_project_name, validate_service_name};
 use pulumi_plugin::Shape;
 use pulumi_plugin::value::from_properties;
 use pulumi_plugin::{CheckFailure, PropertyMap, PropertyPath, Value};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
@@ -54,19 +55,31 @@ pub(crate) fn check_against(
         .collect();
     let mut failures: Vec<CheckFailure> = shape_failures.into_iter().map(Into::into).collect();
 
-    let mut decodable: PropertyMap = news
-        .iter()
-        .filter(|(key, value)| {
-            !malformed.contains(*key) && !value.contains_unknowns() && **value != Value::Null
-        })
-        .map(|(key, value)| (key.clone(), without_nulls(value)))
-        .collect();
-    let project_known = decodable.contains_key("project");
-    if !project_known {
-        // Missing (reported by the shape pass), malformed or unknown: a stand-in lets the
-        // other properties be checked; the inputs are not returned.
-        decodable.insert("project".into(), Value::from(""));
-    }
+    // Usually every property is well-formed, known and without nulls: then they decode as
+    // they are, with no copy.
+    let as_given = malformed.is_empty()
+        && news.contains_key("project")
+        && news
+            .values()
+            .all(|value| !value.contains_unknowns() && !has_null(value));
+    let (decodable, project_known): (Cow<PropertyMap>, bool) = if as_given {
+        (Cow::Borrowed(news), true)
+    } else {
+        let mut decodable: PropertyMap = news
+            .iter()
+            .filter(|(key, value)| {
+                !malformed.contains(*key) && !value.contains_unknowns() && **value != Value::Null
+            })
+            .map(|(key, value)| (key.clone(), without_nulls(value)))
+            .collect();
+        let project_known = decodable.contains_key("project");
+        if !project_known {
+            // Missing (reported by the shape pass), malformed or unknown: a stand-in lets the
+            // other properties be checked; the inputs are not returned.
+            decodable.insert("project".into(), Value::from(""));
+        }
+        (Cow::Owned(decodable), project_known)
+    };
     let inputs: ServiceInputs = match from_properties(&decodable) {
         Ok(inputs) => inputs,
         Err(err) => {
@@ -163,6 +176,17 @@ pub(crate) fn check_against(
 
     let complete = failures.is_empty() && project_known;
     (complete.then_some(inputs), failures)
+}
+
+/// Whether there is a `null` anywhere in `value`.
+fn has_null(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Object(map) => map.values().any(has_null),
+        Value::Array(items) => items.iter().any(has_null),
+        Value::Secret(inner) => has_null(inner),
+        _ => false,
+    }
 }
 
 /// `null` inside objects means absent (decoding would reject it for lists and maps).

@@ -27,23 +27,21 @@ impl Resource<Runtime> for ServiceResource {
     // from the name and ports, the size).
     const PREVIEWS_UNKNOWNS: bool = true;
 
-    /// The service is named after the resource unless `name` says otherwise.
-    fn defaults(&self, req: &CheckRequest, news: &mut PropertyMap) {
-        if !news.contains_key("name") {
-            news.insert("name".into(), Value::from(req.name.as_str()));
-        }
-    }
-
     /// Every problem at once, also in the known part of inputs a preview does not know yet all
-    /// of; a name that defaults to the resource's is explained as such (so the rules read what
-    /// the program gave, before the defaults).
+    /// of. A name that defaults to the resource's is explained as such, so the rules read what
+    /// the program gave; then the service is named after the resource unless `name` says
+    /// otherwise.
     fn check_inputs(
         &self,
         req: &CheckRequest,
-        _: &PropertyMap,
+        news: &mut PropertyMap,
         shape: &Shape,
     ) -> (Option<ServiceInputs>, Vec<CheckFailure>) {
-        check_against(shape, &req.news, &req.name)
+        let checked = check_against(shape, news, &req.name);
+        if !news.contains_key("name") {
+            news.insert("name".into(), Value::from(req.name.as_str()));
+        }
+        checked
     }
 
     async fn check_live(
