@@ -1295,6 +1295,35 @@ pub fn service_create(
     }
 }
 
+/// ECS runs service `web` with `count` tasks (its desired count too), its rollout done, and
+/// from now on answers only that (revision `task_definition`, when given).
+pub fn web_running(ecs: &FakeEcs, count: i32, task_definition: Option<&str>) {
+    let mut state = service_state(
+        "web",
+        count,
+        deployment("d-1", RolloutState::Completed, count, 0, 0),
+        &[],
+    );
+    state.desired_count = count;
+    if let Some(arn) = task_definition {
+        state.task_definition_arn = arn.to_string();
+    }
+    let mut script = ecs.script.lock().unwrap();
+    script.clear();
+    script.push_back(state);
+}
+
+/// A Create request for service `web` of project `shop` running `nginx`, with the inputs of
+/// `extra` (a JSON object) on top.
+pub fn web_create(extra: serde_json::Value) -> pulumi_plugin::CreateRequest {
+    let mut req = service_create("web", vec![]);
+    let pulumi_plugin::Value::Object(map) = pulumi_plugin::value::from_json(extra) else {
+        panic!("extra inputs must be a JSON object")
+    };
+    req.inputs.extend(map);
+    req
+}
+
 /// The Check request of the same service.
 pub fn service_check(create: &pulumi_plugin::CreateRequest) -> pulumi_plugin::CheckRequest {
     pulumi_plugin::CheckRequest {

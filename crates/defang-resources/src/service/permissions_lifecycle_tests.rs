@@ -5,23 +5,13 @@
 use crate::cloud::{RolloutState, TaskDefinitionSpec};
 use crate::testing::service::create;
 use crate::testing::*;
-use pulumi_plugin::value::from_json;
-use pulumi_plugin::{CreateRequest, Value};
+use pulumi_plugin::Value;
 use serde_json::json;
 use std::sync::Arc;
 
 const STACK: &str = "defang-shop-S-web";
 
 /// The create request of service `web` with these inputs besides project, name and image.
-fn request(extra: serde_json::Value) -> CreateRequest {
-    let mut req = service_create("web", vec![]);
-    let Value::Object(map) = from_json(extra) else {
-        panic!("an object")
-    };
-    req.inputs.extend(map);
-    req
-}
-
 fn fakes() -> (Arc<FakeEcs>, Arc<FakeStacks>) {
     let ecs = Arc::new(FakeEcs::default());
     ecs.script.lock().unwrap().push_back(service_state(
@@ -45,7 +35,7 @@ fn task_definition(ecs: &FakeEcs, arn: &Value) -> TaskDefinitionSpec {
 async fn the_service_gets_its_role_its_secrets_and_its_settings() {
     let (ecs, stacks) = fakes();
     let runtime = env(ecs.clone(), stacks.clone());
-    let req = request(json!({
+    let req = web_create(json!({
         "policies": ["AmazonS3ReadOnlyAccess"],
         "policyStatements": [{"actions": ["sqs:SendMessage"], "resources": ["arn:aws:sqs:us-east-1:123456789012:jobs"]}],
         "enableExec": true,
@@ -112,7 +102,7 @@ async fn the_service_gets_its_role_its_secrets_and_its_settings() {
     // Policies and ECS Exec removed: the role stays (tasks may still run as it), with nothing
     // allowed; ECS Exec goes off with a restart; the same revision is kept otherwise.
     ecs.updates.lock().unwrap().clear();
-    let news = request(json!({
+    let news = web_create(json!({
         "secrets": {"DB_PASSWORD": {"ssm": "/app/db-password"}},
         "workingDir": "/srv", "user": "1000:1000", "stopGracePeriod": 90,
         "ephemeralStorage": 50, "init": true,
@@ -148,11 +138,11 @@ async fn the_service_gets_its_role_its_secrets_and_its_settings() {
 async fn policy_edits_change_the_role_in_place_without_a_new_revision() {
     let (ecs, stacks) = fakes();
     let runtime = env(ecs.clone(), stacks.clone());
-    let req = request(json!({"policies": ["AmazonS3ReadOnlyAccess"]}));
+    let req = web_create(json!({"policies": ["AmazonS3ReadOnlyAccess"]}));
     let created = create(&runtime, req.clone(), context(None))
         .await
         .expect("create");
-    let news = request(json!({"policies": ["AmazonSQSFullAccess"]})).inputs;
+    let news = web_create(json!({"policies": ["AmazonSQSFullAccess"]})).inputs;
     let outputs = update_service_to(&runtime, &created, &req.inputs, news).await;
     assert_eq!(
         template(&stacks)["Resources"]["TaskRole"]["Properties"]["ManagedPolicyArns"],
@@ -170,7 +160,7 @@ async fn policy_edits_change_the_role_in_place_without_a_new_revision() {
 async fn no_permissions_no_role_and_a_role_of_ones_own_is_used_as_is() {
     let (ecs, stacks) = fakes();
     let runtime = env(ecs.clone(), stacks.clone());
-    let created = create(&runtime, request(json!({})), context(None))
+    let created = create(&runtime, web_create(json!({})), context(None))
         .await
         .expect("create");
     let t = template(&stacks);
@@ -184,7 +174,7 @@ async fn no_permissions_no_role_and_a_role_of_ones_own_is_used_as_is() {
     let mine = "arn:aws:iam::123456789012:role/my-app";
     let created = create(
         &runtime,
-        request(json!({"taskRoleArn": mine, "enableExec": true})),
+        web_create(json!({"taskRoleArn": mine, "enableExec": true})),
         context(None),
     )
     .await

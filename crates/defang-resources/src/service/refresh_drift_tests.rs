@@ -8,22 +8,13 @@ use crate::cloud::{RolloutState, ScalableTarget, TargetTrackingPolicy};
 use crate::runtime::Runtime;
 use crate::testing::service::{create, read};
 use crate::testing::*;
-use pulumi_plugin::value::{from_json, to_json};
-use pulumi_plugin::{CreateRequest, CreateResponse, PropertyMap, ReadRequest, Value};
+use pulumi_plugin::value::to_json;
+use pulumi_plugin::{CreateResponse, PropertyMap, ReadRequest, Value};
 use serde_json::json;
 use std::sync::Arc;
 
 const STACK: &str = "defang-shop-S-web";
 const RESOURCE_ID: &str = "service/defang-shop/web";
-
-fn request(extra: serde_json::Value) -> CreateRequest {
-    let mut req = service_create("web", vec![]);
-    let Value::Object(map) = from_json(extra) else {
-        panic!("an object")
-    };
-    req.inputs.extend(map);
-    req
-}
 
 struct Fakes {
     ecs: Arc<FakeEcs>,
@@ -60,20 +51,8 @@ fn fakes() -> Fakes {
 fn running(fakes: &Fakes, created: &CreateResponse, count: i32) {
     fakes.scaling.calls.lock().unwrap().clear();
     fakes.roles.calls.lock().unwrap().clear();
-    let mut state = service_state(
-        "web",
-        count,
-        deployment("d-1", RolloutState::Completed, count, 0, 0),
-        &[],
-    );
-    state.desired_count = count;
-    state.task_definition_arn = created.outputs["taskDefinitionArn"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mut script = fakes.ecs.script.lock().unwrap();
-    script.clear();
-    script.push_back(state);
+    let revision = created.outputs["taskDefinitionArn"].as_str();
+    web_running(&fakes.ecs, count, revision);
 }
 
 async fn refresh(fakes: &Fakes, created: &CreateResponse, old_inputs: &PropertyMap) -> PropertyMap {
@@ -125,7 +104,7 @@ fn live_scaling(fakes: &Fakes, min: i32, max: i32, cpu: f64) {
 #[tokio::test(start_paused = true)]
 async fn refresh_shows_an_autoscaling_range_or_target_changed_or_removed_outside_pulumi() {
     let fakes = fakes();
-    let req = request(json!({"autoscaling": {"min": 2, "max": 6, "targetCpu": 70}}));
+    let req = web_create(json!({"autoscaling": {"min": 2, "max": 6, "targetCpu": 70}}));
     let created = create(&fakes.runtime, req.clone(), context(None))
         .await
         .expect("create");
@@ -167,7 +146,7 @@ async fn refresh_shows_an_autoscaling_range_or_target_changed_or_removed_outside
 
 async fn fakes_without_scaling() -> Fakes {
     let fakes = fakes();
-    let req = request(json!({"replicas": 2}));
+    let req = web_create(json!({"replicas": 2}));
     let created = create(&fakes.runtime, req.clone(), context(None))
         .await
         .expect("create");
@@ -224,7 +203,7 @@ fn role_as_deployed(fakes: &Fakes) -> String {
 #[tokio::test(start_paused = true)]
 async fn refresh_shows_policies_attached_detached_or_edited_outside_pulumi() {
     let fakes = fakes();
-    let req = request(json!({
+    let req = web_create(json!({
         "policies": ["AmazonS3ReadOnlyAccess", "service-role/AWSLambdaRole"],
         "policyStatements": [
             {"actions": ["sqs:SendMessage"], "resources": ["arn:aws:sqs:us-east-1:123456789012:jobs"]},
@@ -343,7 +322,7 @@ async fn refresh_shows_policies_attached_detached_or_edited_outside_pulumi() {
     // A role of the user's own (`taskRoleArn`) is not ours: its policies are never read; nor
     // is anything read for a service without a role.
     let fakes = self::fakes();
-    let req = request(json!({"taskRoleArn": "arn:aws:iam::123456789012:role/mine"}));
+    let req = web_create(json!({"taskRoleArn": "arn:aws:iam::123456789012:role/mine"}));
     let created = create(&fakes.runtime, req.clone(), context(None))
         .await
         .expect("create");

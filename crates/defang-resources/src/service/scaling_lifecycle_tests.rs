@@ -33,16 +33,7 @@ fn request(extra: serde_json::Value) -> CreateRequest {
 
 /// ECS says the service runs `count` tasks (what a scaler would have made it).
 fn live_count(ecs: &FakeEcs, count: i32) {
-    let mut state = service_state(
-        "web",
-        count,
-        deployment("d-1", RolloutState::Completed, count, 0, 0),
-        &[],
-    );
-    state.desired_count = count;
-    let mut script = ecs.script.lock().unwrap();
-    script.clear();
-    script.push_back(state);
+    web_running(ecs, count, None);
 }
 
 fn template(stacks: &FakeStacks) -> serde_json::Value {

@@ -5,7 +5,7 @@
 //! a preview.
 
 use super::task_role;
-use crate::cloud::{RolloutState, ScalableTarget, TargetTrackingPolicy};
+use crate::cloud::{ScalableTarget, TargetTrackingPolicy};
 use crate::runtime::Runtime;
 use crate::testing::service::{create, update};
 use crate::testing::*;
@@ -22,15 +22,6 @@ const STACK: &str = "defang-shop-S-web";
 const RESOURCE_ID: &str = "service/defang-shop/web";
 const CPU: &str = "ECSServiceAverageCPUUtilization";
 const MEMORY: &str = "ECSServiceAverageMemoryUtilization";
-
-fn request(extra: serde_json::Value) -> CreateRequest {
-    let mut req = service_create("web", vec![]);
-    let Value::Object(map) = from_json(extra) else {
-        panic!("an object")
-    };
-    req.inputs.extend(map);
-    req
-}
 
 struct Fakes {
     ecs: Arc<FakeEcs>,
@@ -54,19 +45,7 @@ impl Fakes {
 
     /// ECS runs the service (revision `task_definition`) with `count` tasks, its rollout done.
     fn running(&self, task_definition: Option<&Value>, count: i32) {
-        let mut state = service_state(
-            "web",
-            count,
-            deployment("d-1", RolloutState::Completed, count, 0, 0),
-            &[],
-        );
-        state.desired_count = count;
-        if let Some(arn) = task_definition.and_then(Value::as_str) {
-            state.task_definition_arn = arn.to_string();
-        }
-        let mut script = self.ecs.script.lock().unwrap();
-        script.clear();
-        script.push_back(state);
+        web_running(&self.ecs, count, task_definition.and_then(Value::as_str));
     }
 
     async fn create(&self, req: &CreateRequest) -> CreateResponse {
@@ -183,8 +162,9 @@ fn as_program(min: i32, max: i32) -> Option<ScalableTarget> {
 #[tokio::test(start_paused = true)]
 async fn up_puts_back_autoscaling_changed_or_deregistered_outside_pulumi() {
     let fakes = Fakes::new();
-    let req =
-        request(json!({"autoscaling": {"min": 2, "max": 6, "targetCpu": 70, "targetMemory": 60}}));
+    let req = web_create(
+        json!({"autoscaling": {"min": 2, "max": 6, "targetCpu": 70, "targetMemory": 60}}),
+    );
     let created = fakes.create(&req).await;
     // The stack made the target and the policies with the service: not even read.
     assert_eq!(
@@ -314,7 +294,7 @@ async fn up_puts_back_autoscaling_changed_or_deregistered_outside_pulumi() {
 
     // Without autoscaling, Application Auto Scaling is not asked at all.
     let fakes = Fakes::new();
-    let req = request(json!({"replicas": 2}));
+    let req = web_create(json!({"replicas": 2}));
     let created = fakes.create(&req).await;
     fakes.up(&created, &req.inputs, &req.inputs, false).await;
     assert_eq!(
@@ -331,7 +311,7 @@ fn role() -> String {
 #[tokio::test(start_paused = true)]
 async fn up_puts_back_the_roles_policies_and_statements_changed_outside_pulumi() {
     let fakes = Fakes::new();
-    let req = request(json!({
+    let req = web_create(json!({
         "policies": ["AmazonS3ReadOnlyAccess", "service-role/AWSLambdaRole"],
         "policyStatements": [
             {"actions": ["sqs:SendMessage"], "resources": ["arn:aws:sqs:us-east-1:123456789012:jobs"]},
@@ -500,7 +480,7 @@ async fn up_puts_back_the_roles_policies_and_statements_changed_outside_pulumi()
 #[tokio::test(start_paused = true)]
 async fn a_users_task_role_is_never_touched() {
     let fakes = Fakes::new();
-    let req = request(json!({"policies": ["AmazonS3ReadOnlyAccess"]}));
+    let req = web_create(json!({"policies": ["AmazonS3ReadOnlyAccess"]}));
     let created = fakes.create(&req).await;
     let role = role();
     // Now the user's role; the stack's is kept, unused (and changed outside Pulumi).
@@ -527,7 +507,7 @@ async fn a_users_task_role_is_never_touched() {
     );
 
     let fakes = Fakes::new();
-    let req = request(json!({"taskRoleArn": "arn:aws:iam::123456789012:role/mine"}));
+    let req = web_create(json!({"taskRoleArn": "arn:aws:iam::123456789012:role/mine"}));
     let created = fakes.create(&req).await;
     fakes.up(&created, &req.inputs, &req.inputs, false).await;
     assert_eq!(
@@ -536,7 +516,7 @@ async fn a_users_task_role_is_never_touched() {
     );
 
     let fakes = Fakes::new();
-    let req = request(json!({}));
+    let req = web_create(json!({}));
     let created = fakes.create(&req).await;
     fakes.up(&created, &req.inputs, &req.inputs, false).await;
     assert_eq!(
