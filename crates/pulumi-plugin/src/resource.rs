@@ -901,6 +901,23 @@ mod tests {
         Resources::default().typed(Note)
     }
 
+    /// A Create (or its preview) of `name`, of type `token`.
+    fn create_request(
+        token: &str,
+        name: &str,
+        inputs: PropertyMap,
+        preview: bool,
+    ) -> CreateRequest {
+        CreateRequest {
+            urn: "urn".into(),
+            name: name.into(),
+            type_token: token.into(),
+            inputs,
+            timeout: None,
+            preview,
+        }
+    }
+
     fn ctx() -> Context {
         Context::new(
             EngineLog::default().for_resource("urn"),
@@ -926,14 +943,7 @@ mod tests {
     fn create(inputs: PropertyMap, preview: bool) -> CreateResponse {
         futures::executor::block_on(registry().get("t:index:Note").unwrap().create(
             &(),
-            CreateRequest {
-                urn: "urn".into(),
-                name: "n".into(),
-                type_token: "t:index:Note".into(),
-                inputs,
-                timeout: None,
-                preview,
-            },
+            create_request("t:index:Note", "n", inputs, preview),
             ctx(),
         ))
         .unwrap()
@@ -1083,14 +1093,7 @@ mod tests {
         ]);
         let planned = futures::executor::block_on(resources.get("t:index:Label").unwrap().create(
             &(),
-            CreateRequest {
-                urn: "urn".into(),
-                name: "n".into(),
-                type_token: "t:index:Label".into(),
-                inputs,
-                timeout: None,
-                preview: true,
-            },
+            create_request("t:index:Label", "n", inputs, true),
             ctx(),
         ))
         .unwrap();
@@ -1107,18 +1110,16 @@ mod tests {
     fn a_preview_whose_inputs_do_not_decode_yet_has_unknown_outputs() {
         let planned = futures::executor::block_on(Resources::default().typed(Sign).create(
             &(),
-            CreateRequest {
-                urn: "urn".into(),
-                name: "s".into(),
-                type_token: "t:index:Sign".into(),
+            create_request(
+                "t:index:Sign",
+                "s",
                 // `height` is a number: an unknown one decodes (as `None`), a text in it not.
-                inputs: PropertyMap::from([
+                PropertyMap::from([
                     ("text".into(), Value::from("hi")),
                     ("height".into(), Value::Array(vec![Value::Unknown])),
                 ]),
-                timeout: None,
-                preview: true,
-            },
+                true,
+            ),
             ctx(),
         ))
         .expect("a preview, not an error");
@@ -1160,14 +1161,12 @@ mod tests {
     fn a_partial_failure_keeps_the_inputs_and_their_secrets() {
         let err = futures::executor::block_on(Resources::default().typed(Jar).create(
             &(),
-            CreateRequest {
-                urn: "urn".into(),
-                name: "j".into(),
-                type_token: "t:index:Jar".into(),
-                inputs: text(Value::from("jam").into_secret()),
-                timeout: None,
-                preview: false,
-            },
+            create_request(
+                "t:index:Jar",
+                "j",
+                text(Value::from("jam").into_secret()),
+                false,
+            ),
             ctx(),
         ))
         .unwrap_err();
@@ -1326,14 +1325,7 @@ mod tests {
         inputs.insert("colour".into(), Value::from("blue").into_secret());
         let created = futures::executor::block_on(badges().create(
             &Store { taken: Vec::new() },
-            CreateRequest {
-                urn: "urn".into(),
-                name: "door".into(),
-                type_token: "t:index:Badge".into(),
-                inputs,
-                timeout: None,
-                preview: false,
-            },
+            create_request("t:index:Badge", "door", inputs, false),
             ctx(),
         ))
         .unwrap();
@@ -1430,17 +1422,15 @@ mod tests {
     fn declared_sources_make_outputs_unknown_while_their_inputs_are() {
         let planned = futures::executor::block_on(Resources::default().typed(Sign).create(
             &(),
-            CreateRequest {
-                urn: "urn".into(),
-                name: "s".into(),
-                type_token: "t:index:Sign".into(),
-                inputs: PropertyMap::from([
+            create_request(
+                "t:index:Sign",
+                "s",
+                PropertyMap::from([
                     ("text".into(), Value::Unknown),
                     ("height".into(), Value::Number(7.0)),
                 ]),
-                timeout: None,
-                preview: true,
-            },
+                true,
+            ),
             ctx(),
         ))
         .unwrap();
