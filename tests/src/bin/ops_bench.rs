@@ -199,6 +199,7 @@ impl OpResult {
             "provider_cpu_ms_per_service": round(self.per_service(self.cpu_s() * 1000.0), 3),
             "provider_peak_rss_kb": self.peak_rss_kb(),
             "provider_maxrss_kb_each": self.procs.iter().map(|p| p.maxrss_kb).collect::<Vec<_>>(),
+            "provider_cpu_s_each": self.procs.iter().map(|p| round(p.user_s + p.sys_s, 3)).collect::<Vec<_>>(),
             "aws_calls": self.calls,
             "aws_calls_per_service": round(self.per_service(self.calls as f64), 4),
             "aws_retries": self.retries,
