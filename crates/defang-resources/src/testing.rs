@@ -3,8 +3,12 @@
 
 use crate::cloud::*;
 use crate::config::ProviderConfig;
-use crate::runtime::{Cloud, Runtime};
-use pulumi_plugin::{Context, EngineLog};
+use crate::provider::DefangProvider;
+use crate::runtime::{Cloud, CloudConnector, Runtime};
+use pulumi_plugin::testing::{Deployed, Driver};
+use pulumi_plugin::tonic::{self, Status};
+use pulumi_plugin::value::properties_from_struct;
+use pulumi_plugin::{Context, EngineLog, PartialState, PropertyMap, Value};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -664,14 +668,16 @@ fn env_with_all(
             roles,
             region: "us-east-1".into(),
         },
-        ProviderConfig {
-            region: Some("us-east-1".into()),
-            profile: None,
-            username: "alice".into(),
-            domain_suffix: "defang.app".into(),
-            max_retries: None,
-        },
+        ProviderConfig::parse(&config()).expect("the fakes' config"),
     )
+}
+
+/// The provider configuration of every runtime of these fakes: user `alice`, in `us-east-1`.
+fn config() -> PropertyMap {
+    PropertyMap::from([
+        ("username".to_string(), Value::from("alice")),
+        ("region".to_string(), Value::from("us-east-1")),
+    ])
 }
 
 /// A context with no engine and a generous timeout; time is paused in these tests.
@@ -919,24 +925,14 @@ pub mod service {
     use crate::runtime::Runtime;
     use crate::service::resource::ServiceResource;
     use pulumi_plugin::{
-        CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
-        DiffRequest, Error, PropertyMap, ReadRequest, ReadResponse, Resources, UpdateRequest,
+        Context, CreateRequest, CreateResponse, Error, PropertyMap, ReadRequest, ReadResponse,
+        Resources, UpdateRequest,
     };
     use std::sync::OnceLock;
 
     fn resources() -> &'static Resources<Runtime> {
         static RESOURCES: OnceLock<Resources<Runtime>> = OnceLock::new();
         RESOURCES.get_or_init(|| Resources::default().typed(ServiceResource))
-    }
-
-    /// Check; `env` is `None` before Configure.
-    pub async fn check(env: Option<&Runtime>, req: &CheckRequest) -> CheckResponse {
-        resources().check(env, req.clone()).await.expect("check")
-    }
-
-    /// Diff.
-    pub async fn diff(req: &DiffRequest) -> Diff {
-        resources().diff(req.clone()).await.expect("diff")
     }
 
     /// Create (or its preview).
@@ -964,11 +960,6 @@ pub mod service {
         ctx: Context,
     ) -> Result<ReadResponse, Error> {
         resources().read(env, req, ctx).await
-    }
-
-    /// Delete.
-    pub async fn delete(env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
-        resources().delete(env, req, ctx).await
     }
 }
 
@@ -1241,6 +1232,106 @@ impl Roles for FakeRoles {
     }
 }
 
+/// The inputs of service `name` of project `shop` running `nginx`, with `extra` inputs on top.
+pub fn service_inputs(name: &str, extra: Vec<(&str, Value)>) -> PropertyMap {
+    [
+        ("project", Value::from("shop")),
+        ("name", Value::from(name)),
+        ("image", Value::from("nginx")),
+    ]
+    .into_iter()
+    .chain(extra)
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// The inputs of service `web` of project `shop` running `nginx`, with the inputs of `extra`
+/// (a JSON object) on top.
+pub fn web_inputs(extra: serde_json::Value) -> PropertyMap {
+    let mut inputs = service_inputs("web", vec![]);
+    let Value::Object(map) = pulumi_plugin::value::from_json(extra) else {
+        panic!("extra inputs must be a JSON object")
+    };
+    inputs.extend(map);
+    inputs
+}
+
+/// ECS runs service `web` with `count` tasks (its desired count too), its rollout done, and
+/// from now on answers only that (revision `task_definition`, when given).
+pub fn web_running(ecs: &FakeEcs, count: i32, task_definition: Option<&str>) {
+    let mut state = service_state(
+        "web",
+        count,
+        deployment("d-1", RolloutState::Completed, count, 0, 0),
+        &[],
+    );
+    state.desired_count = count;
+    if let Some(arn) = task_definition {
+        state.task_definition_arn = arn.to_string();
+    }
+    let mut script = ecs.script.lock().unwrap();
+    script.clear();
+    script.push_back(state);
+}
+
+/// The Defang provider over the fakes of `cloud`, configured as every runtime of these fakes
+/// is ([`env`]), and driven in process as the engine would, through the gRPC service the
+/// binary serves.
+pub async fn driver(cloud: Cloud) -> Driver<DefangProvider> {
+    struct Fakes(Cloud);
+
+    #[async_trait::async_trait]
+    impl CloudConnector for Fakes {
+        async fn connect(&self, _: &ProviderConfig) -> Result<Cloud, String> {
+            Ok(self.0.clone())
+        }
+    }
+
+    let driver = Driver::new("defang", DefangProvider::new(Fakes(cloud)));
+    driver.configure(config()).await.expect("configure");
+    driver
+}
+
+/// Service `name` (of project `shop`) as the engine keeps it in state: its `id`, and the
+/// `inputs` and `outputs` recorded (after a partial failure, or by an older version).
+pub fn service_in_state(
+    name: &str,
+    id: &str,
+    inputs: PropertyMap,
+    outputs: PropertyMap,
+) -> Deployed {
+    let token = crate::service::lifecycle::TOKEN;
+    Deployed {
+        urn: pulumi_plugin::testing::urn(token, name),
+        type_token: token.to_string(),
+        name: name.to_string(),
+        id: id.to_string(),
+        inputs,
+        outputs,
+    }
+}
+
+/// What a step that failed partway left, as the engine records it (the error's
+/// `ResourceInitFailed` details); panics unless `status` carries one.
+pub fn partial_failure(status: &Status) -> PartialState {
+    let Some(detail) = pulumi_plugin::error::resource_init_failed(status) else {
+        panic!("not a partial failure: {status:?}")
+    };
+    PartialState {
+        id: detail.id,
+        outputs: properties_from_struct(detail.properties.as_ref()),
+        inputs: detail.inputs.map(|i| properties_from_struct(Some(&i))),
+        reasons: detail.reasons,
+    }
+}
+
+/// The message of a failure that changed nothing the engine does not know of
+/// ([`pulumi_plugin::Error::Failed`]); panics unless `status` is one.
+pub fn plain_failure(status: &Status) -> &str {
+    assert_eq!(status.code(), tonic::Code::Aborted, "{status:?}");
+    status.message()
+}
+
 /// Updates the service `created` (service `web`) from `old_inputs` to `news`, for real.
 pub async fn update_service_to(
     runtime: &Runtime,
@@ -1295,24 +1386,6 @@ pub fn service_create(
     }
 }
 
-/// ECS runs service `web` with `count` tasks (its desired count too), its rollout done, and
-/// from now on answers only that (revision `task_definition`, when given).
-pub fn web_running(ecs: &FakeEcs, count: i32, task_definition: Option<&str>) {
-    let mut state = service_state(
-        "web",
-        count,
-        deployment("d-1", RolloutState::Completed, count, 0, 0),
-        &[],
-    );
-    state.desired_count = count;
-    if let Some(arn) = task_definition {
-        state.task_definition_arn = arn.to_string();
-    }
-    let mut script = ecs.script.lock().unwrap();
-    script.clear();
-    script.push_back(state);
-}
-
 /// A Create request for service `web` of project `shop` running `nginx`, with the inputs of
 /// `extra` (a JSON object) on top.
 pub fn web_create(extra: serde_json::Value) -> pulumi_plugin::CreateRequest {
@@ -1322,17 +1395,6 @@ pub fn web_create(extra: serde_json::Value) -> pulumi_plugin::CreateRequest {
     };
     req.inputs.extend(map);
     req
-}
-
-/// The Check request of the same service.
-pub fn service_check(create: &pulumi_plugin::CreateRequest) -> pulumi_plugin::CheckRequest {
-    pulumi_plugin::CheckRequest {
-        urn: create.urn.clone(),
-        name: create.name.clone(),
-        type_token: create.type_token.clone(),
-        olds: pulumi_plugin::PropertyMap::new(),
-        news: create.inputs.clone(),
-    }
 }
 
 /// Panics unless `outputs` are what the schema declares for a resource of inputs `I` and
