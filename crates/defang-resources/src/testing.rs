@@ -919,50 +919,6 @@ impl Parameters for FakeParameters {
     }
 }
 
-/// `defang:index:Service`'s operations as the provider serves them (through the kit's
-/// registry, as the engine's requests reach them), for tests that drive them with requests.
-pub mod service {
-    use crate::runtime::Runtime;
-    use crate::service::resource::ServiceResource;
-    use pulumi_plugin::{
-        Context, CreateRequest, CreateResponse, Error, PropertyMap, ReadRequest, ReadResponse,
-        Resources, UpdateRequest,
-    };
-    use std::sync::OnceLock;
-
-    fn resources() -> &'static Resources<Runtime> {
-        static RESOURCES: OnceLock<Resources<Runtime>> = OnceLock::new();
-        RESOURCES.get_or_init(|| Resources::default().typed(ServiceResource))
-    }
-
-    /// Create (or its preview).
-    pub async fn create(
-        env: &Runtime,
-        req: CreateRequest,
-        ctx: Context,
-    ) -> Result<CreateResponse, Error> {
-        resources().create(env, req, ctx).await
-    }
-
-    /// Update (or its preview).
-    pub async fn update(
-        env: &Runtime,
-        req: UpdateRequest,
-        ctx: Context,
-    ) -> Result<PropertyMap, Error> {
-        resources().update(env, req, ctx).await
-    }
-
-    /// Read: refresh, or import when the request has no inputs and outputs.
-    pub async fn read(
-        env: &Runtime,
-        req: ReadRequest,
-        ctx: Context,
-    ) -> Result<ReadResponse, Error> {
-        resources().read(env, req, ctx).await
-    }
-}
-
 /// Application Auto Scaling in memory: scalable targets and their target tracking policies,
 /// by resource id. A test says what AWS holds, [`FakeStacks`] writes what a stack's template
 /// makes (as CloudFormation would), and the write methods apply what they are asked. Every call
@@ -1330,71 +1286,6 @@ pub fn partial_failure(status: &Status) -> PartialState {
 pub fn plain_failure(status: &Status) -> &str {
     assert_eq!(status.code(), tonic::Code::Aborted, "{status:?}");
     status.message()
-}
-
-/// Updates the service `created` (service `web`) from `old_inputs` to `news`, for real.
-pub async fn update_service_to(
-    runtime: &Runtime,
-    created: &pulumi_plugin::CreateResponse,
-    old_inputs: &pulumi_plugin::PropertyMap,
-    news: pulumi_plugin::PropertyMap,
-) -> pulumi_plugin::PropertyMap {
-    service::update(
-        runtime,
-        pulumi_plugin::UpdateRequest {
-            id: created.id.clone(),
-            urn: "urn:pulumi:t::p::defang:index:Service::web".into(),
-            name: "web".into(),
-            type_token: crate::service::lifecycle::TOKEN.into(),
-            old_outputs: created.outputs.clone(),
-            old_inputs: old_inputs.clone(),
-            news,
-            timeout: None,
-            preview: false,
-        },
-        context(None),
-    )
-    .await
-    .expect("update")
-}
-
-/// A Create request for service `name` of project `shop` running `nginx`, with `extra` inputs
-/// on top; its URN is `urn:pulumi:t::p::defang:index:Service::<name>`.
-pub fn service_create(
-    name: &str,
-    extra: Vec<(&str, pulumi_plugin::Value)>,
-) -> pulumi_plugin::CreateRequest {
-    use pulumi_plugin::Value;
-    let mut inputs = pulumi_plugin::PropertyMap::new();
-    for (k, v) in [
-        ("project", Value::from("shop")),
-        ("name", Value::from(name)),
-        ("image", Value::from("nginx")),
-    ]
-    .into_iter()
-    .chain(extra)
-    {
-        inputs.insert(k.to_string(), v);
-    }
-    pulumi_plugin::CreateRequest {
-        urn: format!("urn:pulumi:t::p::defang:index:Service::{name}"),
-        name: name.into(),
-        type_token: crate::service::lifecycle::TOKEN.into(),
-        inputs,
-        timeout: None,
-        preview: false,
-    }
-}
-
-/// A Create request for service `web` of project `shop` running `nginx`, with the inputs of
-/// `extra` (a JSON object) on top.
-pub fn web_create(extra: serde_json::Value) -> pulumi_plugin::CreateRequest {
-    let mut req = service_create("web", vec![]);
-    let pulumi_plugin::Value::Object(map) = pulumi_plugin::value::from_json(extra) else {
-        panic!("extra inputs must be a JSON object")
-    };
-    req.inputs.extend(map);
-    req
 }
 
 /// Panics unless `outputs` are what the schema declares for a resource of inputs `I` and
