@@ -3,8 +3,12 @@
 
 use crate::cloud::*;
 use crate::config::ProviderConfig;
-use crate::runtime::{Cloud, Runtime};
-use pulumi_plugin::{Context, EngineLog};
+use crate::provider::DefangProvider;
+use crate::runtime::{Cloud, CloudConnector, Runtime};
+use pulumi_plugin::testing::{Deployed, Driver};
+use pulumi_plugin::tonic::{self, Status};
+use pulumi_plugin::value::properties_from_struct;
+use pulumi_plugin::{Context, EngineLog, PartialState, PropertyMap, Value};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -664,14 +668,16 @@ fn env_with_all(
             roles,
             region: "us-east-1".into(),
         },
-        ProviderConfig {
-            region: Some("us-east-1".into()),
-            profile: None,
-            username: "alice".into(),
-            domain_suffix: "defang.app".into(),
-            max_retries: None,
-        },
+        ProviderConfig::parse(&config()).expect("the fakes' config"),
     )
+}
+
+/// The provider configuration of every runtime of these fakes: user `alice`, in `us-east-1`.
+fn config() -> PropertyMap {
+    PropertyMap::from([
+        ("username".to_string(), Value::from("alice")),
+        ("region".to_string(), Value::from("us-east-1")),
+    ])
 }
 
 /// A context with no engine and a generous timeout; time is paused in these tests.
@@ -910,65 +916,6 @@ impl Parameters for FakeParameters {
         let before = values.len();
         values.retain(|name, _| !name.starts_with(&path) || keep.contains(name));
         Ok((before - values.len()) as u64)
-    }
-}
-
-/// `defang:index:Service`'s operations as the provider serves them (through the kit's
-/// registry, as the engine's requests reach them), for tests that drive them with requests.
-pub mod service {
-    use crate::runtime::Runtime;
-    use crate::service::resource::ServiceResource;
-    use pulumi_plugin::{
-        CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
-        DiffRequest, Error, PropertyMap, ReadRequest, ReadResponse, Resources, UpdateRequest,
-    };
-    use std::sync::OnceLock;
-
-    fn resources() -> &'static Resources<Runtime> {
-        static RESOURCES: OnceLock<Resources<Runtime>> = OnceLock::new();
-        RESOURCES.get_or_init(|| Resources::default().typed(ServiceResource))
-    }
-
-    /// Check; `env` is `None` before Configure.
-    pub async fn check(env: Option<&Runtime>, req: &CheckRequest) -> CheckResponse {
-        resources().check(env, req.clone()).await.expect("check")
-    }
-
-    /// Diff.
-    pub async fn diff(req: &DiffRequest) -> Diff {
-        resources().diff(req.clone()).await.expect("diff")
-    }
-
-    /// Create (or its preview).
-    pub async fn create(
-        env: &Runtime,
-        req: CreateRequest,
-        ctx: Context,
-    ) -> Result<CreateResponse, Error> {
-        resources().create(env, req, ctx).await
-    }
-
-    /// Update (or its preview).
-    pub async fn update(
-        env: &Runtime,
-        req: UpdateRequest,
-        ctx: Context,
-    ) -> Result<PropertyMap, Error> {
-        resources().update(env, req, ctx).await
-    }
-
-    /// Read: refresh, or import when the request has no inputs and outputs.
-    pub async fn read(
-        env: &Runtime,
-        req: ReadRequest,
-        ctx: Context,
-    ) -> Result<ReadResponse, Error> {
-        resources().read(env, req, ctx).await
-    }
-
-    /// Delete.
-    pub async fn delete(env: &Runtime, req: DeleteRequest, ctx: Context) -> Result<(), Error> {
-        resources().delete(env, req, ctx).await
     }
 }
 
@@ -1241,58 +1188,28 @@ impl Roles for FakeRoles {
     }
 }
 
-/// Updates the service `created` (service `web`) from `old_inputs` to `news`, for real.
-pub async fn update_service_to(
-    runtime: &Runtime,
-    created: &pulumi_plugin::CreateResponse,
-    old_inputs: &pulumi_plugin::PropertyMap,
-    news: pulumi_plugin::PropertyMap,
-) -> pulumi_plugin::PropertyMap {
-    service::update(
-        runtime,
-        pulumi_plugin::UpdateRequest {
-            id: created.id.clone(),
-            urn: "urn:pulumi:t::p::defang:index:Service::web".into(),
-            name: "web".into(),
-            type_token: crate::service::lifecycle::TOKEN.into(),
-            old_outputs: created.outputs.clone(),
-            old_inputs: old_inputs.clone(),
-            news,
-            timeout: None,
-            preview: false,
-        },
-        context(None),
-    )
-    .await
-    .expect("update")
-}
-
-/// A Create request for service `name` of project `shop` running `nginx`, with `extra` inputs
-/// on top; its URN is `urn:pulumi:t::p::defang:index:Service::<name>`.
-pub fn service_create(
-    name: &str,
-    extra: Vec<(&str, pulumi_plugin::Value)>,
-) -> pulumi_plugin::CreateRequest {
-    use pulumi_plugin::Value;
-    let mut inputs = pulumi_plugin::PropertyMap::new();
-    for (k, v) in [
+/// The inputs of service `name` of project `shop` running `nginx`, with `extra` inputs on top.
+pub fn service_inputs(name: &str, extra: Vec<(&str, Value)>) -> PropertyMap {
+    [
         ("project", Value::from("shop")),
         ("name", Value::from(name)),
         ("image", Value::from("nginx")),
     ]
     .into_iter()
     .chain(extra)
-    {
-        inputs.insert(k.to_string(), v);
-    }
-    pulumi_plugin::CreateRequest {
-        urn: format!("urn:pulumi:t::p::defang:index:Service::{name}"),
-        name: name.into(),
-        type_token: crate::service::lifecycle::TOKEN.into(),
-        inputs,
-        timeout: None,
-        preview: false,
-    }
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// The inputs of service `web` of project `shop` running `nginx`, with the inputs of `extra`
+/// (a JSON object) on top.
+pub fn web_inputs(extra: serde_json::Value) -> PropertyMap {
+    let mut inputs = service_inputs("web", vec![]);
+    let Value::Object(map) = pulumi_plugin::value::from_json(extra) else {
+        panic!("extra inputs must be a JSON object")
+    };
+    inputs.extend(map);
+    inputs
 }
 
 /// ECS runs service `web` with `count` tasks (its desired count too), its rollout done, and
@@ -1313,26 +1230,62 @@ pub fn web_running(ecs: &FakeEcs, count: i32, task_definition: Option<&str>) {
     script.push_back(state);
 }
 
-/// A Create request for service `web` of project `shop` running `nginx`, with the inputs of
-/// `extra` (a JSON object) on top.
-pub fn web_create(extra: serde_json::Value) -> pulumi_plugin::CreateRequest {
-    let mut req = service_create("web", vec![]);
-    let pulumi_plugin::Value::Object(map) = pulumi_plugin::value::from_json(extra) else {
-        panic!("extra inputs must be a JSON object")
-    };
-    req.inputs.extend(map);
-    req
+/// The Defang provider over the fakes of `cloud`, configured as every runtime of these fakes
+/// is ([`env`]), and driven in process as the engine would, through the gRPC service the
+/// binary serves.
+pub async fn driver(cloud: Cloud) -> Driver<DefangProvider> {
+    struct Fakes(Cloud);
+
+    #[async_trait::async_trait]
+    impl CloudConnector for Fakes {
+        async fn connect(&self, _: &ProviderConfig) -> Result<Cloud, String> {
+            Ok(self.0.clone())
+        }
+    }
+
+    let driver = Driver::new("defang", DefangProvider::new(Fakes(cloud)));
+    driver.configure(config()).await.expect("configure");
+    driver
 }
 
-/// The Check request of the same service.
-pub fn service_check(create: &pulumi_plugin::CreateRequest) -> pulumi_plugin::CheckRequest {
-    pulumi_plugin::CheckRequest {
-        urn: create.urn.clone(),
-        name: create.name.clone(),
-        type_token: create.type_token.clone(),
-        olds: pulumi_plugin::PropertyMap::new(),
-        news: create.inputs.clone(),
+/// Service `name` (of project `shop`) as the engine keeps it in state: its `id`, and the
+/// `inputs` and `outputs` recorded (after a partial failure, or by an older version).
+pub fn service_in_state(
+    name: &str,
+    id: &str,
+    inputs: PropertyMap,
+    outputs: PropertyMap,
+) -> Deployed {
+    let token = crate::service::lifecycle::TOKEN;
+    Deployed {
+        urn: pulumi_plugin::testing::urn(token, name),
+        type_token: token.to_string(),
+        name: name.to_string(),
+        id: id.to_string(),
+        inputs,
+        outputs,
     }
+}
+
+/// What a step that failed partway left, as the engine records it (the error's
+/// `ResourceInitFailed` details); panics unless `status` carries one.
+pub fn partial_failure(status: &Status) -> PartialState {
+    let Some(detail) = pulumi_plugin::error::resource_init_failed(status) else {
+        panic!("not a partial failure: {status:?}")
+    };
+    PartialState {
+        id: detail.id,
+        outputs: properties_from_struct(detail.properties.as_ref()),
+        inputs: detail.inputs.map(|i| properties_from_struct(Some(&i))),
+        reasons: detail.reasons,
+    }
+}
+
+/// The message of a failure that changed nothing the engine does not know of
+/// ([`pulumi_plugin::Error::Failed`]); panics unless `status` is one.
+pub fn plain_failure(status: &Status) -> &str {
+    assert_eq!(status.code(), tonic::Code::Aborted, "{status:?}");
+    status.message()
 }
 
 /// Panics unless `outputs` are what the schema declares for a resource of inputs `I` and

@@ -1,6 +1,8 @@
 //! An in-process driver for a provider's tests: the steps the engine takes (check, then create;
-//! check, diff, then update or replace; read; delete), sent through the same gRPC service the
-//! binary serves (secrets, masking, errors and all) but without a process or a socket.
+//! check, diff, then update or replace; their previews; read; delete), sent through the same
+//! gRPC service the binary serves (secrets, masking, errors and all) but without a process or
+//! a socket; with a resource's custom timeout, and the engine's Cancel. A single RPC can be sent
+//! alone too, for what the steps cannot show.
 //!
 //! It is no substitute for a test through the real `pulumi` CLI: it is for the many cases
 //! (scripted clouds, failures, secrets) that would be slow or impossible there.
@@ -11,6 +13,7 @@ use crate::server::PluginService;
 use crate::value::{PropertyMap, properties_from_struct, properties_to_struct};
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
 use rpc::resource_provider_server::ResourceProvider;
+use std::time::Duration;
 use tonic::{Request, Status};
 
 /// A resource as the engine would keep it in state.
@@ -103,6 +106,7 @@ pub struct Deployed {
 pub struct Driver<P: Provider> {
     service: PluginService<P>,
     engine: EngineLog,
+    timeout: Option<Duration>,
 }
 
 /// The URN the driver gives a resource: `urn:pulumi:test::test::<type>::<name>`.
@@ -125,7 +129,27 @@ impl<P: Provider> Driver<P> {
         Driver {
             service: PluginService::new(package, "0.0.0-test", provider, engine.clone()),
             engine,
+            timeout: None,
         }
+    }
+
+    /// Sends `timeout` with every Create, Update and Delete, as the engine sends a resource's
+    /// `customTimeouts`: the operation's deadline, `timeout` after the request. Without it the
+    /// requests have none (only Cancel ends a wait). Read has no timeout in the protocol.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The `timeout` field of a request: seconds, 0 for none.
+    fn timeout_seconds(&self) -> f64 {
+        self.timeout.map_or(0.0, |t| t.as_secs_f64())
+    }
+
+    /// The engine's Cancel (Ctrl-C in `pulumi up`): the operations in flight stop waiting,
+    /// and so do those sent later.
+    pub async fn cancel(&self) -> Result<(), Status> {
+        self.service.cancel(Request::new(())).await.map(|_| ())
     }
 
     /// What the provider logged to the engine so far.
@@ -179,11 +203,15 @@ impl<P: Provider> Driver<P> {
         Ok(properties_from_struct(checked.inputs.as_ref()))
     }
 
-    async fn create_checked(
+    /// The Create RPC alone, with `inputs` as given (no Check first; the engine always checks
+    /// them): for what a provider's create does on its own, with inputs Check would refuse or
+    /// change, or measured apart from the Check before it. `preview`: what `pulumi preview`
+    /// sends.
+    pub async fn send_create(
         &self,
         type_token: &str,
         name: &str,
-        inputs: PropertyMap,
+        inputs: &PropertyMap,
         preview: bool,
     ) -> Result<Deployed, Status> {
         let created = self
@@ -192,7 +220,8 @@ impl<P: Provider> Driver<P> {
                 urn: urn(type_token, name),
                 name: name.to_string(),
                 r#type: type_token.to_string(),
-                properties: Some(properties_to_struct(&inputs)),
+                properties: Some(properties_to_struct(inputs)),
+                timeout: self.timeout_seconds(),
                 preview,
                 ..Default::default()
             }))
@@ -203,7 +232,7 @@ impl<P: Provider> Driver<P> {
             type_token: type_token.to_string(),
             name: name.to_string(),
             id: created.id,
-            inputs,
+            inputs: inputs.clone(),
             outputs: properties_from_struct(created.properties.as_ref()),
         })
     }
@@ -218,7 +247,7 @@ impl<P: Provider> Driver<P> {
         let checked = self
             .checked(type_token, name, &PropertyMap::new(), inputs)
             .await?;
-        self.create_checked(type_token, name, checked, false).await
+        self.send_create(type_token, name, &checked, false).await
     }
 
     /// `pulumi preview` of a new resource: check, then a create with `preview` set.
@@ -231,7 +260,7 @@ impl<P: Provider> Driver<P> {
         let checked = self
             .checked(type_token, name, &PropertyMap::new(), inputs)
             .await?;
-        self.create_checked(type_token, name, checked, true).await
+        self.send_create(type_token, name, &checked, true).await
     }
 
     /// Diff of a deployed resource against new (checked) inputs.
@@ -263,6 +292,26 @@ impl<P: Provider> Driver<P> {
         deployed: &Deployed,
         news: &PropertyMap,
     ) -> Result<Deployed, Status> {
+        self.update_step(deployed, news, false).await
+    }
+
+    /// `pulumi preview` of new inputs for a deployed resource: check, diff, then nothing, an
+    /// update with `preview` set, or the replacement's create with `preview` set (nothing is
+    /// deleted). The planned state comes back; the deployed one is unchanged.
+    pub async fn preview_update(
+        &self,
+        deployed: &Deployed,
+        news: &PropertyMap,
+    ) -> Result<Deployed, Status> {
+        self.update_step(deployed, news, true).await
+    }
+
+    async fn update_step(
+        &self,
+        deployed: &Deployed,
+        news: &PropertyMap,
+        preview: bool,
+    ) -> Result<Deployed, Status> {
         let checked = self
             .checked(&deployed.type_token, &deployed.name, &deployed.inputs, news)
             .await?;
@@ -270,19 +319,31 @@ impl<P: Provider> Driver<P> {
         if diff.changes != rpc::diff_response::DiffChanges::DiffSome as i32 {
             return Ok(deployed.clone());
         }
-        if !diff.replaces.is_empty() {
-            if diff.delete_before_replace {
-                self.delete(deployed).await?;
-                return self
-                    .create_checked(&deployed.type_token, &deployed.name, checked, false)
-                    .await;
-            }
-            let replacement = self
-                .create_checked(&deployed.type_token, &deployed.name, checked, false)
-                .await?;
-            self.delete(deployed).await?;
-            return Ok(replacement);
+        if diff.replaces.is_empty() {
+            return self.send_update(deployed, &checked, preview).await;
         }
+        let (type_token, name) = (&deployed.type_token, &deployed.name);
+        if preview {
+            return self.send_create(type_token, name, &checked, true).await;
+        }
+        if diff.delete_before_replace {
+            self.delete(deployed).await?;
+            return self.send_create(type_token, name, &checked, false).await;
+        }
+        let replacement = self.send_create(type_token, name, &checked, false).await?;
+        self.delete(deployed).await?;
+        Ok(replacement)
+    }
+
+    /// The Update RPC alone, from `deployed` to `news` as given (no Check, and no Diff: the
+    /// engine sends an Update only when Diff finds a change): for what a provider's update
+    /// does on its own, e.g. with unchanged inputs. `preview`: what `pulumi preview` sends.
+    pub async fn send_update(
+        &self,
+        deployed: &Deployed,
+        news: &PropertyMap,
+        preview: bool,
+    ) -> Result<Deployed, Status> {
         let updated = self
             .service
             .update(Request::new(rpc::UpdateRequest {
@@ -292,13 +353,15 @@ impl<P: Provider> Driver<P> {
                 r#type: deployed.type_token.clone(),
                 olds: Some(properties_to_struct(&deployed.outputs)),
                 old_inputs: Some(properties_to_struct(&deployed.inputs)),
-                news: Some(properties_to_struct(&checked)),
+                news: Some(properties_to_struct(news)),
+                timeout: self.timeout_seconds(),
+                preview,
                 ..Default::default()
             }))
             .await?
             .into_inner();
         Ok(Deployed {
-            inputs: checked,
+            inputs: news.clone(),
             outputs: properties_from_struct(updated.properties.as_ref()),
             ..deployed.clone()
         })
@@ -340,6 +403,7 @@ impl<P: Provider> Driver<P> {
                 r#type: deployed.type_token.clone(),
                 properties: Some(properties_to_struct(&deployed.outputs)),
                 old_inputs: Some(properties_to_struct(&deployed.inputs)),
+                timeout: self.timeout_seconds(),
                 ..Default::default()
             }))
             .await
@@ -352,11 +416,11 @@ mod tests {
     use super::*;
     use crate::resource::{Create, Resource, Resources, Update};
     use crate::{
-        CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse, DeleteRequest, Diff,
-        DiffRequest, Error, ReadRequest, ReadResponse, UpdateRequest, Value,
+        CheckFailure, CheckRequest, CheckResponse, Context, CreateRequest, CreateResponse,
+        DeleteRequest, Diff, DiffRequest, Error, ReadRequest, ReadResponse, UpdateRequest, Value,
     };
     use serde::{Deserialize, Serialize};
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     #[derive(Serialize, Deserialize, schemars::JsonSchema)]
     struct Inputs {
@@ -377,6 +441,28 @@ mod tests {
     #[derive(Default)]
     struct Shelf {
         live: Mutex<Vec<String>>,
+        /// What reached the resource, in order: `check <name>`, `create <name>`,
+        /// `update <id>` or `delete <id>`, then ` (preview)` for a preview and
+        /// ` within <time>` when the operation has a deadline.
+        calls: Mutex<Vec<String>>,
+    }
+
+    impl Shelf {
+        fn record(&self, call: String, preview: bool, ctx: Option<&Context>) {
+            let mut call = call;
+            if preview {
+                call.push_str(" (preview)");
+            }
+            if let Some(deadline) = ctx.and_then(Context::deadline) {
+                let left = deadline - tokio::time::Instant::now();
+                call.push_str(&format!(" within {left:?}"));
+            }
+            self.calls.lock().unwrap().push(call);
+        }
+
+        fn calls(&self) -> Vec<String> {
+            self.calls.lock().unwrap().clone()
+        }
     }
 
     struct NoteResource;
@@ -391,12 +477,18 @@ mod tests {
         const OUTPUT_SOURCES: &'static [(&'static str, &'static [&'static str])] =
             &[("length", &["text"])];
 
+        async fn check_live(&self, shelf: &Shelf, name: &str, _: &Inputs) -> Vec<CheckFailure> {
+            shelf.record(format!("check {name}"), false, None);
+            Vec::new()
+        }
+
         async fn create(
             &self,
             shelf: &Shelf,
             req: Create<Inputs>,
-            _: Context,
+            ctx: Context,
         ) -> Result<(String, Outputs), Error> {
+            shelf.record(format!("create {}", req.name), req.preview, Some(&ctx));
             let mut live = shelf.live.lock().unwrap();
             let id = format!("{}-{}", req.name, live.len());
             if !req.preview {
@@ -407,10 +499,11 @@ mod tests {
 
         async fn update(
             &self,
-            _: &Shelf,
+            shelf: &Shelf,
             req: Update<Inputs, Outputs>,
-            _: Context,
+            ctx: Context,
         ) -> Result<Outputs, Error> {
+            shelf.record(format!("update {}", req.id), req.preview, Some(&ctx));
             Ok(outputs(req.news))
         }
 
@@ -431,10 +524,32 @@ mod tests {
             shelf: &Shelf,
             id: &str,
             _: Outputs,
-            _: Context,
+            ctx: Context,
         ) -> Result<(), Error> {
+            shelf.record(format!("delete {id}"), false, Some(&ctx));
             shelf.live.lock().unwrap().retain(|l| l != id);
             Ok(())
+        }
+    }
+
+    /// A note whose create never finishes on its own: it waits until the operation is
+    /// interrupted (Cancel, or the deadline), and fails with why.
+    struct StuckNote;
+
+    #[async_trait::async_trait]
+    impl Resource<Shelf> for StuckNote {
+        const TOKEN: &'static str = "t:index:StuckNote";
+        type Inputs = Inputs;
+        type Outputs = Outputs;
+
+        async fn create(
+            &self,
+            shelf: &Shelf,
+            req: Create<Inputs>,
+            ctx: Context,
+        ) -> Result<(String, Outputs), Error> {
+            shelf.record(format!("create {}", req.name), req.preview, Some(&ctx));
+            Err(Error::Interrupted(ctx.interrupted().await))
         }
     }
 
@@ -447,7 +562,7 @@ mod tests {
     }
 
     struct Notes {
-        shelf: Shelf,
+        shelf: Arc<Shelf>,
         resources: Resources<Shelf>,
     }
 
@@ -460,7 +575,7 @@ mod tests {
             Ok(())
         }
         async fn check(&self, req: CheckRequest) -> Result<CheckResponse, Error> {
-            let shelf = Some(&self.shelf);
+            let shelf = Some(&*self.shelf);
             self.resources.check(shelf, req).await
         }
         async fn diff(&self, req: DiffRequest) -> Result<Diff, Error> {
@@ -483,14 +598,18 @@ mod tests {
         }
     }
 
-    fn driver() -> Driver<Notes> {
-        Driver::new(
+    /// A driver of the notes provider, configured, and its shelf.
+    async fn driver() -> (Driver<Notes>, Arc<Shelf>) {
+        let shelf = Arc::new(Shelf::default());
+        let driver = Driver::new(
             "t",
             Notes {
-                shelf: Shelf::default(),
-                resources: Resources::default().typed(NoteResource),
+                shelf: shelf.clone(),
+                resources: Resources::default().typed(NoteResource).typed(StuckNote),
             },
-        )
+        );
+        driver.configure(PropertyMap::new()).await.unwrap();
+        (driver, shelf)
     }
 
     fn note(text: Value, shelf: Option<&str>) -> PropertyMap {
@@ -503,8 +622,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_note_through_create_update_replace_refresh_and_delete() {
-        let driver = driver();
-        driver.configure(PropertyMap::new()).await.unwrap();
+        let (driver, _) = driver().await;
         let token = "t:index:Note";
 
         let planned = driver
@@ -558,5 +676,148 @@ mod tests {
 
         driver.delete(&moved).await.unwrap();
         assert!(driver.refresh(&moved).await.unwrap().is_none());
+    }
+
+    /// Each Create, Update and Delete gets the driver's timeout as its deadline (Check and
+    /// Read have none).
+    #[tokio::test(start_paused = true)]
+    async fn with_timeout_gives_each_operation_its_deadline() {
+        let (driver, shelf) = driver().await;
+        let driver = driver.with_timeout(Duration::from_secs(90));
+        let token = "t:index:Note";
+        let a = driver
+            .create(token, "a", &note(Value::from("hello"), None))
+            .await
+            .unwrap();
+        let edited = driver
+            .update(&a, &note(Value::from("hi"), None))
+            .await
+            .unwrap();
+        driver.delete(&edited).await.unwrap();
+        assert_eq!(
+            shelf.calls(),
+            [
+                "check a",
+                "create a within 90s",
+                "check a",
+                "update a-0 within 90s",
+                "delete a-0 within 90s"
+            ]
+        );
+
+        // A stuck create ends at its deadline.
+        let started = tokio::time::Instant::now();
+        let stuck = driver
+            .create("t:index:StuckNote", "s", &note(Value::from("x"), None))
+            .await
+            .unwrap_err();
+        assert_eq!(started.elapsed(), Duration::from_secs(90));
+        assert_eq!(stuck.code(), tonic::Code::Cancelled);
+        assert!(stuck.message().contains("timed out"), "{stuck:?}");
+    }
+
+    /// Cancel, as the engine sends it, stops the operation in flight, and those sent after.
+    #[tokio::test(start_paused = true)]
+    async fn cancel_stops_what_is_in_flight_and_what_comes_after() {
+        let (driver, shelf) = driver().await;
+        let token = "t:index:StuckNote";
+        let inputs = note(Value::from("x"), None);
+        // Bounded, so that a cancel that does not arrive fails the test instead of hanging it.
+        let bounded = |step| tokio::time::timeout(Duration::from_secs(3600), step);
+        let (stuck, cancelled) = tokio::join!(bounded(driver.create(token, "s", &inputs)), async {
+            // The create is waiting when the engine cancels.
+            while shelf.calls().is_empty() {
+                tokio::task::yield_now().await;
+            }
+            driver.cancel().await
+        });
+        cancelled.unwrap();
+        let stuck = stuck.expect("the cancel ends the create").unwrap_err();
+        assert_eq!(stuck.code(), tonic::Code::Cancelled);
+        assert!(stuck.message().contains("cancelled"), "{stuck:?}");
+        let later = bounded(driver.create(token, "t", &inputs))
+            .await
+            .expect("a create after the cancel ends at once")
+            .unwrap_err();
+        // (Its Check, cancelled already, may still answer first: then its create ends.)
+        assert_eq!(later.code(), tonic::Code::Cancelled);
+    }
+
+    /// `send_create` and `send_update` send their RPC alone: no Check before it, and an Update
+    /// even where Diff finds no change (where the `update` step sends none).
+    #[tokio::test]
+    async fn send_create_and_send_update_are_their_rpc_alone() {
+        let (driver, shelf) = driver().await;
+        let token = "t:index:Note";
+        let a = driver
+            .create(token, "a", &note(Value::from("hello"), None))
+            .await
+            .unwrap();
+        let same = driver.update(&a, &a.inputs).await.unwrap();
+        assert_eq!(same.outputs, a.outputs);
+        let forced = driver.send_update(&a, &a.inputs, false).await.unwrap();
+        assert_eq!(forced.id, "a-0");
+        let b = driver
+            .send_create(token, "b", &note(Value::from("hi"), None), false)
+            .await
+            .unwrap();
+        assert_eq!(b.outputs["length"], Value::Number(2.0));
+        let planned = driver
+            .send_update(&b, &note(Value::from("hey"), None), true)
+            .await
+            .unwrap();
+        assert_eq!(planned.outputs["length"], Value::Number(3.0));
+        assert_eq!(
+            shelf.calls(),
+            [
+                "check a",
+                "create a",
+                "check a",
+                "update a-0",
+                "create b",
+                "update b-1 (preview)"
+            ]
+        );
+    }
+
+    /// A preview of new inputs plans an update, or the replacement's create, with `preview`
+    /// set, and deletes nothing.
+    #[tokio::test]
+    async fn preview_update_plans_and_changes_nothing() {
+        let (driver, shelf) = driver().await;
+        let token = "t:index:Note";
+        let a = driver
+            .create(token, "a", &note(Value::from("hello"), None))
+            .await
+            .unwrap();
+        // Only a preview can take a text that is not known yet.
+        let planned = driver
+            .preview_update(&a, &note(Value::Unknown, None))
+            .await
+            .unwrap();
+        assert_eq!(planned.outputs["length"], Value::Unknown);
+        let edited = driver
+            .preview_update(&a, &note(Value::from("hi"), None))
+            .await
+            .unwrap();
+        assert_eq!(edited.outputs["length"], Value::Number(2.0));
+        let moved = driver
+            .preview_update(&a, &note(Value::from("hello"), Some("top")))
+            .await
+            .unwrap();
+        assert_eq!(moved.outputs["shelf"], Value::from("top"));
+        assert!(driver.refresh(&a).await.unwrap().is_some(), "not deleted");
+        assert_eq!(*shelf.live.lock().unwrap(), ["a-0"]);
+        assert_eq!(
+            shelf.calls(),
+            [
+                "check a",
+                "create a",
+                "check a",
+                "update a-0 (preview)",
+                "check a",
+                "create a (preview)"
+            ]
+        );
     }
 }

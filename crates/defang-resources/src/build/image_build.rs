@@ -384,10 +384,7 @@ fn short(hash: &str) -> &str {
 mod tests {
     use super::*;
     use crate::cloud::{BuildPhase, BuildStatus};
-    use crate::config::ProviderConfig;
-    use crate::runtime::{Cloud, CloudConnector};
     use crate::testing::*;
-    use pulumi_plugin::testing::Driver;
     use pulumi_plugin::value::from_properties;
     use pulumi_plugin::{EngineLog, Mask, PropertyMap, Value};
     use std::sync::Arc;
@@ -395,15 +392,6 @@ mod tests {
 
     const TOKEN: &str = "tok-9f8e7d";
     const PIN: &str = "4711";
-
-    struct Fakes(Cloud);
-
-    #[async_trait::async_trait]
-    impl CloudConnector for Fakes {
-        async fn connect(&self, _: &ProviderConfig) -> Result<Cloud, String> {
-            Ok(self.0.clone())
-        }
-    }
 
     fn context_dir(tag: &str) -> tempfile::TempDir {
         let dir = tempfile::Builder::new()
@@ -466,15 +454,7 @@ mod tests {
             Arc::new(FakeStacks::with_project("shop")),
             builds,
         );
-        let driver = Driver::new(
-            "defang",
-            crate::provider::DefangProvider::new(Fakes(env.cloud.clone())),
-        );
-        let config = PropertyMap::from([
-            ("username".to_string(), Value::from("alice")),
-            ("region".to_string(), Value::from("us-east-1")),
-        ]);
-        driver.configure(config).await.expect("configure");
+        let driver = driver(env.cloud).await;
         let status = driver
             .create(crate::service::lifecycle::TOKEN, "web", &inputs(dir.path()))
             .await

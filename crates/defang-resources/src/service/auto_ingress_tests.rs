@@ -1,19 +1,19 @@
 //! The first service with an ingress port makes its project's load balancer (issue 9 item 5:
 //! preview never promises what `up` refuses), on scripted fakes.
 
+use super::lifecycle::TOKEN;
 use crate::cloud::RolloutState;
-use crate::testing::service::{check, create};
 use crate::testing::*;
-use pulumi_plugin::{CreateRequest, Error, PropertyMap, Value};
+use pulumi_plugin::{PropertyMap, Value};
 use std::sync::Arc;
 
-fn request(name: &str) -> CreateRequest {
+fn inputs(name: &str) -> PropertyMap {
     let port: PropertyMap = [
         ("target".to_string(), Value::Number(80.0)),
         ("mode".to_string(), Value::from("ingress")),
     ]
     .into();
-    service_create(
+    service_inputs(
         name,
         vec![("ports", Value::Array(vec![Value::Object(port)]))],
     )
@@ -63,16 +63,19 @@ fn count(stacks: &FakeStacks, call: &str) -> usize {
 #[tokio::test(start_paused = true)]
 async fn the_first_ingress_service_makes_the_projects_load_balancer() {
     let stacks = project("auto");
-    let env = Arc::new(env(completing(&["web", "www"]), stacks.clone()));
+    let driver = Arc::new(driver(env(completing(&["web", "www"]), stacks.clone()).cloud).await);
     // Check does not refuse the port: the project makes its load balancer when needed.
-    let checked = check(Some(&env), &service_check(&request("web"))).await;
+    let checked = driver
+        .check(TOKEN, "web", &PropertyMap::new(), &inputs("web"))
+        .await
+        .expect("check");
     assert!(checked.failures.is_empty(), "{:?}", checked.failures);
     // Two ingress services at once: both deploy, one turns ingress on.
     let tasks: Vec<_> = ["web", "www"]
         .into_iter()
         .map(|name| {
-            let env = env.clone();
-            tokio::spawn(async move { create(&env, request(name), context(None)).await })
+            let driver = driver.clone();
+            tokio::spawn(async move { driver.create(TOKEN, name, &inputs(name)).await })
         })
         .collect();
     for t in tasks {
@@ -92,17 +95,21 @@ async fn the_first_ingress_service_makes_the_projects_load_balancer() {
 async fn a_project_with_load_balancer_false_refuses_ingress_before_anything_is_made() {
     let stacks = project("never");
     let ecs = completing(&["web"]);
-    let env = env(ecs.clone(), stacks.clone());
-    let checked = check(Some(&env), &service_check(&request("web"))).await;
+    let driver = driver(env(ecs.clone(), stacks.clone()).cloud).await;
+    let checked = driver
+        .check(TOKEN, "web", &PropertyMap::new(), &inputs("web"))
+        .await
+        .expect("check");
     assert_eq!(checked.failures.len(), 1, "{:?}", checked.failures);
     assert_eq!(checked.failures[0].property, "ports[0].mode");
     assert!(checked.failures[0].reason.contains("`loadBalancer: false`"));
-    let err = create(&env, request("web"), context(None))
+    // The Create alone, as if Check had let it through (the `create` step stops at Check):
+    // the deploy refuses on its own.
+    let err = driver
+        .send_create(TOKEN, "web", &inputs("web"), false)
         .await
         .unwrap_err();
-    let Error::Failed(message) = err else {
-        panic!("{err:?}")
-    };
+    let message = plain_failure(&err);
     assert!(message.contains("`loadBalancer: false`"), "{message}");
     assert_eq!(count(&stacks, "UpdateStackParameters"), 0);
     assert_eq!(count(&stacks, "CreateStack"), 0);
@@ -120,13 +127,12 @@ async fn a_project_with_load_balancer_false_refuses_ingress_before_anything_is_m
 async fn load_balanced_services_get_their_health_check_grace_period() {
     for (given, expected) in [(None, 60), (Some(300.0), 300)] {
         let ecs = completing(&["web"]);
-        let env = env(ecs.clone(), project("auto"));
-        let mut req = request("web");
+        let driver = driver(env(ecs.clone(), project("auto")).cloud).await;
+        let mut inputs = inputs("web");
         if let Some(seconds) = given {
-            req.inputs
-                .insert("healthCheckGracePeriod".into(), Value::Number(seconds));
+            inputs.insert("healthCheckGracePeriod".into(), Value::Number(seconds));
         }
-        create(&env, req, context(None)).await.expect("create");
+        driver.create(TOKEN, "web", &inputs).await.expect("create");
         let service = ecs.services.lock().unwrap()["web"].clone();
         assert_eq!(
             service.health_check_grace_period_seconds,

@@ -1,13 +1,16 @@
 //! Services built from source, on scripted fakes: statuses, zero rebuilds, failures, Cancel.
 
+use super::lifecycle::TOKEN;
 use crate::cloud::{BuildPhase, BuildStatus, RolloutState};
-use crate::testing::service::{create, diff, update};
+use crate::provider::DefangProvider;
 use crate::testing::*;
-use pulumi_plugin::{CreateRequest, DiffRequest, Error, PropertyMap, UpdateRequest, Value};
+use pulumi_plugin::mask::MASKED;
+use pulumi_plugin::rpc::DiffResponse;
+use pulumi_plugin::rpc::diff_response::DiffChanges;
+use pulumi_plugin::testing::{Deployed, Driver};
+use pulumi_plugin::{PropertyMap, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
-
-const URN: &str = "urn:pulumi:t::p::defang:index:Service::web";
 
 fn context_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("defang-build-test-{tag}-{}", std::process::id()));
@@ -43,17 +46,6 @@ fn inputs(dir: &std::path::Path) -> PropertyMap {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
-}
-
-fn create_request(dir: &std::path::Path) -> CreateRequest {
-    CreateRequest {
-        urn: URN.into(),
-        name: "web".into(),
-        type_token: super::lifecycle::TOKEN.into(),
-        inputs: inputs(dir),
-        timeout: None,
-        preview: false,
-    }
 }
 
 fn completed_ecs() -> Arc<FakeEcs> {
@@ -92,9 +84,10 @@ async fn builds_then_deploys_pinned_by_digest_and_never_rebuilds_the_same_source
     ]);
     let ecs = completed_ecs();
     let stacks = Arc::new(FakeStacks::with_project("shop"));
-    let env = env_with_builds(ecs.clone(), stacks.clone(), builds.clone());
+    let driver = driver(env_with_builds(ecs.clone(), stacks.clone(), builds.clone()).cloud).await;
 
-    let created = create(&env, create_request(&dir), context(None))
+    let created = driver
+        .create(TOKEN, "web", &inputs(&dir))
         .await
         .expect("create");
     // A figure for the notes: every AWS call of one built service's first deploy (polls
@@ -129,62 +122,36 @@ async fn builds_then_deploys_pinned_by_digest_and_never_rebuilds_the_same_source
     let tds = ecs.task_definitions.lock().unwrap().clone();
     assert!(tds.values().any(|td| td.container.image == image));
 
-    // Unchanged sources: Diff sees no change, and even a forced update starts no build.
-    let diff = diff(&DiffRequest {
-        id: "shop/web".into(),
-        urn: URN.into(),
-        name: "web".into(),
-        type_token: super::lifecycle::TOKEN.into(),
-        old_outputs: out.clone(),
-        old_inputs: inputs(&dir),
-        news: inputs(&dir),
-        ignore_changes: vec![],
-    })
-    .await;
-    assert!(!diff.has_changes(), "{diff:?}");
-    let again = update(
-        &env,
-        UpdateRequest {
-            id: "shop/web".into(),
-            urn: URN.into(),
-            name: "web".into(),
-            type_token: super::lifecycle::TOKEN.into(),
-            old_outputs: out.clone(),
-            old_inputs: inputs(&dir),
-            news: inputs(&dir),
-            timeout: None,
-            preview: false,
-        },
-        context(None),
-    )
-    .await
-    .expect("update");
+    // Unchanged sources: Diff sees no change, and even a forced update (the Update alone,
+    // which the `update` step would not send) starts no build.
+    let diff = diff_of_sources(&driver, &created, &dir).await;
+    assert_eq!(diff.changes, DiffChanges::DiffNone as i32, "{diff:?}");
+    let again = driver
+        .send_update(&created, &inputs(&dir), false)
+        .await
+        .expect("update");
     assert_eq!(
         builds.started.lock().unwrap().len(),
         1,
         "zero builds for the same sources"
     );
-    assert_eq!(again["deployedImage"], out["deployedImage"]);
+    assert_eq!(again.outputs["deployedImage"], out["deployedImage"]);
 
     // A source edit is a change, and rebuilds.
     std::fs::write(dir.join("index.html"), "bonjour\n").unwrap();
-    let diff = diff_after_edit(&dir, out).await;
-    assert!(diff.detailed.contains_key("build"), "{diff:?}");
+    let diff = diff_of_sources(&driver, &created, &dir).await;
+    assert!(diff.detailed_diff.contains_key("build"), "{diff:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-async fn diff_after_edit(dir: &std::path::Path, old: &PropertyMap) -> pulumi_plugin::Diff {
-    diff(&DiffRequest {
-        id: "shop/web".into(),
-        urn: URN.into(),
-        name: "web".into(),
-        type_token: super::lifecycle::TOKEN.into(),
-        old_outputs: old.clone(),
-        old_inputs: inputs(dir),
-        news: inputs(dir),
-        ignore_changes: vec![],
-    })
-    .await
+/// The engine's Diff alone, of `deployed` against the same inputs (`dir`): whatever changed is
+/// in the sources, read as they are now.
+async fn diff_of_sources(
+    driver: &Driver<DefangProvider>,
+    deployed: &Deployed,
+    dir: &std::path::Path,
+) -> DiffResponse {
+    driver.diff(deployed, &inputs(dir)).await.expect("diff")
 }
 
 #[tokio::test(start_paused = true)]
@@ -209,17 +176,20 @@ async fn a_failed_build_is_build_failed_with_the_reason_and_deploys_nothing() {
         "#5 ERROR: process \"npm ci\" did not complete successfully".to_string(),
     ]);
     let ecs = completed_ecs();
-    let env = env_with_builds(
-        ecs.clone(),
-        Arc::new(FakeStacks::with_project("shop")),
-        builds.clone(),
-    );
-    let err = create(&env, create_request(&dir), context(None))
+    let driver = driver(
+        env_with_builds(
+            ecs.clone(),
+            Arc::new(FakeStacks::with_project("shop")),
+            builds.clone(),
+        )
+        .cloud,
+    )
+    .await;
+    let err = driver
+        .create(TOKEN, "web", &inputs(&dir))
         .await
         .unwrap_err();
-    let Error::ResourceInitFailed(state) = err else {
-        panic!("{err:?}")
-    };
+    let state = partial_failure(&err);
     assert_eq!(state.id, "shop/web");
     assert_eq!(state.outputs["status"], Value::from("BUILD_FAILED"));
     assert!(
@@ -232,12 +202,17 @@ async fn a_failed_build_is_build_failed_with_the_reason_and_deploys_nothing() {
         "{reason}"
     );
     assert!(reason.contains("npm ci"), "{reason}");
-    assert!(!reason.contains("s3cr3t"), "build args never appear");
+    // Not even masked (the service masks what the provider lets through).
+    assert!(
+        !reason.contains("s3cr3t") && !reason.contains(MASKED),
+        "build args never appear"
+    );
     assert_eq!(count(&ecs.calls, "CreateService"), 0);
     assert_eq!(count(&ecs.calls, "RegisterTaskDefinition"), 0);
     // The next up sees a change and retries.
-    let d = diff_after_edit(&dir, &state.outputs).await;
-    assert!(d.detailed.contains_key("build"));
+    let recorded = service_in_state("web", &state.id, inputs(&dir), state.outputs);
+    let d = diff_of_sources(&driver, &recorded, &dir).await;
+    assert!(d.detailed_diff.contains_key("build"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -245,16 +220,21 @@ async fn a_failed_build_is_build_failed_with_the_reason_and_deploys_nothing() {
 async fn cancel_stops_the_build() {
     let dir = context_dir("cancel");
     let builds = scripted_build(&[(BuildStatus::InProgress, "BUILD")]);
-    let env = env_with_builds(
-        completed_ecs(),
-        Arc::new(FakeStacks::with_project("shop")),
-        builds.clone(),
-    );
-    let ctx = context(Some(std::time::Duration::from_secs(120)));
-    let err = create(&env, create_request(&dir), ctx).await.unwrap_err();
-    let Error::ResourceInitFailed(state) = err else {
-        panic!("{err:?}")
-    };
+    let driver = driver(
+        env_with_builds(
+            completed_ecs(),
+            Arc::new(FakeStacks::with_project("shop")),
+            builds.clone(),
+        )
+        .cloud,
+    )
+    .await
+    .with_timeout(std::time::Duration::from_secs(120));
+    let err = driver
+        .create(TOKEN, "web", &inputs(&dir))
+        .await
+        .unwrap_err();
+    let state = partial_failure(&err);
     assert_eq!(state.outputs["status"], Value::from("BUILD_RUNNING"));
     assert!(state.reasons[0].contains("stopped"), "{:?}", state.reasons);
     assert_eq!(builds.stopped.lock().unwrap().as_slice(), ["build:1"]);

@@ -1,16 +1,15 @@
 //! Lifecycle behaviour the emulator cannot produce, on scripted fakes.
 
+use super::lifecycle::TOKEN;
 use crate::cloud::RolloutState;
-use crate::testing::service::create;
 use crate::testing::*;
-use pulumi_plugin::{CreateRequest, Error, PropertyMap, Value};
+use pulumi_plugin::value::properties_from_struct;
+use pulumi_plugin::{PropertyMap, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
-const URN: &str = "urn:pulumi:t::p::defang:index:Service::web";
-
-fn request() -> CreateRequest {
-    service_create("web", vec![])
+fn inputs() -> PropertyMap {
+    service_inputs("web", vec![])
 }
 
 #[tokio::test(start_paused = true)]
@@ -33,11 +32,9 @@ async fn failed_rollout_is_recorded_as_failed_with_the_reason() {
             ],
         ),
     ]);
-    let env = env(ecs.clone(), Arc::new(FakeStacks::with_project("shop")));
-    let err = create(&env, request(), context(None)).await.unwrap_err();
-    let Error::ResourceInitFailed(state) = err else {
-        panic!("not a partial failure: {err:?}")
-    };
+    let driver = driver(env(ecs.clone(), Arc::new(FakeStacks::with_project("shop"))).cloud).await;
+    let err = driver.create(TOKEN, "web", &inputs()).await.unwrap_err();
+    let state = partial_failure(&err);
     assert_eq!(state.id, "shop/web");
     assert_eq!(
         state.outputs["status"],
@@ -78,8 +75,9 @@ async fn statuses_progress_to_completed() {
             &[],
         ),
     ]);
-    let env = env(ecs.clone(), Arc::new(FakeStacks::with_project("shop")));
-    let created = create(&env, request(), context(None))
+    let driver = driver(env(ecs.clone(), Arc::new(FakeStacks::with_project("shop"))).cloud).await;
+    let created = driver
+        .create(TOKEN, "web", &inputs())
         .await
         .expect("create");
     assert_eq!(
@@ -98,19 +96,17 @@ async fn timeout_bounds_the_wait() {
         deployment("d-1", RolloutState::InProgress, 0, 1, 0),
         &[],
     )]);
-    let env = env(ecs.clone(), Arc::new(FakeStacks::with_project("shop")));
-    let started = tokio::time::Instant::now();
-    let err = create(&env, request(), context(Some(Duration::from_secs(600))))
+    let driver = driver(env(ecs.clone(), Arc::new(FakeStacks::with_project("shop"))).cloud)
         .await
-        .unwrap_err();
+        .with_timeout(Duration::from_secs(600));
+    let started = tokio::time::Instant::now();
+    let err = driver.create(TOKEN, "web", &inputs()).await.unwrap_err();
     let waited = started.elapsed();
     assert!(
         waited >= Duration::from_secs(600) && waited < Duration::from_secs(620),
         "{waited:?}"
     );
-    let Error::ResourceInitFailed(state) = err else {
-        panic!("{err:?}")
-    };
+    let state = partial_failure(&err);
     assert_eq!(
         state.outputs["status"],
         Value::from("SERVICE_DEPLOYMENT_PENDING")
@@ -160,15 +156,16 @@ async fn concurrent_rollouts_share_batched_polls() {
             .unwrap()
             .insert(name.clone(), steps.into_iter().collect());
     }
-    let env = Arc::new(env(ecs.clone(), Arc::new(FakeStacks::with_project("shop"))));
+    let driver =
+        Arc::new(driver(env(ecs.clone(), Arc::new(FakeStacks::with_project("shop"))).cloud).await);
     let tasks: Vec<_> = names
         .iter()
         .map(|name| {
-            let env = env.clone();
-            let mut req = request();
-            req.inputs.insert("name".into(), Value::from(name.as_str()));
-            req.urn = format!("urn:pulumi:t::p::defang:index:Service::{name}");
-            tokio::spawn(async move { create(&env, req, context(None)).await })
+            let driver = driver.clone();
+            let name = name.clone();
+            let mut inputs = inputs();
+            inputs.insert("name".into(), Value::from(name.as_str()));
+            tokio::spawn(async move { driver.create(TOKEN, &name, &inputs).await })
         })
         .collect();
     for t in tasks {
@@ -204,16 +201,15 @@ fn completed(name: &str) -> crate::cloud::ServiceState {
     )
 }
 
-fn with_environment(mut req: CreateRequest, token: &str) -> CreateRequest {
+fn with_environment(mut inputs: PropertyMap, token: &str) -> PropertyMap {
     let environment: PropertyMap = [
         ("PLAIN".to_string(), Value::from("visible")),
         ("TOKEN".to_string(), Value::from(token).into_secret()),
     ]
     .into_iter()
     .collect();
-    req.inputs
-        .insert("environment".into(), Value::Object(environment));
-    req
+    inputs.insert("environment".into(), Value::Object(environment));
+    inputs
 }
 
 /// Secret environment values go to SSM; the task definition references them, a changed value
@@ -221,23 +217,24 @@ fn with_environment(mut req: CreateRequest, token: &str) -> CreateRequest {
 /// rollbacks until the rollout completes), and delete removes the parameters.
 #[tokio::test(start_paused = true)]
 async fn secret_environment_values_live_in_ssm() {
-    use crate::testing::service::{delete, update};
-    use pulumi_plugin::{DeleteRequest, UpdateRequest};
-
     let ecs = Arc::new(FakeEcs::default());
     ecs.script.lock().unwrap().push_back(completed("web"));
     let parameters = Arc::new(FakeParameters::default());
-    let env = env_with_parameters(
-        ecs.clone(),
-        Arc::new(FakeStacks::with_project("shop")),
-        parameters.clone(),
-    );
+    let driver = driver(
+        env_with_parameters(
+            ecs.clone(),
+            Arc::new(FakeStacks::with_project("shop")),
+            parameters.clone(),
+        )
+        .cloud,
+    )
+    .await;
     let name = "/defang/shop/web/TOKEN/v1";
     let name_v2 = "/defang/shop/web/TOKEN/v2";
 
     // Create.
-    let req = with_environment(request(), "hunter2");
-    let created = create(&env, req.clone(), context(None))
+    let created = driver
+        .create(TOKEN, "web", &with_environment(inputs(), "hunter2"))
         .await
         .expect("create");
     assert_eq!(
@@ -269,24 +266,8 @@ async fn secret_environment_values_live_in_ssm() {
     // Update of only the secret value: a new version in SSM and a new revision; version 1 is
     // never overwritten, and goes only once the rollout completed.
     parameters.calls.lock().unwrap().clear();
-    let news = with_environment(request(), "correct-horse").inputs;
-    let outputs = update(
-        &env,
-        UpdateRequest {
-            id: created.id.clone(),
-            urn: URN.into(),
-            name: "web".into(),
-            type_token: super::lifecycle::TOKEN.into(),
-            old_outputs: created.outputs.clone(),
-            old_inputs: req.inputs.clone(),
-            news: news.clone(),
-            timeout: None,
-            preview: false,
-        },
-        context(None),
-    )
-    .await
-    .expect("update");
+    let news = with_environment(inputs(), "correct-horse");
+    let updated = driver.update(&created, &news).await.expect("update");
     assert_eq!(
         parameters
             .values
@@ -340,49 +321,20 @@ async fn secret_environment_values_live_in_ssm() {
         .lock()
         .unwrap()
         .insert("/defang/shop/web/OLD".into(), ("was-secret".into(), vec![]));
-    let outputs = update(
-        &env,
-        UpdateRequest {
-            id: created.id.clone(),
-            urn: URN.into(),
-            name: "web".into(),
-            type_token: super::lifecycle::TOKEN.into(),
-            old_outputs: outputs,
-            old_inputs: news.clone(),
-            news: plain_too.clone(),
-            timeout: None,
-            preview: false,
-        },
-        context(None),
-    )
-    .await
-    .expect("update");
+    let updated = driver.update(&updated, &plain_too).await.expect("update");
     let names: Vec<String> = parameters.values.lock().unwrap().keys().cloned().collect();
     assert_eq!(
         names,
         vec![name_v2.to_string()],
         "unused parameters are pruned"
     );
-    let news = plain_too;
 
-    // An update that changes no secret does not force a deployment.
-    update(
-        &env,
-        UpdateRequest {
-            id: created.id.clone(),
-            urn: URN.into(),
-            name: "web".into(),
-            type_token: super::lifecycle::TOKEN.into(),
-            old_outputs: outputs.clone(),
-            old_inputs: news.clone(),
-            news: news.clone(),
-            timeout: None,
-            preview: false,
-        },
-        context(None),
-    )
-    .await
-    .expect("update");
+    // An update that changes no secret does not force a deployment. (The Update alone: with
+    // the inputs unchanged, Diff finds no change and the `update` step would send none.)
+    driver
+        .send_update(&updated, &plain_too, false)
+        .await
+        .expect("update");
     assert!(
         !ecs.updates
             .lock()
@@ -398,21 +350,7 @@ async fn secret_environment_values_live_in_ssm() {
         .lock()
         .unwrap()
         .insert("/defang/shop/web2/KEEP".into(), ("x".into(), vec![]));
-    delete(
-        &env,
-        DeleteRequest {
-            id: created.id.clone(),
-            urn: URN.into(),
-            name: "web".into(),
-            type_token: super::lifecycle::TOKEN.into(),
-            old_outputs: outputs,
-            old_inputs: news,
-            timeout: None,
-        },
-        context(None),
-    )
-    .await
-    .expect("delete");
+    driver.delete(&updated).await.expect("delete");
     let left: Vec<String> = parameters.values.lock().unwrap().keys().cloned().collect();
     assert_eq!(left, vec!["/defang/shop/web2/KEEP".to_string()]);
     assert!(
@@ -442,24 +380,24 @@ async fn a_preview_of_many_services_reads_the_project_once() {
             crate::project::template::outputs::LOAD_BALANCER_POLICY.into(),
             "auto".into(),
         );
-    let env = Arc::new(env(Arc::new(FakeEcs::default()), stacks.clone()));
+    let driver = Arc::new(driver(env(Arc::new(FakeEcs::default()), stacks.clone()).cloud).await);
     let tasks: Vec<_> = (0..50)
         .map(|i| {
-            let env = env.clone();
+            let driver = driver.clone();
             tokio::spawn(async move {
-                let mut req = service_create(
-                    &format!("svc{i}"),
+                let name = format!("svc{i}");
+                let inputs = service_inputs(
+                    &name,
                     vec![(
                         "ports",
                         pulumi_plugin::value::from_json(serde_json::json!([{"target": 80}])),
                     )],
                 );
-                let checked =
-                    crate::testing::service::check(Some(&env), &service_check(&req)).await;
-                assert!(checked.failures.is_empty(), "{:?}", checked.failures);
-                req.preview = true;
-                req.inputs = checked.inputs;
-                create(&env, req, context(None)).await.expect("preview")
+                // Check, then the create with `preview` set: a Check that fails stops it.
+                driver
+                    .preview_create(TOKEN, &name, &inputs)
+                    .await
+                    .expect("preview")
             })
         })
         .collect();
@@ -490,8 +428,18 @@ async fn a_create_describes_stacks_four_times() {
         &[],
     )]);
     let stacks = Arc::new(FakeStacks::with_project("shop"));
-    let env = env(ecs, stacks.clone());
-    create(&env, request(), context(None))
+    let driver = driver(env(ecs, stacks.clone()).cloud).await;
+    // The engine's Check, then its Create alone: the calls counted are the Create's (Check
+    // reads the project too, for itself).
+    let checked = driver
+        .check(TOKEN, "web", &PropertyMap::new(), &inputs())
+        .await
+        .expect("check");
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    stacks.calls.lock().unwrap().clear();
+    let checked = properties_from_struct(checked.inputs.as_ref());
+    driver
+        .send_create(TOKEN, "web", &checked, false)
         .await
         .expect("create");
     let calls = stacks.calls.lock().unwrap().clone();
@@ -504,10 +452,12 @@ async fn a_create_describes_stacks_four_times() {
 #[tokio::test]
 async fn a_preview_with_an_unknown_port_has_every_computed_output_unknown() {
     let ecs = Arc::new(FakeEcs::default());
-    let env = env(ecs.clone(), Arc::new(FakeStacks::with_project("shop")));
-    let mut req = service_create("web", vec![("ports", Value::Array(vec![Value::Unknown]))]);
-    req.preview = true;
-    let planned = create(&env, req, context(None)).await.expect("a preview");
+    let driver = driver(env(ecs.clone(), Arc::new(FakeStacks::with_project("shop"))).cloud).await;
+    let inputs = service_inputs("web", vec![("ports", Value::Array(vec![Value::Unknown]))]);
+    let planned = driver
+        .preview_create(TOKEN, "web", &inputs)
+        .await
+        .expect("a preview");
     for output in [
         "status",
         "domain",
@@ -536,19 +486,15 @@ async fn a_preview_with_an_unknown_port_has_every_computed_output_unknown() {
 /// got far) still deletes: what it lacks reads as not deployed.
 #[tokio::test(start_paused = true)]
 async fn a_sparse_state_still_deletes() {
-    use crate::testing::service::delete;
     let ecs = Arc::new(FakeEcs::default());
-    let env = env(ecs.clone(), Arc::new(FakeStacks::with_project("shop")));
-    let req = pulumi_plugin::DeleteRequest {
-        id: "shop/web".into(),
-        urn: URN.into(),
-        name: "web".into(),
-        type_token: crate::service::lifecycle::TOKEN.into(),
-        old_outputs: PropertyMap::from([("status".to_string(), Value::from("BUILD_FAILED"))]),
-        old_inputs: PropertyMap::from([("project".to_string(), Value::from("shop"))]),
-        timeout: None,
-    };
-    delete(&env, req, context(None)).await.expect("delete");
+    let driver = driver(env(ecs.clone(), Arc::new(FakeStacks::with_project("shop"))).cloud).await;
+    let sparse = service_in_state(
+        "web",
+        "shop/web",
+        PropertyMap::from([("project".to_string(), Value::from("shop"))]),
+        PropertyMap::from([("status".to_string(), Value::from("BUILD_FAILED"))]),
+    );
+    driver.delete(&sparse).await.expect("delete");
     assert!(
         ecs.calls
             .lock()

@@ -1,20 +1,20 @@
 //! Names that cannot collide, ownership proven before any side effect, and CloudFormation's
 //! answers (lost responses, states) handled: on scripted fakes.
 
+use super::lifecycle::TOKEN;
 use crate::cloud::{RolloutState, StackState};
 use crate::ownership::{OWNER_TAG, PROJECT_TAG, SERVICE_TAG, owner_id};
-use crate::testing::service::create;
 use crate::testing::*;
-use pulumi_plugin::{CreateRequest, Error, Value};
+use pulumi_plugin::mask::MASKED;
+use pulumi_plugin::testing::urn;
+use pulumi_plugin::{PropertyMap, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-const URN: &str = "urn:pulumi:t::p::defang:index:Service::web";
-
-fn request() -> CreateRequest {
+fn inputs() -> PropertyMap {
     let env: BTreeMap<String, Value> =
         BTreeMap::from([("TOKEN".to_string(), Value::from("s3cret").into_secret())]);
-    service_create(
+    service_inputs(
         "web",
         vec![("environment", Value::Object(env.into_iter().collect()))],
     )
@@ -61,15 +61,16 @@ async fn another_projects_stack_of_the_old_service_name_is_untouched() {
     let stacks = Arc::new(FakeStacks::with_project("shop"));
     let theirs = stack("defang-shop-web", &[(PROJECT_TAG, "shop-web")]);
     insert(&stacks, &theirs);
-    let env = env(completing_ecs(), stacks.clone());
-    create(&env, request(), context(None))
+    let driver = driver(env(completing_ecs(), stacks.clone()).cloud).await;
+    driver
+        .create(TOKEN, "web", &inputs())
         .await
         .expect("create");
     let all = stacks.stacks.lock().unwrap();
     assert_eq!(all["defang-shop-web"], theirs, "the other project's stack");
     let ours = &all["defang-shop-S-web"];
     assert_eq!(ours.tags[SERVICE_TAG], "web");
-    assert_eq!(ours.tags[OWNER_TAG], owner_id(URN));
+    assert_eq!(ours.tags[OWNER_TAG], owner_id(&urn(TOKEN, "web")));
 }
 
 /// A service deployed with the old names keeps its stack (renaming it would recreate its
@@ -82,12 +83,13 @@ async fn a_service_deployed_under_the_old_name_keeps_its_stack() {
         &[
             (PROJECT_TAG, "shop"),
             (SERVICE_TAG, "web"),
-            (OWNER_TAG, &owner_id(URN)),
+            (OWNER_TAG, &owner_id(&urn(TOKEN, "web"))),
         ],
     );
     insert(&stacks, &old);
-    let env = env(completing_ecs(), stacks.clone());
-    create(&env, request(), context(None))
+    let driver = driver(env(completing_ecs(), stacks.clone()).cloud).await;
+    driver
+        .create(TOKEN, "web", &inputs())
         .await
         .expect("create");
     let all = stacks.stacks.lock().unwrap();
@@ -111,11 +113,10 @@ async fn a_stack_owned_by_someone_else_stops_the_create_before_any_side_effect()
     insert(&stacks, &theirs);
     let ecs = completing_ecs();
     let parameters = Arc::new(FakeParameters::default());
-    let env = env_with_parameters(ecs.clone(), stacks.clone(), parameters.clone());
-    let err = create(&env, request(), context(None)).await.unwrap_err();
-    let Error::Failed(message) = err else {
-        panic!("{err:?}")
-    };
+    let driver =
+        driver(env_with_parameters(ecs.clone(), stacks.clone(), parameters.clone()).cloud).await;
+    let err = driver.create(TOKEN, "web", &inputs()).await.unwrap_err();
+    let message = plain_failure(&err);
     assert!(message.contains("defang-shop-S-web"), "{message}");
     assert!(message.contains("left untouched"), "{message}");
     assert!(
@@ -139,8 +140,9 @@ async fn a_stack_owned_by_someone_else_stops_the_create_before_any_side_effect()
 async fn a_lost_create_stack_response_adopts_our_stack() {
     let stacks = Arc::new(FakeStacks::with_project("shop"));
     stacks.faults.lock().unwrap().lose_create_response = true;
-    let env = env(completing_ecs(), stacks.clone());
-    let created = create(&env, request(), context(None))
+    let driver = driver(env(completing_ecs(), stacks.clone()).cloud).await;
+    let created = driver
+        .create(TOKEN, "web", &inputs())
         .await
         .expect("create");
     assert_eq!(
@@ -162,11 +164,9 @@ async fn a_lost_create_stack_response_adopts_our_stack() {
 async fn a_create_that_fails_after_side_effects_is_a_partial_failure() {
     let stacks = Arc::new(FakeStacks::with_project("shop"));
     stacks.faults.lock().unwrap().create_status = Some("ROLLBACK_COMPLETE".into());
-    let env = env(completing_ecs(), stacks.clone());
-    let err = create(&env, request(), context(None)).await.unwrap_err();
-    let Error::ResourceInitFailed(state) = err else {
-        panic!("not a partial failure: {err:?}")
-    };
+    let driver = driver(env(completing_ecs(), stacks.clone()).cloud).await;
+    let err = driver.create(TOKEN, "web", &inputs()).await.unwrap_err();
+    let state = partial_failure(&err);
     assert_eq!(state.id, "shop/web");
     assert_eq!(
         state.outputs["status"],
@@ -174,7 +174,11 @@ async fn a_create_that_fails_after_side_effects_is_a_partial_failure() {
     );
     let reason = state.reasons.join(" ");
     assert!(reason.contains("ROLLBACK_COMPLETE"), "{reason}");
-    assert!(!reason.contains("s3cret"), "{reason}");
+    // Not even masked (the service masks what the provider lets through).
+    assert!(
+        !reason.contains("s3cret") && !reason.contains(MASKED),
+        "{reason}"
+    );
 }
 
 /// Right after CreateService, DescribeServices may not list the service yet: the rollout wait
@@ -183,8 +187,9 @@ async fn a_create_that_fails_after_side_effects_is_a_partial_failure() {
 async fn a_new_service_not_yet_listed_is_waited_for() {
     let ecs = completing_ecs();
     *ecs.invisible_after_create.lock().unwrap() = 3;
-    let env = env(ecs.clone(), Arc::new(FakeStacks::with_project("shop")));
-    let created = create(&env, request(), context(None))
+    let driver = driver(env(ecs.clone(), Arc::new(FakeStacks::with_project("shop"))).cloud).await;
+    let created = driver
+        .create(TOKEN, "web", &inputs())
         .await
         .expect("create");
     assert_eq!(

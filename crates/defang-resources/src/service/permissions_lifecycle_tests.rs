@@ -2,8 +2,8 @@
 //! update (issue 13 items 1, 4 and 5), on scripted fakes: what the stack, the task definition
 //! and the ECS service get.
 
+use super::lifecycle::TOKEN;
 use crate::cloud::{RolloutState, TaskDefinitionSpec};
-use crate::testing::service::create;
 use crate::testing::*;
 use pulumi_plugin::Value;
 use serde_json::json;
@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 const STACK: &str = "defang-shop-S-web";
 
-/// The create request of service `web` with these inputs besides project, name and image.
+/// ECS, which runs what it is given at once, and project `shop`'s stack.
 fn fakes() -> (Arc<FakeEcs>, Arc<FakeStacks>) {
     let ecs = Arc::new(FakeEcs::default());
     ecs.script.lock().unwrap().push_back(service_state(
@@ -34,8 +34,8 @@ fn task_definition(ecs: &FakeEcs, arn: &Value) -> TaskDefinitionSpec {
 #[tokio::test(start_paused = true)]
 async fn the_service_gets_its_role_its_secrets_and_its_settings() {
     let (ecs, stacks) = fakes();
-    let runtime = env(ecs.clone(), stacks.clone());
-    let req = web_create(json!({
+    let driver = driver(env(ecs.clone(), stacks.clone()).cloud).await;
+    let inputs = web_inputs(json!({
         "policies": ["AmazonS3ReadOnlyAccess"],
         "policyStatements": [{"actions": ["sqs:SendMessage"], "resources": ["arn:aws:sqs:us-east-1:123456789012:jobs"]}],
         "enableExec": true,
@@ -46,9 +46,7 @@ async fn the_service_gets_its_role_its_secrets_and_its_settings() {
         "workingDir": "/srv", "user": "1000:1000", "stopGracePeriod": 90,
         "ephemeralStorage": 50, "init": true,
     }));
-    let created = create(&runtime, req.clone(), context(None))
-        .await
-        .expect("create");
+    let created = driver.create(TOKEN, "web", &inputs).await.expect("create");
 
     let t = template(&stacks);
     let role = &t["Resources"]["TaskRole"]["Properties"];
@@ -102,13 +100,12 @@ async fn the_service_gets_its_role_its_secrets_and_its_settings() {
     // Policies and ECS Exec removed: the role stays (tasks may still run as it), with nothing
     // allowed; ECS Exec goes off with a restart; the same revision is kept otherwise.
     ecs.updates.lock().unwrap().clear();
-    let news = web_create(json!({
+    let news = web_inputs(json!({
         "secrets": {"DB_PASSWORD": {"ssm": "/app/db-password"}},
         "workingDir": "/srv", "user": "1000:1000", "stopGracePeriod": 90,
         "ephemeralStorage": 50, "init": true,
-    }))
-    .inputs;
-    let outputs = update_service_to(&runtime, &created, &req.inputs, news).await;
+    }));
+    let updated = driver.update(&created, &news).await.expect("update");
     let t = template(&stacks);
     let role = &t["Resources"]["TaskRole"]["Properties"];
     assert_eq!(role["ManagedPolicyArns"], json!([]));
@@ -121,7 +118,7 @@ async fn the_service_gets_its_role_its_secrets_and_its_settings() {
         ]}]),
         "exactly the secrets still referenced"
     );
-    let spec = task_definition(&ecs, &outputs["taskDefinitionArn"]);
+    let spec = task_definition(&ecs, &updated.outputs["taskDefinitionArn"]);
     assert_eq!(
         spec.task_role_arn.as_deref(),
         Some("fake:defang-shop-S-web:TaskRoleArn")
@@ -137,19 +134,17 @@ async fn the_service_gets_its_role_its_secrets_and_its_settings() {
 #[tokio::test(start_paused = true)]
 async fn policy_edits_change_the_role_in_place_without_a_new_revision() {
     let (ecs, stacks) = fakes();
-    let runtime = env(ecs.clone(), stacks.clone());
-    let req = web_create(json!({"policies": ["AmazonS3ReadOnlyAccess"]}));
-    let created = create(&runtime, req.clone(), context(None))
-        .await
-        .expect("create");
-    let news = web_create(json!({"policies": ["AmazonSQSFullAccess"]})).inputs;
-    let outputs = update_service_to(&runtime, &created, &req.inputs, news).await;
+    let driver = driver(env(ecs.clone(), stacks.clone()).cloud).await;
+    let inputs = web_inputs(json!({"policies": ["AmazonS3ReadOnlyAccess"]}));
+    let created = driver.create(TOKEN, "web", &inputs).await.expect("create");
+    let news = web_inputs(json!({"policies": ["AmazonSQSFullAccess"]}));
+    let updated = driver.update(&created, &news).await.expect("update");
     assert_eq!(
         template(&stacks)["Resources"]["TaskRole"]["Properties"]["ManagedPolicyArns"],
         json!([{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AmazonSQSFullAccess"}])
     );
     assert_eq!(
-        outputs["taskDefinitionArn"], created.outputs["taskDefinitionArn"],
+        updated.outputs["taskDefinitionArn"], created.outputs["taskDefinitionArn"],
         "the role is the same: the tasks keep running"
     );
     assert_eq!(ecs.task_definitions.lock().unwrap().len(), 1);
@@ -159,8 +154,9 @@ async fn policy_edits_change_the_role_in_place_without_a_new_revision() {
 #[tokio::test(start_paused = true)]
 async fn no_permissions_no_role_and_a_role_of_ones_own_is_used_as_is() {
     let (ecs, stacks) = fakes();
-    let runtime = env(ecs.clone(), stacks.clone());
-    let created = create(&runtime, web_create(json!({})), context(None))
+    let driver = self::driver(env(ecs.clone(), stacks.clone()).cloud).await;
+    let created = driver
+        .create(TOKEN, "web", &web_inputs(json!({})))
         .await
         .expect("create");
     let t = template(&stacks);
@@ -170,15 +166,16 @@ async fn no_permissions_no_role_and_a_role_of_ones_own_is_used_as_is() {
     assert_eq!(spec.task_role_arn, None, "no AWS permissions at all");
 
     let (ecs, stacks) = fakes();
-    let runtime = env(ecs.clone(), stacks.clone());
+    let driver = self::driver(env(ecs.clone(), stacks.clone()).cloud).await;
     let mine = "arn:aws:iam::123456789012:role/my-app";
-    let created = create(
-        &runtime,
-        web_create(json!({"taskRoleArn": mine, "enableExec": true})),
-        context(None),
-    )
-    .await
-    .expect("create");
+    let created = driver
+        .create(
+            TOKEN,
+            "web",
+            &web_inputs(json!({"taskRoleArn": mine, "enableExec": true})),
+        )
+        .await
+        .expect("create");
     assert!(template(&stacks)["Resources"].get("TaskRole").is_none());
     let spec = task_definition(&ecs, &created.outputs["taskDefinitionArn"]);
     assert_eq!(spec.task_role_arn.as_deref(), Some(mine));

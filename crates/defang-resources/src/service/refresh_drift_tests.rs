@@ -3,13 +3,14 @@
 //! shows as drift in the inputs, what did not leaves them exactly as the user wrote them, and
 //! nothing is read that the service does not own.
 
+use super::lifecycle::TOKEN;
 use super::task_role;
 use crate::cloud::{RolloutState, ScalableTarget, TargetTrackingPolicy};
-use crate::runtime::Runtime;
-use crate::testing::service::{create, read};
+use crate::provider::DefangProvider;
 use crate::testing::*;
+use pulumi_plugin::testing::{Deployed, Driver};
 use pulumi_plugin::value::to_json;
-use pulumi_plugin::{CreateResponse, PropertyMap, ReadRequest, Value};
+use pulumi_plugin::{PropertyMap, Value};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -21,10 +22,10 @@ struct Fakes {
     stacks: Arc<FakeStacks>,
     scaling: Arc<FakeAutoScaling>,
     roles: Arc<FakeRoles>,
-    runtime: Runtime,
+    driver: Driver<DefangProvider>,
 }
 
-fn fakes() -> Fakes {
+async fn fakes() -> Fakes {
     let ecs = Arc::new(FakeEcs::default());
     ecs.script.lock().unwrap().push_back(service_state(
         "web",
@@ -36,41 +37,44 @@ fn fakes() -> Fakes {
     let stacks = Arc::new(FakeStacks::with_project("shop"));
     let scaling = stacks.autoscaling.clone();
     let roles = stacks.roles.clone();
-    let runtime = env(ecs.clone(), stacks.clone());
+    let driver = driver(env(ecs.clone(), stacks.clone()).cloud).await;
     Fakes {
         ecs,
         stacks,
         scaling,
         roles,
-        runtime,
+        driver,
+    }
+}
+
+impl Fakes {
+    /// `pulumi up` of service `web` with `inputs`.
+    async fn create(&self, inputs: &PropertyMap) -> Deployed {
+        self.driver
+            .create(TOKEN, "web", inputs)
+            .await
+            .expect("create")
     }
 }
 
 /// ECS runs the created service's revision with `count` tasks, its rollout done. What the
 /// create called is forgotten: the tests look at refresh's calls.
-fn running(fakes: &Fakes, created: &CreateResponse, count: i32) {
+fn running(fakes: &Fakes, created: &Deployed, count: i32) {
     fakes.scaling.calls.lock().unwrap().clear();
     fakes.roles.calls.lock().unwrap().clear();
     let revision = created.outputs["taskDefinitionArn"].as_str();
     web_running(&fakes.ecs, count, revision);
 }
 
-async fn refresh(fakes: &Fakes, created: &CreateResponse, old_inputs: &PropertyMap) -> PropertyMap {
-    read(
-        &fakes.runtime,
-        ReadRequest {
-            id: created.id.clone(),
-            urn: "urn:pulumi:t::p::defang:index:Service::web".into(),
-            name: "web".into(),
-            type_token: super::lifecycle::TOKEN.into(),
-            old_outputs: created.outputs.clone(),
-            old_inputs: old_inputs.clone(),
-        },
-        context(None),
-    )
-    .await
-    .expect("refresh")
-    .inputs
+/// `pulumi refresh` of `created`: the inputs it reads back.
+async fn refresh(fakes: &Fakes, created: &Deployed) -> PropertyMap {
+    fakes
+        .driver
+        .refresh(created)
+        .await
+        .expect("refresh")
+        .expect("the service is there")
+        .inputs
 }
 
 fn policy(name: &str, metric: &str, target: f64) -> TargetTrackingPolicy {
@@ -103,17 +107,15 @@ fn live_scaling(fakes: &Fakes, min: i32, max: i32, cpu: f64) {
 
 #[tokio::test(start_paused = true)]
 async fn refresh_shows_an_autoscaling_range_or_target_changed_or_removed_outside_pulumi() {
-    let fakes = fakes();
-    let req = web_create(json!({"autoscaling": {"min": 2, "max": 6, "targetCpu": 70}}));
-    let created = create(&fakes.runtime, req.clone(), context(None))
-        .await
-        .expect("create");
+    let fakes = fakes().await;
+    let inputs = web_inputs(json!({"autoscaling": {"min": 2, "max": 6, "targetCpu": 70}}));
+    let created = fakes.create(&inputs).await;
     running(&fakes, &created, 3);
 
     // As deployed (integers in the program, floats from AWS): no drift, the scaler's 3 is
     // not `replicas`.
     live_scaling(&fakes, 2, 6, 70.0);
-    assert_eq!(refresh(&fakes, &created, &req.inputs).await, req.inputs);
+    assert_eq!(refresh(&fakes, &created).await, inputs);
     assert_eq!(
         fakes.scaling.calls.lock().unwrap().clone(),
         [
@@ -124,7 +126,7 @@ async fn refresh_shows_an_autoscaling_range_or_target_changed_or_removed_outside
 
     // The range and the target changed in the console.
     live_scaling(&fakes, 2, 9, 55.5);
-    let inputs = refresh(&fakes, &created, &req.inputs).await;
+    let inputs = refresh(&fakes, &created).await;
     assert_eq!(
         to_json(&inputs["autoscaling"]),
         json!({"min": 2, "max": 9, "targetCpu": 55.5})
@@ -135,7 +137,7 @@ async fn refresh_shows_an_autoscaling_range_or_target_changed_or_removed_outside
     // what runs is a fixed count.
     fakes.scaling.targets.lock().unwrap().clear();
     fakes.scaling.policies.lock().unwrap().clear();
-    let inputs = refresh(&fakes, &created, &req.inputs).await;
+    let inputs = refresh(&fakes, &created).await;
     assert!(!inputs.contains_key("autoscaling"), "{inputs:?}");
     assert_eq!(inputs["replicas"], Value::Number(3.0));
 
@@ -145,13 +147,11 @@ async fn refresh_shows_an_autoscaling_range_or_target_changed_or_removed_outside
 }
 
 async fn fakes_without_scaling() -> Fakes {
-    let fakes = fakes();
-    let req = web_create(json!({"replicas": 2}));
-    let created = create(&fakes.runtime, req.clone(), context(None))
-        .await
-        .expect("create");
+    let fakes = fakes().await;
+    let inputs = web_inputs(json!({"replicas": 2}));
+    let created = fakes.create(&inputs).await;
     running(&fakes, &created, 2);
-    assert_eq!(refresh(&fakes, &created, &req.inputs).await, req.inputs);
+    assert_eq!(refresh(&fakes, &created).await, inputs);
     fakes
 }
 
@@ -202,8 +202,8 @@ fn role_as_deployed(fakes: &Fakes) -> String {
 
 #[tokio::test(start_paused = true)]
 async fn refresh_shows_policies_attached_detached_or_edited_outside_pulumi() {
-    let fakes = fakes();
-    let req = web_create(json!({
+    let fakes = fakes().await;
+    let inputs = web_inputs(json!({
         "policies": ["AmazonS3ReadOnlyAccess", "service-role/AWSLambdaRole"],
         "policyStatements": [
             {"actions": ["sqs:SendMessage"], "resources": ["arn:aws:sqs:us-east-1:123456789012:jobs"]},
@@ -212,14 +212,12 @@ async fn refresh_shows_policies_attached_detached_or_edited_outside_pulumi() {
         ],
         "enableExec": true,
     }));
-    let created = create(&fakes.runtime, req.clone(), context(None))
-        .await
-        .expect("create");
+    let created = fakes.create(&inputs).await;
     running(&fakes, &created, 1);
     let role = role_as_deployed(&fakes);
 
     // As deployed: the names read back as ARNs, the statements as IAM keeps them; no drift.
-    assert_eq!(refresh(&fakes, &created, &req.inputs).await, req.inputs);
+    assert_eq!(refresh(&fakes, &created).await, inputs);
     assert_eq!(
         fakes.roles.calls.lock().unwrap().clone(),
         [
@@ -236,7 +234,7 @@ async fn refresh_shows_policies_attached_detached_or_edited_outside_pulumi() {
             "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".into(),
         ],
     );
-    let inputs = refresh(&fakes, &created, &req.inputs).await;
+    let inputs = refresh(&fakes, &created).await;
     assert_eq!(
         to_json(&inputs["policies"]),
         json!([
@@ -244,7 +242,7 @@ async fn refresh_shows_policies_attached_detached_or_edited_outside_pulumi() {
             "arn:aws:iam::aws:policy/AmazonSQSFullAccess"
         ])
     );
-    assert_eq!(inputs["policyStatements"], req.inputs["policyStatements"]);
+    assert_eq!(inputs["policyStatements"], inputs["policyStatements"]);
 
     // All detached: `policies` goes.
     fakes
@@ -253,7 +251,7 @@ async fn refresh_shows_policies_attached_detached_or_edited_outside_pulumi() {
         .lock()
         .unwrap()
         .insert(role.clone(), vec![]);
-    let inputs = refresh(&fakes, &created, &req.inputs).await;
+    let inputs = refresh(&fakes, &created).await;
     assert!(!inputs.contains_key("policies"), "{inputs:?}");
 
     // A statement edited (with IAM's single-string spelling): the live statements, the
@@ -274,8 +272,8 @@ async fn refresh_shows_policies_attached_detached_or_edited_outside_pulumi() {
                  "Condition": {"Bool": {"aws:SecureTransport": false}}},
             ]}),
         );
-    let inputs = refresh(&fakes, &created, &req.inputs).await;
-    assert_eq!(inputs["policies"], req.inputs["policies"]);
+    let inputs = refresh(&fakes, &created).await;
+    assert_eq!(inputs["policies"], inputs["policies"]);
     assert_eq!(
         to_json(&inputs["policyStatements"]),
         json!([
@@ -294,7 +292,7 @@ async fn refresh_shows_policies_attached_detached_or_edited_outside_pulumi() {
         .get_mut(&role)
         .unwrap()
         .remove("statements");
-    let inputs = refresh(&fakes, &created, &req.inputs).await;
+    let inputs = refresh(&fakes, &created).await;
     assert!(!inputs.contains_key("policyStatements"), "{inputs:?}");
 
     // A statement `policyStatements` cannot say: kept as the program says (with a warning).
@@ -309,25 +307,23 @@ async fn refresh_shows_policies_attached_detached_or_edited_outside_pulumi() {
             "statements".into(),
             json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]}),
         );
-    let inputs = refresh(&fakes, &created, &req.inputs).await;
-    assert_eq!(inputs["policyStatements"], req.inputs["policyStatements"]);
+    let inputs = refresh(&fakes, &created).await;
+    assert_eq!(inputs["policyStatements"], inputs["policyStatements"]);
 
     // The role deleted outside Pulumi: it allows nothing.
     fakes.roles.attached.lock().unwrap().clear();
     fakes.roles.inline.lock().unwrap().clear();
-    let inputs = refresh(&fakes, &created, &req.inputs).await;
+    let inputs = refresh(&fakes, &created).await;
     assert!(!inputs.contains_key("policies"), "{inputs:?}");
     assert!(!inputs.contains_key("policyStatements"), "{inputs:?}");
 
     // A role of the user's own (`taskRoleArn`) is not ours: its policies are never read; nor
     // is anything read for a service without a role.
-    let fakes = self::fakes();
-    let req = web_create(json!({"taskRoleArn": "arn:aws:iam::123456789012:role/mine"}));
-    let created = create(&fakes.runtime, req.clone(), context(None))
-        .await
-        .expect("create");
+    let fakes = self::fakes().await;
+    let inputs = web_inputs(json!({"taskRoleArn": "arn:aws:iam::123456789012:role/mine"}));
+    let created = fakes.create(&inputs).await;
     running(&fakes, &created, 1);
-    assert_eq!(refresh(&fakes, &created, &req.inputs).await, req.inputs);
+    assert_eq!(refresh(&fakes, &created).await, inputs);
     assert!(fakes.roles.calls.lock().unwrap().is_empty());
     let fakes = fakes_without_scaling().await;
     assert!(fakes.roles.calls.lock().unwrap().is_empty());

@@ -2,11 +2,11 @@
 //! scripted fakes: what moto cannot show, a count the scaler chose that `up` must not reset,
 //! and the order of the stack and the ECS service.
 
+use super::lifecycle::TOKEN;
 use crate::cloud::{CapacityProviderItem, RolloutState};
-use crate::testing::service::{create, update};
 use crate::testing::*;
 use pulumi_plugin::value::from_json;
-use pulumi_plugin::{CreateRequest, PropertyMap, UpdateRequest, Value};
+use pulumi_plugin::{PropertyMap, Value};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -25,10 +25,8 @@ fn with(mut inputs: PropertyMap, extra: serde_json::Value) -> PropertyMap {
     inputs
 }
 
-fn request(extra: serde_json::Value) -> CreateRequest {
-    let mut req = service_create("web", vec![]);
-    req.inputs = with(req.inputs, extra);
-    req
+fn web(extra: serde_json::Value) -> PropertyMap {
+    with(service_inputs("web", vec![]), extra)
 }
 
 /// ECS says the service runs `count` tasks (what a scaler would have made it).
@@ -54,11 +52,9 @@ async fn autoscaling_owns_the_range_and_up_never_resets_the_scalers_count() {
     let ecs = Arc::new(FakeEcs::default());
     let stacks = Arc::new(FakeStacks::with_project("shop"));
     live_count(&ecs, 2);
-    let runtime = env(ecs.clone(), stacks.clone());
-    let req = request(json!({"autoscaling": {"min": 2, "max": 6, "targetCpu": 70}}));
-    let created = create(&runtime, req.clone(), context(None))
-        .await
-        .expect("create");
+    let driver = driver(env(ecs.clone(), stacks.clone()).cloud).await;
+    let inputs = web(json!({"autoscaling": {"min": 2, "max": 6, "targetCpu": 70}}));
+    let created = driver.create(TOKEN, "web", &inputs).await.expect("create");
 
     // Created at `min`, then the scalable target joins the stack (the service exists now).
     let creates = ecs.creates.lock().unwrap().clone();
@@ -89,12 +85,16 @@ async fn autoscaling_owns_the_range_and_up_never_resets_the_scalers_count() {
     // The scaler chose 5; an `up` with a new range within which 5 lies leaves it.
     live_count(&ecs, 5);
     let wider = with(
-        req.inputs.clone(),
+        inputs.clone(),
         json!({"autoscaling": {"min": 1, "max": 8, "targetCpu": 60}}),
     );
-    let out = update_service_to(&runtime, &created, &req.inputs, wider.clone()).await;
+    let done = driver.update(&created, &wider).await.expect("update");
     assert_eq!(last_update(&ecs).desired_count, None, "5 is the scaler's");
-    assert_eq!(out["desiredCount"], Value::Number(5.0), "the live count");
+    assert_eq!(
+        done.outputs["desiredCount"],
+        Value::Number(5.0),
+        "the live count"
+    );
     let t = template(&stacks);
     assert_eq!(
         t["Resources"]["ScalableTarget"]["Properties"]["MaxCapacity"],
@@ -107,58 +107,38 @@ async fn autoscaling_owns_the_range_and_up_never_resets_the_scalers_count() {
     );
 
     // A preview of a new range plans the live count, kept or moved into the range.
-    let mut done = created.clone();
-    done.outputs = out.clone();
     let preview = |news: PropertyMap| {
-        let runtime = &runtime;
-        let (done, wider) = (&done, &wider);
-        async move {
-            update(
-                runtime,
-                UpdateRequest {
-                    id: done.id.clone(),
-                    urn: "urn:pulumi:t::p::defang:index:Service::web".into(),
-                    name: "web".into(),
-                    type_token: super::lifecycle::TOKEN.into(),
-                    old_outputs: done.outputs.clone(),
-                    old_inputs: wider.clone(),
-                    news,
-                    timeout: None,
-                    preview: true,
-                },
-                context(None),
-            )
-            .await
-            .expect("preview")
-        }
+        let (driver, done) = (&driver, &done);
+        async move { driver.preview_update(done, &news).await.expect("preview") }
     };
     let planned = preview(with(
-        req.inputs.clone(),
+        inputs.clone(),
         json!({"autoscaling": {"min": 1, "max": 9, "targetCpu": 60}}),
     ))
     .await;
-    assert_eq!(planned["desiredCount"], Value::Number(5.0), "kept");
+    assert_eq!(planned.outputs["desiredCount"], Value::Number(5.0), "kept");
     let planned = preview(with(
-        req.inputs.clone(),
+        inputs.clone(),
         json!({"autoscaling": {"min": 7, "max": 9, "targetCpu": 60}}),
     ))
     .await;
-    assert_eq!(planned["desiredCount"], Value::Number(7.0), "raised to min");
+    assert_eq!(
+        planned.outputs["desiredCount"],
+        Value::Number(7.0),
+        "raised to min"
+    );
 
     // A range that excludes the live count moves it to the nearest bound.
     let higher = with(
-        req.inputs.clone(),
+        inputs.clone(),
         json!({"autoscaling": {"min": 6, "max": 8, "targetCpu": 60}}),
     );
-    update_service_to(&runtime, &created, &wider, higher.clone()).await;
+    let moved = driver.update(&done, &higher).await.expect("update");
     assert_eq!(last_update(&ecs).desired_count, Some(6));
 
     // Off: back to `replicas`, and the stack loses the target and its policies.
-    let fixed = with(
-        req.inputs.clone(),
-        json!({"autoscaling": null, "replicas": 3}),
-    );
-    update_service_to(&runtime, &created, &higher, fixed).await;
+    let fixed = with(inputs.clone(), json!({"autoscaling": null, "replicas": 3}));
+    driver.update(&moved, &fixed).await.expect("update");
     assert_eq!(last_update(&ecs).desired_count, Some(3));
     let t = template(&stacks);
     let resources = t["Resources"].as_object().unwrap();
@@ -174,11 +154,9 @@ async fn spot_is_a_capacity_provider_strategy_changed_in_place() {
     let ecs = Arc::new(FakeEcs::default());
     let stacks = Arc::new(FakeStacks::with_project("shop"));
     live_count(&ecs, 1);
-    let runtime = env(ecs.clone(), stacks.clone());
-    let req = request(json!({"capacity": {"spot": 3, "onDemand": 1, "onDemandBase": 1}}));
-    let created = create(&runtime, req.clone(), context(None))
-        .await
-        .expect("create");
+    let driver = driver(env(ecs.clone(), stacks.clone()).cloud).await;
+    let inputs = web(json!({"capacity": {"spot": 3, "onDemand": 1, "onDemandBase": 1}}));
+    let created = driver.create(TOKEN, "web", &inputs).await.expect("create");
     let item = |provider: &str, weight, base| CapacityProviderItem {
         provider: provider.into(),
         weight,
@@ -190,15 +168,19 @@ async fn spot_is_a_capacity_provider_strategy_changed_in_place() {
         [item("FARGATE", 1, 1), item("FARGATE_SPOT", 3, 0)]
     );
 
-    // Unchanged: no strategy sent, no forced deployment.
-    update_service_to(&runtime, &created, &req.inputs, req.inputs.clone()).await;
+    // Unchanged: no strategy sent, no forced deployment. (The Update alone: with the inputs
+    // unchanged, Diff finds no change and the `update` step would send none.)
+    driver
+        .send_update(&created, &inputs, false)
+        .await
+        .expect("update");
     let same = last_update(&ecs);
     assert_eq!(same.capacity_provider_strategy, None);
     assert!(!same.force_new_deployment);
 
     // All Spot: the new strategy, with a deployment that moves the tasks.
-    let spot = with(req.inputs.clone(), json!({"capacity": {"spot": 1}}));
-    update_service_to(&runtime, &created, &req.inputs, spot.clone()).await;
+    let spot = with(inputs.clone(), json!({"capacity": {"spot": 1}}));
+    let on_spot = driver.update(&created, &spot).await.expect("update");
     let moved = last_update(&ecs);
     assert_eq!(
         moved.capacity_provider_strategy,
@@ -207,8 +189,8 @@ async fn spot_is_a_capacity_provider_strategy_changed_in_place() {
     assert!(moved.force_new_deployment);
 
     // Removed: back to the launch type (an empty strategy), again in place.
-    let on_demand = with(req.inputs.clone(), json!({"capacity": null}));
-    update_service_to(&runtime, &created, &spot, on_demand).await;
+    let on_demand = with(inputs.clone(), json!({"capacity": null}));
+    driver.update(&on_spot, &on_demand).await.expect("update");
     let back = last_update(&ecs);
     assert_eq!(back.capacity_provider_strategy, Some(vec![]));
     assert!(back.force_new_deployment);
@@ -247,14 +229,11 @@ async fn a_spot_interruption_is_not_a_failed_rollout() {
         script.push_back(interrupted(RolloutState::Failed, 0, 1));
         script.push_back(interrupted(RolloutState::Failed, 1, 1));
     }
-    let runtime = env(ecs.clone(), stacks.clone());
-    let created = create(
-        &runtime,
-        request(json!({"capacity": {"spot": 1}})),
-        context(None),
-    )
-    .await
-    .expect("a Spot interruption does not fail the create");
+    let driver = self::driver(env(ecs.clone(), stacks.clone()).cloud).await;
+    let created = driver
+        .create(TOKEN, "web", &web(json!({"capacity": {"spot": 1}})))
+        .await
+        .expect("a Spot interruption does not fail the create");
     assert_eq!(
         created.outputs["status"],
         Value::from("SERVICE_DEPLOYMENT_COMPLETED")
@@ -266,12 +245,9 @@ async fn a_spot_interruption_is_not_a_failed_rollout() {
         .lock()
         .unwrap()
         .push_back(interrupted(RolloutState::Failed, 1, 0));
-    let runtime = env(ecs, stacks);
-    let failed = create(
-        &runtime,
-        request(json!({"capacity": {"spot": 1}})),
-        context(None),
-    )
-    .await;
+    let driver = self::driver(env(ecs, stacks).cloud).await;
+    let failed = driver
+        .create(TOKEN, "web", &web(json!({"capacity": {"spot": 1}})))
+        .await;
     assert!(failed.is_err(), "{failed:?}");
 }

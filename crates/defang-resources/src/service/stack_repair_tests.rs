@@ -4,20 +4,17 @@
 //! where the live values differ from the program's, never to a role of the user's, and never in
 //! a preview.
 
+use super::lifecycle::TOKEN;
 use super::task_role;
 use crate::cloud::{ScalableTarget, TargetTrackingPolicy};
-use crate::runtime::Runtime;
-use crate::testing::service::{create, update};
+use crate::provider::DefangProvider;
 use crate::testing::*;
+use pulumi_plugin::testing::{Deployed, Driver};
 use pulumi_plugin::value::from_json;
-use pulumi_plugin::{
-    Context, CreateRequest, CreateResponse, EngineLog, PropertyMap, UpdateRequest, Value,
-};
+use pulumi_plugin::{PropertyMap, Value};
 use serde_json::json;
 use std::sync::Arc;
-use tokio_util::sync::CancellationToken;
 
-const URN: &str = "urn:pulumi:t::p::defang:index:Service::web";
 const STACK: &str = "defang-shop-S-web";
 const RESOURCE_ID: &str = "service/defang-shop/web";
 const CPU: &str = "ECSServiceAverageCPUUtilization";
@@ -26,18 +23,18 @@ const MEMORY: &str = "ECSServiceAverageMemoryUtilization";
 struct Fakes {
     ecs: Arc<FakeEcs>,
     stacks: Arc<FakeStacks>,
-    runtime: Runtime,
+    driver: Driver<DefangProvider>,
 }
 
 impl Fakes {
-    fn new() -> Fakes {
+    async fn new() -> Fakes {
         let ecs = Arc::new(FakeEcs::default());
         let stacks = Arc::new(FakeStacks::with_project("shop"));
-        let runtime = env(ecs.clone(), stacks.clone());
+        let driver = driver(env(ecs.clone(), stacks.clone()).cloud).await;
         let fakes = Fakes {
             ecs,
             stacks,
-            runtime,
+            driver,
         };
         fakes.running(None, 2);
         fakes
@@ -48,48 +45,45 @@ impl Fakes {
         web_running(&self.ecs, count, task_definition.and_then(Value::as_str));
     }
 
-    async fn create(&self, req: &CreateRequest) -> CreateResponse {
-        let created = create(&self.runtime, req.clone(), context(None))
+    async fn create(&self, inputs: &PropertyMap) -> Deployed {
+        let created = self
+            .driver
+            .create(TOKEN, "web", inputs)
             .await
             .expect("create");
         self.running(Some(&created.outputs["taskDefinitionArn"]), 2);
         created
     }
 
-    /// An `up` of `news` over `created` (`preview` or not), with the messages it logged.
-    async fn up(
+    /// An `up` of `news` over `deployed` (check, diff, then the update), with the messages it
+    /// logged.
+    async fn up(&self, deployed: &Deployed, news: &PropertyMap) -> (Deployed, Vec<String>) {
+        self.logged(self.driver.update(deployed, news)).await
+    }
+
+    /// An `up` (`preview` or not) of the inputs `deployed` has: the Update alone, with the
+    /// messages it logged. Diff finds no change in inputs the program did not change, so the
+    /// `update` step would send no Update; these tests are about what the Update does when it
+    /// comes (after a `refresh` showed the drift, or with another change).
+    async fn up_unchanged(&self, deployed: &Deployed, preview: bool) -> Vec<String> {
+        let step = self.driver.send_update(deployed, &deployed.inputs, preview);
+        self.logged(step).await.1
+    }
+
+    /// What `step` made, and the messages (not the status lines) logged to the engine while it
+    /// ran.
+    async fn logged(
         &self,
-        created: &CreateResponse,
-        olds: &PropertyMap,
-        news: &PropertyMap,
-        preview: bool,
-    ) -> (PropertyMap, Vec<String>) {
-        let engine = EngineLog::recording();
-        let ctx = Context::new(engine.for_resource(URN), CancellationToken::new(), None);
-        let outputs = update(
-            &self.runtime,
-            UpdateRequest {
-                id: created.id.clone(),
-                urn: URN.into(),
-                name: "web".into(),
-                type_token: super::lifecycle::TOKEN.into(),
-                old_outputs: created.outputs.clone(),
-                old_inputs: olds.clone(),
-                news: news.clone(),
-                timeout: None,
-                preview,
-            },
-            ctx,
-        )
-        .await
-        .expect("update");
-        let messages = engine
-            .records()
-            .into_iter()
+        step: impl std::future::Future<Output = Result<Deployed, pulumi_plugin::tonic::Status>>,
+    ) -> (Deployed, Vec<String>) {
+        let before = self.driver.engine().records().len();
+        let deployed = step.await.expect("update");
+        let messages = self.driver.engine().records()[before..]
+            .iter()
             .filter(|r| !r.ephemeral)
-            .map(|r| r.message)
+            .map(|r| r.message.clone())
             .collect();
-        (outputs, messages)
+        (deployed, messages)
     }
 
     fn scaling(&self) -> &FakeAutoScaling {
@@ -161,11 +155,11 @@ fn as_program(min: i32, max: i32) -> Option<ScalableTarget> {
 
 #[tokio::test(start_paused = true)]
 async fn up_puts_back_autoscaling_changed_or_deregistered_outside_pulumi() {
-    let fakes = Fakes::new();
-    let req = web_create(
+    let fakes = Fakes::new().await;
+    let inputs = web_inputs(
         json!({"autoscaling": {"min": 2, "max": 6, "targetCpu": 70, "targetMemory": 60}}),
     );
-    let created = fakes.create(&req).await;
+    let created = fakes.create(&inputs).await;
     // The stack made the target and the policies with the service: not even read.
     assert_eq!(
         fakes.scaling().calls.lock().unwrap().clone(),
@@ -205,13 +199,13 @@ async fn up_puts_back_autoscaling_changed_or_deregistered_outside_pulumi() {
     drift(&fakes);
     fakes.forget_calls();
     // A preview calls nothing.
-    fakes.up(&created, &req.inputs, &req.inputs, true).await;
+    fakes.up_unchanged(&created, true).await;
     assert_eq!(
         fakes.scaling().calls.lock().unwrap().clone(),
         Vec::<String>::new()
     );
 
-    let (_, messages) = fakes.up(&created, &req.inputs, &req.inputs, false).await;
+    let messages = fakes.up_unchanged(&created, false).await;
     assert_eq!(
         fakes.template(),
         template,
@@ -245,7 +239,7 @@ async fn up_puts_back_autoscaling_changed_or_deregistered_outside_pulumi() {
 
     // Nothing drifted since: reads only.
     fakes.forget_calls();
-    let (_, messages) = fakes.up(&created, &req.inputs, &req.inputs, false).await;
+    let messages = fakes.up_unchanged(&created, false).await;
     assert_eq!(fakes.scaling().writes(), Vec::<String>::new());
     assert!(
         !messages.iter().any(|m| m.contains("outside Pulumi")),
@@ -258,7 +252,7 @@ async fn up_puts_back_autoscaling_changed_or_deregistered_outside_pulumi() {
     fakes.scaling().policies.lock().unwrap().clear();
     *fakes.scaling().busy_writes.lock().unwrap() = 1;
     fakes.forget_calls();
-    let (_, messages) = fakes.up(&created, &req.inputs, &req.inputs, false).await;
+    let messages = fakes.up_unchanged(&created, false).await;
     assert_eq!(
         fakes.scaling().writes(),
         [
@@ -279,12 +273,12 @@ async fn up_puts_back_autoscaling_changed_or_deregistered_outside_pulumi() {
 
     // A program change goes through CloudFormation as before; nothing else is written.
     fakes.forget_calls();
-    let mut narrower = req.inputs.clone();
+    let mut narrower = inputs.clone();
     narrower.insert(
         "autoscaling".into(),
         from_json(json!({"min": 1, "max": 3, "targetCpu": 50})),
     );
-    fakes.up(&created, &req.inputs, &narrower, false).await;
+    fakes.up(&created, &narrower).await;
     assert_eq!(fakes.scaling().writes(), Vec::<String>::new());
     assert_eq!(fakes.target(), as_program(1, 3));
     assert_eq!(
@@ -293,10 +287,10 @@ async fn up_puts_back_autoscaling_changed_or_deregistered_outside_pulumi() {
     );
 
     // Without autoscaling, Application Auto Scaling is not asked at all.
-    let fakes = Fakes::new();
-    let req = web_create(json!({"replicas": 2}));
-    let created = fakes.create(&req).await;
-    fakes.up(&created, &req.inputs, &req.inputs, false).await;
+    let fakes = Fakes::new().await;
+    let inputs = web_inputs(json!({"replicas": 2}));
+    let created = fakes.create(&inputs).await;
+    fakes.up_unchanged(&created, false).await;
     assert_eq!(
         fakes.scaling().calls.lock().unwrap().clone(),
         Vec::<String>::new()
@@ -310,15 +304,15 @@ fn role() -> String {
 
 #[tokio::test(start_paused = true)]
 async fn up_puts_back_the_roles_policies_and_statements_changed_outside_pulumi() {
-    let fakes = Fakes::new();
-    let req = web_create(json!({
+    let fakes = Fakes::new().await;
+    let inputs = web_inputs(json!({
         "policies": ["AmazonS3ReadOnlyAccess", "service-role/AWSLambdaRole"],
         "policyStatements": [
             {"actions": ["sqs:SendMessage"], "resources": ["arn:aws:sqs:us-east-1:123456789012:jobs"]},
         ],
         "enableExec": true,
     }));
-    let created = fakes.create(&req).await;
+    let created = fakes.create(&inputs).await;
     let role = role();
     let program_managed = vec![
         "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".to_string(),
@@ -342,7 +336,7 @@ async fn up_puts_back_the_roles_policies_and_statements_changed_outside_pulumi()
         Vec::<String>::new()
     );
     // Nothing drifted: read, nothing written.
-    fakes.up(&created, &req.inputs, &req.inputs, false).await;
+    fakes.up_unchanged(&created, false).await;
     assert_eq!(
         fakes.roles().calls.lock().unwrap().clone(),
         [
@@ -373,13 +367,13 @@ async fn up_puts_back_the_roles_policies_and_statements_changed_outside_pulumi()
     }
     fakes.forget_calls();
     // A preview calls nothing.
-    fakes.up(&created, &req.inputs, &req.inputs, true).await;
+    fakes.up_unchanged(&created, true).await;
     assert_eq!(
         fakes.roles().calls.lock().unwrap().clone(),
         Vec::<String>::new()
     );
 
-    let (_, messages) = fakes.up(&created, &req.inputs, &req.inputs, false).await;
+    let messages = fakes.up_unchanged(&created, false).await;
     assert_eq!(
         fakes.roles().writes(),
         [
@@ -414,7 +408,7 @@ async fn up_puts_back_the_roles_policies_and_statements_changed_outside_pulumi()
 
     // Nothing drifted since: reads only.
     fakes.forget_calls();
-    fakes.up(&created, &req.inputs, &req.inputs, false).await;
+    fakes.up_unchanged(&created, false).await;
     assert_eq!(fakes.roles().writes(), Vec::<String>::new());
 
     // The statements deleted outside Pulumi, through a write IAM first refuses as busy.
@@ -428,7 +422,7 @@ async fn up_puts_back_the_roles_policies_and_statements_changed_outside_pulumi()
         .remove("statements");
     *fakes.roles().busy_writes.lock().unwrap() = 1;
     fakes.forget_calls();
-    fakes.up(&created, &req.inputs, &req.inputs, false).await;
+    fakes.up_unchanged(&created, false).await;
     assert_eq!(
         fakes.roles().writes(),
         [
@@ -440,9 +434,9 @@ async fn up_puts_back_the_roles_policies_and_statements_changed_outside_pulumi()
 
     // Statements removed from the program (CloudFormation deletes the policy), then put on
     // the role outside Pulumi: deleted.
-    let mut without = req.inputs.clone();
+    let mut without = inputs.clone();
     without.remove("policyStatements");
-    fakes.up(&created, &req.inputs, &without, false).await;
+    let (created, _) = fakes.up(&created, &without).await;
     assert_eq!(inline("statements"), None);
     fakes
         .roles()
@@ -456,7 +450,7 @@ async fn up_puts_back_the_roles_policies_and_statements_changed_outside_pulumi()
             json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
         );
     fakes.forget_calls();
-    fakes.up(&created, &without, &without, false).await;
+    fakes.up_unchanged(&created, false).await;
     assert_eq!(
         fakes.roles().writes(),
         [format!("DeleteRolePolicy {role} statements")]
@@ -467,7 +461,7 @@ async fn up_puts_back_the_roles_policies_and_statements_changed_outside_pulumi()
     fakes.roles().attached.lock().unwrap().clear();
     fakes.roles().inline.lock().unwrap().clear();
     fakes.forget_calls();
-    let (_, messages) = fakes.up(&created, &without, &without, false).await;
+    let messages = fakes.up_unchanged(&created, false).await;
     assert_eq!(fakes.roles().writes(), Vec::<String>::new());
     assert!(
         messages.iter().any(|m| m.contains("does not exist")),
@@ -479,18 +473,18 @@ async fn up_puts_back_the_roles_policies_and_statements_changed_outside_pulumi()
 /// service's stack keeps the role it made before; nor is anything for a service without a role.
 #[tokio::test(start_paused = true)]
 async fn a_users_task_role_is_never_touched() {
-    let fakes = Fakes::new();
-    let req = web_create(json!({"policies": ["AmazonS3ReadOnlyAccess"]}));
-    let created = fakes.create(&req).await;
+    let fakes = Fakes::new().await;
+    let inputs = web_inputs(json!({"policies": ["AmazonS3ReadOnlyAccess"]}));
+    let created = fakes.create(&inputs).await;
     let role = role();
     // Now the user's role; the stack's is kept, unused (and changed outside Pulumi).
-    let mut mine = req.inputs.clone();
+    let mut mine = inputs.clone();
     mine.remove("policies");
     mine.insert(
         "taskRoleArn".into(),
         Value::from("arn:aws:iam::123456789012:role/mine"),
     );
-    fakes.up(&created, &req.inputs, &mine, false).await;
+    let (created, _) = fakes.up(&created, &mine).await;
     assert!(
         fakes.template()["Resources"]["TaskRole"].is_object(),
         "the stack keeps its role"
@@ -500,25 +494,25 @@ async fn a_users_task_role_is_never_touched() {
         vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()],
     );
     fakes.forget_calls();
-    fakes.up(&created, &mine, &mine, false).await;
+    fakes.up_unchanged(&created, false).await;
     assert_eq!(
         fakes.roles().calls.lock().unwrap().clone(),
         Vec::<String>::new()
     );
 
-    let fakes = Fakes::new();
-    let req = web_create(json!({"taskRoleArn": "arn:aws:iam::123456789012:role/mine"}));
-    let created = fakes.create(&req).await;
-    fakes.up(&created, &req.inputs, &req.inputs, false).await;
+    let fakes = Fakes::new().await;
+    let inputs = web_inputs(json!({"taskRoleArn": "arn:aws:iam::123456789012:role/mine"}));
+    let created = fakes.create(&inputs).await;
+    fakes.up_unchanged(&created, false).await;
     assert_eq!(
         fakes.roles().calls.lock().unwrap().clone(),
         Vec::<String>::new()
     );
 
-    let fakes = Fakes::new();
-    let req = web_create(json!({}));
-    let created = fakes.create(&req).await;
-    fakes.up(&created, &req.inputs, &req.inputs, false).await;
+    let fakes = Fakes::new().await;
+    let inputs = web_inputs(json!({}));
+    let created = fakes.create(&inputs).await;
+    fakes.up_unchanged(&created, false).await;
     assert_eq!(
         fakes.roles().calls.lock().unwrap().clone(),
         Vec::<String>::new()
