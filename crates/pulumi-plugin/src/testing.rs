@@ -1,8 +1,8 @@
 //! An in-process driver for a provider's tests: the steps the engine takes (check, then create;
-//! check, diff, then update or replace; their previews; read; delete), sent through the same
-//! gRPC service the binary serves (secrets, masking, errors and all) but without a process or
-//! a socket; with a resource's custom timeout, and the engine's Cancel. A single RPC can be sent
-//! alone too, for what the steps cannot show.
+//! check, diff, then update or replace; their previews; read; import; delete), sent through the
+//! same gRPC service the binary serves (secrets, masking, errors and all) but without a process
+//! or a socket; with a resource's custom timeout, and the engine's Cancel. A single RPC can be
+//! sent alone too, for what the steps cannot show.
 //!
 //! It is no substitute for a test through the real `pulumi` CLI: it is for the many cases
 //! (scripted clouds, failures, secrets) that would be slow or impossible there.
@@ -393,6 +393,26 @@ impl<P: Provider> Driver<P> {
         }))
     }
 
+    /// `pulumi import` of the existing resource of `id` as `name`: a Read of `id` with no
+    /// state (no inputs, no outputs), as the engine sends it. The adopted resource, or `None`
+    /// when there is no such resource.
+    pub async fn import(
+        &self,
+        type_token: &str,
+        name: &str,
+        id: &str,
+    ) -> Result<Option<Deployed>, Status> {
+        self.refresh(&Deployed {
+            urn: urn(type_token, name),
+            type_token: type_token.to_string(),
+            name: name.to_string(),
+            id: id.to_string(),
+            inputs: PropertyMap::new(),
+            outputs: PropertyMap::new(),
+        })
+        .await
+    }
+
     /// `pulumi destroy` of a deployed resource.
     pub async fn delete(&self, deployed: &Deployed) -> Result<(), Status> {
         self.service
@@ -517,6 +537,21 @@ mod tests {
         ) -> Result<Option<(Inputs, Outputs)>, Error> {
             let live = shelf.live.lock().unwrap().iter().any(|l| l == id);
             Ok(live.then_some((inputs, outputs)))
+        }
+
+        /// A live note imports as one whose text is its id.
+        async fn import(
+            &self,
+            shelf: &Shelf,
+            id: &str,
+            _: Context,
+        ) -> Result<Option<(Inputs, Outputs)>, Error> {
+            let live = shelf.live.lock().unwrap().iter().any(|l| l == id);
+            let inputs = || Inputs {
+                text: id.to_string(),
+                shelf: None,
+            };
+            Ok(live.then(|| (inputs(), outputs(inputs()))))
         }
 
         async fn delete(
@@ -778,6 +813,33 @@ mod tests {
                 "update b-1 (preview)"
             ]
         );
+    }
+
+    /// `import` reads a resource the state does not have yet, under the name given; one that
+    /// does not exist comes back as `None`, and a type that cannot be imported says so.
+    #[tokio::test]
+    async fn import_adopts_what_exists() {
+        let (driver, shelf) = driver().await;
+        let token = "t:index:Note";
+        driver
+            .create(token, "a", &note(Value::from("hello"), None))
+            .await
+            .unwrap();
+        let adopted = driver.import(token, "b", "a-0").await.unwrap().unwrap();
+        assert_eq!(adopted.id, "a-0");
+        assert_eq!(adopted.urn, urn(token, "b"));
+        assert_eq!(adopted.inputs["text"], Value::from("a-0"));
+        assert_eq!(adopted.outputs["length"], Value::Number(3.0));
+        assert!(driver.import(token, "c", "gone").await.unwrap().is_none());
+        let refused = driver
+            .import("t:index:StuckNote", "s", "a-0")
+            .await
+            .unwrap_err();
+        assert!(
+            refused.message().contains("cannot be imported"),
+            "{refused:?}"
+        );
+        assert_eq!(shelf.calls(), ["check a", "create a"], "nothing written");
     }
 
     /// A preview of new inputs plans an update, or the replacement's create, with `preview`
