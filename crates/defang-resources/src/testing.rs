@@ -1248,15 +1248,15 @@ pub async fn driver(cloud: Cloud) -> Driver<DefangProvider> {
     driver
 }
 
-/// Service `name` (of project `shop`) as the engine keeps it in state: its `id`, and the
+/// Resource `name` of type `token` as the engine keeps it in state: its `id`, and the
 /// `inputs` and `outputs` recorded (after a partial failure, or by an older version).
-pub fn service_in_state(
+pub fn in_state(
+    token: &str,
     name: &str,
     id: &str,
     inputs: PropertyMap,
     outputs: PropertyMap,
 ) -> Deployed {
-    let token = crate::service::lifecycle::TOKEN;
     Deployed {
         urn: pulumi_plugin::testing::urn(token, name),
         type_token: token.to_string(),
@@ -1265,6 +1265,16 @@ pub fn service_in_state(
         inputs,
         outputs,
     }
+}
+
+/// Service `name` (of project `shop`) as the engine keeps it in state ([`in_state`]).
+pub fn service_in_state(
+    name: &str,
+    id: &str,
+    inputs: PropertyMap,
+    outputs: PropertyMap,
+) -> Deployed {
+    in_state(crate::service::lifecycle::TOKEN, name, id, inputs, outputs)
 }
 
 /// What a step that failed partway left, as the engine records it (the error's

@@ -3,17 +3,14 @@
 //! a planned update that keeps what it knows.
 
 use super::lifecycle::TOKEN;
-use super::resource::ProjectResource;
-use crate::runtime::Runtime;
-use crate::testing::{FakeEcs, FakeStacks, context, env};
-use pulumi_plugin::{DeleteRequest, PropertyMap, ReadRequest, Resources, UpdateRequest, Value};
+use crate::provider::DefangProvider;
+use crate::testing::{FakeEcs, FakeStacks, driver, env, in_state};
+use pulumi_plugin::testing::Driver;
+use pulumi_plugin::{PropertyMap, Value};
 use std::sync::Arc;
 
-const URN: &str = "urn:pulumi:dev::shop::defang:index:Project::shop";
-
-fn served(stacks: Arc<FakeStacks>) -> (Resources<Runtime>, Runtime) {
-    let env = env(Arc::new(FakeEcs::default()), stacks);
-    (Resources::default().typed(ProjectResource), env)
+async fn served(stacks: Arc<FakeStacks>) -> Driver<DefangProvider> {
+    driver(env(Arc::new(FakeEcs::default()), stacks).cloud).await
 }
 
 fn props(pairs: &[(&str, Value)]) -> PropertyMap {
@@ -28,25 +25,14 @@ fn props(pairs: &[(&str, Value)]) -> PropertyMap {
 #[tokio::test]
 async fn a_partial_state_without_a_stack_is_deleted() {
     let stacks = Arc::new(FakeStacks::default());
-    let (resources, env) = served(stacks.clone());
+    let driver = served(stacks.clone()).await;
     let partial = props(&[
         ("name", Value::from("shop")),
         ("stackName", Value::from("defang-shop")),
     ]);
-    resources
-        .delete(
-            &env,
-            DeleteRequest {
-                id: "defang-shop".into(),
-                urn: URN.into(),
-                name: "shop".into(),
-                type_token: TOKEN.into(),
-                old_inputs: props(&[("name", Value::from("shop"))]),
-                old_outputs: partial,
-                timeout: None,
-            },
-            context(None),
-        )
+    let inputs = props(&[("name", Value::from("shop"))]);
+    driver
+        .delete(&in_state(TOKEN, "shop", "defang-shop", inputs, partial))
         .await
         .expect("a state with only the stack's name deletes");
     assert!(stacks.stacks.lock().unwrap().is_empty());
@@ -56,35 +42,25 @@ async fn a_partial_state_without_a_stack_is_deleted() {
 /// outputs are its outputs.
 #[tokio::test]
 async fn import_reads_the_stack() {
-    let (resources, env) = served(Arc::new(FakeStacks::with_project("shop")));
-    let read = |id: &str| ReadRequest {
-        id: id.into(),
-        urn: URN.into(),
-        name: "shop".into(),
-        type_token: TOKEN.into(),
-        old_inputs: PropertyMap::new(),
-        old_outputs: PropertyMap::new(),
-    };
-    let imported = resources
-        .read(&env, read("defang-shop"), context(None))
+    let driver = served(Arc::new(FakeStacks::with_project("shop"))).await;
+    let imported = driver
+        .import(TOKEN, "shop", "defang-shop")
         .await
-        .unwrap();
-    assert_eq!(imported.id.as_deref(), Some("defang-shop"));
+        .unwrap()
+        .expect("the stack exists");
+    assert_eq!(imported.id, "defang-shop");
     assert_eq!(imported.inputs["name"], Value::from("shop"));
     assert_eq!(imported.outputs["clusterName"], Value::from("defang-shop"));
     assert_eq!(imported.outputs["stackName"], Value::from("defang-shop"));
-    let gone = resources
-        .read(&env, read("defang-nope"), context(None))
-        .await
-        .unwrap();
-    assert!(gone.id.is_none());
+    let gone = driver.import(TOKEN, "shop", "defang-nope").await.unwrap();
+    assert!(gone.is_none());
 }
 
 /// A planned update keeps the outputs the stack gave (they do not change with the inputs),
 /// from a state written before some outputs existed too.
 #[tokio::test]
 async fn a_planned_update_keeps_what_is_known() {
-    let (resources, env) = served(Arc::new(FakeStacks::with_project("shop")));
+    let driver = served(Arc::new(FakeStacks::with_project("shop"))).await;
     let inputs = props(&[("name", Value::from("shop"))]);
     let mut old_outputs = inputs.clone();
     for (key, value) in [
@@ -95,26 +71,14 @@ async fn a_planned_update_keeps_what_is_known() {
     ] {
         old_outputs.insert(key.into(), Value::from(value));
     }
-    let mut news = inputs.clone();
+    let deployed = in_state(TOKEN, "shop", "defang-shop", inputs.clone(), old_outputs);
+    let mut news = inputs;
     news.insert("logRetentionDays".into(), Value::Number(90.0));
-    let planned = resources
-        .update(
-            &env,
-            UpdateRequest {
-                id: "defang-shop".into(),
-                urn: URN.into(),
-                name: "shop".into(),
-                type_token: TOKEN.into(),
-                old_outputs,
-                old_inputs: inputs,
-                news,
-                timeout: None,
-                preview: true,
-            },
-            context(None),
-        )
+    let planned = driver
+        .preview_update(&deployed, &news)
         .await
-        .unwrap();
+        .unwrap()
+        .outputs;
     assert_eq!(planned["logRetentionDays"], Value::Number(90.0));
     assert_eq!(
         planned["clusterArn"],
