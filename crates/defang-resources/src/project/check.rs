@@ -157,54 +157,57 @@ fn is_aws_id(id: &str, prefix: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{FakeEcs, FakeStacks, driver, env};
+    use pulumi_plugin::rpc;
+    use pulumi_plugin::value::properties_from_struct;
+    use std::sync::Arc;
 
-    const URN: &str = "urn:pulumi:dev::shop::defang:index:Project::main";
-
-    /// The Check the provider serves (before Configure): the inputs and the failures.
-    fn check_project(
-        urn: &str,
+    /// Check of project `main`, as the engine sends it to the provider the binary serves: the
+    /// inputs and the failures.
+    async fn check_project(
         olds: &PropertyMap,
         news: &PropertyMap,
-    ) -> (PropertyMap, Vec<CheckFailure>) {
-        let resources = pulumi_plugin::Resources::<crate::runtime::Runtime>::default()
-            .typed(super::super::resource::ProjectResource);
-        let checked = futures::executor::block_on(resources.check(
-            None,
-            pulumi_plugin::CheckRequest {
-                urn: urn.into(),
-                name: "main".into(),
-                type_token: super::super::lifecycle::TOKEN.into(),
-                olds: olds.clone(),
-                news: news.clone(),
-            },
-        ))
-        .unwrap();
-        (checked.inputs, checked.failures)
+    ) -> (PropertyMap, Vec<rpc::CheckFailure>) {
+        let cloud = env(
+            Arc::new(FakeEcs::default()),
+            Arc::new(FakeStacks::default()),
+        )
+        .cloud;
+        let checked = driver(cloud)
+            .await
+            .check(super::super::lifecycle::TOKEN, "main", olds, news)
+            .await
+            .unwrap();
+        (
+            properties_from_struct(checked.inputs.as_ref()),
+            checked.failures,
+        )
     }
 
     fn props(pairs: Vec<(&str, Value)>) -> PropertyMap {
         pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
 
-    #[test]
-    fn name_defaults_to_pulumi_project_and_stays() {
-        let (inputs, failures) = check_project(URN, &PropertyMap::new(), &PropertyMap::new());
+    #[tokio::test]
+    async fn name_defaults_to_pulumi_project_and_stays() {
+        let (inputs, failures) = check_project(&PropertyMap::new(), &PropertyMap::new()).await;
         assert!(failures.is_empty(), "{failures:?}");
-        assert_eq!(inputs["name"], Value::from("shop"));
+        // The Pulumi project of the driver's URNs (`urn:pulumi:test::test::…`).
+        assert_eq!(inputs["name"], Value::from("test"));
         let olds = props(vec![("name", Value::from("kept"))]);
-        let (inputs, _) = check_project(URN, &olds, &PropertyMap::new());
+        let (inputs, _) = check_project(&olds, &PropertyMap::new()).await;
         assert_eq!(inputs["name"], Value::from("kept"));
     }
 
-    #[test]
-    fn every_problem_is_reported_with_its_path() {
+    #[tokio::test]
+    async fn every_problem_is_reported_with_its_path() {
         let news = props(vec![
             ("name", Value::from("Shop_1")),
             ("vpcId", Value::from("vpc-zz")),
             ("vpcCidr", Value::from("10.0.0.0/8")),
             ("logRetentionDays", Value::Number(10.0)),
         ]);
-        let (_, failures) = check_project(URN, &PropertyMap::new(), &news);
+        let (_, failures) = check_project(&PropertyMap::new(), &news).await;
         let paths: Vec<&str> = failures.iter().map(|f| f.property.as_str()).collect();
         assert_eq!(
             paths,
@@ -224,16 +227,16 @@ mod tests {
         );
     }
 
-    #[test]
-    fn unknown_properties_are_named() {
+    #[tokio::test]
+    async fn unknown_properties_are_named() {
         let news = props(vec![("vpcCIDR", Value::from("10.0.0.0/16"))]);
-        let (_, failures) = check_project(URN, &PropertyMap::new(), &news);
+        let (_, failures) = check_project(&PropertyMap::new(), &news).await;
         assert_eq!(failures.len(), 1);
         assert!(failures[0].reason.contains("vpcCIDR"), "{:?}", failures);
     }
 
-    #[test]
-    fn adopted_network_is_fine() {
+    #[tokio::test]
+    async fn adopted_network_is_fine() {
         let news = props(vec![
             ("vpcId", Value::from("vpc-0123abcd")),
             (
@@ -244,7 +247,7 @@ mod tests {
                 ]),
             ),
         ]);
-        let (_, failures) = check_project(URN, &PropertyMap::new(), &news);
+        let (_, failures) = check_project(&PropertyMap::new(), &news).await;
         assert!(failures.is_empty(), "{failures:?}");
     }
 }
