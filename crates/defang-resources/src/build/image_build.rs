@@ -478,6 +478,8 @@ mod tests {
 
     /// With a secret build arg, log lines never show the build hash (a hash of a PIN can be
     /// searched for); without one they do.
+    // build_image directly, not a create through the Driver: the hash looked for is the one it
+    // returns, and only its messages (no rollout's) are read.
     #[tokio::test(start_paused = true)]
     async fn messages_leave_the_hash_out_when_a_build_arg_is_secret() {
         let dir = context_dir("hash");

@@ -375,6 +375,8 @@ pub(crate) async fn failure_reasons(stacks: &dyn Stacks, name: &str) -> String {
     }
 }
 
+// Not through the kit's Driver: these test the stack operations a Project or Service step is
+// built on (apply_stack, delete_and_wait), each stack state alone, with a context of their own.
 #[cfg(test)]
 mod tests {
     use super::*;
