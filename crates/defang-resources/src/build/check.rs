@@ -74,15 +74,13 @@ pub fn check_build_in(build: &Build, base: &Path, failures: &mut Vec<CheckFailur
 mod tests {
     use super::*;
 
-    fn dir_with(files: &[&str]) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "defang-build-check-{}-{}",
-            std::process::id(),
-            files.len()
-        ));
-        std::fs::create_dir_all(dir.join("app")).unwrap();
+    /// A fresh folder with `app/` holding `files`, removed when dropped (also when the test
+    /// fails), and never shared with a test running beside it.
+    fn dir_with(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("app")).unwrap();
         for f in files {
-            std::fs::write(dir.join("app").join(f), "FROM scratch\n").unwrap();
+            std::fs::write(dir.path().join("app").join(f), "FROM scratch\n").unwrap();
         }
         dir
     }
@@ -101,7 +99,7 @@ mod tests {
                 context: "app".into(),
                 ..Default::default()
             },
-            &base,
+            base.path(),
         );
         assert!(f.is_empty(), "{f:?}");
     }
@@ -114,7 +112,7 @@ mod tests {
                 context: "nope".into(),
                 ..Default::default()
             },
-            &base,
+            base.path(),
         );
         assert_eq!(f[0].property, "build.context");
         assert!(f[0].reason.contains("does not exist"), "{f:?}");
@@ -124,7 +122,7 @@ mod tests {
                 dockerfile: Some("web.Dockerfile".into()),
                 ..Default::default()
             },
-            &base,
+            base.path(),
         );
         assert_eq!(f[0].property, "build.dockerfile");
     }
@@ -139,7 +137,7 @@ mod tests {
                 args: [("A=B".to_string(), "x".to_string())].into(),
                 target: Some(" ".into()),
             },
-            &base,
+            base.path(),
         );
         let paths: Vec<&str> = f.iter().map(|f| f.property.as_str()).collect();
         assert!(paths.contains(&"build.dockerfile"), "{f:?}");

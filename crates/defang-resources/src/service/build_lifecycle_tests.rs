@@ -9,18 +9,21 @@ use pulumi_plugin::rpc::DiffResponse;
 use pulumi_plugin::rpc::diff_response::DiffChanges;
 use pulumi_plugin::testing::{Deployed, Driver};
 use pulumi_plugin::{PropertyMap, Value};
-use std::path::PathBuf;
 use std::sync::Arc;
 
-fn context_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("defang-build-test-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+/// A build context (Dockerfile and index.html) in a fresh folder, removed when dropped, also
+/// when the test fails.
+fn context_dir(tag: &str) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix(&format!("defang-build-test-{tag}-"))
+        .tempdir()
+        .unwrap();
     std::fs::write(
-        dir.join("Dockerfile"),
+        dir.path().join("Dockerfile"),
         "FROM nginx\nCOPY index.html /usr/share/nginx/html/\n",
     )
     .unwrap();
-    std::fs::write(dir.join("index.html"), "hello\n").unwrap();
+    std::fs::write(dir.path().join("index.html"), "hello\n").unwrap();
     dir
 }
 
@@ -75,7 +78,8 @@ fn count(calls: &std::sync::Mutex<Vec<String>>, name: &str) -> usize {
 
 #[tokio::test(start_paused = true)]
 async fn builds_then_deploys_pinned_by_digest_and_never_rebuilds_the_same_sources() {
-    let dir = context_dir("ok");
+    let context = context_dir("ok");
+    let dir = context.path().to_path_buf();
     let builds = scripted_build(&[
         (BuildStatus::InProgress, "QUEUED"),
         (BuildStatus::InProgress, "PROVISIONING"),
@@ -141,7 +145,6 @@ async fn builds_then_deploys_pinned_by_digest_and_never_rebuilds_the_same_source
     std::fs::write(dir.join("index.html"), "bonjour\n").unwrap();
     let diff = diff_of_sources(&driver, &created, &dir).await;
     assert!(diff.detailed_diff.contains_key("build"), "{diff:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The engine's Diff alone, of `deployed` against the same inputs (`dir`): whatever changed is
@@ -156,7 +159,8 @@ async fn diff_of_sources(
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_build_is_build_failed_with_the_reason_and_deploys_nothing() {
-    let dir = context_dir("fail");
+    let context = context_dir("fail");
+    let dir = context.path().to_path_buf();
     let builds = Arc::new(FakeBuildCloud::default());
     let mut failed = build_state(BuildStatus::Failed, "COMPLETED");
     failed.phases = vec![BuildPhase {
@@ -213,12 +217,12 @@ async fn a_failed_build_is_build_failed_with_the_reason_and_deploys_nothing() {
     let recorded = service_in_state("web", &state.id, inputs(&dir), state.outputs);
     let d = diff_of_sources(&driver, &recorded, &dir).await;
     assert!(d.detailed_diff.contains_key("build"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(start_paused = true)]
 async fn cancel_stops_the_build() {
-    let dir = context_dir("cancel");
+    let context = context_dir("cancel");
+    let dir = context.path().to_path_buf();
     let builds = scripted_build(&[(BuildStatus::InProgress, "BUILD")]);
     let driver = driver(
         env_with_builds(
@@ -238,5 +242,4 @@ async fn cancel_stops_the_build() {
     assert_eq!(state.outputs["status"], Value::from("BUILD_RUNNING"));
     assert!(state.reasons[0].contains("stopped"), "{:?}", state.reasons);
     assert_eq!(builds.stopped.lock().unwrap().as_slice(), ["build:1"]);
-    let _ = std::fs::remove_dir_all(&dir);
 }
