@@ -10,6 +10,10 @@
 //! 2. Nagle check: on one connection, Check calls of a `defang:index:Service` whose reply is
 //!    about 100 bytes and about 2 KB (no Configure: such a Check makes no cloud calls). A reply
 //!    larger than one segment that waited for a delayed ACK would show as ~40 ms.
+//! 3. CPU per call: the provider's own on-CPU time per small Check, back to back, 5 ms apart,
+//!    and 5 ms apart with a 64 MiB buffer walked in between (what the engine's work does to
+//!    the provider's caches in a large preview, where the provider's CPU per service was found
+//!    to grow with the preview's length while its instruction count did not).
 //!
 //! ```sh
 //! cargo build --release -p pulumi-resource-defang
@@ -400,6 +404,29 @@ async fn run(args: &Args) -> Vec<Figure> {
             "prost encoded_len of the CheckResponse",
         ));
     }
+
+    // 3. The provider's CPU per Check, back to back and paced as the engine paces a large
+    //    preview (an RPC every few ms, the engine's own work in between).
+    for (label, gap, thrash) in [
+        ("back_to_back", Duration::ZERO, false),
+        ("paced_5ms", Duration::from_millis(5), false),
+        ("paced_5ms_cache_thrashed", Duration::from_millis(5), true),
+    ] {
+        let us = cpu_per_check(&mut client, p.child.id(), &small, gap, thrash).await;
+        figures.push(figure(
+            &format!("check.cpu_per_call.{label}"),
+            us,
+            "us",
+            format!(
+                "{PACED_CALLS} small Checks, provider on-CPU time (schedstat){}",
+                if thrash {
+                    ", a 64 MiB buffer walked between calls"
+                } else {
+                    ""
+                }
+            ),
+        ));
+    }
     drop(client);
     tokio::task::spawn_blocking(move || p.stop())
         .await
@@ -407,9 +434,62 @@ async fn run(args: &Args) -> Vec<Figure> {
     figures
 }
 
+/// How many Checks the CPU-per-call figures average over.
+const PACED_CALLS: u32 = 400;
+
+/// Nanoseconds the process has run on a CPU (its threads included): the first field of
+/// /proc/<pid>/schedstat, exact where /proc/<pid>/stat counts 10 ms ticks.
+fn on_cpu_ns(pid: u32) -> u64 {
+    let mut total = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).expect("tasks of the provider") {
+        let stat = std::fs::read_to_string(task.expect("task").path().join("schedstat"))
+            .unwrap_or_default();
+        total += stat
+            .split_whitespace()
+            .next()
+            .and_then(|ns| ns.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    total
+}
+
+/// The provider's mean on-CPU time per Check, in microseconds, over [`PACED_CALLS`] calls
+/// with `gap` between them; with `thrash`, the gap is spent walking a buffer larger than the
+/// caches, as the engine's own work in a large preview evicts the provider's code and data.
+async fn cpu_per_check(
+    client: &mut ResourceProviderClient<Channel>,
+    pid: u32,
+    news: &PropertyMap,
+    gap: Duration,
+    thrash: bool,
+) -> f64 {
+    let request = check_request(news);
+    let mut buffer = vec![0u8; if thrash { 64 << 20 } else { 0 }];
+    let mut spent = 0;
+    for i in 0..PACED_CALLS {
+        if thrash {
+            let until = Instant::now() + gap;
+            let mut at = (i as usize * 4096) % buffer.len();
+            while Instant::now() < until {
+                for _ in 0..4096 {
+                    buffer[at] = buffer[at].wrapping_add(1);
+                    at = (at + 64) % buffer.len();
+                }
+            }
+        } else if !gap.is_zero() {
+            tokio::time::sleep(gap).await;
+        }
+        let before = on_cpu_ns(pid);
+        client.check(request.clone()).await.expect("check");
+        spent += on_cpu_ns(pid) - before;
+    }
+    std::hint::black_box(&buffer);
+    spent as f64 / PACED_CALLS as f64 / 1000.0
+}
+
 fn table(figures: &[Figure]) -> String {
     let value = |f: &Figure| match f.unit {
-        "B" => format!("{:.0} {}", f.value, f.unit),
+        "B" | "us" => format!("{:.0} {}", f.value, f.unit),
         _ => format!("{:.2} {}", f.value, f.unit),
     };
     let w_id = figures.iter().map(|f| f.id.len()).max().unwrap_or(0);
