@@ -55,34 +55,72 @@ pub async fn serve<P: Provider>(
     }
     tracing::info!(port, "serving");
     let cancel = service.cancellation();
-    grpc_server(service)
-        .serve_with_incoming_shutdown(accept_without_delay(listener), shutdown_signal())
-        .await?;
+    serve_connections(service, listener, shutdown_signal()).await;
     cancel.cancel();
     Ok(())
 }
 
-/// The gRPC server of one provider, with the engine's message limits.
-fn grpc_server<P: Provider>(service: PluginService<P>) -> tonic::transport::server::Router {
-    let server = ResourceProviderServer::new(service)
+/// The provider's one gRPC service, with the engine's message limits.
+fn grpc_service<P: Provider>(
+    service: PluginService<P>,
+) -> ResourceProviderServer<PluginService<P>> {
+    ResourceProviderServer::new(service)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES);
-    tonic::transport::Server::builder().add_service(server)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES)
 }
 
-/// The accepted connections, each with `TCP_NODELAY` set. Without it, a reply larger than one
-/// segment waits for the engine's delayed ACK (Nagle's algorithm): about 40 ms per RPC instead of
-/// 1–2 ms. tonic sets it only on listeners it binds itself, and this one is bound here so that
-/// the port can be printed first.
-fn accept_without_delay(
+/// Serves HTTP/2 (gRPC) on every connection `listener` accepts, each with `TCP_NODELAY` set,
+/// until `shutdown`; then lets the requests in flight finish.
+///
+/// hyper directly, not tonic's transport `Server`: that one routes each request through
+/// layers (a router, a timeout, error recovery, a tracing span) that one service does not
+/// need, and every RPC of a preview pays for their code.
+///
+/// `TCP_NODELAY`: without it, a reply larger than one segment waits for the engine's delayed
+/// ACK (Nagle's algorithm): about 40 ms per RPC instead of 1–2 ms.
+async fn serve_connections<P: Provider>(
+    service: PluginService<P>,
     listener: tokio::net::TcpListener,
-) -> impl futures::Stream<Item = std::io::Result<OneWritePerReply<tokio::net::TcpStream>>> {
-    use futures::StreamExt;
-    tokio_stream::wrappers::TcpListenerStream::new(listener).map(|accepted| {
-        let stream = accepted?;
-        stream.set_nodelay(true)?;
-        Ok(OneWritePerReply(stream))
-    })
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let service = hyper_util::service::TowerToHyperService::new(grpc_service(service));
+    let http2 = http2_server();
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(err) => {
+                    tracing::warn!(%err, "accept failed");
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let connection = graceful.watch(http2.serve_connection(accepted(stream), service.clone()));
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(%err, "connection ended");
+            }
+        });
+    }
+    graceful.shutdown().await;
+}
+
+/// hyper's HTTP/2 server, its tasks on the current tokio runtime.
+fn http2_server() -> hyper::server::conn::http2::Builder<hyper_util::rt::TokioExecutor> {
+    hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
+}
+
+/// An accepted connection as served: `TCP_NODELAY` set, one write per reply.
+fn accepted(
+    stream: tokio::net::TcpStream,
+) -> hyper_util::rt::TokioIo<OneWritePerReply<tokio::net::TcpStream>> {
+    if let Err(err) = stream.set_nodelay(true) {
+        tracing::warn!(%err, "TCP_NODELAY");
+    }
+    hyper_util::rt::TokioIo::new(OneWritePerReply(stream))
 }
 
 /// An accepted connection that tells h2 it has no vectored writes. h2 then copies a reply's
@@ -129,16 +167,6 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for OneWritePerRepl
     }
 }
 
-impl<S: tonic::transport::server::Connected> tonic::transport::server::Connected
-    for OneWritePerReply<S>
-{
-    type ConnectInfo = S::ConnectInfo;
-
-    fn connect_info(&self) -> Self::ConnectInfo {
-        self.0.connect_info()
-    }
-}
-
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
@@ -166,16 +194,47 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::task::{Context as TaskContext, Poll};
 
-    /// Every accepted connection has TCP_NODELAY (a plain TcpListenerStream leaves it off).
+    /// Every accepted connection has TCP_NODELAY (an accepted socket has it off).
     #[tokio::test]
     async fn accepted_connections_do_not_delay_small_writes() {
-        use futures::StreamExt;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let mut incoming = Box::pin(accept_without_delay(listener));
         let _client = tokio::net::TcpStream::connect(address).await.unwrap();
-        let accepted = incoming.next().await.unwrap().unwrap();
-        assert!(accepted.0.nodelay().unwrap());
+        let (stream, _) = listener.accept().await.unwrap();
+        assert!(!stream.nodelay().unwrap());
+        assert!(accepted(stream).inner().0.nodelay().unwrap());
+    }
+
+    /// The server answers on every connection it accepts, and on shutdown stops accepting and
+    /// returns once the connections are done.
+    #[tokio::test]
+    async fn serves_until_shutdown() {
+        use pulumi_gestalt_proto::pulumi::pulumirpc::GetSchemaRequest;
+        use pulumi_gestalt_proto::pulumi::pulumirpc::resource_provider_client::ResourceProviderClient;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let service =
+            PluginService::new("t", "0.0.1", SchemaOnly("s".into()), EngineLog::default());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_connections(service, listener, async {
+            let _ = stopped.await;
+        }));
+        for _ in 0..2 {
+            let mut client = ResourceProviderClient::connect(format!("http://{address}"))
+                .await
+                .unwrap();
+            let reply = client
+                .get_schema(GetSchemaRequest::default())
+                .await
+                .unwrap();
+            assert_eq!(reply.into_inner().schema, "s");
+        }
+        stop.send(()).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(10), server)
+            .await
+            .expect("the server returns after shutdown")
+            .unwrap();
+        assert!(tokio::net::TcpStream::connect(address).await.is_err());
     }
 
     /// A provider whose only working RPC is GetSchema, with a schema of the given size.
@@ -265,18 +324,10 @@ mod tests {
         }
     }
 
-    impl tonic::transport::server::Connected for CountingWrites {
-        type ConnectInfo = tonic::transport::server::TcpConnectInfo;
-        fn connect_info(&self) -> Self::ConnectInfo {
-            self.stream.connect_info()
-        }
-    }
-
     /// The writes the server makes for the second of two GetSchema calls on one connection
     /// (the first also carries the connection's settings), with a 600-byte reply: larger than
     /// h2's 256-byte copy threshold for vectored I/O, smaller than its 1 KiB one without.
     async fn writes_for_one_reply(one_write_per_reply: bool) -> usize {
-        use futures::StreamExt;
         use pulumi_gestalt_proto::pulumi::pulumirpc::GetSchemaRequest;
         use pulumi_gestalt_proto::pulumi::pulumirpc::resource_provider_client::ResourceProviderClient;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -289,28 +340,22 @@ mod tests {
             SchemaOnly("s".repeat(600)),
             EngineLog::default(),
         );
-        let server = grpc_server(service);
-        let accepted = accept_without_delay(listener);
+        let service = hyper_util::service::TowerToHyperService::new(grpc_service(service));
         tokio::spawn(async move {
-            if one_write_per_reply {
-                let incoming = accepted.map(move |c| {
-                    c.map(|c| {
-                        OneWritePerReply(CountingWrites {
-                            stream: c.0,
-                            writes: counted.clone(),
-                        })
-                    })
-                });
-                server.serve_with_incoming(incoming).await
+            let (stream, _) = listener.accept().await.unwrap();
+            let stream = accepted(stream).into_inner().0;
+            let counting = CountingWrites {
+                stream,
+                writes: counted,
+            };
+            let served = if one_write_per_reply {
+                let io = hyper_util::rt::TokioIo::new(OneWritePerReply(counting));
+                http2_server().serve_connection(io, service).await
             } else {
-                let incoming = accepted.map(move |c| {
-                    c.map(|c| CountingWrites {
-                        stream: c.0,
-                        writes: counted.clone(),
-                    })
-                });
-                server.serve_with_incoming(incoming).await
-            }
+                let io = hyper_util::rt::TokioIo::new(counting);
+                http2_server().serve_connection(io, service).await
+            };
+            served.unwrap();
         });
         let mut client = ResourceProviderClient::connect(format!("http://{address}"))
             .await
