@@ -647,6 +647,16 @@ mod tests {
         (driver, shelf)
     }
 
+    /// A configured driver that has created note `a` ("hello", id `a-0`).
+    async fn driver_with_note_a() -> (Driver<Notes>, Arc<Shelf>, Deployed) {
+        let (driver, shelf) = driver().await;
+        let a = driver
+            .create("t:index:Note", "a", &note(Value::from("hello"), None))
+            .await
+            .unwrap();
+        (driver, shelf, a)
+    }
+
     fn note(text: Value, shelf: Option<&str>) -> PropertyMap {
         let mut inputs = PropertyMap::from([("text".into(), text)]);
         if let Some(shelf) = shelf {
@@ -782,12 +792,8 @@ mod tests {
     /// even where Diff finds no change (where the `update` step sends none).
     #[tokio::test]
     async fn send_create_and_send_update_are_their_rpc_alone() {
-        let (driver, shelf) = driver().await;
+        let (driver, shelf, a) = driver_with_note_a().await;
         let token = "t:index:Note";
-        let a = driver
-            .create(token, "a", &note(Value::from("hello"), None))
-            .await
-            .unwrap();
         let same = driver.update(&a, &a.inputs).await.unwrap();
         assert_eq!(same.outputs, a.outputs);
         let forced = driver.send_update(&a, &a.inputs, false).await.unwrap();
@@ -819,12 +825,8 @@ mod tests {
     /// does not exist comes back as `None`, and a type that cannot be imported says so.
     #[tokio::test]
     async fn import_adopts_what_exists() {
-        let (driver, shelf) = driver().await;
+        let (driver, shelf, _) = driver_with_note_a().await;
         let token = "t:index:Note";
-        driver
-            .create(token, "a", &note(Value::from("hello"), None))
-            .await
-            .unwrap();
         let adopted = driver.import(token, "b", "a-0").await.unwrap().unwrap();
         assert_eq!(adopted.id, "a-0");
         assert_eq!(adopted.urn, urn(token, "b"));
@@ -846,12 +848,7 @@ mod tests {
     /// set, and deletes nothing.
     #[tokio::test]
     async fn preview_update_plans_and_changes_nothing() {
-        let (driver, shelf) = driver().await;
-        let token = "t:index:Note";
-        let a = driver
-            .create(token, "a", &note(Value::from("hello"), None))
-            .await
-            .unwrap();
+        let (driver, shelf, a) = driver_with_note_a().await;
         // Only a preview can take a text that is not known yet.
         let planned = driver
             .preview_update(&a, &note(Value::Unknown, None))
