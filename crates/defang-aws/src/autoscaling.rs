@@ -24,27 +24,25 @@ impl AutoScalingAdapter {
 #[async_trait::async_trait]
 impl AutoScaling for AutoScalingAdapter {
     async fn ecs_service_target(&self, resource_id: &str) -> CloudResult<Option<ScalableTarget>> {
-        let mut next_token: Option<String> = None;
         // One resource id and dimension: at most one target, but the answer still pages.
-        loop {
-            let out = self
-                .client
-                .describe_scalable_targets()
-                .service_namespace(ServiceNamespace::Ecs)
-                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-                .resource_ids(resource_id)
-                .set_next_token(next_token.take())
-                .send()
-                .await
-                .map_err(|e| {
-                    classify(
-                        APPLICATION_AUTO_SCALING,
-                        "DescribeScalableTargets",
-                        &format!("describe the scalable target of {resource_id}"),
-                        &e,
-                    )
-                })?;
-            if let Some(target) = out
+        let mut pages = self
+            .client
+            .describe_scalable_targets()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_ids(resource_id)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                classify(
+                    APPLICATION_AUTO_SCALING,
+                    "DescribeScalableTargets",
+                    &format!("describe the scalable target of {resource_id}"),
+                    &e,
+                )
+            })?;
+            if let Some(target) = page
                 .scalable_targets()
                 .iter()
                 .find(|t| t.resource_id() == resource_id)
@@ -54,11 +52,8 @@ impl AutoScaling for AutoScalingAdapter {
                     max_capacity: target.max_capacity(),
                 }));
             }
-            match out.next_token() {
-                Some(next) if !next.is_empty() => next_token = Some(next.to_string()),
-                _ => return Ok(None),
-            }
         }
+        Ok(None)
     }
 
     async fn ecs_service_policies(
@@ -66,29 +61,27 @@ impl AutoScaling for AutoScalingAdapter {
         resource_id: &str,
     ) -> CloudResult<Vec<TargetTrackingPolicy>> {
         let mut policies = Vec::new();
-        let mut next_token: Option<String> = None;
-        loop {
-            let out = self
-                .client
-                .describe_scaling_policies()
-                .service_namespace(ServiceNamespace::Ecs)
-                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
-                .resource_id(resource_id)
-                // AWS's largest page (and its default).
-                .max_results(50)
-                .set_next_token(next_token.take())
-                .send()
-                .await
-                .map_err(|e| {
-                    classify(
-                        APPLICATION_AUTO_SCALING,
-                        "DescribeScalingPolicies",
-                        &format!("describe the scaling policies of {resource_id}"),
-                        &e,
-                    )
-                })?;
+        let mut pages = self
+            .client
+            .describe_scaling_policies()
+            .service_namespace(ServiceNamespace::Ecs)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .resource_id(resource_id)
+            // AWS's largest page (and its default).
+            .max_results(50)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                classify(
+                    APPLICATION_AUTO_SCALING,
+                    "DescribeScalingPolicies",
+                    &format!("describe the scaling policies of {resource_id}"),
+                    &e,
+                )
+            })?;
             policies.extend(
-                out.scaling_policies()
+                page.scaling_policies()
                     .iter()
                     .filter(|p| p.policy_type() == &PolicyType::TargetTrackingScaling)
                     .filter_map(|p| {
@@ -105,11 +98,8 @@ impl AutoScaling for AutoScalingAdapter {
                         })
                     }),
             );
-            match out.next_token() {
-                Some(next) if !next.is_empty() => next_token = Some(next.to_string()),
-                _ => return Ok(policies),
-            }
         }
+        Ok(policies)
     }
 
     async fn register_ecs_service_target(

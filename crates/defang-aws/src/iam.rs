@@ -28,36 +28,31 @@ pub(crate) fn decode_policy_document(encoded: &str) -> Result<serde_json::Value,
 impl Roles for IamAdapter {
     async fn attached_policies(&self, role_name: &str) -> CloudResult<Vec<String>> {
         let mut arns = Vec::new();
-        let mut marker: Option<String> = None;
         // Pages of up to 100 (a role takes at most 20, but IAM may truncate any page).
-        loop {
-            let out = self
-                .client
-                .list_attached_role_policies()
-                .role_name(role_name)
-                .max_items(100)
-                .set_marker(marker.take())
-                .send()
-                .await
-                .map_err(|e| {
-                    classify(
-                        IAM,
-                        "ListAttachedRolePolicies",
-                        &format!("list the managed policies of IAM role {role_name}"),
-                        &e,
-                    )
-                })?;
+        let mut pages = self
+            .client
+            .list_attached_role_policies()
+            .role_name(role_name)
+            .max_items(100)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| {
+                classify(
+                    IAM,
+                    "ListAttachedRolePolicies",
+                    &format!("list the managed policies of IAM role {role_name}"),
+                    &e,
+                )
+            })?;
             arns.extend(
-                out.attached_policies()
+                page.attached_policies()
                     .iter()
                     .filter_map(|p| p.policy_arn())
                     .map(str::to_owned),
             );
-            match (out.is_truncated(), out.marker()) {
-                (true, Some(next)) if !next.is_empty() => marker = Some(next.to_string()),
-                _ => return Ok(arns),
-            }
         }
+        Ok(arns)
     }
 
     async fn inline_policy(
