@@ -4,8 +4,11 @@
 use crate::engine_log::EngineLog;
 use crate::provider::Provider;
 use crate::server::PluginService;
+use connection::accepted;
 use pulumi_gestalt_proto::pulumi::pulumirpc::resource_provider_server::ResourceProviderServer;
 use std::io::Write;
+
+mod connection;
 
 /// The engine's own gRPC message limit.
 pub const MAX_MESSAGE_BYTES: usize = 400 * 1024 * 1024;
@@ -98,7 +101,10 @@ async fn serve_connections<P: Provider>(
             },
             () = &mut shutdown => break,
         };
-        let connection = graceful.watch(http2.serve_connection(accepted(stream), service.clone()));
+        let connection = graceful.watch(http2.serve_connection(
+            hyper_util::rt::TokioIo::new(accepted(stream)),
+            service.clone(),
+        ));
         tokio::spawn(async move {
             if let Err(err) = connection.await {
                 tracing::debug!(%err, "connection ended");
@@ -111,60 +117,6 @@ async fn serve_connections<P: Provider>(
 /// hyper's HTTP/2 server, its tasks on the current tokio runtime.
 fn http2_server() -> hyper::server::conn::http2::Builder<hyper_util::rt::TokioExecutor> {
     hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
-}
-
-/// An accepted connection as served: `TCP_NODELAY` set, one write per reply.
-fn accepted(
-    stream: tokio::net::TcpStream,
-) -> hyper_util::rt::TokioIo<OneWritePerReply<tokio::net::TcpStream>> {
-    if let Err(err) = stream.set_nodelay(true) {
-        tracing::warn!(%err, "TCP_NODELAY");
-    }
-    hyper_util::rt::TokioIo::new(OneWritePerReply(stream))
-}
-
-/// An accepted connection that tells h2 it has no vectored writes. h2 then copies a reply's
-/// payload into its frame buffer when it is under 1 KiB (256 bytes with vectored writes), so
-/// the headers, the message and the trailers of a typical reply leave in one `write` instead
-/// of two `writev`s: over loopback every write also pays the engine side's receive path.
-struct OneWritePerReply<S>(S);
-
-impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for OneWritePerReply<S> {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for OneWritePerReply<S> {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        false
-    }
 }
 
 async fn shutdown_signal() {
@@ -202,7 +154,7 @@ mod tests {
         let _client = tokio::net::TcpStream::connect(address).await.unwrap();
         let (stream, _) = listener.accept().await.unwrap();
         assert!(!stream.nodelay().unwrap());
-        assert!(accepted(stream).inner().0.nodelay().unwrap());
+        assert!(accepted(stream).get_ref().nodelay().unwrap());
     }
 
     /// The server answers on every connection it accepts, and on shutdown stops accepting and
@@ -343,13 +295,13 @@ mod tests {
         let service = hyper_util::service::TowerToHyperService::new(grpc_service(service));
         tokio::spawn(async move {
             let (stream, _) = listener.accept().await.unwrap();
-            let stream = accepted(stream).into_inner().0;
+            stream.set_nodelay(true).unwrap();
             let counting = CountingWrites {
                 stream,
                 writes: counted,
             };
             let served = if one_write_per_reply {
-                let io = hyper_util::rt::TokioIo::new(OneWritePerReply(counting));
+                let io = hyper_util::rt::TokioIo::new(connection::EngineConnection::new(counting));
                 http2_server().serve_connection(io, service).await
             } else {
                 let io = hyper_util::rt::TokioIo::new(counting);
@@ -380,6 +332,143 @@ mod tests {
     async fn a_reply_leaves_in_one_write() {
         assert_eq!(writes_for_one_reply(true).await, 1);
         assert!(writes_for_one_reply(false).await > 1);
+    }
+
+    /// The engine's side of a connection, spoken frame by frame: enough HTTP/2 to call
+    /// GetSchema and to send PINGs, and to see exactly what the server writes back.
+    struct RawEngine {
+        stream: tokio::net::TcpStream,
+        next_stream: u32,
+    }
+
+    /// A frame as read: type, flags, stream, payload.
+    type Frame = (u8, u8, u32, Vec<u8>);
+
+    impl RawEngine {
+        async fn connect(address: std::net::SocketAddr) -> RawEngine {
+            use tokio::io::AsyncWriteExt;
+            let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            stream
+                .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+                .await
+                .unwrap();
+            let mut engine = RawEngine {
+                stream,
+                next_stream: 1,
+            };
+            engine.send(4, 0, 0, &[]).await;
+            // The server's settings, then its acknowledgement of ours.
+            let settings = engine.frames_until(|f| f.0 == 4 && f.1 & 1 != 0).await;
+            let theirs = settings.iter().find(|f| f.0 == 4 && f.1 & 1 == 0).unwrap();
+            assert_eq!(theirs.2, 0);
+            engine.send(4, 1, 0, &[]).await;
+            engine
+        }
+
+        async fn send(&mut self, kind: u8, flags: u8, stream: u32, payload: &[u8]) {
+            use tokio::io::AsyncWriteExt;
+            let mut frame = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+            frame.extend([kind, flags]);
+            frame.extend(stream.to_be_bytes());
+            frame.extend(payload);
+            self.stream.write_all(&frame).await.unwrap();
+        }
+
+        /// Calls GetSchema (headers as literals, no Huffman) and returns every frame read
+        /// until the reply's trailers, in order.
+        async fn get_schema(&mut self) -> Vec<Frame> {
+            let id = self.next_stream;
+            self.next_stream += 2;
+            let mut block = Vec::new();
+            for (name, value) in [
+                (":method", "POST"),
+                (":scheme", "http"),
+                (":path", "/pulumirpc.ResourceProvider/GetSchema"),
+                (":authority", "127.0.0.1"),
+                ("content-type", "application/grpc"),
+                ("te", "trailers"),
+            ] {
+                block.push(0);
+                block.push(name.len() as u8);
+                block.extend(name.as_bytes());
+                block.push(value.len() as u8);
+                block.extend(value.as_bytes());
+            }
+            const END_HEADERS: u8 = 0x4;
+            const END_STREAM: u8 = 0x1;
+            self.send(1, END_HEADERS, id, &block).await;
+            // An empty GetSchemaRequest, gRPC-framed.
+            self.send(0, END_STREAM, id, &[0, 0, 0, 0, 0]).await;
+            self.frames_until(|f| f.0 == 1 && f.2 == id && f.1 & END_STREAM != 0)
+                .await
+        }
+
+        /// Frames read until one matches `last` (included).
+        async fn frames_until(&mut self, last: impl Fn(&Frame) -> bool) -> Vec<Frame> {
+            let mut frames = Vec::new();
+            loop {
+                let frame = self.frame().await;
+                let done = last(&frame);
+                frames.push(frame);
+                if done {
+                    return frames;
+                }
+            }
+        }
+
+        async fn frame(&mut self) -> Frame {
+            use tokio::io::AsyncReadExt;
+            let mut head = [0u8; 9];
+            self.stream.read_exact(&mut head).await.unwrap();
+            let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+            let mut payload = vec![0; len];
+            self.stream.read_exact(&mut payload).await.unwrap();
+            let stream = u32::from_be_bytes([head[5], head[6], head[7], head[8]]) & 0x7fff_ffff;
+            (head[3], head[4], stream, payload)
+        }
+
+        /// The next frame if one comes within `wait`.
+        async fn frame_within(&mut self, wait: std::time::Duration) -> Option<Frame> {
+            tokio::time::timeout(wait, self.frame()).await.ok()
+        }
+    }
+
+    /// The engine's bandwidth probe (a PING after each reply) is answered behind a later
+    /// reply, not with a write and a wake-up of its own; and it is answered.
+    #[tokio::test]
+    async fn ping_acknowledgements_ride_behind_replies() {
+        const PING: u8 = 6;
+        const ACK: u8 = 1;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let service =
+            PluginService::new("t", "0.0.1", SchemaOnly("s".into()), EngineLog::default());
+        tokio::spawn(serve_connections(service, listener, std::future::pending()));
+        let mut engine = RawEngine::connect(address).await;
+        let probe = [2, 4, 16, 16, 9, 14, 7, 7];
+        let is_ack = |f: &Frame| f.0 == PING && f.1 & ACK != 0 && f.3 == probe;
+
+        let reply = engine.get_schema().await;
+        assert!(!reply.iter().any(is_ack));
+        engine.send(PING, 0, 0, &probe).await;
+        let alone = engine
+            .frame_within(std::time::Duration::from_millis(30))
+            .await;
+        assert!(alone.is_none(), "no write of its own: {alone:?}");
+
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let reply = engine.get_schema().await;
+        assert!(!reply.iter().any(is_ack), "behind the reply, not before it");
+        let behind = engine
+            .frame_within(std::time::Duration::from_millis(30))
+            .await;
+        assert!(behind.as_ref().is_some_and(is_ack), "{behind:?}");
+
+        // With no reply to ride behind, it still goes out, within the deadline.
+        engine.send(PING, 0, 0, &probe).await;
+        let alone = engine.frame_within(std::time::Duration::from_secs(5)).await;
+        assert!(alone.as_ref().is_some_and(is_ack), "{alone:?}");
     }
 
     fn args(a: &[&str]) -> Vec<String> {
