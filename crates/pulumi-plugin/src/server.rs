@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::mask::Mask;
 use crate::provider::{self, Provider};
 use crate::value::{
-    PropertyMap, Value, propagate_secrets, properties_from_struct, properties_to_struct,
+    PropertyMap, Value, into_properties, into_struct, propagate_secrets, properties_from_struct,
     secrets_only, unknown_paths,
 };
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
@@ -109,8 +109,9 @@ fn timeout_of(seconds: f64) -> Option<Duration> {
     (seconds > 0.0).then(|| Duration::from_secs_f64(seconds))
 }
 
-fn props(s: &Option<prost_types::Struct>) -> PropertyMap {
-    properties_from_struct(s.as_ref())
+/// A request's property struct, taken (its strings move); `None` is empty.
+fn props(s: Option<prost_types::Struct>) -> PropertyMap {
+    s.map(into_properties).unwrap_or_default()
 }
 
 /// The paths of the unknown values in a Check's inputs, as failures name them; empty, without
@@ -145,7 +146,7 @@ fn check_response(
         })
         .collect();
     rpc::CheckResponse {
-        inputs: Some(properties_to_struct(&checked.inputs)),
+        inputs: Some(into_struct(checked.inputs)),
         failures,
     }
 }
@@ -241,8 +242,8 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         request: Request<rpc::CheckRequest>,
     ) -> Result<Response<rpc::CheckResponse>, Status> {
         let r = request.into_inner();
-        let news = props(&r.news);
-        let olds = props(&r.olds);
+        let news = props(r.news);
+        let olds = props(r.olds);
         let mask = self.mask([&news, &olds]);
         let unknown = unknown_input_paths(&news);
         let checked = self
@@ -307,7 +308,7 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
                     result.values_mut().for_each(Value::make_secret);
                 }
                 Ok(Response::new(rpc::InvokeResponse {
-                    r#return: Some(properties_to_struct(&result)),
+                    r#return: Some(into_struct(result)),
                     failures: Vec::new(),
                 }))
             }
@@ -335,8 +336,8 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         request: Request<rpc::CheckRequest>,
     ) -> Result<Response<rpc::CheckResponse>, Status> {
         let r = request.into_inner();
-        let news = props(&r.news);
-        let olds = props(&r.olds);
+        let news = props(r.news);
+        let olds = props(r.olds);
         let mask = self.mask([&news, &olds]);
         let unknown = unknown_input_paths(&news);
         let checked = self
@@ -370,7 +371,7 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         request: Request<rpc::CreateRequest>,
     ) -> Result<Response<rpc::CreateResponse>, Status> {
         let r = request.into_inner();
-        let inputs = props(&r.properties);
+        let inputs = props(r.properties);
         let mask = self.mask([&inputs]);
         let ctx = self.context(&r.urn, r.timeout, &mask);
         let secrets = secrets_only(&inputs);
@@ -392,7 +393,7 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         };
         Ok(Response::new(rpc::CreateResponse {
             id,
-            properties: Some(properties_to_struct(&outputs)),
+            properties: Some(into_struct(outputs)),
             refresh_before_update: false,
         }))
     }
@@ -402,8 +403,8 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         request: Request<rpc::ReadRequest>,
     ) -> Result<Response<rpc::ReadResponse>, Status> {
         let r = request.into_inner();
-        let old_inputs = props(&r.inputs);
-        let old_outputs = props(&r.properties);
+        let old_inputs = props(r.inputs);
+        let old_outputs = props(r.properties);
         let mask = self.mask([&old_inputs, &old_outputs]);
         let ctx = self.context(&r.urn, 0.0, &mask);
         let read = self
@@ -429,8 +430,8 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         let outputs = secure(&inputs, Ok(read.outputs)).map_err(|e| mask.error(e))?;
         Ok(Response::new(rpc::ReadResponse {
             id,
-            properties: Some(properties_to_struct(&outputs)),
-            inputs: Some(properties_to_struct(&inputs)),
+            properties: Some(into_struct(outputs)),
+            inputs: Some(into_struct(inputs)),
             refresh_before_update: false,
         }))
     }
@@ -440,9 +441,9 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         request: Request<rpc::UpdateRequest>,
     ) -> Result<Response<rpc::UpdateResponse>, Status> {
         let r = request.into_inner();
-        let news = props(&r.news);
-        let old_outputs = props(&r.olds);
-        let old_inputs = props(&r.old_inputs);
+        let news = props(r.news);
+        let old_outputs = props(r.olds);
+        let old_inputs = props(r.old_inputs);
         let mask = self.mask([&news, &old_outputs, &old_inputs]);
         let ctx = self.context(&r.urn, r.timeout, &mask);
         let secrets = secrets_only(&news);
@@ -460,15 +461,15 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         let outputs =
             secure(&secrets, self.provider.update(req, ctx).await).map_err(|e| mask.error(e))?;
         Ok(Response::new(rpc::UpdateResponse {
-            properties: Some(properties_to_struct(&outputs)),
+            properties: Some(into_struct(outputs)),
             refresh_before_update: false,
         }))
     }
 
     async fn delete(&self, request: Request<rpc::DeleteRequest>) -> Result<Response<()>, Status> {
         let r = request.into_inner();
-        let old_outputs = props(&r.properties);
-        let old_inputs = props(&r.old_inputs);
+        let old_outputs = props(r.properties);
+        let old_inputs = props(r.old_inputs);
         let mask = self.mask([&old_outputs, &old_inputs]);
         let ctx = self.context(&r.urn, r.timeout, &mask);
         self.provider
@@ -548,9 +549,9 @@ fn diff_request(r: rpc::DiffRequest) -> provider::DiffRequest {
         urn: r.urn,
         name: r.name,
         type_token: r.r#type,
-        old_outputs: props(&r.olds),
-        old_inputs: props(&r.old_inputs),
-        news: props(&r.news),
+        old_outputs: props(r.olds),
+        old_inputs: props(r.old_inputs),
+        news: props(r.news),
         ignore_changes: r.ignore_changes,
     }
 }
@@ -560,6 +561,7 @@ mod tests {
     use super::*;
     use crate::error::{PartialState, resource_init_failed};
     use crate::provider::*;
+    use crate::value::properties_to_struct;
 
     const PASSWORD: &str = "hunter2-pass";
     const PIN: &str = "4711";
@@ -658,13 +660,13 @@ mod tests {
             .await
             .unwrap()
             .into_inner();
-        assert_eq!(props(&out.r#return)["count"], Value::Number(1.0));
+        assert_eq!(props(out.r#return)["count"], Value::Number(1.0));
         let out = svc
             .invoke(invoke("t:index:count", &secret_inputs()))
             .await
             .unwrap()
             .into_inner();
-        assert!(props(&out.r#return)["count"].is_secret(), "{out:?}");
+        assert!(props(out.r#return.clone())["count"].is_secret(), "{out:?}");
         // A refusal is a failure the engine shows, without the secret it quoted.
         let out = svc
             .invoke(invoke("t:index:refuse", &secret_inputs()))

@@ -11,7 +11,7 @@ mod secrets;
 pub use de::{Computed, MaybeSecret};
 pub use json::{DecodeError, from_json, from_properties, to_json, to_properties};
 pub use path::{PropertyPath, Segment};
-pub use proto::{properties_from_struct, properties_to_struct};
+pub use proto::{into_properties, into_struct, properties_from_struct, properties_to_struct};
 pub use secrets::{propagate_secrets, secrets_only};
 
 use std::collections::BTreeMap;

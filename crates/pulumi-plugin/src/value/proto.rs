@@ -27,69 +27,78 @@ const UNKNOWN_SENTINELS: [&str; 7] = [
 
 /// Decodes a request's property struct; `None` (a field the request left out) is empty.
 pub fn properties_from_struct(s: Option<&prost_types::Struct>) -> PropertyMap {
-    s.map(|s| {
-        s.fields
-            .iter()
-            .map(|(k, v)| (k.clone(), value_from_proto(v)))
-            .collect()
-    })
-    .unwrap_or_default()
+    s.cloned().map(into_properties).unwrap_or_default()
 }
 
 /// Encodes a property map for a reply, secrets and unknowns in the engine's wire form.
 pub fn properties_to_struct(props: &PropertyMap) -> prost_types::Struct {
+    into_struct(props.clone())
+}
+
+/// [`properties_from_struct`], taking the struct: its strings move instead of being copied
+/// (what a request's handler does, every RPC).
+pub fn into_properties(s: prost_types::Struct) -> PropertyMap {
+    s.fields
+        .into_iter()
+        .map(|(k, v)| (k, value_from_proto(v)))
+        .collect()
+}
+
+/// [`properties_to_struct`], taking the map: its strings move instead of being copied (what a
+/// reply does, every RPC).
+pub fn into_struct(props: PropertyMap) -> prost_types::Struct {
     prost_types::Struct {
         fields: props
-            .iter()
-            .map(|(k, v)| (k.clone(), value_to_proto(v)))
+            .into_iter()
+            .map(|(k, v)| (k, value_to_proto(v)))
             .collect(),
     }
 }
 
-pub(crate) fn value_from_proto(v: &prost_types::Value) -> Value {
-    match &v.kind {
+pub(crate) fn value_from_proto(v: prost_types::Value) -> Value {
+    match v.kind {
         None | Some(Kind::NullValue(_)) => Value::Null,
-        Some(Kind::BoolValue(b)) => Value::Bool(*b),
-        Some(Kind::NumberValue(n)) => Value::Number(*n),
+        Some(Kind::BoolValue(b)) => Value::Bool(b),
+        Some(Kind::NumberValue(n)) => Value::Number(n),
         Some(Kind::StringValue(s)) if UNKNOWN_SENTINELS.contains(&s.as_str()) => Value::Unknown,
-        Some(Kind::StringValue(s)) => Value::String(s.clone()),
-        Some(Kind::ListValue(l)) => Value::Array(l.values.iter().map(value_from_proto).collect()),
+        Some(Kind::StringValue(s)) => Value::String(s),
+        Some(Kind::ListValue(l)) => {
+            Value::Array(l.values.into_iter().map(value_from_proto).collect())
+        }
         Some(Kind::StructValue(s)) => special_from_struct(s),
     }
 }
 
-fn special_from_struct(s: &prost_types::Struct) -> Value {
-    let fields: PropertyMap = s
-        .fields
-        .iter()
-        .map(|(k, v)| (k.clone(), value_from_proto(v)))
-        .collect();
+fn special_from_struct(s: prost_types::Struct) -> Value {
+    let mut fields = into_properties(s);
     let sig = match fields.get(SIG_KEY) {
         Some(Value::String(sig)) => sig.clone(),
         _ => return Value::Object(fields),
     };
-    let text = |key: &str| fields.get(key).and_then(Value::as_str).map(str::to_string);
+    let mut text = |key: &str| {
+        fields
+            .remove(key)
+            .and_then(|v| v.as_str().map(str::to_string))
+    };
     match sig.as_str() {
-        SIG_SECRET => Value::Secret(Box::new(
-            fields.get("value").cloned().unwrap_or(Value::Null),
-        )),
+        SIG_SECRET => Value::Secret(Box::new(fields.remove("value").unwrap_or(Value::Null))),
         SIG_RESOURCE_REF => Value::ResourceRef(ResourceRef {
             urn: text("urn").unwrap_or_default(),
-            id: fields.get("id").cloned().map(Box::new),
             package_version: text("packageVersion").unwrap_or_default(),
+            id: fields.remove("id").map(Box::new),
         }),
         SIG_ASSET => Value::Asset(fields),
         SIG_ARCHIVE => Value::Archive(fields),
         SIG_OUTPUT => Value::Output(OutputValue {
-            value: fields.get("value").cloned().map(Box::new),
             secret: matches!(fields.get("secret"), Some(Value::Bool(true))),
-            dependencies: match fields.get("dependencies") {
+            dependencies: match fields.remove("dependencies") {
                 Some(Value::Array(items)) => items
                     .iter()
                     .filter_map(|v| v.as_str().map(str::to_string))
                     .collect(),
                 _ => Vec::new(),
             },
+            value: fields.remove("value").map(Box::new),
         }),
         // An unknown signature: keep the object as it is.
         _ => Value::Object(fields),
@@ -100,49 +109,47 @@ fn kind(k: Kind) -> prost_types::Value {
     prost_types::Value { kind: Some(k) }
 }
 
-fn string(s: &str) -> prost_types::Value {
-    kind(Kind::StringValue(s.to_string()))
+fn string(s: impl Into<String>) -> prost_types::Value {
+    kind(Kind::StringValue(s.into()))
 }
 
 fn signed(sig: &str, mut fields: BTreeMap<String, prost_types::Value>) -> prost_types::Value {
     fields.insert(SIG_KEY.to_string(), string(sig));
-    kind(Kind::StructValue(prost_types::Struct {
-        fields: fields.into_iter().collect(),
-    }))
+    kind(Kind::StructValue(prost_types::Struct { fields }))
 }
 
-pub(crate) fn value_to_proto(v: &Value) -> prost_types::Value {
+pub(crate) fn value_to_proto(v: Value) -> prost_types::Value {
     match v {
         Value::Null => kind(Kind::NullValue(0)),
-        Value::Bool(b) => kind(Kind::BoolValue(*b)),
-        Value::Number(n) => kind(Kind::NumberValue(*n)),
+        Value::Bool(b) => kind(Kind::BoolValue(b)),
+        Value::Number(n) => kind(Kind::NumberValue(n)),
         Value::String(s) => string(s),
         Value::Unknown => string(UNKNOWN_STRING),
         Value::Array(items) => kind(Kind::ListValue(prost_types::ListValue {
-            values: items.iter().map(value_to_proto).collect(),
+            values: items.into_iter().map(value_to_proto).collect(),
         })),
-        Value::Object(map) => kind(Kind::StructValue(properties_to_struct(map))),
+        Value::Object(map) => kind(Kind::StructValue(into_struct(map))),
         Value::Secret(inner) => signed(
             SIG_SECRET,
-            BTreeMap::from([("value".to_string(), value_to_proto(inner))]),
+            BTreeMap::from([("value".to_string(), value_to_proto(*inner))]),
         ),
         Value::ResourceRef(r) => {
-            let mut fields = BTreeMap::from([("urn".to_string(), string(&r.urn))]);
-            if let Some(id) = &r.id {
-                fields.insert("id".to_string(), value_to_proto(id));
+            let mut fields = BTreeMap::from([("urn".to_string(), string(r.urn))]);
+            if let Some(id) = r.id {
+                fields.insert("id".to_string(), value_to_proto(*id));
             }
             if !r.package_version.is_empty() {
-                fields.insert("packageVersion".to_string(), string(&r.package_version));
+                fields.insert("packageVersion".to_string(), string(r.package_version));
             }
             signed(SIG_RESOURCE_REF, fields)
         }
         Value::Asset(fields) | Value::Archive(fields) => {
-            kind(Kind::StructValue(properties_to_struct(fields)))
+            kind(Kind::StructValue(into_struct(fields)))
         }
         Value::Output(o) => {
             let mut fields = BTreeMap::new();
-            if let Some(v) = &o.value {
-                fields.insert("value".to_string(), value_to_proto(v));
+            if let Some(v) = o.value {
+                fields.insert("value".to_string(), value_to_proto(*v));
             }
             if o.secret {
                 fields.insert("secret".to_string(), kind(Kind::BoolValue(true)));
@@ -151,7 +158,7 @@ pub(crate) fn value_to_proto(v: &Value) -> prost_types::Value {
                 fields.insert(
                     "dependencies".to_string(),
                     kind(Kind::ListValue(prost_types::ListValue {
-                        values: o.dependencies.iter().map(|d| string(d)).collect(),
+                        values: o.dependencies.into_iter().map(string).collect(),
                     })),
                 );
             }
@@ -177,18 +184,18 @@ mod tests {
     fn decodes_secrets_unknowns_and_refs() {
         let secret = obj(&[(SIG_KEY, string(SIG_SECRET)), ("value", string("hunter2"))]);
         assert_eq!(
-            value_from_proto(&secret),
+            value_from_proto(secret),
             Value::Secret(Box::new(Value::from("hunter2")))
         );
         for s in UNKNOWN_SENTINELS {
-            assert_eq!(value_from_proto(&string(s)), Value::Unknown);
+            assert_eq!(value_from_proto(string(s)), Value::Unknown);
         }
         let r = obj(&[
             (SIG_KEY, string(SIG_RESOURCE_REF)),
             ("urn", string("urn:pulumi:dev::p::defang:index:Project::p")),
             ("id", string("defang-p")),
         ]);
-        match value_from_proto(&r) {
+        match value_from_proto(r) {
             Value::ResourceRef(r) => {
                 assert!(r.urn.ends_with("::p"));
                 assert_eq!(r.id.as_deref(), Some(&Value::from("defang-p")));
