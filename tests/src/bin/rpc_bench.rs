@@ -13,7 +13,10 @@
 //! 3. CPU per call: the provider's own on-CPU time per small Check, back to back, 5 ms apart,
 //!    and 5 ms apart with a 64 MiB buffer walked in between (what the engine's work does to
 //!    the provider's caches in a large preview, where the provider's CPU per service was found
-//!    to grow with the preview's length while its instruction count did not).
+//!    to grow with the preview's length while its instruction count did not); and 5 ms apart
+//!    from a client that probes bandwidth as the engine's grpc-go client does (a PING whenever
+//!    a reply arrives and no probe is outstanding), counting all of the provider's time over
+//!    the calls, so what answering the probes costs shows.
 //!
 //! ```sh
 //! cargo build --release -p pulumi-resource-defang
@@ -428,10 +431,78 @@ async fn run(args: &Args) -> Vec<Figure> {
         ));
     }
     drop(client);
+    let (us, probes) = cpu_per_probed_check(p.port, p.child.id(), &small).await;
+    figures.push(figure(
+        "check.cpu_per_call.paced_5ms_probing_client",
+        us,
+        "us",
+        format!(
+            "{PACED_CALLS} small Checks from a client that PINGs after replies as grpc-go \
+             does ({probes} probes sent)"
+        ),
+    ));
     tokio::task::spawn_blocking(move || p.stop())
         .await
         .expect("stop");
     figures
+}
+
+/// The provider's mean on-CPU time per Check (us) over [`PACED_CALLS`] Checks 5 ms apart from
+/// a client that, like grpc-go's, sends a PING whenever a reply's data arrives and its last
+/// PING has been answered; all of the provider's time from the first call to 50 ms after the
+/// last counts. Also how many PINGs the client sent.
+async fn cpu_per_probed_check(port: u16, pid: u32, news: &PropertyMap) -> (f64, usize) {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connect");
+    tcp.set_nodelay(true).expect("nodelay");
+    let (mut send, mut connection) = h2::client::handshake(tcp).await.expect("handshake");
+    let mut pings = connection.ping_pong().expect("ping_pong");
+    tokio::spawn(async move { connection.await.expect("connection") });
+    let message = check_request(news).encode_to_vec();
+    let mut framed = vec![0u8];
+    framed.extend((message.len() as u32).to_be_bytes());
+    framed.extend(message);
+    let framed = bytes::Bytes::from(framed);
+    let (mut outstanding, mut probes) = (false, 0);
+    let before = on_cpu_ns(pid);
+    for _ in 0..PACED_CALLS {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let request = http::Request::post(format!(
+            "http://127.0.0.1:{port}/pulumirpc.ResourceProvider/Check"
+        ))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .expect("request");
+        send = send.ready().await.expect("ready");
+        let (reply, mut body) = send.send_request(request, false).expect("send");
+        body.send_data(framed.clone(), true).expect("data");
+        let mut reply = reply.await.expect("reply").into_body();
+        while let Some(data) = reply.data().await {
+            let data = data.expect("data");
+            let _ = reply.flow_control().release_capacity(data.len());
+            if outstanding {
+                outstanding = std::future::poll_fn(|cx| {
+                    std::task::Poll::Ready(pings.poll_pong(cx).is_pending())
+                })
+                .await;
+            }
+            if !outstanding {
+                pings.send_ping(h2::Ping::opaque()).expect("ping");
+                (outstanding, probes) = (true, probes + 1);
+            }
+        }
+        let trailers = reply
+            .trailers()
+            .await
+            .expect("trailers")
+            .expect("grpc-status");
+        assert_eq!(trailers["grpc-status"], "0", "{trailers:?}");
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let spent = on_cpu_ns(pid) - before;
+    (spent as f64 / PACED_CALLS as f64 / 1000.0, probes)
 }
 
 /// How many Checks the CPU-per-call figures average over.
