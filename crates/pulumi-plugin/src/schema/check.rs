@@ -251,7 +251,8 @@ impl Shape {
             nodes: &self.nodes,
             failures: Vec::new(),
         };
-        walker.object(self.root, props, &PropertyPath::root(), false);
+        let root = PropertyPath::root();
+        walker.object(self.root, props, &At::Root(&root), false);
         walker.failures
     }
 }
@@ -261,26 +262,45 @@ pub fn check_shape<T: JsonSchema>(props: &PropertyMap) -> Vec<ShapeFailure> {
     Shape::of::<T>().check(props)
 }
 
+/// Where the walker is, as borrowed pieces: a [`PropertyPath`] is built only for a failure,
+/// not for every value checked (each would copy its parent's segments).
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root(&'a PropertyPath),
+    Key(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, usize),
+}
+
+impl At<'_> {
+    fn path(&self) -> PropertyPath {
+        match self {
+            At::Root(root) => (*root).clone(),
+            At::Key(parent, key) => parent.path().key(key),
+            At::Index(parent, index) => parent.path().index(*index),
+        }
+    }
+}
+
 struct Walker<'s> {
     nodes: &'s [Node],
     failures: Vec<ShapeFailure>,
 }
 
 impl<'s> Walker<'s> {
-    fn fail(&mut self, path: &PropertyPath, reason: String) {
+    fn fail(&mut self, at: &At<'_>, reason: String) {
         self.failures.push(ShapeFailure {
-            path: path.clone(),
+            path: at.path(),
             reason,
         });
     }
 
-    fn value(&mut self, node: NodeId, value: &Value, path: &PropertyPath, secret: bool) {
+    fn value(&mut self, node: NodeId, value: &Value, at: &At<'_>, secret: bool) {
         match value {
             Value::Unknown => return,
-            Value::Secret(inner) => return self.value(node, inner, path, true),
+            Value::Secret(inner) => return self.value(node, inner, at, true),
             Value::Output(output) => {
                 if let Some(inner) = &output.value {
-                    self.value(node, inner, path, secret || output.secret);
+                    self.value(node, inner, at, secret || output.secret);
                 }
                 return;
             }
@@ -298,11 +318,11 @@ impl<'s> Walker<'s> {
                     constants.as_deref(),
                     others,
                     value,
-                    path,
+                    at,
                     secret,
                 );
             }
-            Node::Constants(allowed) => return self.one_of_values(allowed, value, path, secret),
+            Node::Constants(allowed) => return self.one_of_values(allowed, value, at, secret),
             Node::Typed(typed) => typed,
         };
         let types = &typed.types;
@@ -320,23 +340,23 @@ impl<'s> Walker<'s> {
         };
         if !matches {
             let reason = format!("expected {}, got {}", expected(types), shown(value, secret));
-            return self.fail(path, reason);
+            return self.fail(at, reason);
         }
         match value {
-            Value::Number(n) => self.bounds(typed.minimum, typed.maximum, *n, path, secret),
+            Value::Number(n) => self.bounds(typed.minimum, typed.maximum, *n, at, secret),
             Value::Array(items) => {
                 if let Some(item_node) = typed.items {
                     for (i, item) in items.iter().enumerate() {
-                        self.value(item_node, item, &path.index(i), secret);
+                        self.value(item_node, item, &At::Index(at, i), secret);
                     }
                 }
             }
-            Value::Object(map) => self.object(node, map, path, secret),
+            Value::Object(map) => self.object(node, map, at, secret),
             _ => {}
         }
     }
 
-    fn object(&mut self, node: NodeId, map: &PropertyMap, path: &PropertyPath, secret: bool) {
+    fn object(&mut self, node: NodeId, map: &PropertyMap, at: &At<'_>, secret: bool) {
         let Node::Typed(typed) = &self.nodes[node] else {
             return;
         };
@@ -345,7 +365,7 @@ impl<'s> Walker<'s> {
             if matches!(value, Value::Null) {
                 continue;
             }
-            let at = path.key(key);
+            let at = At::Key(at, key);
             if let Some(index) = shape.by_name.get(key) {
                 self.value(shape.properties[*index].1, value, &at, secret);
             } else {
@@ -366,7 +386,7 @@ impl<'s> Walker<'s> {
                     Some(d) => format!("is required: {}", sentence_case_lower(d)),
                     None => "is required".to_string(),
                 };
-                self.fail(&path.key(name), reason);
+                self.fail(&At::Key(at, name), reason);
             }
         }
     }
@@ -377,15 +397,15 @@ impl<'s> Walker<'s> {
         constants: Option<&[Json]>,
         others: &[NodeId],
         value: &Value,
-        path: &PropertyPath,
+        at: &At<'_>,
         secret: bool,
     ) {
         if matches!(value, Value::Null) && nullable {
             return;
         }
         match (constants, others) {
-            (Some(constants), _) => self.one_of_values(constants, value, path, secret),
-            (_, [only]) => self.value(*only, value, path, secret),
+            (Some(constants), _) => self.one_of_values(constants, value, at, secret),
+            (_, [only]) => self.value(*only, value, at, secret),
             _ => {
                 // A union: fine if any branch fits; otherwise report the first branch's problems.
                 let mut first = None;
@@ -394,7 +414,7 @@ impl<'s> Walker<'s> {
                         nodes: self.nodes,
                         failures: Vec::new(),
                     };
-                    trial.value(*branch, value, path, secret);
+                    trial.value(*branch, value, at, secret);
                     if trial.failures.is_empty() {
                         return;
                     }
@@ -405,15 +425,13 @@ impl<'s> Walker<'s> {
         }
     }
 
-    fn one_of_values(
-        &mut self,
-        allowed: &[Json],
-        value: &Value,
-        path: &PropertyPath,
-        secret: bool,
-    ) {
-        let json = crate::value::to_json(value);
-        if allowed.contains(&json) {
+    fn one_of_values(&mut self, allowed: &[Json], value: &Value, at: &At<'_>, secret: bool) {
+        // A plain string, the common case, without building its JSON.
+        let fits = match value {
+            Value::String(s) => allowed.iter().any(|a| a.as_str() == Some(s.as_str())),
+            _ => allowed.contains(&crate::value::to_json(value)),
+        };
+        if fits {
             return;
         }
         let names: Vec<String> = allowed.iter().map(|v| v.to_string()).collect();
@@ -428,17 +446,10 @@ impl<'s> Walker<'s> {
                 reason.push_str(&format!(" — did you mean {suggestion:?}?"));
             }
         }
-        self.fail(path, reason);
+        self.fail(at, reason);
     }
 
-    fn bounds(
-        &mut self,
-        min: Option<f64>,
-        max: Option<f64>,
-        n: f64,
-        path: &PropertyPath,
-        secret: bool,
-    ) {
+    fn bounds(&mut self, min: Option<f64>, max: Option<f64>, n: f64, at: &At<'_>, secret: bool) {
         let below = min.is_some_and(|m| n < m);
         let above = max.is_some_and(|m| n > m);
         if !(below || above) {
@@ -451,7 +462,7 @@ impl<'s> Walker<'s> {
             (None, Some(max)) => format!("must be at most {max}; got {got}"),
             (None, None) => return,
         };
-        self.fail(path, reason);
+        self.fail(at, reason);
     }
 }
 
