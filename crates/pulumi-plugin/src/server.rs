@@ -297,7 +297,7 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         request: Request<rpc::InvokeRequest>,
     ) -> Result<Response<rpc::InvokeResponse>, Status> {
         let r = request.into_inner();
-        let args = properties_from_struct(r.args.as_ref());
+        let args = props(r.args);
         let mask = self.mask([&args]);
         // What is computed from a secret is secret: with any secret argument, every result is.
         let secret_args = args.values().any(Value::contains_secrets);

@@ -251,8 +251,7 @@ impl Shape {
             nodes: &self.nodes,
             failures: Vec::new(),
         };
-        let root = PropertyPath::root();
-        walker.object(self.root, props, &At::Root(&root), false);
+        walker.object(self.root, props, &At::Root, false);
         walker.failures
     }
 }
@@ -266,7 +265,7 @@ pub fn check_shape<T: JsonSchema>(props: &PropertyMap) -> Vec<ShapeFailure> {
 /// not for every value checked (each would copy its parent's segments).
 #[derive(Clone, Copy)]
 enum At<'a> {
-    Root(&'a PropertyPath),
+    Root,
     Key(&'a At<'a>, &'a str),
     Index(&'a At<'a>, usize),
 }
@@ -274,7 +273,7 @@ enum At<'a> {
 impl At<'_> {
     fn path(&self) -> PropertyPath {
         match self {
-            At::Root(root) => (*root).clone(),
+            At::Root => PropertyPath::root(),
             At::Key(parent, key) => parent.path().key(key),
             At::Index(parent, index) => parent.path().index(*index),
         }
