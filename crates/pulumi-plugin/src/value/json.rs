@@ -41,12 +41,11 @@ pub fn from_properties<T: DeserializeOwned>(props: &PropertyMap) -> Result<T, De
     })
 }
 
-/// Encodes `value` as a property map; `value` must serialize to a JSON object.
+/// Encodes `value` as a property map (straight into [`Value`]s, no JSON tree between); `value`
+/// must serialize to a struct or a map with text keys, anything else gives an empty map.
 pub fn to_properties<T: Serialize>(value: &T) -> PropertyMap {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::Object(map)) => {
-            map.into_iter().map(|(k, v)| (k, from_json(v))).collect()
-        }
+    match super::ser::to_value(value) {
+        Ok(Value::Object(map)) => map,
         _ => PropertyMap::new(),
     }
 }

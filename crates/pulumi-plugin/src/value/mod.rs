@@ -7,6 +7,7 @@ mod json;
 mod path;
 mod proto;
 mod secrets;
+mod ser;
 
 pub use de::{Computed, MaybeSecret};
 pub use json::{DecodeError, from_json, from_properties, to_json, to_properties};
