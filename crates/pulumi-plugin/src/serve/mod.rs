@@ -436,9 +436,12 @@ mod tests {
     }
 
     /// The engine's bandwidth probe (a PING after each reply) is answered behind a later
-    /// reply, not with a write and a wake-up of its own; and it is answered.
+    /// reply, not with a write and a wake-up of its own; and it is answered. Any other PING is
+    /// answered at once.
     #[tokio::test]
     async fn ping_acknowledgements_ride_behind_replies() {
+        use connection::{ACK_DEADLINE, ACK_RIDES_AFTER, BDP_PROBE};
+        use std::time::Duration;
         const PING: u8 = 6;
         const ACK: u8 = 1;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -447,28 +450,31 @@ mod tests {
             PluginService::new("t", "0.0.1", SchemaOnly("s".into()), EngineLog::default());
         tokio::spawn(serve_connections(service, listener, std::future::pending()));
         let mut engine = RawEngine::connect(address).await;
-        let probe = [2, 4, 16, 16, 9, 14, 7, 7];
-        let is_ack = |f: &Frame| f.0 == PING && f.1 & ACK != 0 && f.3 == probe;
+        let acks =
+            |payload: [u8; 8]| move |f: &Frame| f.0 == PING && f.1 & ACK != 0 && f.3 == payload;
+        let is_ack = acks(BDP_PROBE);
 
         let reply = engine.get_schema().await;
         assert!(!reply.iter().any(is_ack));
-        engine.send(PING, 0, 0, &probe).await;
-        let alone = engine
-            .frame_within(std::time::Duration::from_millis(30))
-            .await;
+        engine.send(PING, 0, 0, &BDP_PROBE).await;
+        let alone = engine.frame_within(Duration::from_millis(30)).await;
         assert!(alone.is_none(), "no write of its own: {alone:?}");
 
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        // A keepalive (grpc-go's has a zero payload) is answered at once, probe held or not.
+        let keepalive = [0u8; 8];
+        engine.send(PING, 0, 0, &keepalive).await;
+        let answer = engine.frame_within(Duration::from_millis(500)).await;
+        assert!(answer.as_ref().is_some_and(acks(keepalive)), "{answer:?}");
+
+        tokio::time::sleep(ACK_RIDES_AFTER).await;
         let reply = engine.get_schema().await;
         assert!(!reply.iter().any(is_ack), "behind the reply, not before it");
-        let behind = engine
-            .frame_within(std::time::Duration::from_millis(30))
-            .await;
+        let behind = engine.frame_within(Duration::from_millis(30)).await;
         assert!(behind.as_ref().is_some_and(is_ack), "{behind:?}");
 
         // With no reply to ride behind, it still goes out, within the deadline.
-        engine.send(PING, 0, 0, &probe).await;
-        let alone = engine.frame_within(std::time::Duration::from_secs(5)).await;
+        engine.send(PING, 0, 0, &BDP_PROBE).await;
+        let alone = engine.frame_within(ACK_DEADLINE * 3).await;
         assert!(alone.as_ref().is_some_and(is_ack), "{alone:?}");
     }
 
