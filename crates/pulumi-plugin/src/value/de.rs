@@ -170,21 +170,28 @@ impl<'de, T: de::Deserialize<'de>> de::Deserialize<'de> for Computed<T> {
     }
 }
 
-/// A decoding error (its path is added by the caller, see [`super::from_properties`]).
+/// A decoding or encoding error (a decoding error's path is added by the caller, see
+/// [`super::from_properties`]).
 #[derive(Debug)]
-pub(crate) struct DeError(pub(crate) String);
+pub(crate) struct SerdeError(pub(crate) String);
 
-impl fmt::Display for DeError {
+impl fmt::Display for SerdeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for DeError {}
+impl std::error::Error for SerdeError {}
 
-impl de::Error for DeError {
+impl de::Error for SerdeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        DeError(msg.to_string())
+        SerdeError(msg.to_string())
+    }
+}
+
+impl serde::ser::Error for SerdeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        SerdeError(msg.to_string())
     }
 }
 
@@ -238,14 +245,14 @@ enum Plain<'a> {
     Unknown,
 }
 
-fn not_known_yet() -> DeError {
-    DeError("is not known yet (it comes from a resource that does not exist yet)".into())
+fn not_known_yet() -> SerdeError {
+    SerdeError("is not known yet (it comes from a resource that does not exist yet)".into())
 }
 
 impl<'de> de::Deserializer<'de> for PropertiesDeserializer<'de> {
-    type Error = DeError;
+    type Error = SerdeError;
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
         visitor.visit_map(Entries::new(self.0, false))
     }
 
@@ -257,9 +264,9 @@ impl<'de> de::Deserializer<'de> for PropertiesDeserializer<'de> {
 }
 
 impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
-    type Error = DeError;
+    type Error = SerdeError;
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
         let (plain, secret) = self.plain();
         let value = match plain {
             Plain::Value(value) => value,
@@ -284,7 +291,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
         }
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerdeError> {
         match self.plain().0 {
             Plain::Unknown | Plain::Value(Value::Null) => visitor.visit_none(),
             _ => visitor.visit_some(self),
@@ -295,7 +302,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
         self,
         name: &'static str,
         visitor: V,
-    ) -> Result<V::Value, DeError> {
+    ) -> Result<V::Value, SerdeError> {
         match name {
             SECRET_MARKER => {
                 let secret = self.plain().1;
@@ -317,15 +324,17 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
         name: &'static str,
         variants: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, DeError> {
+    ) -> Result<V::Value, SerdeError> {
         let _ = (name, variants);
         let (plain, secret) = self.plain();
         match plain {
-            Plain::Value(Value::String(s)) => visitor.visit_enum(
-                s.as_str().into_deserializer() as de::value::StrDeserializer<'_, DeError>
-            ),
+            Plain::Value(Value::String(s)) => {
+                visitor
+                    .visit_enum(s.as_str().into_deserializer()
+                        as de::value::StrDeserializer<'_, SerdeError>)
+            }
             Plain::Urn(urn) => visitor
-                .visit_enum(urn.into_deserializer() as de::value::StrDeserializer<'_, DeError>),
+                .visit_enum(urn.into_deserializer() as de::value::StrDeserializer<'_, SerdeError>),
             Plain::Value(Value::Object(map)) if map.len() == 1 => {
                 let (variant, value) = map.iter().next().expect("one entry");
                 visitor.visit_enum(Variant {
@@ -345,7 +354,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
 }
 
 /// Whole numbers as integers (so that they read into integer fields), others as floats.
-fn visit_number<'de, V: Visitor<'de>>(n: f64, visitor: V) -> Result<V::Value, DeError> {
+fn visit_number<'de, V: Visitor<'de>>(n: f64, visitor: V) -> Result<V::Value, SerdeError> {
     if n.fract() == 0.0 && n.abs() < 9.0e15 {
         if n >= 0.0 {
             visitor.visit_u64(n as u64)
@@ -363,12 +372,12 @@ struct Items<'a> {
 }
 
 impl<'de> SeqAccess<'de> for Items<'de> {
-    type Error = DeError;
+    type Error = SerdeError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
-    ) -> Result<Option<T::Value>, DeError> {
+    ) -> Result<Option<T::Value>, SerdeError> {
         match self.items.next() {
             Some(item) => seed
                 .deserialize(ValueDeserializer::new(item, self.secret))
@@ -400,12 +409,12 @@ impl<'a> Entries<'a> {
 }
 
 impl<'de> MapAccess<'de> for Entries<'de> {
-    type Error = DeError;
+    type Error = SerdeError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
-    ) -> Result<Option<K::Value>, DeError> {
+    ) -> Result<Option<K::Value>, SerdeError> {
         for (key, value) in self.entries.by_ref() {
             if *value == Value::Null {
                 continue;
@@ -413,18 +422,21 @@ impl<'de> MapAccess<'de> for Entries<'de> {
             self.pending = Some(value);
             return seed
                 .deserialize(
-                    key.as_str().into_deserializer() as de::value::StrDeserializer<'_, DeError>
+                    key.as_str().into_deserializer() as de::value::StrDeserializer<'_, SerdeError>
                 )
                 .map(Some);
         }
         Ok(None)
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, SerdeError> {
         let value = self
             .pending
             .take()
-            .ok_or_else(|| DeError("a value without its key".into()))?;
+            .ok_or_else(|| SerdeError("a value without its key".into()))?;
         seed.deserialize(ValueDeserializer::new(value, self.secret))
     }
 }
@@ -436,12 +448,12 @@ struct SecretAndValue<'a> {
 }
 
 impl<'de> SeqAccess<'de> for SecretAndValue<'de> {
-    type Error = DeError;
+    type Error = SerdeError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
-    ) -> Result<Option<T::Value>, DeError> {
+    ) -> Result<Option<T::Value>, SerdeError> {
         if let Some(secret) = self.secret.take() {
             return seed.deserialize(secret.into_deserializer()).map(Some);
         }
@@ -459,32 +471,39 @@ struct Variant<'a> {
 }
 
 impl<'de> de::EnumAccess<'de> for Variant<'de> {
-    type Error = DeError;
+    type Error = SerdeError;
     type Variant = ValueDeserializer<'de>;
 
     fn variant_seed<V: DeserializeSeed<'de>>(
         self,
         seed: V,
-    ) -> Result<(V::Value, Self::Variant), DeError> {
+    ) -> Result<(V::Value, Self::Variant), SerdeError> {
         let variant = seed.deserialize(
-            self.variant.into_deserializer() as de::value::StrDeserializer<'_, DeError>
+            self.variant.into_deserializer() as de::value::StrDeserializer<'_, SerdeError>
         )?;
         Ok((variant, self.value))
     }
 }
 
 impl<'de> de::VariantAccess<'de> for ValueDeserializer<'de> {
-    type Error = DeError;
+    type Error = SerdeError;
 
-    fn unit_variant(self) -> Result<(), DeError> {
+    fn unit_variant(self) -> Result<(), SerdeError> {
         de::Deserialize::deserialize(self)
     }
 
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, DeError> {
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, SerdeError> {
         seed.deserialize(self)
     }
 
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, SerdeError> {
         de::Deserializer::deserialize_any(self, visitor)
     }
 
@@ -492,7 +511,7 @@ impl<'de> de::VariantAccess<'de> for ValueDeserializer<'de> {
         self,
         _fields: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, DeError> {
+    ) -> Result<V::Value, SerdeError> {
         de::Deserializer::deserialize_any(self, visitor)
     }
 }

@@ -12,25 +12,9 @@
 use super::proto::{SIG_KEY, SIG_SECRET, UNKNOWN_STRING};
 use super::{PropertyMap, Value};
 use serde::ser::{self, Impossible, Serialize};
-use std::fmt;
 
 /// Why a value could not become a [`Value`]: only a map key that is not text-like.
-#[derive(Debug)]
-pub(crate) struct Error(String);
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl ser::Error for Error {
-    fn custom<T: fmt::Display>(msg: T) -> Self {
-        Error(msg.to_string())
-    }
-}
+type Error = super::de::SerdeError;
 
 /// Serializes `value` into a [`Value`].
 pub(crate) fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, Error> {
@@ -232,49 +216,28 @@ impl Items {
     }
 }
 
-impl ser::SerializeSeq for Items {
-    type Ok = Value;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, Error> {
-        Ok(self.finish())
-    }
+/// serde has a trait for each kind of sequence; all of them build an [`Items`].
+macro_rules! items_are {
+    ($($trait:ident :: $element:ident),*) => {$(
+        impl ser::$trait for Items {
+            type Ok = Value;
+            type Error = Error;
+            fn $element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+                self.push(value)
+            }
+            fn end(self) -> Result<Value, Error> {
+                Ok(self.finish())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Items {
-    type Ok = Value;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, Error> {
-        Ok(self.finish())
-    }
-}
-
-impl ser::SerializeTupleStruct for Items {
-    type Ok = Value;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, Error> {
-        Ok(self.finish())
-    }
-}
-
-impl ser::SerializeTupleVariant for Items {
-    type Ok = Value;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, Error> {
-        Ok(self.finish())
-    }
-}
+items_are!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// A map, struct or struct variant being built.
 #[derive(Default)]
@@ -309,7 +272,7 @@ impl ser::SerializeMap for Fields {
         let key = self
             .key
             .take()
-            .ok_or_else(|| Error("a map value without its key".into()))?;
+            .ok_or_else(|| super::de::SerdeError("a map value without its key".into()))?;
         self.insert(key, value)
     }
     fn end(self) -> Result<Value, Error> {
@@ -317,41 +280,33 @@ impl ser::SerializeMap for Fields {
     }
 }
 
-impl ser::SerializeStruct for Fields {
-    type Ok = Value;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.insert(key.to_string(), value)
-    }
-    fn end(self) -> Result<Value, Error> {
-        Ok(self.finish())
-    }
+/// A struct and a struct variant both build [`Fields`].
+macro_rules! fields_are {
+    ($($trait:ident),*) => {$(
+        impl ser::$trait for Fields {
+            type Ok = Value;
+            type Error = Error;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), Error> {
+                self.insert(key.to_string(), value)
+            }
+            fn end(self) -> Result<Value, Error> {
+                Ok(self.finish())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Fields {
-    type Ok = Value;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Error> {
-        self.insert(key.to_string(), value)
-    }
-    fn end(self) -> Result<Value, Error> {
-        Ok(self.finish())
-    }
-}
+fields_are!(SerializeStruct, SerializeStructVariant);
 
 /// A map key: text, as serde_json accepts them.
 struct KeySerializer;
 
 fn key_must_be_text() -> Error {
-    Error("a map key must be a string, a character, a boolean or an integer".into())
+    super::de::SerdeError("a map key must be a string, a character, a boolean or an integer".into())
 }
 
 impl ser::Serializer for KeySerializer {
