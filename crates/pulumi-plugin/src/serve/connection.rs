@@ -33,8 +33,8 @@ pub(super) const ACK_RIDES_AFTER: Duration = Duration::from_secs(1);
 /// How long it waits at most: then it goes out alone.
 pub(super) const ACK_DEADLINE: Duration = Duration::from_secs(2);
 
-/// The payload of grpc-go's bandwidth probe (`bdpPing` in its `bdp_estimator.go`, the same
-/// since 2017): the only PING whose acknowledgement is held.
+/// The payload of grpc-go's bandwidth probe (`bdpPing` in its
+/// `internal/transport/bdp_estimator.go`): the only PING whose acknowledgement is held.
 pub(super) const BDP_PROBE: [u8; 8] = [2, 4, 16, 16, 9, 14, 7, 7];
 
 /// An HTTP/2 frame header's size.
