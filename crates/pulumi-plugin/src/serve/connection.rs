@@ -64,9 +64,8 @@ pub(super) struct EngineConnection<S> {
     held: Vec<u8>,
     /// How much of `held` is on the wire already: once started, the rest goes before anything.
     held_sent: usize,
-    /// When the oldest held acknowledgement may ride behind a reply.
-    rides_after: Option<Instant>,
-    /// When it goes out alone.
+    /// When the oldest held acknowledgement goes out alone (it may ride behind a reply from
+    /// [`ACK_DEADLINE`] - [`ACK_RIDES_AFTER`] before).
     deadline: Option<Pin<Box<Sleep>>>,
 }
 
@@ -77,7 +76,6 @@ impl<S> EngineConnection<S> {
             frames: FrameCursor::default(),
             held: Vec::new(),
             held_sent: 0,
-            rides_after: None,
             deadline: None,
         }
     }
@@ -91,9 +89,7 @@ impl<S> EngineConnection<S> {
     /// Holds `ack`; `cx` (the connection's task) is woken at the deadline.
     fn hold(&mut self, ack: &[u8], cx: &mut Context<'_>) {
         if self.held.is_empty() {
-            let now = Instant::now();
-            self.rides_after = Some(now + ACK_RIDES_AFTER);
-            let mut deadline = Box::pin(tokio::time::sleep_until(now + ACK_DEADLINE));
+            let mut deadline = Box::pin(tokio::time::sleep(ACK_DEADLINE));
             // Registers the wake-up: h2 then reads, and the read sends what is due.
             let _ = deadline.as_mut().poll(cx);
             self.deadline = Some(deadline);
@@ -104,7 +100,6 @@ impl<S> EngineConnection<S> {
     fn release(&mut self) {
         self.held.clear();
         self.held_sent = 0;
-        self.rides_after = None;
         self.deadline = None;
     }
 }
@@ -130,7 +125,9 @@ impl<S: AsyncWrite + Unpin> EngineConnection<S> {
 
     /// Whether held acknowledgements have waited long enough to ride behind a reply.
     fn acks_may_ride(&self) -> bool {
-        self.rides_after.is_some_and(|at| Instant::now() >= at)
+        self.deadline.as_ref().is_some_and(|deadline| {
+            Instant::now() + (ACK_DEADLINE - ACK_RIDES_AFTER) >= deadline.deadline()
+        })
     }
 }
 
