@@ -11,6 +11,7 @@ pub mod diff;
 pub mod engine_log;
 pub mod error;
 pub mod mask;
+mod messages;
 pub mod provider;
 pub mod resource;
 pub mod schema;

@@ -12,6 +12,7 @@ use crate::diff::{Diff, DiffKind};
 use crate::engine_log::EngineLog;
 use crate::error::Error;
 use crate::mask::Mask;
+use crate::messages::WithProps;
 use crate::provider::{self, Provider};
 use crate::value::{
     PropertyMap, Value, into_properties, into_struct, propagate_secrets, properties_from_struct,
@@ -128,7 +129,7 @@ fn check_response(
     checked: provider::CheckResponse,
     unknown: &[String],
     mask: &Mask,
-) -> rpc::CheckResponse {
+) -> WithProps<rpc::CheckResponse, 1> {
     // A failure about a value that is not known yet is not a failure (yet).
     let failures = checked
         .failures
@@ -145,9 +146,12 @@ fn check_response(
             reason: mask.apply(&f.reason),
         })
         .collect();
-    rpc::CheckResponse {
-        inputs: Some(into_struct(checked.inputs)),
-        failures,
+    WithProps {
+        message: rpc::CheckResponse {
+            inputs: None,
+            failures,
+        },
+        maps: [Some(checked.inputs)],
     }
 }
 
@@ -206,6 +210,167 @@ fn secure(inputs: &PropertyMap, result: Result<PropertyMap, Error>) -> Result<Pr
     }
 }
 
+/// The resource RPCs on property maps: what the serve loop's routes call with maps read straight
+/// off the wire ([`crate::messages`]), and the generated trait's methods with maps converted
+/// from its messages.
+impl<P: Provider> PluginService<P> {
+    pub(crate) async fn check_props(
+        &self,
+        request: WithProps<rpc::CheckRequest, 2>,
+    ) -> Result<WithProps<rpc::CheckResponse, 1>, Status> {
+        let (r, [olds, news]) = request.into_parts();
+        let mask = self.mask([&news, &olds]);
+        let unknown = unknown_input_paths(&news);
+        let checked = self
+            .unless_cancelled(self.provider.check(provider::CheckRequest {
+                urn: r.urn,
+                name: r.name,
+                type_token: r.r#type,
+                olds,
+                news,
+            }))
+            .await
+            .map_err(|e| mask.error(e))?;
+        Ok(check_response(checked, &unknown, &mask))
+    }
+
+    pub(crate) async fn diff_props(
+        &self,
+        request: WithProps<rpc::DiffRequest, 3>,
+    ) -> Result<WithProps<rpc::DiffResponse, 0>, Status> {
+        let req = diff_request(request);
+        let mask = self.mask([&req.old_outputs, &req.old_inputs, &req.news]);
+        let diff = self
+            .unless_cancelled(self.provider.diff(req))
+            .await
+            .map_err(|e| mask.error(e))?;
+        Ok(WithProps::new(diff_response(diff)))
+    }
+
+    pub(crate) async fn create_props(
+        &self,
+        request: WithProps<rpc::CreateRequest, 1>,
+    ) -> Result<WithProps<rpc::CreateResponse, 1>, Status> {
+        let (r, [inputs]) = request.into_parts();
+        let mask = self.mask([&inputs]);
+        let ctx = self.context(&r.urn, r.timeout, &mask);
+        let secrets = secrets_only(&inputs);
+        let req = provider::CreateRequest {
+            urn: r.urn,
+            name: r.name,
+            type_token: r.r#type,
+            inputs,
+            timeout: timeout_of(r.timeout),
+            preview: r.preview,
+        };
+        let created = self.provider.create(req, ctx).await;
+        let (id, outputs) = match created {
+            Ok(c) => (
+                c.id,
+                secure(&secrets, Ok(c.outputs)).map_err(|e| mask.error(e))?,
+            ),
+            Err(e) => return Err(mask.error(secure(&secrets, Err(e)).unwrap_err()).into()),
+        };
+        Ok(WithProps {
+            message: rpc::CreateResponse {
+                id,
+                properties: None,
+                refresh_before_update: false,
+            },
+            maps: [Some(outputs)],
+        })
+    }
+
+    pub(crate) async fn read_props(
+        &self,
+        request: WithProps<rpc::ReadRequest, 2>,
+    ) -> Result<WithProps<rpc::ReadResponse, 2>, Status> {
+        let (r, [old_outputs, old_inputs]) = request.into_parts();
+        let mask = self.mask([&old_inputs, &old_outputs]);
+        let ctx = self.context(&r.urn, 0.0, &mask);
+        let read = self
+            .provider
+            .read(
+                provider::ReadRequest {
+                    id: r.id,
+                    urn: r.urn,
+                    name: r.name,
+                    type_token: r.r#type,
+                    old_outputs,
+                    old_inputs: old_inputs.clone(),
+                },
+                ctx,
+            )
+            .await
+            .map_err(|e| mask.error(e))?;
+        let Some(id) = read.id else {
+            return Ok(WithProps::new(rpc::ReadResponse::default()));
+        };
+        let mut inputs = read.inputs;
+        propagate_secrets(&old_inputs, &mut inputs);
+        let outputs = secure(&inputs, Ok(read.outputs)).map_err(|e| mask.error(e))?;
+        Ok(WithProps {
+            message: rpc::ReadResponse {
+                id,
+                ..Default::default()
+            },
+            maps: [Some(outputs), Some(inputs)],
+        })
+    }
+
+    pub(crate) async fn update_props(
+        &self,
+        request: WithProps<rpc::UpdateRequest, 3>,
+    ) -> Result<WithProps<rpc::UpdateResponse, 1>, Status> {
+        let (r, [old_outputs, news, old_inputs]) = request.into_parts();
+        let mask = self.mask([&news, &old_outputs, &old_inputs]);
+        let ctx = self.context(&r.urn, r.timeout, &mask);
+        let secrets = secrets_only(&news);
+        let req = provider::UpdateRequest {
+            id: r.id,
+            urn: r.urn,
+            name: r.name,
+            type_token: r.r#type,
+            old_outputs,
+            old_inputs,
+            news,
+            timeout: timeout_of(r.timeout),
+            preview: r.preview,
+        };
+        let outputs =
+            secure(&secrets, self.provider.update(req, ctx).await).map_err(|e| mask.error(e))?;
+        Ok(WithProps {
+            message: rpc::UpdateResponse::default(),
+            maps: [Some(outputs)],
+        })
+    }
+
+    pub(crate) async fn delete_props(
+        &self,
+        request: WithProps<rpc::DeleteRequest, 2>,
+    ) -> Result<WithProps<(), 0>, Status> {
+        let (r, [old_outputs, old_inputs]) = request.into_parts();
+        let mask = self.mask([&old_outputs, &old_inputs]);
+        let ctx = self.context(&r.urn, r.timeout, &mask);
+        self.provider
+            .delete(
+                provider::DeleteRequest {
+                    id: r.id,
+                    urn: r.urn,
+                    name: r.name,
+                    type_token: r.r#type,
+                    old_outputs,
+                    old_inputs,
+                    timeout: timeout_of(r.timeout),
+                },
+                ctx,
+            )
+            .await
+            .map_err(|e| mask.error(e))?;
+        Ok(WithProps::new(()))
+    }
+}
+
 #[tonic::async_trait]
 impl<P: Provider> ResourceProvider for PluginService<P> {
     async fn handshake(
@@ -241,9 +406,7 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         &self,
         request: Request<rpc::CheckRequest>,
     ) -> Result<Response<rpc::CheckResponse>, Status> {
-        let r = request.into_inner();
-        let news = props(r.news);
-        let olds = props(r.olds);
+        let (r, [olds, news]) = WithProps::from_message(request.into_inner()).into_parts();
         let mask = self.mask([&news, &olds]);
         let unknown = unknown_input_paths(&news);
         let checked = self
@@ -256,14 +419,16 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
             }))
             .await
             .map_err(|e| mask.error(e))?;
-        Ok(Response::new(check_response(checked, &unknown, &mask)))
+        Ok(Response::new(
+            check_response(checked, &unknown, &mask).into_message(),
+        ))
     }
 
     async fn diff_config(
         &self,
         request: Request<rpc::DiffRequest>,
     ) -> Result<Response<rpc::DiffResponse>, Status> {
-        let req = diff_request(request.into_inner());
+        let req = diff_request(WithProps::from_message(request.into_inner()));
         let mask = self.mask([&req.old_outputs, &req.old_inputs, &req.news]);
         let diff = self
             .unless_cancelled(self.provider.diff_config(req))
@@ -335,158 +500,55 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         &self,
         request: Request<rpc::CheckRequest>,
     ) -> Result<Response<rpc::CheckResponse>, Status> {
-        let r = request.into_inner();
-        let news = props(r.news);
-        let olds = props(r.olds);
-        let mask = self.mask([&news, &olds]);
-        let unknown = unknown_input_paths(&news);
-        let checked = self
-            .unless_cancelled(self.provider.check(provider::CheckRequest {
-                urn: r.urn,
-                name: r.name,
-                type_token: r.r#type,
-                olds,
-                news,
-            }))
-            .await
-            .map_err(|e| mask.error(e))?;
-        Ok(Response::new(check_response(checked, &unknown, &mask)))
+        let request = WithProps::from_message(request.into_inner());
+        Ok(Response::new(
+            self.check_props(request).await?.into_message(),
+        ))
     }
 
     async fn diff(
         &self,
         request: Request<rpc::DiffRequest>,
     ) -> Result<Response<rpc::DiffResponse>, Status> {
-        let req = diff_request(request.into_inner());
-        let mask = self.mask([&req.old_outputs, &req.old_inputs, &req.news]);
-        let diff = self
-            .unless_cancelled(self.provider.diff(req))
-            .await
-            .map_err(|e| mask.error(e))?;
-        Ok(Response::new(diff_response(diff)))
+        let request = WithProps::from_message(request.into_inner());
+        Ok(Response::new(
+            self.diff_props(request).await?.into_message(),
+        ))
     }
 
     async fn create(
         &self,
         request: Request<rpc::CreateRequest>,
     ) -> Result<Response<rpc::CreateResponse>, Status> {
-        let r = request.into_inner();
-        let inputs = props(r.properties);
-        let mask = self.mask([&inputs]);
-        let ctx = self.context(&r.urn, r.timeout, &mask);
-        let secrets = secrets_only(&inputs);
-        let req = provider::CreateRequest {
-            urn: r.urn,
-            name: r.name,
-            type_token: r.r#type,
-            inputs,
-            timeout: timeout_of(r.timeout),
-            preview: r.preview,
-        };
-        let created = self.provider.create(req, ctx).await;
-        let (id, outputs) = match created {
-            Ok(c) => (
-                c.id,
-                secure(&secrets, Ok(c.outputs)).map_err(|e| mask.error(e))?,
-            ),
-            Err(e) => return Err(mask.error(secure(&secrets, Err(e)).unwrap_err()).into()),
-        };
-        Ok(Response::new(rpc::CreateResponse {
-            id,
-            properties: Some(into_struct(outputs)),
-            refresh_before_update: false,
-        }))
+        let request = WithProps::from_message(request.into_inner());
+        Ok(Response::new(
+            self.create_props(request).await?.into_message(),
+        ))
     }
 
     async fn read(
         &self,
         request: Request<rpc::ReadRequest>,
     ) -> Result<Response<rpc::ReadResponse>, Status> {
-        let r = request.into_inner();
-        let old_inputs = props(r.inputs);
-        let old_outputs = props(r.properties);
-        let mask = self.mask([&old_inputs, &old_outputs]);
-        let ctx = self.context(&r.urn, 0.0, &mask);
-        let read = self
-            .provider
-            .read(
-                provider::ReadRequest {
-                    id: r.id,
-                    urn: r.urn,
-                    name: r.name,
-                    type_token: r.r#type,
-                    old_outputs,
-                    old_inputs: old_inputs.clone(),
-                },
-                ctx,
-            )
-            .await
-            .map_err(|e| mask.error(e))?;
-        let Some(id) = read.id else {
-            return Ok(Response::new(rpc::ReadResponse::default()));
-        };
-        let mut inputs = read.inputs;
-        propagate_secrets(&old_inputs, &mut inputs);
-        let outputs = secure(&inputs, Ok(read.outputs)).map_err(|e| mask.error(e))?;
-        Ok(Response::new(rpc::ReadResponse {
-            id,
-            properties: Some(into_struct(outputs)),
-            inputs: Some(into_struct(inputs)),
-            refresh_before_update: false,
-        }))
+        let request = WithProps::from_message(request.into_inner());
+        Ok(Response::new(
+            self.read_props(request).await?.into_message(),
+        ))
     }
 
     async fn update(
         &self,
         request: Request<rpc::UpdateRequest>,
     ) -> Result<Response<rpc::UpdateResponse>, Status> {
-        let r = request.into_inner();
-        let news = props(r.news);
-        let old_outputs = props(r.olds);
-        let old_inputs = props(r.old_inputs);
-        let mask = self.mask([&news, &old_outputs, &old_inputs]);
-        let ctx = self.context(&r.urn, r.timeout, &mask);
-        let secrets = secrets_only(&news);
-        let req = provider::UpdateRequest {
-            id: r.id,
-            urn: r.urn,
-            name: r.name,
-            type_token: r.r#type,
-            old_outputs,
-            old_inputs,
-            news,
-            timeout: timeout_of(r.timeout),
-            preview: r.preview,
-        };
-        let outputs =
-            secure(&secrets, self.provider.update(req, ctx).await).map_err(|e| mask.error(e))?;
-        Ok(Response::new(rpc::UpdateResponse {
-            properties: Some(into_struct(outputs)),
-            refresh_before_update: false,
-        }))
+        let request = WithProps::from_message(request.into_inner());
+        Ok(Response::new(
+            self.update_props(request).await?.into_message(),
+        ))
     }
 
     async fn delete(&self, request: Request<rpc::DeleteRequest>) -> Result<Response<()>, Status> {
-        let r = request.into_inner();
-        let old_outputs = props(r.properties);
-        let old_inputs = props(r.old_inputs);
-        let mask = self.mask([&old_outputs, &old_inputs]);
-        let ctx = self.context(&r.urn, r.timeout, &mask);
-        self.provider
-            .delete(
-                provider::DeleteRequest {
-                    id: r.id,
-                    urn: r.urn,
-                    name: r.name,
-                    type_token: r.r#type,
-                    old_outputs,
-                    old_inputs,
-                    timeout: timeout_of(r.timeout),
-                },
-                ctx,
-            )
-            .await
-            .map_err(|e| mask.error(e))?;
+        let request = WithProps::from_message(request.into_inner());
+        self.delete_props(request).await?;
         Ok(Response::new(()))
     }
 
@@ -543,15 +605,16 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
     }
 }
 
-fn diff_request(r: rpc::DiffRequest) -> provider::DiffRequest {
+fn diff_request(request: WithProps<rpc::DiffRequest, 3>) -> provider::DiffRequest {
+    let (r, [old_outputs, news, old_inputs]) = request.into_parts();
     provider::DiffRequest {
         id: r.id,
         urn: r.urn,
         name: r.name,
         type_token: r.r#type,
-        old_outputs: props(r.olds),
-        old_inputs: props(r.old_inputs),
-        news: props(r.news),
+        old_outputs,
+        old_inputs,
+        news,
         ignore_changes: r.ignore_changes,
     }
 }

@@ -5,10 +5,10 @@ use crate::engine_log::EngineLog;
 use crate::provider::Provider;
 use crate::server::PluginService;
 use connection::accepted;
-use pulumi_gestalt_proto::pulumi::pulumirpc::resource_provider_server::ResourceProviderServer;
 use std::io::Write;
 
 mod connection;
+mod routes;
 
 /// The engine's own gRPC message limit.
 pub const MAX_MESSAGE_BYTES: usize = 400 * 1024 * 1024;
@@ -64,12 +64,8 @@ pub async fn serve<P: Provider>(
 }
 
 /// The provider's one gRPC service, with the engine's message limits.
-fn grpc_service<P: Provider>(
-    service: PluginService<P>,
-) -> ResourceProviderServer<PluginService<P>> {
-    ResourceProviderServer::new(service)
-        .max_decoding_message_size(MAX_MESSAGE_BYTES)
-        .max_encoding_message_size(MAX_MESSAGE_BYTES)
+fn grpc_service<P: Provider>(service: PluginService<P>) -> routes::Routes<P> {
+    routes::Routes::new(service)
 }
 
 /// Serves HTTP/2 (gRPC) on every connection `listener` accepts, each with `TCP_NODELAY` set,

@@ -8,6 +8,7 @@ mod path;
 mod proto;
 mod secrets;
 mod ser;
+pub(crate) mod wire;
 
 pub use de::{Computed, MaybeSecret};
 pub use json::{DecodeError, from_json, from_properties, to_json, to_properties};

@@ -3,7 +3,6 @@
 
 use super::{OutputValue, PropertyMap, ResourceRef, Value};
 use prost_types::value::Kind;
-use std::collections::BTreeMap;
 
 /// Key that marks a special object; its value says which.
 pub(crate) const SIG_KEY: &str = "4dabf18193072939515e22adb298388d";
@@ -15,7 +14,7 @@ pub(crate) const SIG_OUTPUT: &str = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
 
 /// The engine's unknown sentinels, one per type; any of them means "unknown".
 pub(crate) const UNKNOWN_STRING: &str = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-const UNKNOWN_SENTINELS: [&str; 7] = [
+pub(crate) const UNKNOWN_SENTINELS: [&str; 7] = [
     UNKNOWN_STRING,
     "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
     "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
@@ -65,12 +64,12 @@ pub(crate) fn value_from_proto(v: prost_types::Value) -> Value {
         Some(Kind::ListValue(l)) => {
             Value::Array(l.values.into_iter().map(value_from_proto).collect())
         }
-        Some(Kind::StructValue(s)) => special_from_struct(s),
+        Some(Kind::StructValue(s)) => special_from_map(into_properties(s)),
     }
 }
 
-fn special_from_struct(s: prost_types::Struct) -> Value {
-    let mut fields = into_properties(s);
+/// An object as it came off the wire: a special value when it carries a known signature.
+pub(crate) fn special_from_map(mut fields: PropertyMap) -> Value {
     let sig = match fields.get(SIG_KEY) {
         Some(Value::String(sig)) => sig.clone(),
         _ => return Value::Object(fields),
@@ -113,57 +112,108 @@ fn string(s: impl Into<String>) -> prost_types::Value {
     kind(Kind::StringValue(s.into()))
 }
 
-fn signed(sig: &str, mut fields: BTreeMap<String, prost_types::Value>) -> prost_types::Value {
-    fields.insert(SIG_KEY.to_string(), string(sig));
-    kind(Kind::StructValue(prost_types::Struct { fields }))
+/// A value as the wire carries it: special values become their signature objects. Arrays and
+/// objects keep their items as values, lowered in turn where they are written.
+pub(crate) enum Lowered {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Unknown,
+    Array(Vec<Value>),
+    Object(PropertyMap),
 }
 
-pub(crate) fn value_to_proto(v: Value) -> prost_types::Value {
+impl From<Lowered> for Value {
+    fn from(v: Lowered) -> Value {
+        match v {
+            Lowered::Null => Value::Null,
+            Lowered::Bool(b) => Value::Bool(b),
+            Lowered::Number(n) => Value::Number(n),
+            Lowered::String(s) => Value::String(s),
+            Lowered::Unknown => Value::Unknown,
+            Lowered::Array(items) => Value::Array(items),
+            Lowered::Object(fields) => Value::Object(fields),
+        }
+    }
+}
+
+/// Whether the value travels as a signature object ([`lower`] lays it out).
+pub(crate) fn is_special(v: &Value) -> bool {
+    matches!(
+        v,
+        Value::Secret(_)
+            | Value::ResourceRef(_)
+            | Value::Asset(_)
+            | Value::Archive(_)
+            | Value::Output(_)
+    )
+}
+
+/// How each value travels: the one place that lays out the special values' signature objects
+/// (the inverse of [`special_from_map`]).
+pub(crate) fn lower(v: Value) -> Lowered {
+    let signed = |sig: &str, mut fields: PropertyMap| {
+        fields.insert(SIG_KEY.to_string(), Value::String(sig.to_string()));
+        Lowered::Object(fields)
+    };
     match v {
-        Value::Null => kind(Kind::NullValue(0)),
-        Value::Bool(b) => kind(Kind::BoolValue(b)),
-        Value::Number(n) => kind(Kind::NumberValue(n)),
-        Value::String(s) => string(s),
-        Value::Unknown => string(UNKNOWN_STRING),
-        Value::Array(items) => kind(Kind::ListValue(prost_types::ListValue {
-            values: items.into_iter().map(value_to_proto).collect(),
-        })),
-        Value::Object(map) => kind(Kind::StructValue(into_struct(map))),
+        Value::Null => Lowered::Null,
+        Value::Bool(b) => Lowered::Bool(b),
+        Value::Number(n) => Lowered::Number(n),
+        Value::String(s) => Lowered::String(s),
+        Value::Unknown => Lowered::Unknown,
+        Value::Array(items) => Lowered::Array(items),
+        Value::Object(fields) => Lowered::Object(fields),
         Value::Secret(inner) => signed(
             SIG_SECRET,
-            BTreeMap::from([("value".to_string(), value_to_proto(*inner))]),
+            PropertyMap::from([("value".to_string(), *inner)]),
         ),
         Value::ResourceRef(r) => {
-            let mut fields = BTreeMap::from([("urn".to_string(), string(r.urn))]);
+            let mut fields = PropertyMap::from([("urn".to_string(), Value::String(r.urn))]);
             if let Some(id) = r.id {
-                fields.insert("id".to_string(), value_to_proto(*id));
+                fields.insert("id".to_string(), *id);
             }
             if !r.package_version.is_empty() {
-                fields.insert("packageVersion".to_string(), string(r.package_version));
+                fields.insert(
+                    "packageVersion".to_string(),
+                    Value::String(r.package_version),
+                );
             }
             signed(SIG_RESOURCE_REF, fields)
         }
-        Value::Asset(fields) | Value::Archive(fields) => {
-            kind(Kind::StructValue(into_struct(fields)))
-        }
+        // Assets and archives kept their signature object as it came.
+        Value::Asset(fields) | Value::Archive(fields) => Lowered::Object(fields),
         Value::Output(o) => {
-            let mut fields = BTreeMap::new();
+            let mut fields = PropertyMap::new();
             if let Some(v) = o.value {
-                fields.insert("value".to_string(), value_to_proto(*v));
+                fields.insert("value".to_string(), *v);
             }
             if o.secret {
-                fields.insert("secret".to_string(), kind(Kind::BoolValue(true)));
+                fields.insert("secret".to_string(), Value::Bool(true));
             }
             if !o.dependencies.is_empty() {
                 fields.insert(
                     "dependencies".to_string(),
-                    kind(Kind::ListValue(prost_types::ListValue {
-                        values: o.dependencies.into_iter().map(string).collect(),
-                    })),
+                    Value::Array(o.dependencies.into_iter().map(Value::String).collect()),
                 );
             }
             signed(SIG_OUTPUT, fields)
         }
+    }
+}
+
+pub(crate) fn value_to_proto(v: Value) -> prost_types::Value {
+    match lower(v) {
+        Lowered::Null => kind(Kind::NullValue(0)),
+        Lowered::Bool(b) => kind(Kind::BoolValue(b)),
+        Lowered::Number(n) => kind(Kind::NumberValue(n)),
+        Lowered::String(s) => string(s),
+        Lowered::Unknown => string(UNKNOWN_STRING),
+        Lowered::Array(items) => kind(Kind::ListValue(prost_types::ListValue {
+            values: items.into_iter().map(value_to_proto).collect(),
+        })),
+        Lowered::Object(map) => kind(Kind::StructValue(into_struct(map))),
     }
 }
 
