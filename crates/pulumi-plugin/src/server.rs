@@ -21,6 +21,7 @@ use crate::value::{
 use pulumi_gestalt_proto::pulumi::pulumirpc as rpc;
 use rpc::resource_provider_server::ResourceProvider;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -218,11 +219,21 @@ impl<P: Provider> PluginService<P> {
         &self,
         request: WithProps<rpc::CheckRequest, 2>,
     ) -> Result<WithProps<rpc::CheckResponse, 1>, Status> {
+        self.check_with(request, |req| self.provider.check(req))
+            .await
+    }
+
+    /// Check or CheckConfig: `check` is the provider's.
+    async fn check_with<F: Future<Output = Result<provider::CheckResponse, Error>>>(
+        &self,
+        request: WithProps<rpc::CheckRequest, 2>,
+        check: impl FnOnce(provider::CheckRequest) -> F,
+    ) -> Result<WithProps<rpc::CheckResponse, 1>, Status> {
         let (r, [olds, news]) = request.into_parts();
         let mask = self.mask([&news, &olds]);
         let unknown = unknown_input_paths(&news);
         let checked = self
-            .unless_cancelled(self.provider.check(provider::CheckRequest {
+            .unless_cancelled(check(provider::CheckRequest {
                 urn: r.urn,
                 name: r.name,
                 type_token: r.r#type,
@@ -238,10 +249,19 @@ impl<P: Provider> PluginService<P> {
         &self,
         request: WithProps<rpc::DiffRequest, 3>,
     ) -> Result<WithProps<rpc::DiffResponse, 0>, Status> {
+        self.diff_with(request, |req| self.provider.diff(req)).await
+    }
+
+    /// Diff or DiffConfig: `diff` is the provider's.
+    async fn diff_with<F: Future<Output = Result<Diff, Error>>>(
+        &self,
+        request: WithProps<rpc::DiffRequest, 3>,
+        diff: impl FnOnce(provider::DiffRequest) -> F,
+    ) -> Result<WithProps<rpc::DiffResponse, 0>, Status> {
         let req = diff_request(request);
         let mask = self.mask([&req.old_outputs, &req.old_inputs, &req.news]);
         let diff = self
-            .unless_cancelled(self.provider.diff(req))
+            .unless_cancelled(diff(req))
             .await
             .map_err(|e| mask.error(e))?;
         Ok(WithProps::new(diff_response(diff)))
@@ -406,35 +426,18 @@ impl<P: Provider> ResourceProvider for PluginService<P> {
         &self,
         request: Request<rpc::CheckRequest>,
     ) -> Result<Response<rpc::CheckResponse>, Status> {
-        let (r, [olds, news]) = WithProps::from_message(request.into_inner()).into_parts();
-        let mask = self.mask([&news, &olds]);
-        let unknown = unknown_input_paths(&news);
-        let checked = self
-            .unless_cancelled(self.provider.check_config(provider::CheckRequest {
-                urn: r.urn,
-                name: r.name,
-                type_token: r.r#type,
-                olds,
-                news,
-            }))
-            .await
-            .map_err(|e| mask.error(e))?;
-        Ok(Response::new(
-            check_response(checked, &unknown, &mask).into_message(),
-        ))
+        let request = WithProps::from_message(request.into_inner());
+        let checked = self.check_with(request, |req| self.provider.check_config(req));
+        Ok(Response::new(checked.await?.into_message()))
     }
 
     async fn diff_config(
         &self,
         request: Request<rpc::DiffRequest>,
     ) -> Result<Response<rpc::DiffResponse>, Status> {
-        let req = diff_request(WithProps::from_message(request.into_inner()));
-        let mask = self.mask([&req.old_outputs, &req.old_inputs, &req.news]);
-        let diff = self
-            .unless_cancelled(self.provider.diff_config(req))
-            .await
-            .map_err(|e| mask.error(e))?;
-        Ok(Response::new(diff_response(diff)))
+        let request = WithProps::from_message(request.into_inner());
+        let diff = self.diff_with(request, |req| self.provider.diff_config(req));
+        Ok(Response::new(diff.await?.into_message()))
     }
 
     async fn configure(

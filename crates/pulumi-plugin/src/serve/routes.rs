@@ -246,6 +246,16 @@ mod tests {
             .unwrap()
             .max_decoding_message_size(usize::MAX);
         let urn = "urn:pulumi:dev::p::t:index:Note::a".to_string();
+        // The reply over the connection, once it equals the in-process one.
+        macro_rules! same {
+            ($method:ident, $request:expr) => {{
+                let request = $request;
+                let remote = client.$method(request.clone()).await.unwrap().into_inner();
+                let here = local.$method(Request::new(request)).await.unwrap();
+                assert_eq!(remote, here.into_inner(), stringify!($method));
+                remote
+            }};
+        }
 
         let check = rpc::CheckRequest {
             urn: urn.clone(),
@@ -254,9 +264,7 @@ mod tests {
             news: inputs("new"),
             ..Default::default()
         };
-        let remote = client.check(check.clone()).await.unwrap().into_inner();
-        let here = local.check(Request::new(check)).await.unwrap().into_inner();
-        assert_eq!(remote, here);
+        let remote = same!(check, check);
         assert_eq!(remote.failures.len(), 1);
         let checked = crate::value::into_properties(remote.inputs.unwrap());
         assert_eq!(checked["depth"], Value::Number(60.0), "read whole");
@@ -269,11 +277,7 @@ mod tests {
             news: inputs("new"),
             ..Default::default()
         };
-        let remote = client.diff(diff.clone()).await.unwrap().into_inner();
-        assert_eq!(
-            remote,
-            local.diff(Request::new(diff)).await.unwrap().into_inner()
-        );
+        let remote = same!(diff, diff);
         assert_eq!(remote.replaces, ["image"]);
 
         let create = rpc::CreateRequest {
@@ -283,15 +287,7 @@ mod tests {
             preview: true,
             ..Default::default()
         };
-        let remote = client.create(create.clone()).await.unwrap().into_inner();
-        assert_eq!(
-            remote,
-            local
-                .create(Request::new(create))
-                .await
-                .unwrap()
-                .into_inner()
-        );
+        let remote = same!(create, create);
         assert_eq!(remote.id, "a-id");
 
         for id in ["a-id", "gone"] {
@@ -302,11 +298,7 @@ mod tests {
                 inputs: inputs("new"),
                 ..Default::default()
             };
-            let remote = client.read(read.clone()).await.unwrap().into_inner();
-            assert_eq!(
-                remote,
-                local.read(Request::new(read)).await.unwrap().into_inner()
-            );
+            let remote = same!(read, read);
             assert_eq!(remote.properties.is_some(), id != "gone");
         }
 
@@ -318,15 +310,9 @@ mod tests {
             news: inputs("new"),
             ..Default::default()
         };
-        let remote = client.update(update.clone()).await.unwrap().into_inner();
-        assert_eq!(
-            remote,
-            local
-                .update(Request::new(update))
-                .await
-                .unwrap()
-                .into_inner()
-        );
+        let remote = same!(update, update);
+        let outputs = crate::value::into_properties(remote.properties.unwrap());
+        assert_eq!(outputs["password"], Value::from("hunter2").into_secret());
 
         let delete = rpc::DeleteRequest {
             id: "a-id".into(),

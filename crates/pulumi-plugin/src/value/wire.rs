@@ -32,7 +32,28 @@ pub(crate) fn merge_struct(map: &mut PropertyMap, body: &[u8]) -> Result<(), Wir
     merge_struct_at(map, body, 1)
 }
 
-fn merge_struct_at(map: &mut PropertyMap, mut body: &[u8], depth: usize) -> Result<(), WireError> {
+fn merge_struct_at(map: &mut PropertyMap, body: &[u8], depth: usize) -> Result<(), WireError> {
+    each_item(body, depth, |item| {
+        let (key, value) = entry(item, depth)?;
+        map.insert(key, value);
+        Ok(())
+    })
+}
+
+fn merge_list(items: &mut Vec<Value>, body: &[u8], depth: usize) -> Result<(), WireError> {
+    each_item(body, depth, |item| {
+        items.push(value(item, depth)?);
+        Ok(())
+    })
+}
+
+/// Calls `each` with every item of a struct's or list's body: field 1, the only field either
+/// has (a map entry, a value), other fields skipped.
+fn each_item(
+    mut body: &[u8],
+    depth: usize,
+    mut each: impl FnMut(&[u8]) -> Result<(), WireError>,
+) -> Result<(), WireError> {
     if depth > MAX_DEPTH {
         return Err(WireError::new("recursion limit reached"));
     }
@@ -40,8 +61,7 @@ fn merge_struct_at(map: &mut PropertyMap, mut body: &[u8], depth: usize) -> Resu
         let (tag, wire_type) = decode_key(&mut body)?;
         if tag == 1 {
             expect(wire_type, WireType::LengthDelimited)?;
-            let (key, value) = entry(delimited(&mut body)?, depth)?;
-            map.insert(key, value);
+            each(delimited(&mut body)?)?;
         } else {
             skip(wire_type, tag, &mut body)?;
         }
@@ -129,22 +149,6 @@ fn value(mut body: &[u8], depth: usize) -> Result<Value, WireError> {
         Lowered::Object(fields) => special_from_map(fields),
         other => other.into(),
     })
-}
-
-fn merge_list(items: &mut Vec<Value>, mut body: &[u8], depth: usize) -> Result<(), WireError> {
-    if depth > MAX_DEPTH {
-        return Err(WireError::new("recursion limit reached"));
-    }
-    while body.has_remaining() {
-        let (tag, wire_type) = decode_key(&mut body)?;
-        if tag == 1 {
-            expect(wire_type, WireType::LengthDelimited)?;
-            items.push(value(delimited(&mut body)?, depth)?);
-        } else {
-            skip(wire_type, tag, &mut body)?;
-        }
-    }
-    Ok(())
 }
 
 /// The bytes of a length-delimited field, the reader moved past them.
