@@ -59,14 +59,8 @@ props_fields! {
     rpc::UpdateRequest { olds = 3, news = 4, old_inputs = 8 }
     rpc::UpdateResponse { properties = 1 }
     rpc::DeleteRequest { properties = 3, old_inputs = 5 }
-}
-
-impl PropsFields<0> for () {
-    const TAGS: [u32; 0] = [];
-
-    fn structs(&mut self) -> [&mut Option<prost_types::Struct>; 0] {
-        []
-    }
+    // Delete's reply: google.protobuf.Empty.
+    () {}
 }
 
 impl<M: PropsFields<N>, const N: usize> WithProps<M, N> {
