@@ -1,5 +1,5 @@
-//! The resource RPCs' messages with their property structs as [`PropertyMap`]s, and the gRPC
-//! codec that reads and writes them straight from and to the wire ([`crate::value::wire`]).
+//! The resource RPCs' messages with their property structs as [`PropertyMap`]s, read and
+//! written straight from and to the wire ([`crate::value::wire`]).
 //!
 //! Check, Diff, Create, Read, Update and Delete carry every resource's inputs and outputs, so
 //! the serve loop routes them here (`serve::routes`): a request's `google.protobuf.Struct`
@@ -13,9 +13,7 @@ use crate::value::{PropertyMap, into_properties, into_struct};
 use prost::Message;
 use prost::bytes::{Buf, BufMut};
 use prost::encoding::{DecodeContext, WireType, decode_key};
-use std::marker::PhantomData;
 use tonic::Status;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 
 /// A generated message and its `N` property structs, in the order [`PropsFields::TAGS`] lists
 /// them; `None` where the message leaves one out.
@@ -135,53 +133,6 @@ impl<M: PropsFields<N> + Send + 'static, const N: usize> WireMessage for WithPro
             }
         }
         Ok(())
-    }
-}
-
-/// The gRPC codec of a route: replies `Reply`, reads `Request`.
-pub(crate) struct PropsCodec<Reply, Request>(PhantomData<fn(Request) -> Reply>);
-
-impl<Reply, Request> Default for PropsCodec<Reply, Request> {
-    fn default() -> Self {
-        PropsCodec(PhantomData)
-    }
-}
-
-impl<Reply: WireMessage, Request: WireMessage> Codec for PropsCodec<Reply, Request> {
-    type Encode = Reply;
-    type Decode = Request;
-    type Encoder = PropsCodec<Reply, Request>;
-    type Decoder = PropsCodec<Reply, Request>;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        PropsCodec::default()
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        PropsCodec::default()
-    }
-}
-
-impl<Reply: WireMessage, Request> Encoder for PropsCodec<Reply, Request> {
-    type Item = Reply;
-    type Error = Status;
-
-    fn encode(&mut self, item: Reply, buf: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        item.encode(buf)
-    }
-}
-
-impl<Reply, Request: WireMessage> Decoder for PropsCodec<Reply, Request> {
-    type Item = Request;
-    type Error = Status;
-
-    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Request>, Status> {
-        // The frame's bytes, taken without a copy.
-        let bytes = buf.copy_to_bytes(buf.remaining());
-        // As the generated codec answers a malformed message.
-        Request::decode(&bytes)
-            .map(Some)
-            .map_err(|err| Status::internal(err.to_string()))
     }
 }
 

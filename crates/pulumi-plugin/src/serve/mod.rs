@@ -5,10 +5,12 @@ use crate::engine_log::EngineLog;
 use crate::provider::Provider;
 use crate::server::PluginService;
 use connection::accepted;
+use routes::Routes;
 use std::io::Write;
 
 mod connection;
 mod routes;
+mod unary;
 
 /// The engine's own gRPC message limit.
 pub const MAX_MESSAGE_BYTES: usize = 400 * 1024 * 1024;
@@ -63,17 +65,8 @@ pub async fn serve<P: Provider>(
     Ok(())
 }
 
-/// The provider's one gRPC service, with the engine's message limits.
-fn grpc_service<P: Provider>(service: PluginService<P>) -> routes::Routes<P> {
-    routes::Routes::new(service)
-}
-
 /// Serves HTTP/2 (gRPC) on every connection `listener` accepts, each with `TCP_NODELAY` set,
-/// until `shutdown`; then lets the requests in flight finish.
-///
-/// hyper directly, not tonic's transport `Server`: that one routes each request through
-/// layers (a router, a timeout, error recovery, a tracing span) that one service does not
-/// need, and every RPC of a preview pays for their code.
+/// until `shutdown`; then lets the calls in flight finish.
 ///
 /// `TCP_NODELAY`: without it, a reply larger than one segment waits for the engine's delayed
 /// ACK (Nagle's algorithm): about 40 ms per RPC instead of 1–2 ms.
@@ -82,9 +75,9 @@ async fn serve_connections<P: Provider>(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    let service = hyper_util::service::TowerToHyperService::new(grpc_service(service));
-    let http2 = http2_server();
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let routes = Routes::new(service);
+    let (stop, stopping) = tokio::sync::watch::channel(());
+    let mut connections = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
     loop {
         let stream = tokio::select! {
@@ -97,26 +90,74 @@ async fn serve_connections<P: Provider>(
             },
             () = &mut shutdown => break,
         };
-        let connection = graceful.watch(http2.serve_connection(
-            hyper_util::rt::TokioIo::new(accepted(stream)),
-            service.clone(),
+        while connections.try_join_next().is_some() {}
+        connections.spawn(serve_connection(
+            accepted(stream),
+            routes.clone(),
+            stopping.clone(),
         ));
-        tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!(%err, "connection ended");
-            }
-        });
     }
-    graceful.shutdown().await;
+    drop(listener);
+    let _ = stop.send(());
+    while connections.join_next().await.is_some() {}
 }
 
-/// hyper's HTTP/2 server, its tasks on the current tokio runtime, without the `date` header
-/// hyper adds to every response by default (gRPC clients do not read it; each reply paid for
-/// its formatting and encoding).
-fn http2_server() -> hyper::server::conn::http2::Builder<hyper_util::rt::TokioExecutor> {
-    let mut builder =
-        hyper::server::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new());
-    builder.auto_date_header(false);
+/// Serves one connection until the client closes it, or until `stopping` changes: then it
+/// sends GOAWAY and ends once the calls in flight are answered. Each call runs in a task of
+/// its own (a Create may wait minutes on AWS; the connection goes on meanwhile).
+///
+/// The h2 crate directly, with hyper's server defaults (windows, frame and header sizes,
+/// concurrent streams): see [`unary`] for why not hyper's and tonic's servers.
+async fn serve_connection<P: Provider>(
+    io: impl tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    routes: Routes<P>,
+    mut stopping: tokio::sync::watch::Receiver<()>,
+) {
+    let handshake = h2_server().handshake::<_, bytes::Bytes>(io);
+    let mut connection = tokio::select! {
+        handshake = handshake => match handshake {
+            Ok(connection) => connection,
+            Err(err) => {
+                tracing::debug!(%err, "handshake failed");
+                return;
+            }
+        },
+        _ = stopping.changed() => return,
+    };
+    let mut stopped = false;
+    loop {
+        let next = tokio::select! {
+            next = connection.accept() => next,
+            _ = stopping.changed(), if !stopped => {
+                stopped = true;
+                connection.graceful_shutdown();
+                continue;
+            }
+        };
+        match next {
+            Some(Ok((request, respond))) => {
+                tokio::spawn(unary::serve(request, respond, routes.clone()));
+            }
+            Some(Err(err)) => {
+                tracing::debug!(%err, "connection ended");
+                break;
+            }
+            None => break,
+        }
+    }
+}
+
+/// h2's server with the settings hyper's HTTP/2 server gives it by default.
+fn h2_server() -> h2::server::Builder {
+    let mut builder = h2::server::Builder::new();
+    builder
+        .initial_window_size(1024 * 1024)
+        .initial_connection_window_size(1024 * 1024)
+        .max_frame_size(16 * 1024)
+        .max_header_list_size(16 * 1024)
+        .max_local_error_reset_streams(Some(1024))
+        .max_send_buffer_size(400 * 1024)
+        .max_concurrent_streams(200);
     builder
 }
 
@@ -166,8 +207,12 @@ mod tests {
         use pulumi_gestalt_proto::pulumi::pulumirpc::resource_provider_client::ResourceProviderClient;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let service =
-            PluginService::new("t", "0.0.1", SchemaOnly("s".into()), EngineLog::default());
+        let service = PluginService::new(
+            "t",
+            "0.0.1",
+            SchemaOnly("s".into(), Gate::default()),
+            EngineLog::default(),
+        );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(serve_connections(service, listener, async {
             let _ = stopped.await;
@@ -194,8 +239,215 @@ mod tests {
         assert!(tokio::net::TcpStream::connect(address).await.is_err());
     }
 
-    /// A provider whose only working RPC is GetSchema, with a schema of the given size.
-    struct SchemaOnly(String);
+    /// A served SchemaOnly with this gate, its address, how to stop it, and its task.
+    async fn serve_gated(
+        gate: &Gate,
+    ) -> (
+        std::net::SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let provider = SchemaOnly("s".into(), gate.clone());
+        let service = PluginService::new("t", "0.0.1", provider, EngineLog::default());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_connections(service, listener, async {
+            let _ = stopped.await;
+        }));
+        (address, stop, server)
+    }
+
+    fn create_request(name: &str) -> crate::rpc::CreateRequest {
+        crate::rpc::CreateRequest {
+            urn: format!("urn:pulumi:dev::p::t:index:Note::{name}"),
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    /// On shutdown, a call in flight still gets its answer before the server returns.
+    #[tokio::test]
+    async fn shutdown_lets_calls_in_flight_finish() {
+        use crate::rpc::resource_provider_client::ResourceProviderClient;
+        let gate = Gate::default();
+        let (address, stop, server) = serve_gated(&gate).await;
+        let mut client = ResourceProviderClient::connect(format!("http://{address}"))
+            .await
+            .unwrap();
+        let call = tokio::spawn(async move { client.create(create_request("a")).await });
+        gate.reached().await;
+        stop.send(()).unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(!server.is_finished(), "a call is still in flight");
+        gate.open();
+        let created = call.await.unwrap().unwrap().into_inner();
+        assert_eq!(created.id, "a-id");
+        tokio::time::timeout(std::time::Duration::from_secs(10), server)
+            .await
+            .expect("the server returns once the call is answered")
+            .unwrap();
+        assert!(!gate.dropped().await);
+    }
+
+    /// A call the client cancels (its stream reset) is dropped where it stands, and the
+    /// connection goes on serving.
+    #[tokio::test]
+    async fn a_call_the_client_cancels_is_dropped() {
+        use crate::rpc::resource_provider_client::ResourceProviderClient;
+        let gate = Gate::default();
+        let (address, stop, server) = serve_gated(&gate).await;
+        let client = ResourceProviderClient::connect(format!("http://{address}"))
+            .await
+            .unwrap();
+        let mut cancelled = client.clone();
+        let call = tokio::spawn(async move { cancelled.create(create_request("a")).await });
+        gate.reached().await;
+        call.abort();
+        assert!(gate.dropped().await, "the call was dropped");
+        let mut client = client;
+        let schema = client.get_schema(crate::rpc::GetSchemaRequest::default());
+        assert_eq!(schema.await.unwrap().into_inner().schema, "s");
+        stop.send(()).unwrap();
+        server.await.unwrap();
+    }
+
+    /// A call made with the h2 crate's client: its reply's headers and its body (message and
+    /// trailers). `message` is sent as it is, framed or not, and ends the request when `end`.
+    async fn raw_call(
+        address: std::net::SocketAddr,
+        path: &str,
+        message: &[u8],
+        end: bool,
+    ) -> http::Response<h2::RecvStream> {
+        let tcp = tokio::net::TcpStream::connect(address).await.unwrap();
+        let (client, connection) = h2::client::handshake(tcp).await.unwrap();
+        tokio::spawn(connection);
+        let mut client = client.ready().await.unwrap();
+        let request = http::Request::post(format!("http://{address}{path}"))
+            .header("content-type", "application/grpc")
+            .header("te", "trailers")
+            .body(())
+            .unwrap();
+        let (response, mut body) = client.send_request(request, false).unwrap();
+        body.send_data(bytes::Bytes::copy_from_slice(message), end)
+            .unwrap();
+        let response = tokio::time::timeout(std::time::Duration::from_secs(10), response);
+        response.await.expect("an answer").unwrap()
+    }
+
+    /// The grpc-status of a trailers-only answer (a failed call), with its message.
+    fn failure(response: &http::Response<h2::RecvStream>) -> (String, String) {
+        assert!(response.body().is_end_stream(), "trailers only");
+        let header = |name| response.headers()[name].to_str().unwrap().to_string();
+        assert_eq!(header("content-type"), "application/grpc");
+        let message = response
+            .headers()
+            .get("grpc-message")
+            .map(|m| m.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        (header("grpc-status"), message)
+    }
+
+    /// What is not a call of the protocol gets gRPC's statuses, as tonic's server answered: an
+    /// unknown method is UNIMPLEMENTED; a message over the limit is OUT_OF_RANGE as soon as
+    /// its prefix says so (the rest is never read); a compressed or cut message is INTERNAL.
+    #[tokio::test]
+    async fn requests_outside_the_protocol_get_grpc_statuses() {
+        let gate = Gate::default();
+        let (address, stop, server) = serve_gated(&gate).await;
+        let schema = "/pulumirpc.ResourceProvider/GetSchema";
+        let unknown = raw_call(address, "/pulumirpc.ResourceProvider/Nope", &[0; 5], true);
+        assert_eq!(failure(&unknown.await), ("12".to_string(), String::new()));
+
+        let huge = raw_call(address, schema, &[0, 0xff, 0xff, 0xff, 0xff], false).await;
+        let (code, message) = failure(&huge);
+        assert_eq!(code, "11");
+        assert!(message.contains("4294967295"), "{message}");
+
+        let compressed = raw_call(address, schema, &[1, 0, 0, 0, 0], true).await;
+        let (code, message) = failure(&compressed);
+        assert_eq!(code, "13");
+        assert!(message.contains("compressed-flag"), "{message}");
+
+        let cut = raw_call(address, schema, &[0, 0, 0, 0, 9, 1], true).await;
+        assert_eq!(failure(&cut).0, "13");
+
+        // A well-formed call on the same terms: headers, the message, then grpc-status 0.
+        let mut answered = raw_call(address, schema, &[0; 5], true).await;
+        assert_eq!(answered.headers()["content-type"], "application/grpc");
+        assert!(answered.headers().get("grpc-status").is_none());
+        let body = answered.body_mut();
+        let message = body.data().await.unwrap().unwrap();
+        assert_eq!(&message[..], &[0, 0, 0, 0, 3, 10, 1, b's']);
+        let trailers = body.trailers().await.unwrap().unwrap();
+        assert_eq!(trailers["grpc-status"], "0");
+        stop.send(()).unwrap();
+        server.await.unwrap();
+    }
+
+    /// A provider whose working RPCs are GetSchema, with the given schema, and Create, which
+    /// waits at the gate.
+    struct SchemaOnly(String, Gate);
+
+    /// Where a Create waits until the test opens it: shows whether a call in flight was
+    /// dropped or finished.
+    #[derive(Clone)]
+    struct Gate {
+        reached: Arc<tokio::sync::Semaphore>,
+        open: Arc<tokio::sync::Semaphore>,
+        dropped: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    /// Sets its flag when dropped before it is disarmed.
+    struct DropFlag(Option<Arc<std::sync::atomic::AtomicBool>>);
+
+    impl Drop for DropFlag {
+        fn drop(&mut self) {
+            if let Some(flag) = self.0.take() {
+                flag.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+
+    impl Default for Gate {
+        fn default() -> Self {
+            Gate {
+                reached: Arc::new(tokio::sync::Semaphore::new(0)),
+                open: Arc::new(tokio::sync::Semaphore::new(0)),
+                dropped: Arc::default(),
+            }
+        }
+    }
+
+    impl Gate {
+        async fn pass(&self) {
+            let mut in_flight = DropFlag(Some(self.dropped.clone()));
+            self.reached.add_permits(1);
+            self.open.acquire().await.unwrap().forget();
+            in_flight.0 = None;
+        }
+
+        /// Until a call waits at the gate.
+        async fn reached(&self) {
+            self.reached.acquire().await.unwrap().forget();
+        }
+
+        fn open(&self) {
+            self.open.add_permits(1);
+        }
+
+        /// Whether a call was dropped at the gate (waiting up to 5 s for it to be).
+        async fn dropped(&self) -> bool {
+            for _ in 0..500 {
+                if self.dropped.load(Ordering::SeqCst) {
+                    return true;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            false
+        }
+    }
 
     #[async_trait::async_trait]
     impl Provider for SchemaOnly {
@@ -211,8 +463,12 @@ mod tests {
         async fn diff(&self, _: DiffRequest) -> Result<Diff, Error> {
             Err(Error::Failed("unused".into()))
         }
-        async fn create(&self, _: CreateRequest, _: Context) -> Result<CreateResponse, Error> {
-            Err(Error::Failed("unused".into()))
+        async fn create(&self, req: CreateRequest, _: Context) -> Result<CreateResponse, Error> {
+            self.1.pass().await;
+            Ok(CreateResponse {
+                id: format!("{}-id", req.name),
+                outputs: req.inputs,
+            })
         }
         async fn read(&self, _: ReadRequest, _: Context) -> Result<ReadResponse, Error> {
             Err(Error::Failed("unused".into()))
@@ -294,10 +550,10 @@ mod tests {
         let service = PluginService::new(
             "t",
             "0.0.1",
-            SchemaOnly("s".repeat(600)),
+            SchemaOnly("s".repeat(600), Gate::default()),
             EngineLog::default(),
         );
-        let service = hyper_util::service::TowerToHyperService::new(grpc_service(service));
+        let routes = Routes::new(service);
         tokio::spawn(async move {
             let (stream, _) = listener.accept().await.unwrap();
             stream.set_nodelay(true).unwrap();
@@ -305,14 +561,13 @@ mod tests {
                 stream,
                 writes: counted,
             };
-            let served = if one_write_per_reply {
-                let io = hyper_util::rt::TokioIo::new(connection::EngineConnection::new(counting));
-                http2_server().serve_connection(io, service).await
+            let (_running, stopping) = tokio::sync::watch::channel(());
+            if one_write_per_reply {
+                let io = connection::EngineConnection::new(counting);
+                serve_connection(io, routes, stopping).await
             } else {
-                let io = hyper_util::rt::TokioIo::new(counting);
-                http2_server().serve_connection(io, service).await
-            };
-            served.unwrap();
+                serve_connection(counting, routes, stopping).await
+            }
         });
         let mut client = ResourceProviderClient::connect(format!("http://{address}"))
             .await
@@ -451,8 +706,12 @@ mod tests {
         const ACK: u8 = 1;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let service =
-            PluginService::new("t", "0.0.1", SchemaOnly("s".into()), EngineLog::default());
+        let service = PluginService::new(
+            "t",
+            "0.0.1",
+            SchemaOnly("s".into(), Gate::default()),
+            EngineLog::default(),
+        );
         tokio::spawn(serve_connections(service, listener, std::future::pending()));
         let mut engine = RawEngine::connect(address).await;
         let acks =

@@ -1,136 +1,120 @@
-//! Which codec serves each RPC: the resource RPCs (Check, Diff, Create, Read, Update, Delete:
-//! every resource's inputs and outputs) read and write property maps straight from the wire
-//! ([`crate::messages`]); every other RPC goes to the generated service as it is.
+//! Which RPC answers each call, and how its messages are read and written: the resource RPCs
+//! (Check, Diff, Create, Read, Update, Delete: every resource's inputs and outputs) read and
+//! write property maps straight from the wire ([`crate::messages`]); every other RPC reads and
+//! writes the generated message and runs the generated trait's method.
 
-use super::MAX_MESSAGE_BYTES;
-use crate::messages::{PropsCodec, WireMessage};
+use super::unary::{Answer, framed};
+use crate::messages::WireMessage;
 use crate::provider::Provider;
+use crate::rpc::resource_provider_server::ResourceProvider;
 use crate::server::PluginService;
-use pulumi_gestalt_proto::pulumi::pulumirpc::resource_provider_server::ResourceProviderServer;
-use std::convert::Infallible;
+use bytes::Bytes;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use tonic::Status;
-use tonic::server::{Grpc, UnaryService};
 
-type StdError = Box<dyn std::error::Error + Send + Sync>;
-type Reply = http::Response<tonic::body::Body>;
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-/// The gRPC service the connections serve.
+/// The provider's gRPC service, `pulumirpc.ResourceProvider`.
 pub(super) struct Routes<P> {
     plugin: Arc<PluginService<P>>,
-    generated: ResourceProviderServer<PluginService<P>>,
 }
 
 impl<P> Clone for Routes<P> {
     fn clone(&self) -> Self {
         Routes {
             plugin: self.plugin.clone(),
-            generated: self.generated.clone(),
         }
     }
 }
 
 impl<P: Provider> Routes<P> {
     pub(super) fn new(plugin: PluginService<P>) -> Self {
-        let plugin = Arc::new(plugin);
-        let generated = ResourceProviderServer::from_arc(plugin.clone())
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        Routes { plugin, generated }
-    }
-}
-
-impl<P, B> tower_service::Service<http::Request<B>> for Routes<P>
-where
-    P: Provider,
-    B: http_body::Body + Send + 'static,
-    B::Error: Into<StdError> + Send + 'static,
-{
-    type Response = Reply;
-    type Error = Infallible;
-    type Future = BoxFuture<Result<Reply, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let plugin = self.plugin.clone();
-        match request.uri().path() {
-            "/pulumirpc.ResourceProvider/Check" => {
-                unary(request, async move |r| plugin.check_props(r).await)
-            }
-            "/pulumirpc.ResourceProvider/Diff" => {
-                unary(request, async move |r| plugin.diff_props(r).await)
-            }
-            "/pulumirpc.ResourceProvider/Create" => {
-                unary(request, async move |r| plugin.create_props(r).await)
-            }
-            "/pulumirpc.ResourceProvider/Read" => {
-                unary(request, async move |r| plugin.read_props(r).await)
-            }
-            "/pulumirpc.ResourceProvider/Update" => {
-                unary(request, async move |r| plugin.update_props(r).await)
-            }
-            "/pulumirpc.ResourceProvider/Delete" => {
-                unary(request, async move |r| plugin.delete_props(r).await)
-            }
-            _ => self.generated.call(request),
+        Routes {
+            plugin: Arc::new(plugin),
         }
     }
 }
 
-/// Serves one unary call with the property-map codec, as the generated service serves its own
-/// (same message size limits, same statuses for a malformed or oversized message).
-fn unary<B, Request, Response, Handler, Handled>(
-    request: http::Request<B>,
-    handler: Handler,
-) -> BoxFuture<Result<Reply, Infallible>>
+/// The generated service's paths, by method.
+macro_rules! path {
+    ($method:literal) => {
+        concat!("/pulumirpc.ResourceProvider/", $method)
+    };
+}
+
+impl<P: Provider> Answer for Routes<P> {
+    async fn answer(&self, path: &str, message: Bytes) -> Result<Bytes, Status> {
+        let plugin = &*self.plugin;
+        // The generated trait's methods, each with its generated request and reply.
+        macro_rules! generated {
+            ($method:ident) => {
+                generated(message, |request| {
+                    ResourceProvider::$method(plugin, tonic::Request::new(request))
+                })
+                .await
+            };
+        }
+        match path {
+            path!("Check") => props(message, |r| plugin.check_props(r)).await,
+            path!("Diff") => props(message, |r| plugin.diff_props(r)).await,
+            path!("Create") => props(message, |r| plugin.create_props(r)).await,
+            path!("Read") => props(message, |r| plugin.read_props(r)).await,
+            path!("Update") => props(message, |r| plugin.update_props(r)).await,
+            path!("Delete") => props(message, |r| plugin.delete_props(r)).await,
+            path!("Handshake") => generated!(handshake),
+            path!("Parameterize") => generated!(parameterize),
+            path!("GetSchema") => generated!(get_schema),
+            path!("CheckConfig") => generated!(check_config),
+            path!("DiffConfig") => generated!(diff_config),
+            path!("Configure") => generated!(configure),
+            path!("Invoke") => generated!(invoke),
+            path!("Call") => generated!(call),
+            path!("Construct") => generated!(construct),
+            path!("Cancel") => generated!(cancel),
+            path!("GetPluginInfo") => generated!(get_plugin_info),
+            path!("Attach") => generated!(attach),
+            path!("GetMapping") => generated!(get_mapping),
+            path!("GetMappings") => generated!(get_mappings),
+            // As the generated service answers a method it does not have.
+            _ => Err(Status::unimplemented("")),
+        }
+    }
+}
+
+/// A resource RPC: property maps read and written straight from the wire.
+async fn props<Request, Reply, Handled>(
+    message: Bytes,
+    handler: impl FnOnce(Request) -> Handled,
+) -> Result<Bytes, Status>
 where
-    B: http_body::Body + Send + 'static,
-    B::Error: Into<StdError> + Send + 'static,
     Request: WireMessage,
-    Response: WireMessage,
-    Handler: FnOnce(Request) -> Handled + Send + 'static,
-    Handled: Future<Output = Result<Response, Status>> + Send + 'static,
+    Reply: WireMessage,
+    Handled: Future<Output = Result<Reply, Status>>,
 {
-    Box::pin(async move {
-        let mut grpc = Grpc::new(PropsCodec::<Response, Request>::default())
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES);
-        Ok(grpc.unary(Once(Some(handler)), request).await)
-    })
+    // As the generated codec answers a malformed message.
+    let request = Request::decode(&message).map_err(|err| Status::internal(err.to_string()))?;
+    // The request's bytes are read: free them before the call runs (a Create may run minutes).
+    drop(message);
+    let reply = handler(request).await?;
+    framed(0, |buf| reply.encode(buf))
 }
 
-/// A handler for the one request of a unary call.
-struct Once<Handler>(Option<Handler>);
-
-impl<Request, Response, Handler, Handled> UnaryService<Request> for Once<Handler>
+/// Any other RPC: the generated messages, the generated trait's method.
+async fn generated<Request, Reply, Handled>(
+    message: Bytes,
+    handler: impl FnOnce(Request) -> Handled,
+) -> Result<Bytes, Status>
 where
-    Request: Send + 'static,
-    Response: Send + 'static,
-    Handler: FnOnce(Request) -> Handled + Send + 'static,
-    Handled: Future<Output = Result<Response, Status>> + Send + 'static,
+    Request: prost::Message + Default,
+    Reply: prost::Message,
+    Handled: Future<Output = Result<tonic::Response<Reply>, Status>>,
 {
-    type Response = Response;
-    type Future = BoxFuture<Result<tonic::Response<Response>, Status>>;
-
-    fn call(&mut self, request: tonic::Request<Request>) -> Self::Future {
-        match self.0.take() {
-            Some(handler) => {
-                let handled = handler(request.into_inner());
-                Box::pin(async move { handled.await.map(tonic::Response::new) })
-            }
-            // tonic calls a unary service once; a second call has no handler to run.
-            None => Box::pin(std::future::ready(Err(Status::internal(
-                "a unary call's handler ran already",
-            )))),
-        }
-    }
+    let request = Request::decode(message).map_err(|err| Status::internal(err.to_string()))?;
+    let reply = handler(request).await?.into_inner();
+    framed(reply.encoded_len(), |buf| {
+        reply
+            .encode(buf)
+            .map_err(|err| Status::internal(err.to_string()))
+    })
 }
 
 #[cfg(test)]
@@ -330,6 +314,151 @@ mod tests {
         let here = local.delete(Request::new(kept)).await.unwrap_err();
         assert_eq!((err.code(), err.message()), (here.code(), here.message()));
 
+        stop.send(()).unwrap();
+        server.await.unwrap();
+    }
+
+    /// A served Echo, and a client of it.
+    async fn serve_echo() -> (
+        ResourceProviderClient<tonic::transport::Channel>,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let served = PluginService::new("t", "0.0.1", Echo, EngineLog::default());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_connections(served, listener, async {
+            let _ = stopped.await;
+        }));
+        let client = ResourceProviderClient::connect(format!("http://{address}"))
+            .await
+            .unwrap()
+            .max_decoding_message_size(usize::MAX);
+        (client, stop, server)
+    }
+
+    /// Every other RPC over a connection answers what the same call answers in process: each
+    /// path reaches its own method (a wrong or missing route answers differently).
+    #[tokio::test]
+    async fn every_other_rpc_answers_over_the_wire_as_in_process() {
+        let (mut client, stop, server) = serve_echo().await;
+        let local = PluginService::new("t", "0.0.1", Echo, EngineLog::default());
+        // These RPCs' messages are read by prost, which stops at about 33 nested objects.
+        let shallow = |image: &str| {
+            Some(properties_to_struct(&PropertyMap::from([
+                ("image".to_string(), Value::from(image)),
+                ("password".to_string(), Value::from("hunter2").into_secret()),
+                ("port".to_string(), Value::Unknown),
+            ])))
+        };
+        // The call over the connection and in process: the same reply, or the same status.
+        macro_rules! same {
+            ($method:ident, $request:expr) => {{
+                let request = $request;
+                let remote = client.$method(request.clone()).await;
+                let here = local.$method(Request::new(request)).await;
+                match (remote, here) {
+                    (Ok(remote), Ok(here)) => {
+                        assert_eq!(remote.into_inner(), here.into_inner(), stringify!($method))
+                    }
+                    (Err(remote), Err(here)) => assert_eq!(
+                        (remote.code(), remote.message()),
+                        (here.code(), here.message()),
+                        stringify!($method)
+                    ),
+                    (remote, here) => {
+                        panic!("{}: {remote:?} against {here:?}", stringify!($method))
+                    }
+                }
+            }};
+        }
+        same!(get_plugin_info, ());
+        same!(get_schema, rpc::GetSchemaRequest::default());
+        same!(
+            handshake,
+            rpc::ProviderHandshakeRequest {
+                engine_address: "127.0.0.1:1".into(),
+                ..Default::default()
+            }
+        );
+        same!(
+            check_config,
+            rpc::CheckRequest {
+                urn: "urn:pulumi:dev::p::pulumi:providers:t::default".into(),
+                news: shallow("config"),
+                ..Default::default()
+            }
+        );
+        same!(
+            diff_config,
+            rpc::DiffRequest {
+                old_inputs: shallow("old"),
+                news: shallow("new"),
+                ..Default::default()
+            }
+        );
+        same!(
+            configure,
+            rpc::ConfigureRequest {
+                args: shallow("config"),
+                ..Default::default()
+            }
+        );
+        same!(
+            invoke,
+            rpc::InvokeRequest {
+                tok: "t:index:nothing".into(),
+                ..Default::default()
+            }
+        );
+        same!(call, rpc::CallRequest::default());
+        same!(parameterize, rpc::ParameterizeRequest::default());
+        same!(construct, rpc::ConstructRequest::default());
+        same!(
+            get_mapping,
+            rpc::GetMappingRequest {
+                key: "tf".into(),
+                ..Default::default()
+            }
+        );
+        same!(get_mappings, rpc::GetMappingsRequest::default());
+        same!(
+            attach,
+            rpc::PluginAttach {
+                address: "127.0.0.1:1".into()
+            }
+        );
+        same!(cancel, ());
+        stop.send(()).unwrap();
+        server.await.unwrap();
+    }
+
+    /// A request and a reply larger than the connection's and the stream's flow-control
+    /// windows (1 MiB each) and than a frame: the server reads the request as it comes, opens
+    /// the windows again as it goes, and sends the reply as the client's windows allow.
+    #[tokio::test]
+    async fn messages_larger_than_the_flow_control_windows_cross_both_ways() {
+        let (mut client, stop, server) = serve_echo().await;
+        let big = "x".repeat(3 * 1024 * 1024);
+        for _ in 0..2 {
+            let check = client.check(rpc::CheckRequest {
+                urn: "urn:pulumi:dev::p::t:index:Note::a".into(),
+                news: Some(properties_to_struct(&PropertyMap::from([(
+                    "big".to_string(),
+                    Value::from(big.as_str()),
+                )]))),
+                ..Default::default()
+            });
+            // A window never opened again would stall the call, not fail it.
+            let checked = tokio::time::timeout(std::time::Duration::from_secs(30), check)
+                .await
+                .expect("answered within 30 s")
+                .unwrap()
+                .into_inner();
+            let inputs = crate::value::into_properties(checked.inputs.unwrap());
+            assert_eq!(inputs["big"], Value::from(big.as_str()));
+        }
         stop.send(()).unwrap();
         server.await.unwrap();
     }
