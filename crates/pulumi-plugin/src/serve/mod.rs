@@ -205,18 +205,7 @@ mod tests {
     async fn serves_until_shutdown() {
         use pulumi_gestalt_proto::pulumi::pulumirpc::GetSchemaRequest;
         use pulumi_gestalt_proto::pulumi::pulumirpc::resource_provider_client::ResourceProviderClient;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let service = PluginService::new(
-            "t",
-            "0.0.1",
-            SchemaOnly("s".into(), Gate::default()),
-            EngineLog::default(),
-        );
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve_connections(service, listener, async {
-            let _ = stopped.await;
-        }));
+        let (address, stop, server) = serve_gated(&Gate::default()).await;
         for _ in 0..2 {
             let mut client = ResourceProviderClient::connect(format!("http://{address}"))
                 .await

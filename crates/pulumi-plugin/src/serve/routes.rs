@@ -217,18 +217,8 @@ mod tests {
     /// (through the generated messages), field for field.
     #[tokio::test]
     async fn resource_rpcs_answer_over_the_wire_as_in_process() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let served = PluginService::new("t", "0.0.1", Echo, EngineLog::default());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve_connections(served, listener, async {
-            let _ = stopped.await;
-        }));
+        let (mut client, stop, server) = serve_echo().await;
         let local = PluginService::new("t", "0.0.1", Echo, EngineLog::default());
-        let mut client = ResourceProviderClient::connect(format!("http://{address}"))
-            .await
-            .unwrap()
-            .max_decoding_message_size(usize::MAX);
         let urn = "urn:pulumi:dev::p::t:index:Note::a".to_string();
         // The reply over the connection, once it equals the in-process one.
         macro_rules! same {
